@@ -1,0 +1,750 @@
+//! Bulk uploads: `POST /api/v1/{incidents,ballots,scoresheets,subjects}:bulk` with a JSON array,
+//! NDJSON or CSV body, all-or-nothing, `?dry_run=true` to validate only.
+//!
+//! The body is read once (up to `limits.bulk_body_bytes`, else 413), then rows are parsed,
+//! validated by the same validators as single writes, and inserted batch by batch inside one
+//! transaction; any bad row means the transaction is rolled back and every bad row is reported.
+//! One audit event per upload records its row count and the body's SHA-256.
+
+use std::collections::{BTreeMap, HashSet};
+
+use actix_web::http::header;
+use actix_web::{post, web, HttpRequest, HttpResponse};
+use futures_util::StreamExt;
+use rust_decimal::Decimal;
+use sea_orm::{EntityTrait, IntoActiveModel};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::error::{ApiError, FieldError};
+use crate::startup::AppState;
+use crate::store::entities::{ballot, incident};
+use crate::store::evaluations::{self, InputValidator, NewBallot, NewScoresheet};
+use crate::store::incidents::{NewIncident, Validator};
+use crate::store::subjects::{self, NewSubject};
+use crate::store::{new_id, schemes, Change};
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(bulk_incidents)
+        .service(bulk_scoresheets)
+        .service(bulk_ballots)
+        .service(bulk_subjects);
+}
+
+/// Rows validated (and written) per batch.
+const BATCH: usize = 1000;
+/// Bad rows listed in one answer; the detail says how many there were in all.
+const MAX_REPORTED: usize = 1000;
+
+/// `?dry_run=true` validates and reports without writing.
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct BulkParams {
+    pub dry_run: Option<bool>,
+}
+
+/// What an upload did.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"rows": 3, "created": 3, "dry_run": false, "upload_id": "0193b0d2-0000-7000-8000-0000000000aa",
+    "list": "/api/v1/incidents?upload_id=0193b0d2-0000-7000-8000-0000000000aa", "content_sha256": "5d41402abc4b2a76b9719d911017c592…"}))]
+pub struct BulkSummary {
+    /// Data rows read (CSV header not counted).
+    pub rows: usize,
+    /// Rows written (0 on a dry run).
+    pub created: usize,
+    pub dry_run: bool,
+    /// Names this upload: its rows carry it (absent on a dry run).
+    pub upload_id: Option<Uuid>,
+    /// Where to list what was created.
+    pub list: Option<String>,
+    /// Ids created, for subject uploads.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ids: Vec<Uuid>,
+    /// SHA-256 of the uploaded body, as recorded in the audit trail.
+    pub content_sha256: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BodyFormat {
+    JsonArray,
+    Ndjson,
+    Csv,
+}
+
+impl BodyFormat {
+    fn of(req: &HttpRequest) -> Result<Self, ApiError> {
+        let content_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+            .unwrap_or_default();
+        match content_type.as_str() {
+            "application/json" => Ok(Self::JsonArray),
+            "application/x-ndjson" | "application/ndjson" | "application/jsonl" => Ok(Self::Ndjson),
+            "text/csv" => Ok(Self::Csv),
+            _ => Err(ApiError::unsupported_media_type(
+                "send application/json (an array), application/x-ndjson or text/csv",
+            )),
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::JsonArray => "json",
+            Self::Ndjson => "ndjson",
+            Self::Csv => "csv",
+        }
+    }
+}
+
+/// Reads the whole body once, refusing more than the configured bytes. A client that goes away
+/// mid-upload ends here, before anything is written.
+async fn read_body(mut payload: web::Payload, limit: usize) -> Result<web::Bytes, ApiError> {
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| {
+            ApiError::bad_request("request.body_unreadable", format!("the upload was interrupted: {e}"))
+        })?;
+        if body.len() + chunk.len() > limit {
+            return Err(ApiError::payload_too_large(format!(
+                "uploads are limited to {limit} bytes"
+            )));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+type Parsed<T> = (usize, Result<T, Vec<FieldError>>);
+
+/// The rows of a body, parsed one at a time; row numbers are 1-based data rows.
+fn rows<'a, T: DeserializeOwned + 'a>(
+    bytes: &'a [u8],
+    format: BodyFormat,
+) -> Result<Box<dyn Iterator<Item = Parsed<T>> + 'a>, ApiError> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF".as_slice()).unwrap_or(bytes);
+    let as_row =
+        |row: usize, result: Result<T, ApiError>| -> Parsed<T> { (row, result.map_err(|e| row_errors(e, row))) };
+    match format {
+        BodyFormat::JsonArray => {
+            let raw: Vec<&serde_json::value::RawValue> = serde_json::from_slice(bytes).map_err(|e| {
+                ApiError::bad_request(
+                    "request.malformed_json",
+                    format!("the body is not a JSON array of rows: {e}"),
+                )
+            })?;
+            Ok(Box::new(raw.into_iter().enumerate().map(move |(i, value)| {
+                as_row(i + 1, super::parse_json(value.get().as_bytes()))
+            })))
+        }
+        BodyFormat::Ndjson => Ok(Box::new(
+            bytes
+                .split(|b| *b == b'\n')
+                .map(|line| line.strip_suffix(b"\r").unwrap_or(line))
+                .filter(|line| !line.iter().all(u8::is_ascii_whitespace))
+                .enumerate()
+                .map(move |(i, line)| as_row(i + 1, super::parse_json(line))),
+        )),
+        BodyFormat::Csv => {
+            let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(bytes);
+            let headers = reader
+                .headers()
+                .map_err(|e| {
+                    ApiError::bad_request(
+                        "request.malformed_csv",
+                        format!("the CSV header row is unreadable: {e}"),
+                    )
+                })?
+                .clone();
+            Ok(Box::new(reader.into_deserialize::<T>().enumerate().map(
+                move |(i, result)| {
+                    let row = i + 1;
+                    (row, result.map_err(|e| vec![csv_error(&e, &headers).at_row(row)]))
+                },
+            )))
+        }
+    }
+}
+
+fn row_errors(error: ApiError, row: usize) -> Vec<FieldError> {
+    let errors: Vec<FieldError> = error.errors().iter().cloned().map(|e| e.at_row(row)).collect();
+    if errors.is_empty() {
+        vec![FieldError::new("", error.code(), error.to_string()).at_row(row)]
+    } else {
+        errors
+    }
+}
+
+fn csv_error(error: &csv::Error, headers: &csv::StringRecord) -> FieldError {
+    match error.kind() {
+        csv::ErrorKind::Deserialize { err, .. } => {
+            let field = err
+                .field()
+                .and_then(|i| headers.get(i as usize))
+                .unwrap_or("")
+                .to_owned();
+            FieldError::new(field, "request.field_invalid", err.kind().to_string())
+        }
+        _ => FieldError::new("", "request.malformed_csv", error.to_string()),
+    }
+}
+
+/// The answer to an upload with bad rows: every bad row, nothing written.
+fn rejected(errors: Vec<FieldError>) -> ApiError {
+    let total = errors.len();
+    let bad_rows = errors.iter().filter_map(|e| e.row).collect::<HashSet<_>>().len();
+    let mut errors = errors;
+    errors.sort_by_key(|e| e.row);
+    errors.truncate(MAX_REPORTED);
+    let mut error = ApiError::validation(errors);
+    if total > 0 {
+        error = error.with_detail(format!(
+            "{bad_rows} row(s) are invalid ({total} problem(s){}); nothing was written",
+            if total > MAX_REPORTED {
+                format!(", the first {MAX_REPORTED} listed")
+            } else {
+                String::new()
+            }
+        ));
+    }
+    error
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+fn too_many(limit: usize) -> ApiError {
+    ApiError::payload_too_large(format!("uploads are limited to {limit} rows"))
+}
+
+/// Upload findings in bulk.
+///
+/// A JSON array, NDJSON or CSV (header row with the `NewIncident` field names; UTF-8, BOM
+/// optional) of findings. All-or-nothing: any invalid row answers 422 listing every bad row
+/// (row, field, code, message) and writes nothing. `?dry_run=true` validates only.
+#[utoipa::path(
+    tag = "bulk", operation_id = "bulkCreateIncidents",
+    params(BulkParams),
+    request_body(content(
+        (Vec<NewIncident> = "application/json"),
+        (NewIncident = "application/x-ndjson"),
+        (String = "text/csv")
+    )),
+    responses(
+        (status = 201, description = "Every row written", body = BulkSummary),
+        (status = 200, description = "Dry run: every row is valid", body = BulkSummary)
+    )
+)]
+#[post("/incidents:bulk")]
+async fn bulk_incidents(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    params: web::Query<BulkParams>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let format = BodyFormat::of(&req)?;
+    let limits = &state.settings.limits;
+    let body = read_body(payload, limits.bulk_body_bytes).await?;
+    let dry_run = params.dry_run.unwrap_or(false);
+    let upload_id = new_id();
+    let parsed = rows::<NewIncident>(&body, format)?;
+    let db = state.store.db();
+    let mut validator = Validator::new(db, &caller).await?;
+
+    let tx = if dry_run {
+        None
+    } else {
+        Some(state.store.write(&caller.actor()).await?)
+    };
+    let mut upload = IncidentUpload {
+        upload_id,
+        errors: Vec::new(),
+        rubrics: HashSet::new(),
+        created: 0,
+    };
+    let mut batch: Vec<(usize, NewIncident)> = Vec::with_capacity(BATCH);
+    let mut total = 0usize;
+    for (row, result) in parsed {
+        total = row;
+        if total > limits.bulk_max_rows {
+            return Err(too_many(limits.bulk_max_rows));
+        }
+        match result {
+            Ok(new) => batch.push((row, new)),
+            Err(e) => upload.errors.extend(e),
+        }
+        if batch.len() == BATCH {
+            upload
+                .batch(&tx, db, &mut validator, &caller, std::mem::take(&mut batch))
+                .await?;
+        }
+    }
+    upload.batch(&tx, db, &mut validator, &caller, batch).await?;
+    let IncidentUpload {
+        errors,
+        rubrics,
+        created,
+        ..
+    } = upload;
+    finish(
+        tx,
+        errors,
+        total,
+        created,
+        upload_id,
+        "incident",
+        "/api/v1/incidents",
+        format,
+        &body,
+        rubrics,
+    )
+    .await
+}
+
+/// A findings upload in progress.
+struct IncidentUpload {
+    upload_id: Uuid,
+    errors: Vec<FieldError>,
+    rubrics: HashSet<Uuid>,
+    created: usize,
+}
+
+impl IncidentUpload {
+    /// Validates a batch and, while the upload is clean and not a dry run, writes it.
+    async fn batch(
+        &mut self,
+        tx: &Option<crate::store::WriteTx>,
+        db: &sea_orm::DatabaseConnection,
+        validator: &mut Validator,
+        caller: &Caller,
+        batch: Vec<(usize, NewIncident)>,
+    ) -> Result<(), ApiError> {
+        let ids = batch.iter().map(|(_, r)| r.subject_id).collect();
+        load_subjects(tx, db, validator, caller, &ids).await?;
+        let mut models = Vec::with_capacity(batch.len());
+        for (row, new) in batch {
+            match validator.check(caller, &new) {
+                Ok(mut model) => {
+                    model.upload_id = Some(self.upload_id);
+                    self.rubrics.insert(model.rubric_id);
+                    models.push(model);
+                }
+                Err(e) => self.errors.extend(e.into_fields(row)),
+            }
+        }
+        if let (Some(tx), true, false) = (tx, self.errors.is_empty(), models.is_empty()) {
+            self.created += models.len();
+            incident::Entity::insert_many(models.into_iter().map(IntoActiveModel::into_active_model))
+                .exec_without_returning(tx.conn())
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+async fn load_subjects(
+    tx: &Option<crate::store::WriteTx>,
+    db: &sea_orm::DatabaseConnection,
+    validator: &mut Validator,
+    caller: &Caller,
+    ids: &HashSet<Uuid>,
+) -> Result<(), ApiError> {
+    match tx {
+        Some(tx) => validator.load_subjects(tx.conn(), caller, ids).await,
+        None => validator.load_subjects(db, caller, ids).await,
+    }
+}
+
+/// Ends an upload: the 422 with every bad row, the dry-run report, or the commit with its audit
+/// event and summary.
+#[allow(clippy::too_many_arguments)]
+async fn finish(
+    tx: Option<crate::store::WriteTx>,
+    errors: Vec<FieldError>,
+    rows: usize,
+    created: usize,
+    upload_id: Uuid,
+    entity: &'static str,
+    list_path: &str,
+    format: BodyFormat,
+    body: &[u8],
+    rubrics: HashSet<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    if !errors.is_empty() {
+        return Err(rejected(errors));
+    }
+    if rows == 0 {
+        return Err(ApiError::invalid("", "bulk.empty", "the upload has no rows"));
+    }
+    let content_sha256 = sha256(body);
+    let Some(tx) = tx else {
+        return Ok(HttpResponse::Ok().json(BulkSummary {
+            rows,
+            created: 0,
+            dry_run: true,
+            upload_id: None,
+            list: None,
+            ids: Vec::new(),
+            content_sha256,
+        }));
+    };
+    for rubric in rubrics {
+        schemes::mark_used(tx.conn(), rubric).await?;
+    }
+    let summary = BulkSummary {
+        rows,
+        created,
+        dry_run: false,
+        upload_id: Some(upload_id),
+        list: Some(format!("{list_path}?upload_id={upload_id}")),
+        ids: Vec::new(),
+        content_sha256: content_sha256.clone(),
+    };
+    tx.audit(
+        Change::new("bulk_create", entity, Some(upload_id)).after(&serde_json::json!({
+            "rows": rows, "created": created, "format": format.name(), "content_sha256": content_sha256,
+        })),
+    )
+    .await?;
+    tx.respond(HttpResponse::Created().json(summary)).await
+}
+
+/// A CSV row of a scoresheet upload: one item score; consecutive rows with the same evaluation,
+/// subject and assessor form one sheet.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScoreRow {
+    evaluation_id: Uuid,
+    subject_id: Uuid,
+    #[serde(default)]
+    assessor: Option<String>,
+    item_code: String,
+    score: Decimal,
+    #[serde(default)]
+    note: Option<String>,
+}
+
+/// Scoresheets of a body, with the row number of each sheet's first row.
+fn sheets(body: &[u8], format: BodyFormat) -> Result<Vec<Parsed<NewScoresheet>>, ApiError> {
+    if format != BodyFormat::Csv {
+        return Ok(rows::<NewScoresheet>(body, format)?.collect());
+    }
+    let mut out: Vec<Parsed<NewScoresheet>> = Vec::new();
+    let mut current: Option<(usize, NewScoresheet)> = None;
+    for (row, parsed) in rows::<ScoreRow>(body, format)? {
+        match parsed {
+            Err(e) => out.push((row, Err(e))),
+            Ok(r) => {
+                let same = current.as_ref().is_some_and(|(_, s)| {
+                    s.evaluation_id == r.evaluation_id && s.subject_id == r.subject_id && s.assessor == r.assessor
+                });
+                if !same {
+                    out.extend(current.take().map(|(n, s)| (n, Ok(s))));
+                    current = Some((
+                        row,
+                        NewScoresheet {
+                            evaluation_id: r.evaluation_id,
+                            subject_id: r.subject_id,
+                            scores: BTreeMap::new(),
+                            assessor: r.assessor.clone(),
+                            note: r.note.clone(),
+                        },
+                    ));
+                }
+                if let Some((_, sheet)) = current.as_mut() {
+                    sheet.scores.insert(r.item_code, r.score);
+                }
+            }
+        }
+    }
+    out.extend(current.map(|(n, s)| (n, Ok(s))));
+    Ok(out)
+}
+
+/// Upload scoresheets in bulk.
+///
+/// JSON array or NDJSON of scoresheets, or CSV in long form: `evaluation_id,subject_id,assessor,
+/// item_code,score` (consecutive rows of one evaluation, subject and assessor form one sheet).
+/// All-or-nothing; `?dry_run=true` validates only. A sheet replaces the same assessor's
+/// earlier sheet for that subject.
+#[utoipa::path(
+    tag = "bulk", operation_id = "bulkCreateScoresheets",
+    params(BulkParams),
+    request_body(content(
+        (Vec<NewScoresheet> = "application/json"),
+        (NewScoresheet = "application/x-ndjson"),
+        (String = "text/csv")
+    )),
+    responses(
+        (status = 201, description = "Every sheet written", body = BulkSummary),
+        (status = 200, description = "Dry run: every sheet is valid", body = BulkSummary)
+    )
+)]
+#[post("/scoresheets:bulk")]
+async fn bulk_scoresheets(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    params: web::Query<BulkParams>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let format = BodyFormat::of(&req)?;
+    let limits = &state.settings.limits;
+    let body = read_body(payload, limits.bulk_body_bytes).await?;
+    let dry_run = params.dry_run.unwrap_or(false);
+    let parsed = sheets(&body, format)?;
+    if parsed.len() > limits.bulk_max_rows {
+        return Err(too_many(limits.bulk_max_rows));
+    }
+    let evaluation_ids: HashSet<Uuid> = parsed
+        .iter()
+        .filter_map(|(_, r)| r.as_ref().ok().map(|s| s.evaluation_id))
+        .collect();
+    let subject_ids: HashSet<Uuid> = parsed
+        .iter()
+        .filter_map(|(_, r)| r.as_ref().ok().map(|s| s.subject_id))
+        .collect();
+    let upload_id = new_id();
+    let tx = if dry_run {
+        None
+    } else {
+        Some(state.store.write(&caller.actor()).await?)
+    };
+    let validator = match &tx {
+        Some(tx) => InputValidator::prepare(tx.conn(), &caller, &evaluation_ids, &subject_ids, false).await?,
+        None => InputValidator::prepare(state.store.db(), &caller, &evaluation_ids, &subject_ids, false).await?,
+    };
+    let mut errors = Vec::new();
+    let mut valid = Vec::new();
+    let rows = parsed.len();
+    let mut seen: HashSet<(Uuid, Uuid, String)> = HashSet::new();
+    for (row, result) in parsed {
+        match result.and_then(|new| validator.check_sheet(&caller, &new).map_err(|e| e.into_fields(row))) {
+            Ok(mut sheet) => {
+                let key = (
+                    sheet.sheet.evaluation_id,
+                    sheet.sheet.subject_id,
+                    sheet.sheet.assessor_name.clone(),
+                );
+                if !seen.insert(key) {
+                    errors.push(
+                        FieldError::new(
+                            "assessor",
+                            "scoresheet.duplicate_in_upload",
+                            "this assessor's sheet for this subject appears twice in the upload",
+                        )
+                        .at_row(row),
+                    );
+                    continue;
+                }
+                sheet.sheet.upload_id = Some(upload_id);
+                valid.push(sheet);
+            }
+            Err(e) => errors.extend(e),
+        }
+    }
+    let mut created = 0;
+    let mut rubrics = HashSet::new();
+    if let (Some(tx), true) = (&tx, errors.is_empty()) {
+        for sheet in valid {
+            rubrics.insert(sheet.rubric_id);
+            evaluations::store_sheet_quietly(tx, sheet).await?;
+            created += 1;
+        }
+    }
+    finish(
+        tx,
+        errors,
+        rows,
+        created,
+        upload_id,
+        "scoresheet",
+        "/api/v1/scoresheets",
+        format,
+        &body,
+        rubrics,
+    )
+    .await
+}
+
+/// Upload ballots in bulk (JSON array, NDJSON or CSV with `evaluation_id,subject_id,score[,participant]`).
+#[utoipa::path(
+    tag = "bulk", operation_id = "bulkCreateBallots",
+    params(BulkParams),
+    request_body(content(
+        (Vec<NewBallot> = "application/json"),
+        (NewBallot = "application/x-ndjson"),
+        (String = "text/csv")
+    )),
+    responses(
+        (status = 201, description = "Every ballot written", body = BulkSummary),
+        (status = 200, description = "Dry run: every ballot is valid", body = BulkSummary)
+    )
+)]
+#[post("/ballots:bulk")]
+async fn bulk_ballots(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    params: web::Query<BulkParams>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let format = BodyFormat::of(&req)?;
+    let limits = &state.settings.limits;
+    let body = read_body(payload, limits.bulk_body_bytes).await?;
+    let dry_run = params.dry_run.unwrap_or(false);
+    let parsed: Vec<Parsed<NewBallot>> = rows::<NewBallot>(&body, format)?.collect();
+    if parsed.len() > limits.bulk_max_rows {
+        return Err(too_many(limits.bulk_max_rows));
+    }
+    let evaluation_ids: HashSet<Uuid> = parsed
+        .iter()
+        .filter_map(|(_, r)| r.as_ref().ok().map(|s| s.evaluation_id))
+        .collect();
+    let subject_ids: HashSet<Uuid> = parsed
+        .iter()
+        .filter_map(|(_, r)| r.as_ref().ok().map(|s| s.subject_id))
+        .collect();
+    let upload_id = new_id();
+    let tx = if dry_run {
+        None
+    } else {
+        Some(state.store.write(&caller.actor()).await?)
+    };
+    let mut validator = match &tx {
+        Some(tx) => InputValidator::prepare(tx.conn(), &caller, &evaluation_ids, &subject_ids, true).await?,
+        None => InputValidator::prepare(state.store.db(), &caller, &evaluation_ids, &subject_ids, true).await?,
+    };
+    let rows = parsed.len();
+    let mut errors = Vec::new();
+    let mut models = Vec::new();
+    for (row, result) in parsed {
+        match result.and_then(|new| validator.check_ballot(&caller, &new).map_err(|e| e.into_fields(row))) {
+            Ok(mut model) => {
+                model.upload_id = Some(upload_id);
+                models.push(model);
+            }
+            Err(e) => errors.extend(e),
+        }
+    }
+    let mut created = 0;
+    if let (Some(tx), true) = (&tx, errors.is_empty()) {
+        for chunk in models.chunks(BATCH) {
+            ballot::Entity::insert_many(chunk.iter().cloned().map(IntoActiveModel::into_active_model))
+                .exec_without_returning(tx.conn())
+                .await?;
+            created += chunk.len();
+        }
+    }
+    finish(
+        tx,
+        errors,
+        rows,
+        created,
+        upload_id,
+        "ballot",
+        "/api/v1/ballots",
+        format,
+        &body,
+        HashSet::new(),
+    )
+    .await
+}
+
+/// Upload subjects in bulk (JSON array, NDJSON or CSV with the `NewSubject` fields).
+///
+/// Townships, villages and departments are created with their org units. Rows are created in
+/// order, each audited; any invalid row rolls back the whole upload.
+#[utoipa::path(
+    tag = "bulk", operation_id = "bulkCreateSubjects",
+    params(BulkParams),
+    request_body(content(
+        (Vec<NewSubject> = "application/json"),
+        (NewSubject = "application/x-ndjson"),
+        (String = "text/csv")
+    )),
+    responses(
+        (status = 201, description = "Every subject created", body = BulkSummary),
+        (status = 200, description = "Dry run: every row is valid", body = BulkSummary)
+    )
+)]
+#[post("/subjects:bulk")]
+async fn bulk_subjects(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    params: web::Query<BulkParams>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let format = BodyFormat::of(&req)?;
+    let limits = &state.settings.limits;
+    let body = read_body(payload, limits.bulk_body_bytes).await?;
+    let dry_run = params.dry_run.unwrap_or(false);
+    let parsed: Vec<Parsed<NewSubject>> = rows::<NewSubject>(&body, format)?.collect();
+    if parsed.len() > limits.bulk_max_rows {
+        return Err(too_many(limits.bulk_max_rows));
+    }
+    // Subjects are validated by creating them; a dry run does so in a transaction it rolls back.
+    let tx = state.store.write(&caller.actor()).await?;
+    let rows = parsed.len();
+    let mut errors = Vec::new();
+    let mut ids = Vec::new();
+    for (row, result) in parsed {
+        let new = match result {
+            Ok(new) => new,
+            Err(e) => {
+                errors.extend(e);
+                continue;
+            }
+        };
+        match subjects::create(&tx, &caller, new).await {
+            Ok(model) => ids.push(model.id),
+            Err(e) if e.status_code_is_client_error() => errors.extend(row_errors(e, row)),
+            Err(e) => return Err(e),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(rejected(errors));
+    }
+    if rows == 0 {
+        return Err(ApiError::invalid("", "bulk.empty", "the upload has no rows"));
+    }
+    let content_sha256 = sha256(&body);
+    if dry_run {
+        drop(tx);
+        return Ok(HttpResponse::Ok().json(BulkSummary {
+            rows,
+            created: 0,
+            dry_run: true,
+            upload_id: None,
+            list: None,
+            ids: Vec::new(),
+            content_sha256,
+        }));
+    }
+    let upload_id = new_id();
+    tx.audit(
+        Change::new("bulk_create", "subject", Some(upload_id)).after(&serde_json::json!({
+            "rows": rows, "created": ids.len(), "format": format.name(), "content_sha256": content_sha256,
+        })),
+    )
+    .await?;
+    let summary = BulkSummary {
+        rows,
+        created: ids.len(),
+        dry_run: false,
+        upload_id: Some(upload_id),
+        list: None,
+        ids,
+        content_sha256,
+    };
+    tx.respond(HttpResponse::Created().json(summary)).await
+}

@@ -1,0 +1,156 @@
+//! Middleware honouring `Idempotency-Key` on every POST under `/api/v1`: a retry with the same
+//! key and body gets the first answer and writes nothing; another body with the same key is
+//! refused (422); a retry while the first is still running is refused (409).
+
+use std::sync::{Arc, Mutex};
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
+use actix_web::middleware::Next;
+use actix_web::{web, Error, HttpMessage, ResponseError};
+use futures_util::StreamExt;
+use sha2::{Digest, Sha256};
+
+use crate::auth::PrincipalKind;
+use crate::error::ApiError;
+use crate::startup::AppState;
+use crate::store::idempotency::{self, Claim, Context};
+
+const HEADER: &str = "idempotency-key";
+/// A claim still "running" after this long belongs to a request whose process died.
+const STALE_AFTER_SECS: i64 = 600;
+
+pub async fn middleware(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let key = req
+        .headers()
+        .get(HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.trim().to_owned());
+    let (Some(key), true) = (key, req.method() == Method::POST) else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    let fail = |req: ServiceRequest, err: ApiError| Ok(req.into_response(err.error_response()));
+    if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        return fail(
+            req,
+            ApiError::bad_request(
+                "idempotency.key_invalid",
+                "Idempotency-Key must be 1–255 visible ASCII characters",
+            ),
+        );
+    }
+    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    // The key belongs to the caller; without a valid token the handler will answer 401 anyway.
+    let token = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, t)| t.trim().to_owned());
+    let Some(claims) = token.and_then(|t| state.tokens.verify(&t).ok()) else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    let principal = format!(
+        "{}:{}",
+        match claims.kind {
+            PrincipalKind::User => "user",
+            PrincipalKind::Service => "service",
+        },
+        claims.sub
+    );
+    let method_path = format!("POST {}", req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/"));
+    let mut hasher = Sha256::new();
+    hasher.update(method_path.as_bytes());
+    hasher.update(b"\n");
+
+    let claim = idempotency::claim(
+        state.store.db(),
+        claims.county_id,
+        &principal,
+        &key,
+        &method_path,
+        state.settings.limits.idempotency_ttl_secs,
+        STALE_AFTER_SECS,
+    )
+    .await;
+    match claim {
+        Err(err) => fail(req, err),
+        Ok(Claim::InProgress) => fail(
+            req,
+            ApiError::conflict(
+                "idempotency.in_progress",
+                "a request with this Idempotency-Key is still being processed; retry later",
+            ),
+        ),
+        Ok(Claim::Done { request_hash, response }) => {
+            let mut payload = req.take_payload();
+            while let Some(chunk) = payload.next().await {
+                match chunk {
+                    Ok(bytes) => hasher.update(&bytes),
+                    Err(e) => return fail(req, ApiError::bad_request("request.body_unreadable", e.to_string())),
+                }
+            }
+            if hex::encode(hasher.finalize()) != request_hash {
+                return fail(
+                    req,
+                    ApiError::invalid(
+                        "Idempotency-Key",
+                        "idempotency.key_reused",
+                        "this Idempotency-Key was used with a different request; use a new key",
+                    ),
+                );
+            }
+            Ok(req.into_response(response.to_response()))
+        }
+        Ok(Claim::Proceed) => {
+            let context = Context {
+                principal: principal.clone(),
+                key: key.clone(),
+                hasher: Arc::new(Mutex::new(hasher)),
+                stored: Arc::new(Mutex::new(false)),
+            };
+            let tee = context.hasher.clone();
+            let payload = req.take_payload().map(move |chunk| {
+                if let (Ok(bytes), Ok(mut h)) = (&chunk, tee.lock()) {
+                    h.update(bytes);
+                }
+                chunk
+            });
+            req.set_payload(Payload::Stream {
+                payload: Box::pin(payload),
+            });
+            let outcome = idempotency::scope(context.clone(), next.call(req)).await;
+            let db = state.store.db();
+            match outcome {
+                Ok(response) => {
+                    let response = response.map_into_boxed_body();
+                    if context.is_stored() {
+                        return Ok(response);
+                    }
+                    if response.status().is_success() {
+                        // Answers that wrote nothing (a dry run, a simulation) are stored as they are.
+                        let (request, http) = response.into_parts();
+                        let stored = idempotency::scope(context.clone(), idempotency::store_in(db, http)).await;
+                        return Ok(match stored {
+                            Ok(http) => ServiceResponse::new(request, http),
+                            Err(err) => ServiceResponse::new(request, err.error_response()),
+                        });
+                    }
+                    let _ = idempotency::release(db, &principal, &key).await;
+                    Ok(response)
+                }
+                Err(err) => {
+                    let _ = idempotency::release(db, &principal, &key).await;
+                    Err(err)
+                }
+            }
+        }
+    }
+}

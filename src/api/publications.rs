@@ -1,0 +1,205 @@
+//! `/api/v1/publications`: frozen, numbered, hashed snapshots of results (逐月公开 / 公示).
+
+use actix_web::http::header;
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+use super::export::{self, Format, HeaderLanguage};
+use super::{created, not_modified, Body};
+use crate::auth::policy::Action;
+use crate::auth::{Caller, MaybeCaller};
+use crate::error::ApiError;
+use crate::results::{self, Request};
+use crate::scoring::RankingGroup;
+use crate::startup::AppState;
+use crate::store::entities::publication;
+use crate::store::page::{Page, PageParams};
+use crate::store::publications::{self, NewPublication, Publication, PublicationContent, PublicationFilter};
+use crate::store::schemes;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(publish)
+        .service(list_publications)
+        .service(read_publication);
+}
+
+/// Publish results: freeze them as of an instant into a numbered snapshot with a content hash.
+///
+/// County admins publish anything of the county; township admins publish their town's. A
+/// correction names the publication it supersedes and why. `public: true` makes it readable
+/// without a token at `GET /api/v1/publications/{id}`.
+#[utoipa::path(
+    tag = "publications", operation_id = "publishResults",
+    request_body = NewPublication,
+    responses((status = 201, description = "Published", body = Publication,
+        headers(("Location" = String, description = "The publication's stable URL"))))
+)]
+#[post("/publications")]
+async fn publish(
+    state: web::Data<AppState>,
+    caller: Caller,
+    Body(new): Body<NewPublication>,
+) -> Result<HttpResponse, ApiError> {
+    let db = state.store.db();
+    let scheme = schemes::load_for(db, &caller, Action::ReadShared, new.scheme_id).await?;
+    let monthly = match (new.kind, new.month) {
+        (results::ResultKind::Monthly, Some(m)) if (1..=12).contains(&m) => Some(m),
+        (results::ResultKind::Monthly, _) => {
+            return Err(ApiError::invalid(
+                "month",
+                "results.month_required",
+                "a monthly standing needs month 1–12",
+            ))
+        }
+        (results::ResultKind::Annual, Some(_)) => {
+            return Err(ApiError::invalid(
+                "month",
+                "results.month_not_applicable",
+                "month applies to kind=monthly",
+            ))
+        }
+        (results::ResultKind::Annual, None) => None,
+    };
+    let as_of = new.as_of.unwrap_or_else(crate::store::now);
+    if as_of > crate::store::now() {
+        return Err(ApiError::invalid(
+            "as_of",
+            "publication.as_of_future",
+            "results cannot be published as of the future",
+        ));
+    }
+    let computed = results::year(
+        &state.store,
+        &state.results,
+        scheme.clone(),
+        Request {
+            as_of: Some(as_of),
+            monthly,
+            full: false,
+        },
+    )
+    .await?;
+    let tx = state.store.write(&caller.actor()).await?;
+    let row = publications::publish(&tx, &caller, &scheme, &new, |township_id| {
+        let in_town =
+            |id: &Uuid| township_id.is_none() || computed.placement(*id).is_some_and(|p| p.township_id == township_id);
+        let results = results::summaries(&computed, None, new.kind, new.subject_type, township_id);
+        let rankings = results::visible_rankings(&computed, None, new.kind)
+            .into_iter()
+            .filter(|r| new.subject_type.is_none_or(|t| r.subject_type == t))
+            .filter(|r| match (&r.group, township_id) {
+                (RankingGroup::Township { township_id: group, .. }, Some(town)) => *group == Some(town),
+                _ => true,
+            })
+            .map(|mut r| {
+                r.entries.retain(|e| in_town(&e.subject_id));
+                r
+            })
+            .filter(|r| !r.entries.is_empty())
+            .collect();
+        PublicationContent {
+            scheme_id: scheme.id,
+            scheme_key: scheme.key.clone(),
+            scheme_title: scheme.title.clone(),
+            year: scheme.year,
+            kind: new.kind,
+            month: monthly,
+            as_of,
+            subject_type: new.subject_type,
+            township_id,
+            rankings,
+            results,
+        }
+    })
+    .await?;
+    let body = Publication::from_row(row.clone(), true)?;
+    tx.respond(created(format!("/api/v1/publications/{}", row.id), &body, 1))
+        .await
+}
+
+/// Filters and paging of `GET /api/v1/publications`.
+#[utoipa::path(
+    tag = "publications", operation_id = "listPublications",
+    params(PageParams, PublicationFilter),
+    responses((status = 200, description = "One page (without contents)", body = Page<Publication>))
+)]
+#[get("/publications")]
+async fn list_publications(
+    state: web::Data<AppState>,
+    caller: Caller,
+    page: web::Query<PageParams>,
+    filter: web::Query<PublicationFilter>,
+) -> Result<HttpResponse, ApiError> {
+    let request = page.parse()?;
+    let mut rows = publications::list(state.store.db(), &caller, &filter, &request).await?;
+    let more = rows.len() as u64 > request.limit;
+    rows.truncate(request.limit as usize);
+    let next_cursor = if more {
+        rows.last()
+            .map(|r: &publication::Model| crate::store::page::encode_cursor(r.id))
+    } else {
+        None
+    };
+    let items = rows
+        .into_iter()
+        .map(|r| Publication::from_row(r, false))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
+}
+
+/// Export options of a publication.
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PublicationQuery {
+    /// `json` (default), `csv`, `ndjson` or `xlsx` (its rankings); or send `Accept`.
+    pub format: Option<Format>,
+    /// Export column headers: `en` (default) or `zh`.
+    pub headers: Option<HeaderLanguage>,
+}
+
+/// Read a publication. Public ones need no token.
+#[utoipa::path(
+    tag = "publications", operation_id = "getPublication",
+    params(("id" = Uuid, Path, description = "Publication id"), PublicationQuery),
+    responses(
+        (status = 200, description = "The publication", content(
+            (Publication = "application/json"),
+            (String = "text/csv"),
+            (String = "application/x-ndjson"),
+            (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")),
+            headers(("ETag" = String, description = "The content hash"))),
+        (status = 304, description = "Unchanged since the ETag you sent")
+    ),
+    security((), ("bearer" = []))
+)]
+#[get("/publications/{id}")]
+async fn read_publication(
+    state: web::Data<AppState>,
+    caller: MaybeCaller,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    query: web::Query<PublicationQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let row = publications::load_for(state.store.db(), &caller, *id).await?;
+    let format = export::negotiate(&req, query.format);
+    let etag = format!("\"{}-{}\"", row.content_hash, crate::store::name_of(format));
+    if not_modified(&req, &etag) {
+        return Ok(HttpResponse::NotModified().insert_header((header::ETAG, etag)).finish());
+    }
+    let body = Publication::from_row(row, true)?;
+    if format != Format::Json {
+        let rankings = body.content.as_ref().map(|c| c.rankings.as_slice()).unwrap_or_default();
+        let table = super::results::rankings_table(rankings);
+        return export::respond(
+            &table,
+            format,
+            query.headers.unwrap_or_default(),
+            &format!("publication-{}", body.number),
+            &etag,
+        );
+    }
+    Ok(HttpResponse::Ok().insert_header((header::ETAG, etag)).json(body))
+}

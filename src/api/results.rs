@@ -1,0 +1,712 @@
+//! `/api/v1/results`, `/api/v1/subjects/{id}/result`, `/api/v1/rankings` and
+//! `/api/v1/results:simulate`: scores with every point explained, live and as of any instant.
+
+use std::collections::HashSet;
+
+use actix_web::http::header;
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+use super::export::{self, Format, HeaderLanguage, Table};
+use super::{not_modified, Body};
+use crate::auth::policy::Action;
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::results::{self, Computed, Request, ResultKind, ResultSummary, Standing};
+use crate::scoring::{Consequence, RankingResult, RubricResult, SubjectType, SubjectYearResult};
+use crate::startup::AppState;
+use crate::store::entities::scheme;
+use crate::store::page::{decode_cursor, encode_cursor};
+use crate::store::{schemes, subjects};
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list_results)
+        .service(subject_result)
+        .service(list_rankings)
+        .service(simulate);
+}
+
+/// What `GET /api/v1/results` and `GET /api/v1/rankings` compute.
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ResultsQuery {
+    pub scheme_id: Uuid,
+    /// `annual` (default) or `monthly` (月度公开: the running standing to the end of `month`).
+    pub kind: Option<ResultKind>,
+    /// 1–12, for `kind=monthly`.
+    #[param(minimum = 1, maximum = 12)]
+    pub month: Option<u32>,
+    /// Compute from the data as recorded at this instant (RFC 3339); default now.
+    pub as_of: Option<DateTime<Utc>>,
+    pub subject_type: Option<SubjectType>,
+    /// Only subjects of this town.
+    pub township_id: Option<Uuid>,
+    /// `json` (default), `csv`, `ndjson` or `xlsx`; or send `Accept`.
+    pub format: Option<Format>,
+    /// Export column headers: `en` (default) or `zh`.
+    pub headers: Option<HeaderLanguage>,
+    /// Page size for JSON, 1–1000 (default 1000). Exports are never paged.
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<u64>,
+    /// The `next_cursor` of the previous page.
+    #[param(pattern = r"^[A-Za-z0-9_-]{21}[AQgw]$")]
+    pub cursor: Option<String>,
+}
+
+impl ResultsQuery {
+    fn request(&self, full: bool) -> Result<Request, ApiError> {
+        let kind = self.kind.unwrap_or_default();
+        let monthly = match (kind, self.month) {
+            (ResultKind::Monthly, Some(m)) if (1..=12).contains(&m) => Some(m),
+            (ResultKind::Monthly, _) => {
+                return Err(ApiError::invalid(
+                    "month",
+                    "results.month_required",
+                    "kind=monthly needs month 1–12",
+                ))
+            }
+            (ResultKind::Annual, Some(_)) => {
+                return Err(ApiError::invalid(
+                    "month",
+                    "results.month_not_applicable",
+                    "month applies to kind=monthly",
+                ))
+            }
+            (ResultKind::Annual, None) => None,
+        };
+        Ok(Request {
+            as_of: self.as_of,
+            monthly,
+            full,
+        })
+    }
+}
+
+/// Answers 304 when the client's ETag is current, the same answer again when this scope asked
+/// the same question at this data revision, and otherwise loads the scheme and computes.
+async fn computed_for(
+    state: &AppState,
+    caller: &Caller,
+    req: &HttpRequest,
+    scheme_id: Uuid,
+    request: Request,
+) -> Result<Result<(std::sync::Arc<Computed>, String), HttpResponse>, ApiError> {
+    let revision = caller.revision;
+    let etag = etag_of(scheme_id, revision, caller, req);
+    if not_modified(req, &etag) {
+        return Ok(Err(HttpResponse::NotModified()
+            .insert_header((header::ETAG, etag))
+            .finish()));
+    }
+    if let Some((content_type, bytes)) = state.results.rendered(&etag) {
+        return Ok(Err(answer(&etag, content_type, bytes)));
+    }
+    let db = state.store.db();
+    let scheme: scheme::Model = schemes::load_for(db, caller, Action::ReadShared, scheme_id).await?;
+    let computed = results::year_at(&state.store, &state.results, scheme, request, revision).await?;
+    Ok(Ok((computed, etag)))
+}
+
+fn answer(etag: &str, content_type: String, bytes: web::Bytes) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::ETAG, etag.to_owned()))
+        .insert_header((header::CONTENT_TYPE, content_type))
+        .body(bytes)
+}
+
+/// Serialises a JSON answer and keeps it for the next identical question.
+fn remember_json<T: Serialize>(state: &AppState, etag: &str, body: &T) -> Result<HttpResponse, ApiError> {
+    let bytes = web::Bytes::from(serde_json::to_vec(body)?);
+    state
+        .results
+        .remember(etag, "application/json".to_owned(), bytes.clone());
+    Ok(answer(etag, "application/json".to_owned(), bytes))
+}
+
+/// A weak ETag naming the data revision, the caller's scope and the question: a client that has
+/// it gets 304 without the service computing anything.
+fn etag_of(scheme_id: Uuid, revision: i64, caller: &Caller, req: &HttpRequest) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(scheme_id.as_bytes());
+    hasher.update(revision.to_be_bytes());
+    hasher.update(caller.org_unit_id.as_bytes());
+    hasher.update(caller.level.as_str().as_bytes());
+    hasher.update(req.path().as_bytes());
+    hasher.update(req.query_string().as_bytes());
+    hasher.update(
+        req.headers()
+            .get(header::ACCEPT)
+            .map(|v| v.as_bytes())
+            .unwrap_or_default(),
+    );
+    format!("W/\"{}\"", hex::encode(&hasher.finalize()[..12]))
+}
+
+/// A page of result summaries.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ResultsPage {
+    pub scheme_id: Uuid,
+    pub year: i32,
+    pub kind: ResultKind,
+    pub month: Option<u32>,
+    pub as_of: Option<DateTime<Utc>>,
+    pub items: Vec<ResultSummary>,
+    pub next_cursor: Option<String>,
+}
+
+/// Results of a scheme-year: every subject you may see, with each evaluation's score, the annual
+/// score (or the monthly standing), grade, bonus pay, ranks, prize and consequences.
+#[utoipa::path(
+    tag = "results", operation_id = "listResults",
+    params(ResultsQuery),
+    responses(
+        (status = 200, description = "One page of results (or the whole export)", content(
+            (ResultsPage = "application/json"),
+            (String = "text/csv"),
+            (String = "application/x-ndjson"),
+            (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")),
+            headers(("ETag" = String, description = "Send as If-None-Match to get 304 while nothing changed"))),
+        (status = 304, description = "Unchanged since the ETag you sent")
+    )
+)]
+#[get("/results")]
+async fn list_results(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    query: web::Query<ResultsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let request = query.request(false)?;
+    let format = export::negotiate(&req, query.format);
+    let limit = query.limit.unwrap_or(1000);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::invalid(
+            "limit",
+            "page.limit_out_of_range",
+            "limit must be between 1 and 1000",
+        ));
+    }
+    let after = match &query.cursor {
+        None => None,
+        Some(c) => Some(decode_cursor(c).ok_or_else(|| {
+            ApiError::invalid(
+                "cursor",
+                "page.cursor_invalid",
+                "cursor is not a cursor this service issued",
+            )
+        })?),
+    };
+    let (computed, etag) = match computed_for(&state, &caller, &req, query.scheme_id, request).await? {
+        Ok(found) => found,
+        Err(not_modified) => return Ok(not_modified),
+    };
+    let kind = query.kind.unwrap_or_default();
+    let mut items = results::summaries(&computed, Some(&caller), kind, query.subject_type, query.township_id);
+    if format != Format::Json {
+        return export::respond(
+            &results_table(&items),
+            format,
+            query.headers.unwrap_or_default(),
+            "results",
+            &etag,
+        );
+    }
+    if let Some(after) = after {
+        items.retain(|s| s.subject_id > after);
+    }
+    let more = items.len() as u64 > limit;
+    items.truncate(limit as usize);
+    let next_cursor = if more {
+        items.last().map(|s| encode_cursor(s.subject_id))
+    } else {
+        None
+    };
+    let page = ResultsPage {
+        scheme_id: computed.scheme.row.id,
+        year: computed.results.year,
+        kind,
+        month: request.monthly,
+        as_of: request.as_of,
+        items,
+        next_cursor,
+    };
+    remember_json(&state, &etag, &page)
+}
+
+fn consequence_names(list: &[Consequence]) -> String {
+    list.iter()
+        .map(|c| crate::store::name_of(*c))
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
+fn results_table(items: &[ResultSummary]) -> Table {
+    let columns = vec![
+        ("subject_id", "考核对象ID"),
+        ("name", "名称"),
+        ("subject_type", "类型"),
+        ("township_id", "所属乡镇ID"),
+        ("evaluations", "各次考核得分"),
+        ("score", "精确得分"),
+        ("published_score", "公布得分"),
+        ("grade", "考核等次"),
+        ("bonus_pay", "年终目标奖比例"),
+        ("vetoed", "一票否决"),
+        ("consequences", "结果运用"),
+        ("rank", "排名"),
+        ("prize", "奖项"),
+    ];
+    let rows = items
+        .iter()
+        .map(|s| {
+            let first = s.standings.first();
+            vec![
+                s.subject_id.to_string(),
+                s.name.clone(),
+                s.subject_type.as_str().to_owned(),
+                s.township_id.map(|t| t.to_string()).unwrap_or_default(),
+                s.evaluations
+                    .iter()
+                    .map(|e| format!("{}={}", e.title, export::cell(e.published_score)))
+                    .collect::<Vec<_>>()
+                    .join(";"),
+                export::cell(s.score),
+                export::cell(s.published_score),
+                s.grade.as_ref().map(|g| g.title.clone()).unwrap_or_default(),
+                s.grade.as_ref().map(|g| g.bonus_pay.to_string()).unwrap_or_default(),
+                s.vetoed.as_ref().map(|v| v.reason.clone()).unwrap_or_default(),
+                consequence_names(&s.consequences),
+                first.and_then(|st| st.rank).map(|r| r.to_string()).unwrap_or_default(),
+                first
+                    .and_then(|st| st.prize.as_ref())
+                    .map(|p| p.title.clone())
+                    .unwrap_or_default(),
+            ]
+        })
+        .collect();
+    Table { columns, rows }
+}
+
+/// Query of `GET /api/v1/subjects/{id}/result`.
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SubjectResultQuery {
+    pub scheme_id: Uuid,
+    /// Compute from the data as recorded at this instant (RFC 3339); default now.
+    pub as_of: Option<DateTime<Utc>>,
+    /// Also the running monthly standing to the end of this month (1–12).
+    #[param(minimum = 1, maximum = 12)]
+    pub month: Option<u32>,
+}
+
+/// One subject's result, every point explained.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SubjectResult {
+    pub scheme_id: Uuid,
+    pub year: i32,
+    pub as_of: Option<DateTime<Utc>>,
+    /// Every evaluation with each section, item, finding and scoresheet and the points it
+    /// moved; the annual formula tree with each leaf's value, weight and absence; grade,
+    /// bonus pay, veto and consequences.
+    pub result: SubjectYearResult,
+    /// The running monthly standing, when `month` was given.
+    pub monthly: Option<RubricResult>,
+    /// Where the subject stands in each ranking.
+    pub standings: Vec<Standing>,
+}
+
+/// A subject's result with its full explanation.
+#[utoipa::path(
+    tag = "results", operation_id = "getSubjectResult",
+    params(("id" = Uuid, Path, description = "Subject id"), SubjectResultQuery),
+    responses(
+        (status = 200, description = "The result", body = SubjectResult,
+            headers(("ETag" = String, description = "Send as If-None-Match to get 304 while nothing changed"))),
+        (status = 304, description = "Unchanged since the ETag you sent")
+    )
+)]
+#[get("/subjects/{id}/result")]
+async fn subject_result(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    query: web::Query<SubjectResultQuery>,
+) -> Result<HttpResponse, ApiError> {
+    subjects::load_for(state.store.db(), &caller, Action::Read, *id).await?;
+    if query.month.is_some_and(|m| !(1..=12).contains(&m)) {
+        return Err(ApiError::invalid(
+            "month",
+            "results.month_invalid",
+            "month must be 1–12",
+        ));
+    }
+    let request = Request {
+        as_of: query.as_of,
+        monthly: query.month,
+        full: true,
+    };
+    let (computed, etag) = match computed_for(&state, &caller, &req, query.scheme_id, request).await? {
+        Ok(found) => found,
+        Err(not_modified) => return Ok(not_modified),
+    };
+    let result = computed
+        .results
+        .subject(*id)
+        .cloned()
+        .ok_or_else(|| ApiError::not_found("result of this subject in this scheme"))?;
+    let monthly = computed
+        .results
+        .monthly
+        .as_ref()
+        .and_then(|m| m.results.iter().find(|r| r.subject_id == *id))
+        .map(|r| r.result.clone());
+    let standings = results::summaries(&computed, Some(&caller), ResultKind::Annual, None, None)
+        .into_iter()
+        .find(|s| s.subject_id == *id)
+        .map(|s| s.standings)
+        .unwrap_or_default();
+    let body = SubjectResult {
+        scheme_id: computed.scheme.row.id,
+        year: computed.results.year,
+        as_of: query.as_of,
+        result,
+        monthly,
+        standings,
+    };
+    remember_json(&state, &etag, &body)
+}
+
+/// Query of `GET /api/v1/rankings`.
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RankingsQuery {
+    pub scheme_id: Uuid,
+    /// `annual` (default) or `monthly`.
+    pub kind: Option<ResultKind>,
+    /// 1–12, for `kind=monthly`.
+    #[param(minimum = 1, maximum = 12)]
+    pub month: Option<u32>,
+    pub as_of: Option<DateTime<Utc>>,
+    /// Only this ranking (e.g. `townships`, `departments`, `department_groups`, `villages`).
+    pub ranking: Option<String>,
+    /// Only groups of this subject type.
+    pub subject_type: Option<SubjectType>,
+    /// `json` (default), `csv`, `ndjson` or `xlsx`; or send `Accept`.
+    pub format: Option<Format>,
+    /// Export column headers: `en` (default) or `zh`.
+    pub headers: Option<HeaderLanguage>,
+}
+
+/// Rankings of a scheme-year.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Rankings {
+    pub scheme_id: Uuid,
+    pub year: i32,
+    pub kind: ResultKind,
+    pub month: Option<u32>,
+    pub as_of: Option<DateTime<Utc>>,
+    /// Each ranking group: ranks (ties shared 1, 2, 2, 4), published scores, prizes, vetoes and
+    /// consequences. Subjects outside your scope are left out; ranks count the whole group.
+    pub rankings: Vec<RankingResult>,
+}
+
+/// Rankings with prizes and consequences (all townships; all departments and each department
+/// category; each town's villages).
+#[utoipa::path(
+    tag = "results", operation_id = "listRankings",
+    params(RankingsQuery),
+    responses(
+        (status = 200, description = "The rankings", content(
+            (Rankings = "application/json"),
+            (String = "text/csv"),
+            (String = "application/x-ndjson"),
+            (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")),
+            headers(("ETag" = String, description = "Send as If-None-Match to get 304 while nothing changed"))),
+        (status = 304, description = "Unchanged since the ETag you sent")
+    )
+)]
+#[get("/rankings")]
+async fn list_rankings(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    query: web::Query<RankingsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let as_results = ResultsQuery {
+        scheme_id: query.scheme_id,
+        kind: query.kind,
+        month: query.month,
+        as_of: query.as_of,
+        subject_type: None,
+        township_id: None,
+        format: None,
+        headers: None,
+        limit: None,
+        cursor: None,
+    };
+    let request = as_results.request(false)?;
+    let format = export::negotiate(&req, query.format);
+    let (computed, etag) = match computed_for(&state, &caller, &req, query.scheme_id, request).await? {
+        Ok(found) => found,
+        Err(not_modified) => return Ok(not_modified),
+    };
+    let kind = query.kind.unwrap_or_default();
+    let list: Vec<RankingResult> = results::visible_rankings(&computed, Some(&caller), kind)
+        .into_iter()
+        .filter(|r| query.ranking.as_ref().is_none_or(|k| &r.key == k))
+        .filter(|r| query.subject_type.is_none_or(|t| r.subject_type == t))
+        .collect();
+    if format != Format::Json {
+        return export::respond(
+            &rankings_table(&list),
+            format,
+            query.headers.unwrap_or_default(),
+            "rankings",
+            &etag,
+        );
+    }
+    let body = Rankings {
+        scheme_id: computed.scheme.row.id,
+        year: computed.results.year,
+        kind,
+        month: request.monthly,
+        as_of: request.as_of,
+        rankings: list,
+    };
+    remember_json(&state, &etag, &body)
+}
+
+pub fn rankings_table(list: &[RankingResult]) -> Table {
+    let columns = vec![
+        ("ranking", "排名类别"),
+        ("group", "分组"),
+        ("rank", "名次"),
+        ("subject_id", "考核对象ID"),
+        ("name", "名称"),
+        ("published_score", "公布得分"),
+        ("prize", "奖项"),
+        ("vetoed", "一票否决"),
+        ("consequences", "结果运用"),
+    ];
+    let mut rows = Vec::new();
+    for ranking in list {
+        let group = match &ranking.group {
+            crate::scoring::RankingGroup::All => "all".to_owned(),
+            crate::scoring::RankingGroup::RankingGroup { name } => name.clone().unwrap_or_default(),
+            crate::scoring::RankingGroup::Township { name, township_id } => {
+                name.clone().or(township_id.map(|t| t.to_string())).unwrap_or_default()
+            }
+        };
+        for e in &ranking.entries {
+            rows.push(vec![
+                ranking.title.clone(),
+                group.clone(),
+                e.rank.map(|r| r.to_string()).unwrap_or_default(),
+                e.subject_id.to_string(),
+                e.name.clone(),
+                export::cell(e.published_score),
+                e.prize.as_ref().map(|p| p.title.clone()).unwrap_or_default(),
+                if e.vetoed { "true".to_owned() } else { String::new() },
+                consequence_names(&e.consequences),
+            ]);
+        }
+    }
+    Table { columns, rows }
+}
+
+/// Body of `POST /api/v1/results:simulate`: hypothetical inputs for one subject.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "scheme_id": "0193b0d2-0000-7000-8000-000000000010", "subject_id": "0193b0d2-0000-7000-8000-000000000003",
+    "findings": [{"subject_id": "0193b0d2-0000-7000-8000-000000000003", "item_code": "2.1", "rule_code": "missing_doc", "occurred_on": "2023-05-10"}],
+    "revoke": []
+}))]
+pub struct Simulation {
+    pub scheme_id: Uuid,
+    pub subject_id: Uuid,
+    /// Findings as if recorded now (validated like real ones).
+    #[serde(default)]
+    pub findings: Vec<crate::store::incidents::NewIncident>,
+    /// Scoresheets as if entered now.
+    #[serde(default)]
+    pub scoresheets: Vec<crate::store::evaluations::NewScoresheet>,
+    /// Ballots as if cast now.
+    #[serde(default)]
+    pub ballots: Vec<crate::store::evaluations::NewBallot>,
+    /// Findings to treat as revoked.
+    #[serde(default)]
+    pub revoke: Vec<Uuid>,
+    /// Also the monthly standing to the end of this month.
+    pub month: Option<u32>,
+}
+
+/// What the hypothetical inputs would give.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SimulationResult {
+    /// The subject's result with the hypothetical inputs.
+    pub result: SubjectYearResult,
+    /// Its standings with them.
+    pub standings: Vec<Standing>,
+    /// The published annual score today, for comparison.
+    pub current_published_score: Option<rust_decimal::Decimal>,
+    pub monthly: Option<RubricResult>,
+}
+
+/// What-if: the result and ranks hypothetical findings, scoresheets or ballots would give.
+/// Nothing is written.
+#[utoipa::path(
+    tag = "results", operation_id = "simulateResult",
+    request_body = Simulation,
+    responses((status = 200, description = "The simulated result", body = SimulationResult))
+)]
+#[post("/results:simulate")]
+async fn simulate(
+    state: web::Data<AppState>,
+    caller: Caller,
+    Body(sim): Body<Simulation>,
+) -> Result<HttpResponse, ApiError> {
+    let db = state.store.db();
+    subjects::load_for(db, &caller, Action::Read, sim.subject_id).await?;
+    let scheme = schemes::load_for(db, &caller, Action::ReadShared, sim.scheme_id).await?;
+    if sim.findings.len() + sim.scoresheets.len() + sim.ballots.len() + sim.revoke.len() > 1000 {
+        return Err(ApiError::invalid(
+            "findings",
+            "simulation.too_large",
+            "simulate at most 1000 inputs at once",
+        ));
+    }
+    if sim.month.is_some_and(|m| !(1..=12).contains(&m)) {
+        return Err(ApiError::invalid(
+            "month",
+            "results.month_invalid",
+            "month must be 1–12",
+        ));
+    }
+    let current = results::year(&state.store, &state.results, scheme.clone(), Request::default()).await?;
+    let current_published_score = current
+        .results
+        .subject(sim.subject_id)
+        .and_then(|s| s.annual.published_score);
+
+    let loaded = schemes::load_definition(db, scheme).await?;
+    let mut year = crate::store::year_data::load(db, &loaded, None).await?;
+    let now = crate::store::now();
+    let mut errors = Vec::new();
+    let mut validator = crate::store::incidents::Validator::prepare(db, &caller, &sim.findings).await?;
+    for (i, new) in sim.findings.iter().enumerate() {
+        match validator.check(&caller, new) {
+            Ok(model) => year
+                .data
+                .findings
+                .extend(crate::store::year_data::finding_of_model(model)),
+            Err(e) => errors.extend(prefixed(e.into_fields(i + 1), "findings", i)),
+        }
+    }
+    let evaluation_ids: HashSet<Uuid> = sim
+        .scoresheets
+        .iter()
+        .map(|s| s.evaluation_id)
+        .chain(sim.ballots.iter().map(|b| b.evaluation_id))
+        .collect();
+    let subject_ids: HashSet<Uuid> = sim
+        .scoresheets
+        .iter()
+        .map(|s| s.subject_id)
+        .chain(sim.ballots.iter().map(|b| b.subject_id))
+        .collect();
+    let mut inputs =
+        crate::store::evaluations::InputValidator::prepare(db, &caller, &evaluation_ids, &subject_ids, true).await?;
+    for (i, new) in sim.scoresheets.iter().enumerate() {
+        match inputs.check_sheet(&caller, new) {
+            Ok(valid) => year.data.scoresheets.push(crate::scoring::Scoresheet {
+                id: valid.sheet.id,
+                evaluation_id: valid.sheet.evaluation_id,
+                subject_id: valid.sheet.subject_id,
+                assessor_id: crate::store::year_data::assessor_identity(
+                    valid.sheet.assessor_id,
+                    &valid.sheet.assessor_name,
+                ),
+                recorded_at: now,
+                scores: new.scores.clone(),
+            }),
+            Err(e) => errors.extend(prefixed(e.into_fields(i + 1), "scoresheets", i)),
+        }
+    }
+    for (i, new) in sim.ballots.iter().enumerate() {
+        match inputs.check_ballot(&caller, new) {
+            Ok(b) => year.data.ballots.push(crate::scoring::Ballot {
+                id: b.id,
+                evaluation_id: b.evaluation_id,
+                subject_id: b.subject_id,
+                score: b.score.0,
+                recorded_at: now,
+            }),
+            Err(e) => errors.extend(prefixed(e.into_fields(i + 1), "ballots", i)),
+        }
+    }
+    for (i, id) in sim.revoke.iter().enumerate() {
+        match year
+            .data
+            .findings
+            .iter_mut()
+            .find(|f| f.id == *id && f.revoked_at.is_none())
+        {
+            Some(f) => f.revoked_at = Some(now),
+            None => errors.push(crate::error::FieldError::new(
+                format!("revoke[{i}]"),
+                "simulation.finding_unknown",
+                "not an active finding of this scheme",
+            )),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    let request = Request {
+        as_of: None,
+        monthly: sim.month,
+        full: true,
+    };
+    let computed = results::compute(loaded, std::sync::Arc::new(year), request, -1).await?;
+    let result = computed
+        .results
+        .subject(sim.subject_id)
+        .cloned()
+        .ok_or_else(|| ApiError::not_found("result of this subject in this scheme"))?;
+    let standings = results::summaries(&computed, Some(&caller), ResultKind::Annual, None, None)
+        .into_iter()
+        .find(|s| s.subject_id == sim.subject_id)
+        .map(|s| s.standings)
+        .unwrap_or_default();
+    let monthly = computed
+        .results
+        .monthly
+        .as_ref()
+        .and_then(|m| m.results.iter().find(|r| r.subject_id == sim.subject_id))
+        .map(|r| r.result.clone());
+    Ok(HttpResponse::Ok().json(SimulationResult {
+        result,
+        standings,
+        current_published_score,
+        monthly,
+    }))
+}
+
+/// Row errors of a simulation's list, named by list and index.
+fn prefixed(errors: Vec<crate::error::FieldError>, list: &str, index: usize) -> Vec<crate::error::FieldError> {
+    errors
+        .into_iter()
+        .map(|mut e| {
+            e.field = format!("{list}[{index}].{}", e.field);
+            e.row = None;
+            e
+        })
+        .collect()
+}

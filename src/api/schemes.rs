@@ -1,0 +1,234 @@
+//! `/api/v1/built-in-schemes`, `/api/v1/schemes` and `/api/v1/rubrics`: the rules, as data.
+
+use actix_web::{get, patch, post, put, web, HttpRequest, HttpResponse};
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+use super::{created, if_match, ok_versioned, Body};
+use crate::auth::policy::Action;
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::scoring::{EvaluationKind, Rubric, SchemeDefinition, SubjectType};
+use crate::startup::AppState;
+use crate::store::entities::scheme;
+use crate::store::page::{Page, PageParams};
+use crate::store::schemes::{self, NewScheme, RubricFilter, RubricVersion, Scheme, SchemeFilter, SchemePatch};
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list_built_in)
+        .service(read_built_in)
+        .service(create)
+        .service(list)
+        .service(read)
+        .service(update)
+        .service(list_rubrics)
+        .service(read_rubric)
+        .service(edit_rubric);
+}
+
+/// A built-in scheme in a list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BuiltInSummary {
+    #[schema(example = "county-poverty")]
+    pub key: String,
+    #[schema(example = "某县脱贫攻坚工作考核办法")]
+    pub title: String,
+    pub description: String,
+    pub subject_types: Vec<SubjectType>,
+    pub evaluations: Vec<EvaluationKind>,
+}
+
+/// The two built-in schemes (Seed A and Seed B), ready to instantiate.
+#[utoipa::path(
+    tag = "schemes", operation_id = "listBuiltInSchemes",
+    responses((status = 200, description = "The built-in schemes", body = Vec<BuiltInSummary>))
+)]
+#[get("/built-in-schemes")]
+async fn list_built_in(_caller: Caller) -> Result<HttpResponse, ApiError> {
+    let summaries: Vec<BuiltInSummary> = crate::schemes::built_in()
+        .map_err(ApiError::internal)?
+        .into_iter()
+        .map(|s| BuiltInSummary {
+            key: s.key.clone(),
+            title: s.title.clone(),
+            description: s.description.clone(),
+            subject_types: s.subject_types.keys().copied().collect(),
+            evaluations: s.evaluations.iter().map(|e| e.kind).collect(),
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(summaries))
+}
+
+/// A built-in scheme's whole definition: rubrics, formulas, grades, prizes, consequences.
+#[utoipa::path(
+    tag = "schemes", operation_id = "getBuiltInScheme",
+    params(("key" = String, Path, description = "`tongshi-2023-village` or `county-poverty`")),
+    responses((status = 200, description = "The definition", body = SchemeDefinition))
+)]
+#[get("/built-in-schemes/{key}")]
+async fn read_built_in(_caller: Caller, key: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let definition = crate::schemes::built_in_by_key(&key)
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::not_found("built-in scheme"))?;
+    Ok(HttpResponse::Ok().json(definition))
+}
+
+/// Instantiate a built-in scheme for a year (in the county or a town), or create a custom one.
+///
+/// Creates the scheme, version 1 of each subject type's rubric, and the evaluations its
+/// templates describe (e.g. half-year, year-end and two democratic evaluations for Seed B).
+#[utoipa::path(
+    tag = "schemes", operation_id = "createScheme",
+    request_body = NewScheme,
+    responses((status = 201, description = "Created", body = Scheme,
+        headers(("Location" = String, description = "URL of the scheme"), ("ETag" = String, description = "Its version"))))
+)]
+#[post("/schemes")]
+async fn create(
+    state: web::Data<AppState>,
+    caller: Caller,
+    Body(new): Body<NewScheme>,
+) -> Result<HttpResponse, ApiError> {
+    let tx = state.store.write(&caller.actor()).await?;
+    let row = schemes::create(&tx, &caller, new).await?;
+    let body = schemes::to_api(tx.conn(), row.clone()).await?;
+    tx.respond(created(format!("/api/v1/schemes/{}", row.id), &body, row.version))
+        .await
+}
+
+/// List the schemes that apply to you (the county's, and your town's).
+#[utoipa::path(
+    tag = "schemes", operation_id = "listSchemes",
+    params(PageParams, SchemeFilter),
+    responses((status = 200, description = "One page", body = Page<Scheme>))
+)]
+#[get("/schemes")]
+async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    page: web::Query<PageParams>,
+    filter: web::Query<SchemeFilter>,
+) -> Result<HttpResponse, ApiError> {
+    let request = page.parse()?;
+    let db = state.store.db();
+    let mut rows = schemes::list(db, &caller, &filter, &request).await?;
+    let next_cursor = page_cursor(&mut rows, request.limit);
+    let mut items = Vec::with_capacity(rows.len());
+    for row in rows {
+        items.push(schemes::to_api(db, row).await?);
+    }
+    Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
+}
+
+/// Cuts a `limit + 1` fetch to one page and says where the next starts.
+fn page_cursor(rows: &mut Vec<scheme::Model>, limit: u64) -> Option<String> {
+    let more = rows.len() as u64 > limit;
+    rows.truncate(limit as usize);
+    more.then(|| rows.last().map(|r| crate::store::page::encode_cursor(r.id)))
+        .flatten()
+}
+
+/// Read a scheme with its current rubrics.
+#[utoipa::path(
+    tag = "schemes", operation_id = "getScheme",
+    params(("id" = Uuid, Path, description = "Scheme id")),
+    responses((status = 200, description = "The scheme", body = Scheme, headers(("ETag" = String, description = "Its version"))))
+)]
+#[get("/schemes/{id}")]
+async fn read(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+    let db = state.store.db();
+    let row = schemes::load_for(db, &caller, Action::ReadShared, *id).await?;
+    let version = row.version;
+    Ok(ok_versioned(&schemes::to_api(db, row).await?, version))
+}
+
+/// Rename, deactivate or reactivate a scheme.
+#[utoipa::path(
+    tag = "schemes", operation_id = "updateScheme",
+    params(("id" = Uuid, Path, description = "Scheme id"),
+           ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^(W/)?"?[0-9]{1,9}"?$"#, description = "The ETag you read (or send `version`)")),
+    request_body = SchemePatch,
+    responses((status = 200, description = "Updated", body = Scheme, headers(("ETag" = String, description = "The new version"))))
+)]
+#[patch("/schemes/{id}")]
+async fn update(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    Body(patch): Body<SchemePatch>,
+) -> Result<HttpResponse, ApiError> {
+    let version = if_match(&req)?;
+    let tx = state.store.write(&caller.actor()).await?;
+    let row = schemes::update(&tx, &caller, *id, patch, version).await?;
+    let body = schemes::to_api(tx.conn(), row.clone()).await?;
+    tx.respond(ok_versioned(&body, row.version)).await
+}
+
+/// List a scheme's rubric versions.
+#[utoipa::path(
+    tag = "schemes", operation_id = "listRubrics",
+    params(RubricFilter),
+    responses((status = 200, description = "The versions, by subject type and version", body = Vec<RubricVersion>))
+)]
+#[get("/rubrics")]
+async fn list_rubrics(
+    state: web::Data<AppState>,
+    caller: Caller,
+    filter: web::Query<RubricFilter>,
+) -> Result<HttpResponse, ApiError> {
+    let rows = schemes::list_rubrics(state.store.db(), &caller, &filter).await?;
+    let versions = rows
+        .into_iter()
+        .map(schemes::rubric_to_api)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(HttpResponse::Ok().json(versions))
+}
+
+/// Read a rubric version: the whole tree with points, methods and rules, ready to render a form.
+#[utoipa::path(
+    tag = "schemes", operation_id = "getRubric",
+    params(("id" = Uuid, Path, description = "Rubric version id")),
+    responses((status = 200, description = "The rubric version", body = RubricVersion))
+)]
+#[get("/rubrics/{id}")]
+async fn read_rubric(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let (row, _) = schemes::load_rubric(state.store.db(), &caller, *id).await?;
+    Ok(HttpResponse::Ok().json(schemes::rubric_to_api(row)?))
+}
+
+/// Replace a rubric. A version already used by a finding or scoresheet is immutable: the edit
+/// becomes the next version (201, `Location` names it); an unused version changes in place (200).
+#[utoipa::path(
+    tag = "schemes", operation_id = "editRubric",
+    params(("id" = Uuid, Path, description = "Rubric version id (the current one)")),
+    request_body = Rubric,
+    responses(
+        (status = 200, description = "Changed in place", body = RubricVersion),
+        (status = 201, description = "Saved as the next version", body = RubricVersion,
+            headers(("Location" = String, description = "URL of the new version")))
+    )
+)]
+#[put("/rubrics/{id}")]
+async fn edit_rubric(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    Body(rubric): Body<Rubric>,
+) -> Result<HttpResponse, ApiError> {
+    let tx = state.store.write(&caller.actor()).await?;
+    let (row, is_new) = schemes::edit_rubric(&tx, &caller, *id, rubric).await?;
+    let body = schemes::rubric_to_api(row.clone())?;
+    let response = if is_new {
+        created(format!("/api/v1/rubrics/{}", row.id), &body, row.version)
+    } else {
+        ok_versioned(&body, row.version)
+    };
+    tx.respond(response).await
+}

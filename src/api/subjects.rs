@@ -1,0 +1,150 @@
+//! `/api/v1/subjects`: who is assessed, and their per-scheme attributes.
+
+use actix_web::{get, patch, post, put, web, HttpRequest, HttpResponse};
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+use super::{created, if_match, ok_versioned, Body};
+use crate::auth::policy::Action;
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::startup::AppState;
+use crate::store::entities::subject;
+use crate::store::page::{Page, PageParams};
+use crate::store::subjects::{
+    self, AttributesUpdate, NewSubject, Subject, SubjectAttributes, SubjectFilter, SubjectPatch,
+};
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(create)
+        .service(list)
+        .service(read)
+        .service(update)
+        .service(read_attributes)
+        .service(write_attributes);
+}
+
+/// Create a subject. Townships, villages and departments are created with their org unit.
+#[utoipa::path(
+    tag = "subjects", operation_id = "createSubject",
+    request_body = NewSubject,
+    responses((status = 201, description = "Created", body = Subject,
+        headers(("Location" = String, description = "URL of the new subject"), ("ETag" = String, description = "Its version"))))
+)]
+#[post("/subjects")]
+async fn create(
+    state: web::Data<AppState>,
+    caller: Caller,
+    Body(new): Body<NewSubject>,
+) -> Result<HttpResponse, ApiError> {
+    let tx = state.store.write(&caller.actor()).await?;
+    let row = subjects::create(&tx, &caller, new).await?;
+    tx.respond(created(
+        format!("/api/v1/subjects/{}", row.id),
+        &Subject::from(row.clone()),
+        row.version,
+    ))
+    .await
+}
+
+/// List subjects in your scope.
+#[utoipa::path(
+    tag = "subjects", operation_id = "listSubjects",
+    params(PageParams, SubjectFilter),
+    responses((status = 200, description = "One page", body = Page<Subject>))
+)]
+#[get("/subjects")]
+async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    page: web::Query<PageParams>,
+    filter: web::Query<SubjectFilter>,
+) -> Result<HttpResponse, ApiError> {
+    let request = page.parse()?;
+    let rows = subjects::list(state.store.db(), &caller, &filter, &request).await?;
+    Ok(HttpResponse::Ok().json(Page::from_rows(
+        rows,
+        &request,
+        |r: &subject::Model| r.id,
+        Subject::from,
+    )))
+}
+
+/// Read one subject.
+#[utoipa::path(
+    tag = "subjects", operation_id = "getSubject",
+    params(("id" = Uuid, Path, description = "Subject id")),
+    responses((status = 200, description = "The subject", body = Subject, headers(("ETag" = String, description = "Its version"))))
+)]
+#[get("/subjects/{id}")]
+async fn read(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+    let row = subjects::load_for(state.store.db(), &caller, Action::Read, *id).await?;
+    Ok(ok_versioned(&Subject::from(row.clone()), row.version))
+}
+
+/// Rename, relink, deactivate or reactivate a subject.
+#[utoipa::path(
+    tag = "subjects", operation_id = "updateSubject",
+    params(("id" = Uuid, Path, description = "Subject id"),
+           ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^(W/)?"?[0-9]{1,9}"?$"#, description = "The ETag you read (or send `version`)")),
+    request_body = SubjectPatch,
+    responses((status = 200, description = "Updated", body = Subject, headers(("ETag" = String, description = "The new version"))))
+)]
+#[patch("/subjects/{id}")]
+async fn update(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    Body(patch): Body<SubjectPatch>,
+) -> Result<HttpResponse, ApiError> {
+    let version = if_match(&req)?;
+    let tx = state.store.write(&caller.actor()).await?;
+    let row = subjects::update(&tx, &caller, *id, patch, version).await?;
+    tx.respond(ok_versioned(&Subject::from(row.clone()), row.version)).await
+}
+
+/// A subject's attributes for one scheme (defaults until set).
+#[utoipa::path(
+    tag = "subjects", operation_id = "getSubjectAttributes",
+    params(("id" = Uuid, Path, description = "Subject id"), ("scheme_id" = Uuid, Path, description = "Scheme id")),
+    responses((status = 200, description = "The attributes", body = SubjectAttributes, headers(("ETag" = String, description = "Their version"))))
+)]
+#[get("/subjects/{id}/attributes/{scheme_id}")]
+async fn read_attributes(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, scheme_id) = path.into_inner();
+    let db = state.store.db();
+    subjects::load_for(db, &caller, Action::Read, id).await?;
+    crate::store::schemes::load_for(db, &caller, Action::ReadShared, scheme_id).await?;
+    let attributes = subjects::attributes(db, scheme_id, id).await?;
+    Ok(ok_versioned(&attributes, attributes.version))
+}
+
+/// Set a subject's attributes for one scheme.
+#[utoipa::path(
+    tag = "subjects", operation_id = "setSubjectAttributes",
+    params(("id" = Uuid, Path, description = "Subject id"), ("scheme_id" = Uuid, Path, description = "Scheme id"),
+           ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^(W/)?"?[0-9]{1,9}"?$"#, description = "The ETag you read (or send `version`; 0 when never set)")),
+    request_body = AttributesUpdate,
+    responses((status = 200, description = "Updated", body = SubjectAttributes, headers(("ETag" = String, description = "The new version"))))
+)]
+#[put("/subjects/{id}/attributes/{scheme_id}")]
+async fn write_attributes(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    path: web::Path<(Uuid, Uuid)>,
+    Body(changes): Body<AttributesUpdate>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, scheme_id) = path.into_inner();
+    let version = if_match(&req)?;
+    let tx = state.store.write(&caller.actor()).await?;
+    let subject = subjects::load_for(tx.conn(), &caller, Action::Manage, id).await?;
+    crate::store::schemes::load_for(tx.conn(), &caller, Action::ReadShared, scheme_id).await?;
+    let attributes = subjects::set_attributes(&tx, &caller, &subject, scheme_id, changes, version).await?;
+    tx.respond(ok_versioned(&attributes, attributes.version)).await
+}

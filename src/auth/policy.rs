@@ -1,0 +1,231 @@
+//! The access policy: the one place that decides whether a caller may read or change something.
+//!
+//! Every object sits somewhere in a county's tree, described by its [`Scope`]. Handlers ask
+//! [`Caller::authorize`] (single objects) or [`Caller::visible`] / [`Caller::visible_shared`]
+//! (lists) and never compare ids themselves. Deny by default: anything not granted below is refused.
+//! Objects the caller may not read answer 404, so existence does not leak across scopes.
+
+use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, IntoIden};
+use uuid::Uuid;
+
+use super::{Caller, Level, Role};
+use crate::error::ApiError;
+
+/// Where an object sits: its county, and the town and village it belongs to, if any.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scope {
+    pub county_id: Uuid,
+    pub township_id: Option<Uuid>,
+    pub village_id: Option<Uuid>,
+}
+
+impl Scope {
+    pub fn county(county_id: Uuid) -> Self {
+        Self {
+            county_id,
+            township_id: None,
+            village_id: None,
+        }
+    }
+    pub fn new(county_id: Uuid, township_id: Option<Uuid>, village_id: Option<Uuid>) -> Self {
+        Self {
+            county_id,
+            township_id,
+            village_id,
+        }
+    }
+}
+
+/// What the caller wants to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Read data that belongs to the scope: findings, subjects, results, users, org units.
+    Read,
+    /// Read rules that apply to the scope and everything below it: schemes, rubrics,
+    /// evaluations, publications. A village reads its town's scheme.
+    ReadShared,
+    /// Administer: org units, users, service accounts, schemes, rubrics, subjects.
+    Manage,
+    /// Publish results of the scope.
+    Publish,
+    /// Record findings, scoresheets and ballots, run evaluations, decide appeals.
+    Assess,
+    /// Contest a finding against one's own org unit.
+    Appeal,
+    /// Read the audit trail.
+    ReadAudit,
+}
+
+impl Caller {
+    /// Is `scope` inside the caller's own scope?
+    fn contains(&self, scope: &Scope) -> bool {
+        if scope.county_id != self.county_id {
+            return false;
+        }
+        match self.level {
+            Level::County => true,
+            Level::Township => self.township_id.is_some() && scope.township_id == self.township_id,
+            Level::Village => self.village_id.is_some() && scope.village_id == self.village_id,
+        }
+    }
+
+    /// Is the caller inside `scope` (rules of the county or of the caller's town)?
+    fn inside(&self, scope: &Scope) -> bool {
+        scope.county_id == self.county_id
+            && scope.village_id.is_none()
+            && (scope.township_id.is_none() || scope.township_id == self.township_id)
+    }
+
+    /// The whole policy (API.md, "Auth").
+    pub fn may(&self, action: Action, scope: &Scope) -> bool {
+        use Action::*;
+        use Level::*;
+        use Role::*;
+        match action {
+            Read => self.contains(scope),
+            ReadShared => self.contains(scope) || self.inside(scope),
+            Manage => match (self.level, self.role) {
+                (County, Admin) => self.contains(scope),
+                // A town's admin manages its villages and what is in them, not the town itself.
+                (Township, Admin) => self.contains(scope) && scope.village_id.is_some(),
+                _ => false,
+            },
+            Publish => matches!((self.level, self.role), (County, Admin) | (Township, Admin)) && self.contains(scope),
+            Assess => match (self.level, self.role) {
+                (County, Admin) | (County, Assessor) | (Township, Assessor) => self.contains(scope),
+                _ => false,
+            },
+            Appeal => match self.level {
+                County => false,
+                Township => self.contains(scope) && scope.village_id.is_none(),
+                Village => self.contains(scope),
+            },
+            ReadAudit => self.level == County && matches!(self.role, Admin | Viewer) && self.contains(scope),
+        }
+    }
+
+    /// Allows `action` on data at `scope` (findings, subjects, users...), or answers 404 when the
+    /// caller may not even read it and 403 when they may read it but not do this.
+    pub fn authorize(&self, action: Action, scope: &Scope, what: &str) -> Result<(), ApiError> {
+        self.decide(action, scope, what, Action::Read)
+    }
+
+    /// Like [`Caller::authorize`] for rules shared down the tree (schemes, rubrics, evaluations,
+    /// publications): visible to the levels they apply to.
+    pub fn authorize_shared(&self, action: Action, scope: &Scope, what: &str) -> Result<(), ApiError> {
+        self.decide(action, scope, what, Action::ReadShared)
+    }
+
+    /// Allows `action` at `scope` where no existing object could leak (creating, the audit
+    /// trail): a refusal is a plain 403.
+    pub fn require(&self, action: Action, scope: &Scope, what: &str) -> Result<(), ApiError> {
+        if self.may(action, scope) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(format!(
+                "your role may not create this {what} here"
+            )))
+        }
+    }
+
+    fn decide(&self, action: Action, scope: &Scope, what: &str, visibility: Action) -> Result<(), ApiError> {
+        if self.may(action, scope) {
+            Ok(())
+        } else if self.may(visibility, scope) {
+            Err(ApiError::forbidden(format!("your role may not do this to this {what}")))
+        } else {
+            Err(ApiError::not_found(what))
+        }
+    }
+
+    /// The rows of a table with `county_id`, `township_id` and `village_id` columns that lie in
+    /// the caller's scope.
+    pub fn visible(&self, table: impl IntoIden + Clone) -> Condition {
+        let col = |name: &str| Expr::col((table.clone().into_iden(), Alias::new(name)));
+        let mut condition = Condition::all().add(col("county_id").eq(self.county_id));
+        match self.level {
+            Level::County => {}
+            Level::Township => condition = condition.add(col("township_id").eq(self.township_id)),
+            Level::Village => condition = condition.add(col("village_id").eq(self.village_id)),
+        }
+        condition
+    }
+
+    /// The rows of a table with `county_id` and `township_id` columns holding rules that apply to
+    /// the caller: the county's and the caller's town's.
+    pub fn visible_shared(&self, table: impl IntoIden + Clone) -> Condition {
+        let col = |name: &str| Expr::col((table.clone().into_iden(), Alias::new(name)));
+        let mut condition = Condition::all().add(col("county_id").eq(self.county_id));
+        if self.level != Level::County {
+            condition = condition.add(
+                Condition::any()
+                    .add(col("township_id").is_null())
+                    .add(col("township_id").eq(self.township_id)),
+            );
+        }
+        condition
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::PrincipalKind;
+
+    fn caller(level: Level, role: Role, town: Option<Uuid>, village: Option<Uuid>) -> Caller {
+        Caller {
+            id: Uuid::nil(),
+            kind: PrincipalKind::User,
+            name: "t".into(),
+            county_id: Uuid::from_u128(1),
+            level,
+            role,
+            org_unit_id: village.or(town).unwrap_or(Uuid::from_u128(1)),
+            township_id: town,
+            village_id: village,
+            revision: 0,
+        }
+    }
+
+    #[test]
+    fn township_users_see_their_town_only() {
+        let (a, b) = (Some(Uuid::from_u128(10)), Some(Uuid::from_u128(20)));
+        let v = Some(Uuid::from_u128(11));
+        let assessor = caller(Level::Township, Role::Assessor, a, None);
+        let in_a = Scope::new(Uuid::from_u128(1), a, v);
+        let in_b = Scope::new(Uuid::from_u128(1), b, Some(Uuid::from_u128(21)));
+        assert!(assessor.may(Action::Assess, &in_a));
+        assert!(!assessor.may(Action::Read, &in_b));
+        assert_eq!(
+            assessor
+                .authorize(Action::Assess, &in_b, "incident")
+                .unwrap_err()
+                .code(),
+            "not_found"
+        );
+        let other_county = Scope::new(Uuid::from_u128(2), a, v);
+        assert!(!assessor.may(Action::Read, &other_county));
+    }
+
+    #[test]
+    fn viewers_read_but_do_not_write() {
+        let viewer = caller(Level::County, Role::Viewer, None, None);
+        let scope = Scope::county(Uuid::from_u128(1));
+        assert!(viewer.may(Action::Read, &scope));
+        assert_eq!(
+            viewer.authorize(Action::Manage, &scope, "user").unwrap_err().code(),
+            "auth.forbidden"
+        );
+    }
+
+    #[test]
+    fn villages_read_their_towns_rules() {
+        let town = Some(Uuid::from_u128(10));
+        let village = caller(Level::Village, Role::Viewer, town, Some(Uuid::from_u128(11)));
+        let town_scheme = Scope::new(Uuid::from_u128(1), town, None);
+        let other_town_scheme = Scope::new(Uuid::from_u128(1), Some(Uuid::from_u128(20)), None);
+        assert!(village.may(Action::ReadShared, &town_scheme));
+        assert!(!village.may(Action::ReadShared, &other_town_scheme));
+        assert!(!village.may(Action::Read, &town_scheme));
+    }
+}

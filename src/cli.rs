@@ -1,0 +1,305 @@
+//! The command line: `kaohe serve` (default), `migrate`, `openapi`, `county`, `user`, `audit`, `demo`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::auth::Role;
+use crate::config::Settings;
+use crate::startup::Application;
+use crate::store::{org_units, users, Actor, Store};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "kaohe",
+    version,
+    about = "County assessment service (考核): scores, explained, audited"
+)]
+pub struct Cli {
+    /// Configuration file (default: ./kaohe.toml when present). Environment variables
+    /// KAOHE__SECTION__KEY override it.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP service (the default).
+    Serve {
+        /// Load the demo county first when the database has none.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Database migrations.
+    Migrate {
+        #[command(subcommand)]
+        action: MigrateAction,
+    },
+    /// Print the OpenAPI document (JSON).
+    Openapi,
+    /// Manage counties (tenants).
+    County {
+        #[command(subcommand)]
+        action: CountyAction,
+    },
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        action: UserAction,
+    },
+    /// The audit trail.
+    Audit {
+        #[command(subcommand)]
+        action: AuditAction,
+    },
+    /// Load a realistic demo county (Seed A town and Seed B county) into the database.
+    Demo {
+        /// Scale factor for the generated data (1 = a normal county).
+        #[arg(long, default_value_t = 1)]
+        scale: u32,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MigrateAction {
+    /// Apply pending migrations.
+    Up,
+    /// List migrations and whether they are applied.
+    Status,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CountyAction {
+    /// Create a county and its first admin.
+    Create {
+        name: String,
+        /// Username of the county's first admin.
+        #[arg(long)]
+        admin: String,
+        /// Password of that admin (or set KAOHE_ADMIN_PASSWORD).
+        #[arg(long, env = "KAOHE_ADMIN_PASSWORD", hide_env_values = true)]
+        password: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserAction {
+    /// Create a user at an org unit.
+    Create {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        display_name: String,
+        /// The org unit id (county, township or village).
+        #[arg(long)]
+        org_unit: uuid::Uuid,
+        /// admin, assessor or viewer.
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// Password (or set KAOHE_USER_PASSWORD).
+        #[arg(long, env = "KAOHE_USER_PASSWORD", hide_env_values = true)]
+        password: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditAction {
+    /// Recompute every county's hash chain and name the first broken event.
+    Verify,
+}
+
+fn parse_role(value: &str) -> Result<Role, String> {
+    crate::auth::parse_name(value).ok_or_else(|| "role must be admin, assessor or viewer".to_owned())
+}
+
+/// Runs a command; the process exit code says whether it worked.
+pub fn run(cli: Cli) -> ExitCode {
+    let settings = match Settings::load(cli.config.as_deref()) {
+        Ok(settings) => settings,
+        Err(err) => {
+            eprintln!("kaohe: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    crate::telemetry::init(&settings.log);
+    let command = cli.command.unwrap_or(Command::Serve { demo: false });
+    if let Command::Openapi = command {
+        let doc = crate::api::openapi(&settings.server.public_url);
+        return match doc.to_pretty_json() {
+            Ok(text) => {
+                println!("{text}");
+                ExitCode::SUCCESS
+            }
+            Err(err) => {
+                eprintln!("kaohe: {err}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    let outcome = actix_web::rt::System::new().block_on(execute(command, settings));
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("kaohe: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn open_store(settings: &Settings) -> Result<Store, String> {
+    let store = Store::connect(&settings.database)
+        .await
+        .map_err(|e| format!("database: {e}"))?;
+    store.migrate().await.map_err(|e| format!("migrations failed: {e}"))?;
+    Ok(store)
+}
+
+async fn execute(command: Command, settings: Settings) -> Result<(), String> {
+    match command {
+        Command::Serve { demo } => {
+            if demo {
+                let store = open_store(&settings).await?;
+                crate::startup::bootstrap(&store, &settings)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                if let Some(summary) = crate::demo::load_if_absent(&store, 1)
+                    .await
+                    .map_err(|e| e.to_string())?
+                {
+                    println!("{summary}");
+                }
+            }
+            let app = Application::build(settings).await.map_err(|e| e.to_string())?;
+            app.run_until_stopped().await.map_err(|e| e.to_string())
+        }
+        Command::Migrate { action } => {
+            let store = Store::connect(&settings.database)
+                .await
+                .map_err(|e| format!("database: {e}"))?;
+            use migration::MigratorTrait;
+            match action {
+                MigrateAction::Up => {
+                    migration::Migrator::up(store.db(), None)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    println!("migrations applied");
+                }
+                MigrateAction::Status => {
+                    let applied = migration::Migrator::get_applied_migrations(store.db())
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    let pending = migration::Migrator::get_pending_migrations(store.db())
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    for m in applied {
+                        println!("applied  {}", m.name());
+                    }
+                    for m in pending {
+                        println!("pending  {}", m.name());
+                    }
+                }
+            }
+            Ok(())
+        }
+        Command::Openapi => Ok(()),
+        Command::County {
+            action: CountyAction::Create { name, admin, password },
+        } => {
+            let store = open_store(&settings).await?;
+            let mut tx = store
+                .write(&Actor::system(uuid::Uuid::nil(), "cli"))
+                .await
+                .map_err(|e| e.to_string())?;
+            let county = org_units::create_county(&tx, &name).await.map_err(|e| e.to_string())?;
+            tx.set_actor(Actor::system(county.id, "cli"));
+            users::create(
+                &tx,
+                None,
+                county.id,
+                users::NewUser {
+                    username: admin.clone(),
+                    display_name: format!("{name} 管理员"),
+                    password,
+                    org_unit_id: county.id,
+                    role: Role::Admin,
+                },
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+            tx.commit().await.map_err(|e| e.to_string())?;
+            println!("county {name} created: {}; admin user {admin}", county.id);
+            Ok(())
+        }
+        Command::User {
+            action:
+                UserAction::Create {
+                    username,
+                    display_name,
+                    org_unit,
+                    role,
+                    password,
+                },
+        } => {
+            let store = open_store(&settings).await?;
+            let unit = org_units::find(store.db(), org_unit)
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| format!("no org unit {org_unit}"))?;
+            let tx = store
+                .write(&Actor::system(unit.county_id, "cli"))
+                .await
+                .map_err(|e| e.to_string())?;
+            let user = users::create(
+                &tx,
+                None,
+                unit.county_id,
+                users::NewUser {
+                    username,
+                    display_name,
+                    password,
+                    org_unit_id: org_unit,
+                    role,
+                },
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+            tx.commit().await.map_err(|e| e.to_string())?;
+            println!("user {} created: {}", user.username, user.id);
+            Ok(())
+        }
+        Command::Audit {
+            action: AuditAction::Verify,
+        } => {
+            let store = Store::connect(&settings.database)
+                .await
+                .map_err(|e| format!("database: {e}"))?;
+            let report = crate::store::audit::verify(store.db())
+                .await
+                .map_err(|e| e.to_string())?;
+            if report.broken.is_empty() {
+                println!(
+                    "audit trail verified: {} counties, {} events, no break",
+                    report.counties, report.events
+                );
+                Ok(())
+            } else {
+                for b in &report.broken {
+                    println!("BROKEN county {} at event {}: {}", b.county_id, b.seq, b.reason);
+                }
+                Err(format!("audit trail broken in {} county chain(s)", report.broken.len()))
+            }
+        }
+        Command::Demo { scale } => {
+            let store = open_store(&settings).await?;
+            crate::startup::bootstrap(&store, &settings)
+                .await
+                .map_err(|e| e.to_string())?;
+            let summary = crate::demo::load(&store, scale).await.map_err(|e| e.to_string())?;
+            println!("{summary}");
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,322 @@
+//! Settings: built-in defaults → optional TOML file → `KAOHE__SECTION__KEY` environment variables.
+//!
+//! Secrets are wrapped in [`Secret`], whose `Debug` never shows the value, so settings can be
+//! logged whole at start-up.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// Every setting of the service. Defaults make `cargo run` work with nothing configured.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub log: LogSettings,
+    pub cors: CorsSettings,
+    pub auth: AuthSettings,
+    pub bootstrap: BootstrapSettings,
+    pub limits: LimitSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ServerSettings {
+    pub host: String,
+    pub port: u16,
+    /// Worker threads; 0 means one per CPU core.
+    pub workers: usize,
+    /// Seconds in-flight requests get to finish after SIGTERM/SIGINT.
+    pub shutdown_timeout_secs: u64,
+    /// Public base URL announced in the OpenAPI document's `servers`.
+    pub public_url: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DatabaseSettings {
+    /// `sqlite://path?mode=rwc` (default, embedded) or `postgres://user:pass@host/db`.
+    pub url: Secret,
+    pub max_connections: u32,
+    pub min_connections: u32,
+    /// Bound on waiting for a pooled connection; also bounds `/readyz`.
+    pub acquire_timeout_ms: u64,
+    /// Apply pending migrations when the service starts.
+    pub migrate_on_start: bool,
+    /// SQLite only: how long a writer waits for the file lock.
+    pub sqlite_busy_timeout_ms: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    /// A tracing filter, e.g. `info` or `kaohe=debug,sqlx=warn`.
+    pub level: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct CorsSettings {
+    /// Origins allowed to call the API from a browser; empty allows none.
+    pub allowed_origins: Vec<String>,
+    pub max_age_secs: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum TokenAlgorithm {
+    HS256,
+    EdDSA,
+    RS256,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AuthSettings {
+    pub algorithm: TokenAlgorithm,
+    /// HS256 secret, at least 32 bytes. Unset: a random one per process (tokens die on restart).
+    pub hmac_secret: Option<Secret>,
+    /// PEM private key (EdDSA/RS256) used to sign tokens; optional when only verifying.
+    pub private_key_pem: Option<Secret>,
+    /// PEM public key (EdDSA/RS256) used to verify tokens.
+    pub public_key_pem: Option<String>,
+    pub issuer: String,
+    pub audience: String,
+    pub token_ttl_secs: u64,
+    pub leeway_secs: u64,
+    /// Failed logins allowed per username and per client address within the window.
+    pub login_max_failures: u32,
+    pub login_window_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct BootstrapSettings {
+    /// Name of the first county, created with its `admin` user when there are no users.
+    pub county: String,
+    /// Password of that `admin`; unset: generated and printed once to the log.
+    pub admin_password: Option<Secret>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct LimitSettings {
+    /// Largest JSON body of a single-object request.
+    pub json_body_bytes: usize,
+    /// Largest bulk upload.
+    pub bulk_body_bytes: usize,
+    /// Most rows in one bulk upload.
+    pub bulk_max_rows: usize,
+    /// How long a stored `Idempotency-Key` answer is replayed.
+    pub idempotency_ttl_secs: u64,
+}
+
+/// A setting that must never be logged.
+#[derive(Clone, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+const DEFAULTS: &str = r#"
+[server]
+host = "127.0.0.1"
+port = 8080
+workers = 0
+shutdown_timeout_secs = 30
+public_url = "http://127.0.0.1:8080"
+
+[database]
+url = "sqlite://data/kaohe.db?mode=rwc"
+max_connections = 16
+min_connections = 1
+acquire_timeout_ms = 1500
+migrate_on_start = true
+sqlite_busy_timeout_ms = 5000
+
+[log]
+format = "text"
+level = "info"
+
+[cors]
+allowed_origins = []
+max_age_secs = 3600
+
+[auth]
+algorithm = "HS256"
+issuer = "kaohe"
+audience = "kaohe-api"
+token_ttl_secs = 900
+leeway_secs = 30
+login_max_failures = 5
+login_window_secs = 900
+
+[bootstrap]
+county = "示范县"
+
+[limits]
+json_body_bytes = 1048576
+bulk_body_bytes = 268435456
+bulk_max_rows = 500000
+idempotency_ttl_secs = 86400
+"#;
+
+/// Why the settings could not be used; the message names the setting.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {0}")]
+pub struct ConfigError(String);
+
+impl Settings {
+    /// Loads defaults, then `file` (or `./kaohe.toml` when present), then `KAOHE__*` variables.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut builder =
+            config::Config::builder().add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml));
+        match file {
+            Some(path) => {
+                if !path.exists() {
+                    return Err(ConfigError(format!(
+                        "configuration file {} does not exist",
+                        path.display()
+                    )));
+                }
+                builder = builder.add_source(config::File::from(path.to_path_buf()));
+            }
+            None => {
+                let default_file = PathBuf::from("kaohe.toml");
+                if default_file.exists() {
+                    builder = builder.add_source(config::File::from(default_file));
+                }
+            }
+        }
+        builder = builder.add_source(
+            config::Environment::with_prefix("KAOHE")
+                .prefix_separator("__")
+                .separator("__")
+                .list_separator(",")
+                .with_list_parse_key("cors.allowed_origins")
+                .try_parsing(true),
+        );
+        let settings: Settings = builder
+            .build()
+            .and_then(|c| c.try_deserialize())
+            .map_err(|e| ConfigError(e.to_string()))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// The built-in defaults alone (tests start from these and override fields).
+    pub fn defaults() -> Result<Self, ConfigError> {
+        config::Config::builder()
+            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml))
+            .build()
+            .and_then(|c| c.try_deserialize())
+            .map_err(|e| ConfigError(e.to_string()))
+    }
+
+    /// Checks settings changed in code (tests, tools) the way `load` checks files.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let fail = |setting: &str, why: &str| Err(ConfigError(format!("{setting}: {why}")));
+        if self.database.max_connections == 0 {
+            return fail("database.max_connections", "must be at least 1");
+        }
+        if self.database.min_connections > self.database.max_connections {
+            return fail("database.min_connections", "must not exceed database.max_connections");
+        }
+        if self.database.acquire_timeout_ms == 0 {
+            return fail("database.acquire_timeout_ms", "must be positive");
+        }
+        let url = self.database.url.expose();
+        if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return fail("database.url", "must start with sqlite:, postgres:// or postgresql://");
+        }
+        if let Some(secret) = &self.auth.hmac_secret {
+            if secret.expose().len() < 32 {
+                return fail("auth.hmac_secret", "must be at least 32 bytes long");
+            }
+        }
+        match self.auth.algorithm {
+            TokenAlgorithm::HS256 => {}
+            TokenAlgorithm::EdDSA | TokenAlgorithm::RS256 => {
+                if self.auth.public_key_pem.is_none() {
+                    return fail(
+                        "auth.public_key_pem",
+                        "is required when auth.algorithm is EdDSA or RS256",
+                    );
+                }
+            }
+        }
+        if self.auth.token_ttl_secs == 0 || self.auth.token_ttl_secs > 86_400 {
+            return fail("auth.token_ttl_secs", "must be between 1 and 86400");
+        }
+        if self.auth.leeway_secs > 300 {
+            return fail("auth.leeway_secs", "must be at most 300");
+        }
+        if self.auth.issuer.is_empty() {
+            return fail("auth.issuer", "must not be empty");
+        }
+        if self.auth.audience.is_empty() {
+            return fail("auth.audience", "must not be empty");
+        }
+        if self.bootstrap.county.trim().is_empty() {
+            return fail("bootstrap.county", "must not be empty");
+        }
+        if let Some(password) = &self.bootstrap.admin_password {
+            if password.expose().chars().count() < 12 {
+                return fail("bootstrap.admin_password", "must be at least 12 characters");
+            }
+        }
+        if self.limits.json_body_bytes < 1024 {
+            return fail("limits.json_body_bytes", "must be at least 1024");
+        }
+        if self.limits.bulk_body_bytes < self.limits.json_body_bytes {
+            return fail("limits.bulk_body_bytes", "must be at least limits.json_body_bytes");
+        }
+        if self.limits.bulk_max_rows == 0 {
+            return fail("limits.bulk_max_rows", "must be at least 1");
+        }
+        for origin in &self.cors.allowed_origins {
+            if !(origin.starts_with("http://") || origin.starts_with("https://")) {
+                return fail(
+                    "cors.allowed_origins",
+                    "each origin must start with http:// or https://",
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// True when the configured database is the embedded SQLite file.
+    pub fn is_sqlite(&self) -> bool {
+        self.database.url.expose().starts_with("sqlite:")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_load_and_secrets_are_redacted() {
+        let settings = Settings::load(Some(Path::new("/nonexistent/kaohe.toml")));
+        assert!(settings.is_err());
+        let settings = Settings::defaults().unwrap();
+        settings.validate().unwrap();
+        assert_eq!(settings.server.port, 8080);
+        let shown = format!("{:?}", Secret::new("postgres://u:hunter2@h/db"));
+        assert!(!shown.contains("hunter2"));
+    }
+}

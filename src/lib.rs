@@ -1,0 +1,15 @@
+//! kaohe (考核): county performance assessments of poverty-alleviation and rural-revitalisation work.
+
+pub mod api;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod decimal;
+pub mod demo;
+pub mod error;
+pub mod results;
+pub mod schemes;
+pub mod scoring;
+pub mod startup;
+pub mod store;
+pub mod telemetry;

@@ -1,0 +1,484 @@
+//! Results: a scheme-year computed by the engine from the stored data, cached per data revision.
+//!
+//! Every write appends to the county's audit chain, so the chain's head sequence is a revision
+//! number of the county's data: a cached computation is reused only while it is unchanged, and
+//! any instance behind a load balancer reaches the same answer.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::auth::policy::{Action, Scope};
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::scoring::{
+    compute_year, ComputeOptions, Consequence, Detail, EvaluationKind, GradeResult, Prize, RankingResult, SubjectType,
+    SubjectYearResult, Veto, YearResults,
+};
+use crate::store::entities::scheme;
+use crate::store::schemes::LoadedScheme;
+use crate::store::year_data::{self, Placement};
+use crate::store::Store;
+
+/// A computed scheme-year and what it was computed from.
+pub struct Computed {
+    pub scheme: LoadedScheme,
+    pub results: YearResults,
+    pub placements: HashMap<Uuid, Placement>,
+    pub revision: i64,
+}
+
+impl Computed {
+    /// Whether the caller may see this subject's result.
+    pub fn visible(&self, caller: &Caller, subject_id: Uuid) -> bool {
+        self.placements
+            .get(&subject_id)
+            .is_some_and(|p| caller.may(Action::Read, &Scope::new(p.county_id, p.township_id, p.village_id)))
+    }
+
+    pub fn placement(&self, subject_id: Uuid) -> Option<Placement> {
+        self.placements.get(&subject_id).copied()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct CacheKey {
+    scheme_id: Uuid,
+    as_of: Option<DateTime<Utc>>,
+    monthly: Option<u32>,
+    full: bool,
+}
+
+/// Recently computed scheme-years (a small LRU), keyed by what was asked, and the answers
+/// rendered from them, keyed by their ETag (which names the revision, the scope and the question).
+pub struct ResultsCache {
+    entries: Mutex<VecDeque<(CacheKey, Arc<Computed>)>>,
+    capacity: usize,
+    rendered: Mutex<VecDeque<(String, String, actix_web::web::Bytes)>>,
+    gates: Mutex<HashMap<CacheKey, Arc<tokio::sync::Mutex<()>>>>,
+    bases: Mutex<VecDeque<Base>>,
+}
+
+impl Default for ResultsCache {
+    fn default() -> Self {
+        Self {
+            entries: Mutex::new(VecDeque::new()),
+            capacity: 12,
+            rendered: Mutex::new(VecDeque::new()),
+            gates: Mutex::new(HashMap::new()),
+            bases: Mutex::new(VecDeque::new()),
+        }
+    }
+}
+
+/// Rendered answers kept; a county ranking is a few hundred kilobytes.
+const RENDERED: usize = 64;
+
+impl ResultsCache {
+    /// Takes a scheme's inputs out of the cache (to bring them up to date), if kept.
+    fn take_base(&self, scheme_id: Uuid) -> Option<Base> {
+        let mut bases = self.bases.lock().ok()?;
+        let position = bases.iter().position(|b| b.scheme.row.id == scheme_id)?;
+        bases.remove(position)
+    }
+
+    fn put_base(&self, base: Base) {
+        if let Ok(mut bases) = self.bases.lock() {
+            bases.retain(|b| b.scheme.row.id != base.scheme.row.id);
+            bases.push_front(base);
+            bases.truncate(4);
+        }
+    }
+
+    /// The lock that serialises computations of one question.
+    fn gate(&self, key: &CacheKey) -> Arc<tokio::sync::Mutex<()>> {
+        let mut gates = match self.gates.lock() {
+            Ok(gates) => gates,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if gates.len() > 256 {
+            gates.retain(|_, gate| Arc::strong_count(gate) > 1);
+        }
+        gates.entry(key.clone()).or_default().clone()
+    }
+
+    /// A rendered answer (content type, body) under this ETag, if kept.
+    pub fn rendered(&self, etag: &str) -> Option<(String, actix_web::web::Bytes)> {
+        let rendered = self.rendered.lock().ok()?;
+        rendered
+            .iter()
+            .find(|(tag, _, _)| tag == etag)
+            .map(|(_, t, b)| (t.clone(), b.clone()))
+    }
+
+    pub fn remember(&self, etag: &str, content_type: String, body: actix_web::web::Bytes) {
+        if let Ok(mut rendered) = self.rendered.lock() {
+            rendered.retain(|(tag, _, _)| tag != etag);
+            rendered.push_front((etag.to_owned(), content_type, body));
+            rendered.truncate(RENDERED);
+        }
+    }
+
+    fn get(&self, key: &CacheKey, revision: i64) -> Option<Arc<Computed>> {
+        let mut entries = self.entries.lock().ok()?;
+        let position = entries.iter().position(|(k, c)| k == key && c.revision >= revision)?;
+        let entry = entries.remove(position)?;
+        let computed = entry.1.clone();
+        entries.push_front(entry);
+        Some(computed)
+    }
+
+    fn put(&self, key: CacheKey, computed: Arc<Computed>) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.retain(|(k, _)| k != &key);
+            entries.push_front((key, computed));
+            entries.truncate(self.capacity);
+        }
+    }
+}
+
+/// What to compute for a scheme.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Request {
+    pub as_of: Option<DateTime<Utc>>,
+    pub monthly: Option<u32>,
+    pub full: bool,
+}
+
+/// The scheme-year, from the cache when the county's data has not changed since.
+pub async fn year(
+    store: &Store,
+    cache: &ResultsCache,
+    scheme: scheme::Model,
+    request: Request,
+) -> Result<Arc<Computed>, ApiError> {
+    let revision = store.revision(scheme.county_id).await?;
+    year_at(store, cache, scheme, request, revision).await
+}
+
+/// The scheme-year at a revision the caller already read.
+pub async fn year_at(
+    store: &Store,
+    cache: &ResultsCache,
+    scheme: scheme::Model,
+    request: Request,
+    revision: i64,
+) -> Result<Arc<Computed>, ApiError> {
+    let db = store.db();
+    let key = CacheKey {
+        scheme_id: scheme.id,
+        as_of: request.as_of,
+        monthly: request.monthly,
+        full: request.full,
+    };
+    if let Some(hit) = cache.get(&key, revision) {
+        return Ok(hit);
+    }
+    // One computation per question at a time: concurrent askers wait for it instead of each
+    // loading and computing the whole county.
+    let gate = cache.gate(&key);
+    let _turn = gate.lock().await;
+    if let Some(hit) = cache.get(&key, revision) {
+        return Ok(hit);
+    }
+    let (loaded, year) = match request.as_of {
+        None => inputs(store, cache, scheme, revision).await?,
+        Some(at) => {
+            let loaded = crate::store::schemes::load_definition(db, scheme).await?;
+            let year = year_data::load(db, &loaded, Some(at)).await?;
+            (loaded, Arc::new(year))
+        }
+    };
+    let computed = compute(loaded, year, request, revision).await?;
+    let computed = Arc::new(computed);
+    cache.put(key, computed.clone());
+    Ok(computed)
+}
+
+/// The current inputs of a scheme-year at `revision`: the last loaded ones brought up to date
+/// from the audit trail when only findings changed since (a county's findings are most of its
+/// rows, and most writes are findings), or loaded afresh.
+async fn inputs(
+    store: &Store,
+    cache: &ResultsCache,
+    scheme: scheme::Model,
+    revision: i64,
+) -> Result<(LoadedScheme, Arc<year_data::LoadedYear>), ApiError> {
+    let db = store.db();
+    if let Some(base) = cache.take_base(scheme.id) {
+        if base.revision >= revision {
+            let answer = (base.scheme.clone(), base.year.clone());
+            cache.put_base(base);
+            return Ok(answer);
+        }
+        if base.scheme.row.version == scheme.version {
+            if let Some(changes) = year_data::changes_since(db, scheme.county_id, base.revision, revision).await? {
+                let Base {
+                    scheme: loaded,
+                    mut year,
+                    ..
+                } = base;
+                if !changes.is_empty() {
+                    // In place when no computation still reads this year (the usual case).
+                    let target = Arc::make_mut(&mut year);
+                    year_data::patch_findings(db, &loaded, target, &changes).await?;
+                }
+                cache.put_base(Base {
+                    revision,
+                    scheme: loaded.clone(),
+                    year: year.clone(),
+                });
+                return Ok((loaded, year));
+            }
+        }
+    }
+    let loaded = crate::store::schemes::load_definition(db, scheme).await?;
+    let year = Arc::new(year_data::load(db, &loaded, None).await?);
+    cache.put_base(Base {
+        revision,
+        scheme: loaded.clone(),
+        year: year.clone(),
+    });
+    Ok((loaded, year))
+}
+
+/// A scheme-year's inputs as loaded at a revision.
+pub struct Base {
+    revision: i64,
+    scheme: LoadedScheme,
+    year: Arc<year_data::LoadedYear>,
+}
+
+/// Runs the engine off the request threads (a county-year is tens of milliseconds of CPU).
+pub async fn compute(
+    scheme: LoadedScheme,
+    year: Arc<year_data::LoadedYear>,
+    request: Request,
+    revision: i64,
+) -> Result<Computed, ApiError> {
+    let options = ComputeOptions {
+        as_of: request.as_of,
+        detail: if request.full { Detail::Full } else { Detail::Totals },
+        monthly: request.monthly,
+    };
+    actix_web::web::block(move || {
+        let results = compute_year(&scheme.definition, &year.data, &options)
+            .map_err(|e| ApiError::invalid("month", "results.cannot_compute", e.to_string()))?;
+        Ok(Computed {
+            scheme,
+            results,
+            placements: year.placements.clone(),
+            revision,
+        })
+    })
+    .await
+    .map_err(ApiError::internal)?
+}
+
+/// One evaluation's score in a result summary.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct EvaluationScore {
+    pub evaluation_id: Uuid,
+    #[schema(example = "half_year")]
+    pub key: String,
+    pub kind: EvaluationKind,
+    pub title: String,
+    /// Exact score; absent when not scored (no scoresheet, no ballot).
+    #[schema(example = "84")]
+    pub score: Option<Decimal>,
+    #[schema(example = "84.00")]
+    pub published_score: Option<Decimal>,
+    pub vetoed: bool,
+}
+
+/// Where a subject stands in one ranking.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Standing {
+    #[schema(example = "townships")]
+    pub ranking: String,
+    pub title: String,
+    pub rank: Option<u32>,
+    pub prize: Option<Prize>,
+}
+
+/// A subject's results in a list: every evaluation's score, the annual score, grade, ranks,
+/// prize and consequences. `GET /api/v1/subjects/{id}/result` explains every point.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ResultSummary {
+    pub subject_id: Uuid,
+    #[schema(example = "李明")]
+    pub name: String,
+    pub subject_type: SubjectType,
+    pub township_id: Option<Uuid>,
+    pub village_id: Option<Uuid>,
+    pub evaluations: Vec<EvaluationScore>,
+    /// Exact annual score (or the monthly standing's total for `kind=monthly`).
+    #[schema(example = "91.49")]
+    pub score: Option<Decimal>,
+    /// Rounded half-up: what grades, ranks and consequences use.
+    #[schema(example = "91.49")]
+    pub published_score: Option<Decimal>,
+    pub vetoed: Option<Veto>,
+    pub grade: Option<GradeResult>,
+    pub consequences: Vec<Consequence>,
+    pub standings: Vec<Standing>,
+}
+
+/// Which result a list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ResultKind {
+    /// The annual score (default).
+    #[default]
+    Annual,
+    /// The running monthly standing (月度公开); needs `month`.
+    Monthly,
+}
+
+/// Builds the summaries of the subjects the caller may see, in subject id order.
+pub fn summaries(
+    computed: &Computed,
+    caller: Option<&Caller>,
+    kind: ResultKind,
+    subject_type: Option<SubjectType>,
+    township_id: Option<Uuid>,
+) -> Vec<ResultSummary> {
+    let rankings: &[RankingResult] = match kind {
+        ResultKind::Annual => &computed.results.rankings,
+        ResultKind::Monthly => computed
+            .results
+            .monthly
+            .as_ref()
+            .map(|m| m.rankings.as_slice())
+            .unwrap_or_default(),
+    };
+    let mut standings: HashMap<Uuid, Vec<Standing>> = HashMap::new();
+    for ranking in rankings {
+        for entry in &ranking.entries {
+            standings.entry(entry.subject_id).or_default().push(Standing {
+                ranking: ranking.key.clone(),
+                title: ranking.title.clone(),
+                rank: entry.rank,
+                prize: entry.prize.clone(),
+            });
+        }
+    }
+    let monthly: HashMap<Uuid, &crate::scoring::RubricResult> = computed
+        .results
+        .monthly
+        .as_ref()
+        .map(|m| m.results.iter().map(|r| (r.subject_id, &r.result)).collect())
+        .unwrap_or_default();
+    let mut out: Vec<ResultSummary> = computed
+        .results
+        .subjects
+        .iter()
+        .filter(|s| caller.is_none_or(|c| computed.visible(c, s.subject_id)))
+        .filter(|s| subject_type.is_none_or(|t| s.subject_type == t))
+        .filter(|s| {
+            township_id.is_none_or(|t| {
+                computed
+                    .placement(s.subject_id)
+                    .is_some_and(|p| p.township_id == Some(t))
+            })
+        })
+        .filter(|s| kind == ResultKind::Annual || monthly.contains_key(&s.subject_id))
+        .map(|s| {
+            summary(
+                computed,
+                s,
+                kind,
+                &monthly,
+                standings.remove(&s.subject_id).unwrap_or_default(),
+            )
+        })
+        .collect();
+    out.sort_by_key(|s| s.subject_id);
+    out
+}
+
+fn summary(
+    computed: &Computed,
+    s: &SubjectYearResult,
+    kind: ResultKind,
+    monthly: &HashMap<Uuid, &crate::scoring::RubricResult>,
+    standings: Vec<Standing>,
+) -> ResultSummary {
+    let placement = computed.placement(s.subject_id);
+    let (score, published_score, vetoed) = match kind {
+        ResultKind::Annual => (s.annual.value, s.annual.published_score, s.vetoed.clone()),
+        ResultKind::Monthly => {
+            let m = monthly.get(&s.subject_id);
+            (
+                m.and_then(|r| r.total),
+                m.and_then(|r| r.published_score),
+                m.and_then(|r| r.vetoed.clone()),
+            )
+        }
+    };
+    ResultSummary {
+        subject_id: s.subject_id,
+        name: s.name.clone(),
+        subject_type: s.subject_type,
+        township_id: placement.and_then(|p| p.township_id),
+        village_id: placement.and_then(|p| p.village_id),
+        evaluations: s
+            .evaluations
+            .iter()
+            .map(|e| EvaluationScore {
+                evaluation_id: e.evaluation_id,
+                key: e.key.clone(),
+                kind: e.kind,
+                title: e.title.clone(),
+                score: e.outcome.value(),
+                published_score: e.outcome.published_score(),
+                vetoed: matches!(&e.outcome, crate::scoring::EvaluationOutcome::Rubric(r) if r.vetoed.is_some()),
+            })
+            .collect(),
+        score,
+        published_score,
+        vetoed,
+        grade: if kind == ResultKind::Annual {
+            s.grade.clone()
+        } else {
+            None
+        },
+        consequences: if kind == ResultKind::Annual {
+            s.consequences.clone()
+        } else {
+            Vec::new()
+        },
+        standings,
+    }
+}
+
+/// The rankings the caller may see: every group, with the entries of subjects outside the
+/// caller's scope left out (ranks are kept as computed over the whole group).
+pub fn visible_rankings(computed: &Computed, caller: Option<&Caller>, kind: ResultKind) -> Vec<RankingResult> {
+    let rankings: &[RankingResult] = match kind {
+        ResultKind::Annual => &computed.results.rankings,
+        ResultKind::Monthly => computed
+            .results
+            .monthly
+            .as_ref()
+            .map(|m| m.rankings.as_slice())
+            .unwrap_or_default(),
+    };
+    rankings
+        .iter()
+        .filter_map(|r| {
+            let entries: Vec<_> = r
+                .entries
+                .iter()
+                .filter(|e| caller.is_none_or(|c| computed.visible(c, e.subject_id)))
+                .cloned()
+                .collect();
+            (!entries.is_empty()).then(|| RankingResult { entries, ..r.clone() })
+        })
+        .collect()
+}

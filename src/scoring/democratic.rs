@@ -1,0 +1,73 @@
+//! Democratic evaluation (民主测评, §7): a subject's score from participants' ballots — the mean,
+//! or a trimmed mean when the scheme says so.
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::scoring::inputs::Ballot;
+use crate::scoring::rubric::{recorded_by, ScoringSettings};
+
+/// One subject's result in one democratic evaluation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DemocraticResult {
+    /// Ballots counted (recorded by `as_of`).
+    #[schema(example = 30)]
+    pub ballots: u32,
+    /// How many of the highest and, as many, of the lowest ballots were dropped (0 = plain mean).
+    pub trimmed_each_side: u32,
+    /// Exact score: the (trimmed) mean; absent when there are no ballots.
+    #[schema(example = "94.1")]
+    pub score: Option<Decimal>,
+    /// The score rounded half-up to the scheme's digits.
+    #[schema(example = "94.10")]
+    pub published_score: Option<Decimal>,
+}
+
+/// Scores a subject from one democratic evaluation's ballots (others' ballots are skipped).
+/// Ballots are clamped to 0–100. With `trim = k` and more than 2k ballots the k highest and the
+/// k lowest are dropped; otherwise it is the plain mean.
+pub fn democratic_score(
+    ballots: &[Ballot],
+    subject_id: Uuid,
+    as_of: Option<DateTime<Utc>>,
+    trim: u32,
+    settings: &ScoringSettings,
+) -> DemocraticResult {
+    let scores: Vec<Decimal> = ballots
+        .iter()
+        .filter(|ballot| ballot.subject_id == subject_id && recorded_by(ballot.recorded_at, as_of))
+        .map(|ballot| ballot.score)
+        .collect();
+    score_ballots(scores, trim, settings)
+}
+
+/// The (trimmed) mean of ballot scores already selected for one subject and evaluation.
+pub(crate) fn score_ballots(mut scores: Vec<Decimal>, trim: u32, settings: &ScoringSettings) -> DemocraticResult {
+    let count = scores.len();
+    for score in &mut scores {
+        *score = (*score).clamp(Decimal::ZERO, Decimal::ONE_HUNDRED);
+    }
+    let k = usize::try_from(trim).unwrap_or(usize::MAX);
+    let trimmed = count > k.saturating_mul(2) && k > 0;
+    let kept: &[Decimal] = if trimmed {
+        scores.sort_unstable();
+        scores.get(k..count - k).unwrap_or_default()
+    } else {
+        &scores
+    };
+    let score = if kept.is_empty() {
+        None
+    } else {
+        let sum = kept.iter().fold(Decimal::ZERO, |sum, score| sum.saturating_add(*score));
+        sum.checked_div(Decimal::from(kept.len())).map(|mean| mean.normalize())
+    };
+    DemocraticResult {
+        ballots: u32::try_from(count).unwrap_or(u32::MAX),
+        trimmed_each_side: if trimmed { trim } else { 0 },
+        score,
+        published_score: score.map(|score| settings.publish(score)),
+    }
+}

@@ -1,0 +1,285 @@
+//! Annual results (§8.1): a subject type's weighted formula tree evaluated over the subject's own
+//! evaluation results and its linked subjects' annual scores, absent leaves renormalised away.
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::scoring::inputs::EvaluationKind;
+use crate::scoring::model::SubjectType;
+use crate::scoring::rubric::ScoringSettings;
+use crate::scoring::scheme::{FormulaNode, LinkRelation};
+
+/// The scores an annual formula draws on for one subject.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AnnualInputs {
+    /// The subject's own evaluation results (absent ones are skipped).
+    #[serde(default)]
+    pub evaluations: Vec<EvaluationScore>,
+    /// Linked subjects' annual scores (absent ones are skipped).
+    #[serde(default)]
+    pub linked: Vec<LinkedScore>,
+}
+
+/// One of the subject's own evaluation results.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct EvaluationScore {
+    /// The evaluation.
+    pub evaluation_id: Uuid,
+    /// Its kind.
+    pub kind: EvaluationKind,
+    /// Its title.
+    pub title: String,
+    /// The exact result (rubric total or democratic score); absent = not scored.
+    pub value: Option<Decimal>,
+}
+
+/// A linked subject's annual score.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct LinkedScore {
+    /// The linked subject.
+    pub subject_id: Uuid,
+    /// Its name.
+    pub name: String,
+    /// Its type.
+    pub subject_type: SubjectType,
+    /// How it is linked.
+    pub relation: LinkRelation,
+    /// Its exact annual score; absent = not scored.
+    pub value: Option<Decimal>,
+}
+
+/// A subject's annual result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AnnualResult {
+    /// Exact annual score; absent when every component is absent.
+    #[schema(example = "87.04")]
+    pub value: Option<Decimal>,
+    /// Rounded half-up to the scheme's digits: what grades, ranks and consequences use.
+    #[schema(example = "87.04")]
+    pub published_score: Option<Decimal>,
+    /// The formula tree as evaluated.
+    pub formula: FormulaResult,
+}
+
+/// One evaluated node of the formula tree.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct FormulaResult {
+    /// The component's label, if the scheme names it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// The weight the scheme declares for it among its siblings (1 for the root).
+    #[schema(example = "0.4")]
+    pub declared_weight: Decimal,
+    /// Its share of the annual score after absent siblings' weights were redistributed
+    /// (declared ÷ present siblings' declared × parent's effective weight); 0 when absent.
+    #[schema(example = "0.4")]
+    pub effective_weight: Decimal,
+    /// Exact value; absent when the component is absent.
+    pub value: Option<Decimal>,
+    /// Whether the component is absent (a leaf with nothing to average, or all children absent).
+    pub absent: bool,
+    /// What the component is.
+    pub node: FormulaResultNode,
+}
+
+/// The kind of an evaluated formula node.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum FormulaResultNode {
+    /// Weighted children.
+    Weighted {
+        /// The children.
+        #[schema(no_recursion)]
+        children: Vec<FormulaResult>,
+    },
+    /// Mean of the subject's own evaluation results.
+    Own {
+        /// The evaluation kinds averaged.
+        evaluations: Vec<EvaluationKind>,
+        /// The results averaged.
+        inputs: Vec<FormulaInput>,
+    },
+    /// Mean of linked subjects' annual scores.
+    Linked {
+        /// The linked type.
+        subject_type: SubjectType,
+        /// The relation.
+        relation: LinkRelation,
+        /// The scores averaged.
+        inputs: Vec<FormulaInput>,
+    },
+}
+
+/// One score a leaf averaged.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum FormulaInput {
+    /// One of the subject's evaluations.
+    Evaluation {
+        /// The evaluation.
+        evaluation_id: Uuid,
+        /// Its kind.
+        kind: EvaluationKind,
+        /// Its title.
+        title: String,
+        /// Its exact result.
+        value: Decimal,
+    },
+    /// A linked subject.
+    Subject {
+        /// The subject.
+        subject_id: Uuid,
+        /// Its name.
+        name: String,
+        /// Its exact annual score.
+        value: Decimal,
+    },
+}
+
+impl FormulaInput {
+    fn value(&self) -> Decimal {
+        match self {
+            FormulaInput::Evaluation { value, .. } | FormulaInput::Subject { value, .. } => *value,
+        }
+    }
+}
+
+/// Evaluates an annual formula. Every leaf is the mean of its list; an empty list makes the leaf
+/// absent, and present siblings' weights are scaled up to their parent's weight.
+pub fn evaluate_annual(formula: &FormulaNode, inputs: &AnnualInputs, settings: &ScoringSettings) -> AnnualResult {
+    let mut root = evaluate(formula, Decimal::ONE, None, inputs);
+    assign_effective_weights(&mut root, Decimal::ONE);
+    AnnualResult {
+        value: root.value,
+        published_score: root.value.map(|value| settings.publish(value)),
+        formula: root,
+    }
+}
+
+fn mean(values: impl Iterator<Item = Decimal>) -> Option<Decimal> {
+    let (sum, count) = values.fold((Decimal::ZERO, 0u32), |(sum, count), value| {
+        (sum.saturating_add(value), count.saturating_add(1))
+    });
+    if count == 0 {
+        None
+    } else {
+        sum.checked_div(Decimal::from(count))
+    }
+}
+
+fn leaf(
+    declared_weight: Decimal,
+    label: Option<String>,
+    inputs: Vec<FormulaInput>,
+    node: impl FnOnce(Vec<FormulaInput>) -> FormulaResultNode,
+) -> FormulaResult {
+    let value = mean(inputs.iter().map(FormulaInput::value)).map(|value| value.normalize());
+    FormulaResult {
+        label,
+        declared_weight,
+        effective_weight: Decimal::ZERO,
+        value,
+        absent: value.is_none(),
+        node: node(inputs),
+    }
+}
+
+fn evaluate(
+    node: &FormulaNode,
+    declared_weight: Decimal,
+    label: Option<String>,
+    inputs: &AnnualInputs,
+) -> FormulaResult {
+    match node {
+        FormulaNode::Own { evaluations } => {
+            let own = inputs
+                .evaluations
+                .iter()
+                .filter(|evaluation| evaluations.contains(&evaluation.kind))
+                .filter_map(|evaluation| {
+                    Some(FormulaInput::Evaluation {
+                        evaluation_id: evaluation.evaluation_id,
+                        kind: evaluation.kind,
+                        title: evaluation.title.clone(),
+                        value: evaluation.value?,
+                    })
+                })
+                .collect();
+            leaf(declared_weight, label, own, |inputs| FormulaResultNode::Own {
+                evaluations: evaluations.clone(),
+                inputs,
+            })
+        }
+        FormulaNode::Linked { subject_type, relation } => {
+            let linked = inputs
+                .linked
+                .iter()
+                .filter(|linked| linked.subject_type == *subject_type && linked.relation == *relation)
+                .filter_map(|linked| {
+                    Some(FormulaInput::Subject {
+                        subject_id: linked.subject_id,
+                        name: linked.name.clone(),
+                        value: linked.value?,
+                    })
+                })
+                .collect();
+            leaf(declared_weight, label, linked, |inputs| FormulaResultNode::Linked {
+                subject_type: *subject_type,
+                relation: *relation,
+                inputs,
+            })
+        }
+        FormulaNode::Weighted { children } => {
+            let children: Vec<FormulaResult> = children
+                .iter()
+                .map(|child| evaluate(&child.node, child.weight, child.label.clone(), inputs))
+                .collect();
+            // Σ(weight × value) ÷ Σ(weight of present children): one division, so a complete
+            // level with weights summing to 1 stays exact.
+            let (weighted, present) = children
+                .iter()
+                .filter_map(|child| Some((child.declared_weight, child.value?)))
+                .fold((Decimal::ZERO, Decimal::ZERO), |(sum, weights), (weight, value)| {
+                    (
+                        sum.saturating_add(weight.saturating_mul(value)),
+                        weights.saturating_add(weight),
+                    )
+                });
+            let value = if present > Decimal::ZERO {
+                weighted.checked_div(present).map(|value| value.normalize())
+            } else {
+                None
+            };
+            FormulaResult {
+                label,
+                declared_weight,
+                effective_weight: Decimal::ZERO,
+                value,
+                absent: value.is_none(),
+                node: FormulaResultNode::Weighted { children },
+            }
+        }
+    }
+}
+
+fn assign_effective_weights(node: &mut FormulaResult, effective: Decimal) {
+    if node.absent {
+        return;
+    }
+    node.effective_weight = effective.normalize();
+    if let FormulaResultNode::Weighted { children } = &mut node.node {
+        let present: Decimal = children
+            .iter()
+            .filter(|child| !child.absent)
+            .fold(Decimal::ZERO, |sum, child| sum.saturating_add(child.declared_weight));
+        for child in children.iter_mut().filter(|child| !child.absent) {
+            let share = effective
+                .saturating_mul(child.declared_weight)
+                .checked_div(present)
+                .unwrap_or(Decimal::ZERO);
+            assign_effective_weights(child, share);
+        }
+    }
+}

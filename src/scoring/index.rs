@@ -1,0 +1,248 @@
+//! Findings resolved once against the subject's rubric. Each becomes an entry holding its order
+//! key (date first), the position of the rule it names, the numbers its method needs (the fact)
+//! and a reference to the finding for explanations. A subject's entries sit in one array sorted
+//! by item then order, so evaluations compare dates and integers instead of chasing codes and
+//! findings through memory — which is what makes a county of 200 000 findings fast.
+
+use std::ops::Range;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use crate::scoring::explain::Veto;
+use crate::scoring::fast_hash::FastMap;
+use crate::scoring::inputs::{Finding, FindingDetail, OrderKey, Quarter, Window};
+use crate::scoring::model::{Item, Method, Rubric};
+
+/// A rubric's items by code.
+#[derive(Debug)]
+pub(crate) struct RubricIndex<'r> {
+    pub rubric: &'r Rubric,
+    items: Vec<&'r Item>,
+    by_code: FastMap<&'r str, usize>,
+}
+
+impl<'r> RubricIndex<'r> {
+    pub(crate) fn new(rubric: &'r Rubric) -> Self {
+        let items = rubric.items();
+        let mut by_code = FastMap::default();
+        for (position, item) in items.iter().enumerate() {
+            // With duplicate codes (rejected by validation) the first item takes the findings.
+            by_code.entry(item.code.as_str()).or_insert(position);
+        }
+        RubricIndex { rubric, items, by_code }
+    }
+
+    /// The position of the item with this code.
+    pub(crate) fn position(&self, code: &str) -> Option<usize> {
+        self.by_code.get(code).copied()
+    }
+
+    /// The item a finding names and the rule within it; `None` when the rubric has no such item.
+    fn resolve(&self, finding: &Finding) -> Option<(usize, RuleMatch)> {
+        let position = self.position(finding.item_code.as_deref()?)?;
+        let item = self.items.get(position)?;
+        Some((position, rule_match(&item.method, finding.rule_code.as_deref())))
+    }
+}
+
+/// Which of its item's rules a finding names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RuleMatch {
+    /// No rule named, or the method has no rules.
+    Absent,
+    /// The rule at this position.
+    Rule(usize),
+    /// A rule code the item does not have.
+    Unknown,
+}
+
+fn rule_match(method: &Method, code: Option<&str>) -> RuleMatch {
+    let position = match method {
+        Method::Deduction(method) => method.rules.iter().position(|rule| same_code(&rule.code, code)),
+        Method::Bonus(method) => method.rules.iter().position(|rule| same_code(&rule.code, code)),
+        Method::Adjustment(method) => method.rules.iter().position(|rule| same_code(&rule.code, code)),
+        Method::Assessed | Method::RateBand(_) | Method::SteppedAmount(_) => return RuleMatch::Absent,
+    };
+    match (code, position) {
+        (None, _) => RuleMatch::Absent,
+        (Some(_), Some(position)) => RuleMatch::Rule(position),
+        (Some(_), None) => RuleMatch::Unknown,
+    }
+}
+
+/// Rule codes are a few bytes long: comparing them inline beats a `memcmp` call.
+fn same_code(rule_code: &str, code: Option<&str>) -> bool {
+    code.is_some_and(|code| code.len() == rule_code.len() && code.bytes().zip(rule_code.bytes()).all(|(a, b)| a == b))
+}
+
+/// The numbers of a finding its method works with (a finding's detail without its texts).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Fact<'a> {
+    Deduction {
+        quantity: u32,
+    },
+    Bonus {
+        quantity: u32,
+        event_key: Option<&'a str>,
+    },
+    /// `rate` is `None` when out of range (a percentage outside 0–100, inconsistent counts).
+    Measurement {
+        period: Quarter,
+        rate: Option<Decimal>,
+    },
+    Amount(Decimal),
+    Adjustment(Decimal),
+    Veto,
+}
+
+impl<'a> Fact<'a> {
+    fn of(detail: &'a FindingDetail) -> Self {
+        match detail {
+            FindingDetail::Deduction { quantity } => Fact::Deduction { quantity: *quantity },
+            FindingDetail::Bonus { quantity, event_key } => Fact::Bonus {
+                quantity: *quantity,
+                event_key: event_key.as_deref(),
+            },
+            FindingDetail::Measurement { period, rate } => Fact::Measurement {
+                period: *period,
+                rate: rate.percent(),
+            },
+            FindingDetail::Amount { amount } => Fact::Amount(*amount),
+            FindingDetail::Adjustment { points, .. } => Fact::Adjustment(*points),
+            FindingDetail::Veto { .. } => Fact::Veto,
+        }
+    }
+}
+
+/// One finding resolved against the rubric.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Entry<'a> {
+    pub key: OrderKey,
+    pub rule: RuleMatch,
+    pub fact: Fact<'a>,
+    /// Read only to explain (ids, reasons, labels), never to score.
+    pub finding: &'a Finding,
+}
+
+impl Entry<'_> {
+    pub(crate) fn occurred_on(&self) -> NaiveDate {
+        self.key.0
+    }
+}
+
+/// A subject's active findings, resolved and grouped by item, each group in processing order.
+#[derive(Debug, Default)]
+pub(crate) struct SubjectFindings<'a> {
+    /// Sorted by item position, then processing order.
+    entries: Vec<Entry<'a>>,
+    /// Per item position, its entries' range.
+    ranges: Vec<Range<usize>>,
+    vetoes: Vec<(OrderKey, &'a Finding)>,
+    /// Findings naming no item or an item the rubric lacks.
+    strays: Vec<(OrderKey, &'a Finding)>,
+}
+
+impl<'a> SubjectFindings<'a> {
+    /// Indexes findings already known to be the subject's and active.
+    pub(crate) fn build(index: &RubricIndex<'_>, findings: impl IntoIterator<Item = &'a Finding>) -> Self {
+        let mut builder = SubjectFindingsBuilder::default();
+        for finding in findings {
+            builder.add(index, finding);
+        }
+        builder.finish(index)
+    }
+
+    /// The findings naming the item at this position.
+    pub(crate) fn for_item(&self, position: Option<usize>) -> &[Entry<'a>] {
+        position
+            .and_then(|position| self.ranges.get(position))
+            .and_then(|range| self.entries.get(range.clone()))
+            .unwrap_or(&[])
+    }
+
+    /// The earliest veto inside the window.
+    pub(crate) fn veto_in(&self, window: Window) -> Option<Veto> {
+        self.vetoes
+            .iter()
+            .find(|(key, _)| window.contains(key.0))
+            .map(|(_, finding)| Veto {
+                finding_id: finding.id,
+                occurred_on: finding.occurred_on,
+                reason: match &finding.detail {
+                    FindingDetail::Veto { reason } => reason.clone(),
+                    _ => String::new(),
+                },
+            })
+    }
+
+    /// Findings inside the window that name no item of the rubric.
+    pub(crate) fn strays_in(&self, window: Window) -> impl Iterator<Item = &'a Finding> + '_ {
+        self.strays
+            .iter()
+            .filter(move |(key, _)| window.contains(key.0))
+            .map(|(_, finding)| *finding)
+    }
+}
+
+/// Collects one subject's findings; `finish` sorts them into a `SubjectFindings`.
+#[derive(Debug, Default)]
+pub(crate) struct SubjectFindingsBuilder<'a> {
+    items: Vec<(usize, Entry<'a>)>,
+    vetoes: Vec<(OrderKey, &'a Finding)>,
+    strays: Vec<(OrderKey, &'a Finding)>,
+}
+
+impl<'a> SubjectFindingsBuilder<'a> {
+    pub(crate) fn with_capacity(findings: usize) -> Self {
+        SubjectFindingsBuilder {
+            items: Vec::with_capacity(findings),
+            ..SubjectFindingsBuilder::default()
+        }
+    }
+
+    pub(crate) fn add(&mut self, index: &RubricIndex<'_>, finding: &'a Finding) {
+        let key = finding.order_key();
+        let fact = Fact::of(&finding.detail);
+        if matches!(fact, Fact::Veto) {
+            self.vetoes.push((key, finding));
+            return;
+        }
+        match index.resolve(finding) {
+            Some((position, rule)) => self.items.push((
+                position,
+                Entry {
+                    key,
+                    rule,
+                    fact,
+                    finding,
+                },
+            )),
+            None => self.strays.push((key, finding)),
+        }
+    }
+
+    /// Sorts by item and processing order, so results never depend on input order.
+    pub(crate) fn finish(mut self, index: &RubricIndex<'_>) -> SubjectFindings<'a> {
+        self.items
+            .sort_unstable_by_key(|(position, entry)| (*position, entry.key));
+        self.vetoes.sort_unstable_by_key(|(key, _)| *key);
+        self.strays.sort_unstable_by_key(|(key, _)| *key);
+        let mut ranges = vec![0..0; index.items.len()];
+        let mut start = 0;
+        while let Some(&(position, _)) = self.items.get(start) {
+            let run = self.items.get(start..).unwrap_or_default();
+            let end = start + run.iter().take_while(|(p, _)| *p == position).count();
+            if let Some(range) = ranges.get_mut(position) {
+                *range = start..end;
+            }
+            start = end;
+        }
+        SubjectFindings {
+            entries: self.items.into_iter().map(|(_, entry)| entry).collect(),
+            ranges,
+            vetoes: self.vetoes,
+            strays: self.strays,
+        }
+    }
+}

@@ -1,0 +1,297 @@
+//! The audit trail: an append-only, per-county hash chain of every change.
+//!
+//! Each event's hash is SHA-256 over the previous event's hash and a canonical encoding of the
+//! event (keys sorted, timestamps to the microsecond), so editing or removing any stored event
+//! breaks the chain at that event. Appends take a row lock on the county's chain head
+//! (PostgreSQL) or run under the single-writer lock (SQLite), so the chain cannot fork.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde::Serialize;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::entities::{audit_event, audit_head};
+use crate::telemetry;
+
+pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Who is changing something, as the audit trail records it.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub id: Option<Uuid>,
+    pub name: String,
+    pub role: String,
+    pub level: String,
+    pub county_id: Uuid,
+    pub org_unit_id: Option<Uuid>,
+}
+
+impl Actor {
+    /// The service itself (bootstrap, command line, demo loader).
+    pub fn system(county_id: Uuid, name: &str) -> Self {
+        Self {
+            id: None,
+            name: name.to_owned(),
+            role: "system".to_owned(),
+            level: "system".to_owned(),
+            county_id,
+            org_unit_id: None,
+        }
+    }
+}
+
+/// One change: what was done to which entity, and its state before and after.
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub action: String,
+    pub entity: &'static str,
+    pub entity_id: Option<Uuid>,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+}
+
+impl Change {
+    pub fn new(action: impl Into<String>, entity: &'static str, entity_id: Option<Uuid>) -> Self {
+        Self {
+            action: action.into(),
+            entity,
+            entity_id,
+            before: None,
+            after: None,
+        }
+    }
+
+    pub fn before(mut self, state: &impl Serialize) -> Self {
+        self.before = serde_json::to_value(state).ok();
+        self
+    }
+
+    pub fn after(mut self, state: &impl Serialize) -> Self {
+        self.after = serde_json::to_value(state).ok();
+        self
+    }
+
+    /// A created entity: no before.
+    pub fn created(entity: &'static str, id: Uuid, state: &impl Serialize) -> Self {
+        Self::new("create", entity, Some(id)).after(state)
+    }
+
+    /// An updated entity.
+    pub fn updated(
+        action: &str,
+        entity: &'static str,
+        id: Uuid,
+        before: &impl Serialize,
+        after: &impl Serialize,
+    ) -> Self {
+        Self::new(action, entity, Some(id)).before(before).after(after)
+    }
+}
+
+/// JSON with object keys sorted at every level: one text per value, whatever built it.
+pub fn canonical_json(value: &Value) -> String {
+    fn sort(value: &Value) -> Value {
+        match value {
+            Value::Object(map) => {
+                let mut keys: Vec<&String> = map.keys().collect();
+                keys.sort();
+                let mut sorted = serde_json::Map::new();
+                for key in keys {
+                    sorted.insert(key.clone(), sort(&map[key]));
+                }
+                Value::Object(sorted)
+            }
+            Value::Array(items) => Value::Array(items.iter().map(sort).collect()),
+            other => other.clone(),
+        }
+    }
+    sort(value).to_string()
+}
+
+fn time_text(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+/// The hash of an event given its predecessor's hash.
+pub fn event_hash(event: &audit_event::Model) -> String {
+    let body = serde_json::json!({
+        "county_id": event.county_id,
+        "seq": event.seq,
+        "id": event.id,
+        "occurred_at": time_text(&event.occurred_at),
+        "actor_id": event.actor_id,
+        "actor": event.actor,
+        "role": event.role,
+        "level": event.level,
+        "scope_org_unit_id": event.scope_org_unit_id,
+        "action": event.action,
+        "entity": event.entity,
+        "entity_id": event.entity_id,
+        "request_id": event.request_id,
+        "before": event.before,
+        "after": event.after,
+    });
+    let mut hasher = Sha256::new();
+    hasher.update(event.prev_hash.as_bytes());
+    hasher.update(b"\n");
+    hasher.update(canonical_json(&body).as_bytes());
+    hex::encode(hasher.finalize())
+}
+
+/// Appends one event to `county_id`'s chain inside the caller's transaction.
+pub async fn append<C: ConnectionTrait>(
+    conn: &C,
+    backend: DbBackend,
+    county_id: Uuid,
+    actor: &Actor,
+    change: Change,
+) -> Result<audit_event::Model, DbErr> {
+    // Make sure the head row exists, then lock it: concurrent appenders queue here.
+    let mut insert_head = Query::insert();
+    insert_head
+        .into_table(audit_head::Entity)
+        .columns([
+            audit_head::Column::CountyId,
+            audit_head::Column::Seq,
+            audit_head::Column::Hash,
+        ])
+        .values_panic([county_id.into(), 0i64.into(), GENESIS_HASH.into()])
+        .on_conflict(OnConflict::column(audit_head::Column::CountyId).do_nothing().to_owned());
+    conn.execute(&insert_head).await?;
+
+    let mut select = audit_head::Entity::find_by_id(county_id);
+    if backend == DbBackend::Postgres {
+        select = select.lock_exclusive();
+    }
+    let head = select
+        .one(conn)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("audit head".to_owned()))?;
+
+    let request_id = telemetry::current_request().map(|c| c.request_id);
+    let mut event = audit_event::Model {
+        county_id,
+        seq: head.seq + 1,
+        id: super::new_id(),
+        occurred_at: super::now(),
+        actor_id: actor.id,
+        actor: actor.name.clone(),
+        role: actor.role.clone(),
+        level: actor.level.clone(),
+        scope_org_unit_id: actor.org_unit_id,
+        action: change.action,
+        entity: change.entity.to_owned(),
+        entity_id: change.entity_id,
+        request_id,
+        before: change.before.as_ref().map(canonical_json),
+        after: change.after.as_ref().map(canonical_json),
+        prev_hash: head.hash.clone(),
+        hash: String::new(),
+    };
+    event.hash = event_hash(&event);
+
+    let active: audit_event::ActiveModel = event.clone().into();
+    audit_event::Entity::insert(active).exec_without_returning(conn).await?;
+    let mut update_head = Query::update();
+    update_head
+        .table(audit_head::Entity)
+        .value(audit_head::Column::Seq, event.seq)
+        .value(audit_head::Column::Hash, event.hash.clone())
+        .and_where(Expr::col(audit_head::Column::CountyId).eq(county_id));
+    conn.execute(&update_head).await?;
+    if backend == DbBackend::Postgres {
+        // Delivered at commit to every instance's revision listener.
+        let notify = sea_orm::Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_notify($1, $2)",
+            [
+                super::revisions::CHANNEL.into(),
+                format!("{county_id}:{}", event.seq).into(),
+            ],
+        );
+        conn.execute_raw(notify).await?;
+    }
+    Ok(event)
+}
+
+/// Where a county's chain first fails to verify.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Broken {
+    pub county_id: Uuid,
+    pub seq: i64,
+    pub reason: String,
+}
+
+/// Verification outcome of all chains.
+#[derive(Debug, Default)]
+pub struct Verification {
+    pub counties: usize,
+    pub events: u64,
+    pub broken: Vec<Broken>,
+}
+
+/// Recomputes every county's chain from the first event and names the first broken event of each.
+pub async fn verify<C: ConnectionTrait>(conn: &C) -> Result<Verification, DbErr> {
+    let mut report = Verification::default();
+    let heads = audit_head::Entity::find().all(conn).await?;
+    for head in heads {
+        report.counties += 1;
+        let mut prev_hash = GENESIS_HASH.to_owned();
+        let mut expected_seq = 1i64;
+        let mut last_seq = 0i64;
+        let mut broken: Option<Broken> = None;
+        let page_size = 5000u64;
+        'pages: loop {
+            let events = audit_event::Entity::find()
+                .filter(audit_event::Column::CountyId.eq(head.county_id))
+                .filter(audit_event::Column::Seq.gte(expected_seq))
+                .order_by_asc(audit_event::Column::Seq)
+                .limit(page_size)
+                .all(conn)
+                .await?;
+            let fetched = events.len() as u64;
+            for event in events {
+                report.events += 1;
+                let fail = |reason: &str| Broken {
+                    county_id: head.county_id,
+                    seq: event.seq,
+                    reason: reason.to_owned(),
+                };
+                if event.seq != expected_seq {
+                    broken = Some(Broken {
+                        county_id: head.county_id,
+                        seq: expected_seq,
+                        reason: format!("event {expected_seq} is missing"),
+                    });
+                    break 'pages;
+                }
+                if event.prev_hash != prev_hash {
+                    broken = Some(fail("prev_hash does not match the previous event's hash"));
+                    break 'pages;
+                }
+                if event_hash(&event) != event.hash {
+                    broken = Some(fail("the event's content does not match its hash"));
+                    break 'pages;
+                }
+                prev_hash = event.hash.clone();
+                last_seq = event.seq;
+                expected_seq += 1;
+            }
+            if fetched < page_size {
+                break;
+            }
+        }
+        if broken.is_none() && (last_seq != head.seq || prev_hash != head.hash) {
+            broken = Some(Broken {
+                county_id: head.county_id,
+                seq: last_seq + 1,
+                reason: format!("the chain ends at event {last_seq} but its head says {}", head.seq),
+            });
+        }
+        report.broken.extend(broken);
+    }
+    Ok(report)
+}

@@ -1,0 +1,344 @@
+//! sea-orm entities, one module per table. Enumerations are stored as their snake_case names.
+
+macro_rules! entity {
+    ($module:ident, $table:literal, { $($field:tt)* }) => {
+        pub mod $module {
+            use sea_orm::entity::prelude::*;
+            #[allow(unused_imports)]
+            use crate::store::decimal::DbDecimal;
+
+            #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+            #[sea_orm(table_name = $table)]
+            pub struct Model {
+                $($field)*
+            }
+
+            #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+            pub enum Relation {}
+
+            impl ActiveModelBehavior for ActiveModel {}
+        }
+    };
+}
+
+entity!(org_unit, "org_units", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub county_id: Uuid,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+    pub version: i32,
+    pub parent_id: Option<Uuid>,
+    pub kind: String,
+    pub name: String,
+    pub code: Option<String>,
+    pub township_id: Option<Uuid>,
+    pub village_id: Option<Uuid>,
+    pub active: bool,
+});
+
+entity!(user, "users", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub county_id: Uuid,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+    pub version: i32,
+    pub org_unit_id: Uuid,
+    pub township_id: Option<Uuid>,
+    pub village_id: Option<Uuid>,
+    pub username: String,
+    pub display_name: String,
+    pub level: String,
+    pub role: String,
+    pub password_hash: String,
+    pub active: bool,
+});
+
+entity!(service_account, "service_accounts", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub county_id: Uuid,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+    pub version: i32,
+    pub client_id: String,
+    pub name: String,
+    pub secret_hash: String,
+    pub active: bool,
+});
+
+entity!(login_throttle, "login_throttle", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub key: String,
+    pub failures: i32,
+    pub window_started_at: DateTimeUtc,
+});
+
+entity!(scheme, "schemes", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub county_id: Uuid,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+    pub version: i32,
+    pub org_unit_id: Uuid,
+    pub township_id: Option<Uuid>,
+    pub key: String,
+    pub title: String,
+    pub year: i32,
+    pub built_in: Option<String>,
+    #[sea_orm(column_type = "Text")]
+    pub definition: String,
+    pub active: bool,
+});
+
+entity!(rubric, "rubrics", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub county_id: Uuid,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+    pub version: i32,
+    pub scheme_id: Uuid,
+    pub subject_type: String,
+    pub version_no: i32,
+    pub current: bool,
+    pub used: bool,
+    #[sea_orm(column_type = "Text")]
+    pub definition: String,
+});
+
+entity!(subject, "subjects", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub county_id: Uuid,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+    pub version: i32,
+    pub subject_type: String,
+    pub name: String,
+    pub org_unit_id: Option<Uuid>,
+    pub township_id: Option<Uuid>,
+    pub village_id: Option<Uuid>,
+    pub dispatched_by: Option<Uuid>,
+    pub stationed_in: Option<Uuid>,
+    pub external_code: Option<String>,
+    pub active: bool,
+});
+
+entity!(subject_attribute, "subject_attributes", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub county_id: Uuid,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+    pub version: i32,
+    pub scheme_id: Uuid,
+    pub subject_id: Uuid,
+    pub has_special_indicators: bool,
+    pub ranking_group: Option<String>,
+    pub annual_target_met: bool,
+    pub recalled: bool,
+});
+
+entity!(incident, "incidents", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub county_id: Uuid,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+    pub version: i32,
+    pub scheme_id: Uuid,
+    pub rubric_id: Uuid,
+    pub subject_id: Uuid,
+    pub township_id: Option<Uuid>,
+    pub village_id: Option<Uuid>,
+    pub kind: String,
+    pub item_code: Option<String>,
+    pub rule_code: Option<String>,
+    pub occurred_on: Date,
+    pub quantity: i32,
+    pub period: Option<String>,
+    #[sea_orm(column_type = "Decimal(None)")]
+    pub rate: Option<DbDecimal>,
+    pub sampled: Option<i32>,
+    pub correct: Option<i32>,
+    #[sea_orm(column_type = "Decimal(None)")]
+    pub amount: Option<DbDecimal>,
+    #[sea_orm(column_type = "Decimal(None)")]
+    pub points: Option<DbDecimal>,
+    pub event_key: Option<String>,
+    pub source: String,
+    pub note: Option<String>,
+    #[sea_orm(column_type = "Text")]
+    pub evidence: String,
+    pub recorded_by: Uuid,
+    pub upload_id: Option<Uuid>,
+    pub status: String,
+    pub revoked_at: Option<DateTimeUtc>,
+    pub revoked_by: Option<Uuid>,
+    pub revoke_reason: Option<String>,
+});
+
+entity!(appeal, "appeals", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub county_id: Uuid,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+    pub version: i32,
+    pub incident_id: Uuid,
+    pub subject_id: Uuid,
+    pub township_id: Option<Uuid>,
+    pub village_id: Option<Uuid>,
+    pub reason: String,
+    pub status: String,
+    pub filed_by: Uuid,
+    pub decided_by: Option<Uuid>,
+    pub decided_at: Option<DateTimeUtc>,
+    pub decision_note: Option<String>,
+});
+
+entity!(evaluation, "evaluations", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub county_id: Uuid,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+    pub version: i32,
+    pub scheme_id: Uuid,
+    pub org_unit_id: Uuid,
+    pub township_id: Option<Uuid>,
+    pub kind: String,
+    pub key: String,
+    pub title: String,
+    pub window_from: Date,
+    pub window_to: Date,
+    pub status: String,
+    pub closed_at: Option<DateTimeUtc>,
+});
+
+entity!(scoresheet, "scoresheets", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub county_id: Uuid,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+    pub version: i32,
+    pub scheme_id: Uuid,
+    pub evaluation_id: Uuid,
+    pub subject_id: Uuid,
+    pub township_id: Option<Uuid>,
+    pub village_id: Option<Uuid>,
+    pub assessor_id: Uuid,
+    pub assessor_name: String,
+    pub note: Option<String>,
+    pub upload_id: Option<Uuid>,
+    pub revoked_at: Option<DateTimeUtc>,
+    pub superseded_by: Option<Uuid>,
+});
+
+entity!(scoresheet_item, "scoresheet_items", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub county_id: Uuid,
+    pub scoresheet_id: Uuid,
+    pub item_code: String,
+    #[sea_orm(column_type = "Decimal(None)")]
+    pub score: DbDecimal,
+});
+
+entity!(ballot, "ballots", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub county_id: Uuid,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+    pub version: i32,
+    pub scheme_id: Uuid,
+    pub evaluation_id: Uuid,
+    pub subject_id: Uuid,
+    pub township_id: Option<Uuid>,
+    pub village_id: Option<Uuid>,
+    #[sea_orm(column_type = "Decimal(None)")]
+    pub score: DbDecimal,
+    pub participant: Option<String>,
+    pub recorded_by: Uuid,
+    pub upload_id: Option<Uuid>,
+    pub revoked_at: Option<DateTimeUtc>,
+});
+
+entity!(publication, "publications", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub county_id: Uuid,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+    pub version: i32,
+    pub scheme_id: Uuid,
+    pub org_unit_id: Uuid,
+    pub township_id: Option<Uuid>,
+    pub number: i32,
+    pub kind: String,
+    pub group_key: String,
+    pub title: String,
+    pub period_end: Option<Date>,
+    pub as_of: DateTimeUtc,
+    pub public: bool,
+    pub supersedes_id: Option<Uuid>,
+    pub correction_reason: Option<String>,
+    #[sea_orm(column_type = "Text")]
+    pub content: String,
+    pub content_hash: String,
+    pub published_by: Uuid,
+});
+
+entity!(audit_event, "audit_events", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub county_id: Uuid,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub seq: i64,
+    pub id: Uuid,
+    pub occurred_at: DateTimeUtc,
+    pub actor_id: Option<Uuid>,
+    pub actor: String,
+    pub role: String,
+    pub level: String,
+    pub scope_org_unit_id: Option<Uuid>,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: Option<Uuid>,
+    pub request_id: Option<String>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub before: Option<String>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub after: Option<String>,
+    pub prev_hash: String,
+    pub hash: String,
+});
+
+entity!(audit_head, "audit_heads", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub county_id: Uuid,
+    pub seq: i64,
+    pub hash: String,
+});
+
+entity!(idempotency_key, "idempotency_keys", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub principal: String,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub key: String,
+    pub county_id: Uuid,
+    pub method_path: String,
+    pub request_hash: Option<String>,
+    pub status: String,
+    pub response_status: Option<i32>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub response_headers: Option<String>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub response_body: Option<String>,
+    pub created_at: DateTimeUtc,
+    pub expires_at: DateTimeUtc,
+});

@@ -1,0 +1,876 @@
+//! Evaluations (half-year, year-end, democratic) with their window and open/closed state, and
+//! what they collect: scoresheets (an assessor's item scores) and ballots (民主测评). A closed
+//! evaluation accepts neither (409).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::entities::{ballot, evaluation, scheme, scoresheet, scoresheet_item, subject, subject_attribute};
+use super::schemes::LoadedScheme;
+use super::{name_of, new_id, now, Change, WriteTx};
+use crate::auth::policy::{Action, Scope};
+use crate::auth::{parse_name, Caller};
+use crate::error::{ApiError, FieldError};
+use crate::scoring::{EvaluationKind, Method, Node, Rubric, SubjectType};
+
+/// `open` (accepting scoresheets or ballots) or `closed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EvaluationStatus {
+    Open,
+    Closed,
+}
+
+/// An evaluation as the API shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193b0d2-0000-7000-8000-000000000040", "county_id": "0193b0d2-0000-7000-8000-000000000001",
+    "scheme_id": "0193b0d2-0000-7000-8000-000000000010", "org_unit_id": "0193b0d2-0000-7000-8000-000000000001",
+    "township_id": null, "kind": "half_year", "key": "half_year", "title": "半年考核",
+    "window_from": "2023-01-01", "window_to": "2023-06-30", "status": "open", "closed_at": null,
+    "version": 1, "created_at": "2023-01-02T00:00:00Z", "updated_at": "2023-01-02T00:00:00Z"
+}))]
+pub struct Evaluation {
+    pub id: Uuid,
+    pub county_id: Uuid,
+    pub scheme_id: Uuid,
+    pub org_unit_id: Uuid,
+    pub township_id: Option<Uuid>,
+    pub kind: EvaluationKind,
+    pub key: String,
+    pub title: String,
+    /// Findings that occurred in [window_from, window_to] count towards it.
+    pub window_from: NaiveDate,
+    pub window_to: NaiveDate,
+    pub status: EvaluationStatus,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<evaluation::Model> for Evaluation {
+    fn from(m: evaluation::Model) -> Self {
+        Self {
+            id: m.id,
+            county_id: m.county_id,
+            scheme_id: m.scheme_id,
+            org_unit_id: m.org_unit_id,
+            township_id: m.township_id,
+            kind: parse_name(&m.kind).unwrap_or(EvaluationKind::YearEnd),
+            key: m.key,
+            title: m.title,
+            window_from: m.window_from,
+            window_to: m.window_to,
+            status: parse_name(&m.status).unwrap_or(EvaluationStatus::Open),
+            closed_at: m.closed_at,
+            version: m.version,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        }
+    }
+}
+
+pub fn scope_of(m: &evaluation::Model) -> Scope {
+    Scope::new(m.county_id, m.township_id, None)
+}
+
+/// Body of `POST /api/v1/evaluations`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"scheme_id": "0193b0d2-0000-7000-8000-000000000010", "kind": "democratic", "key": "democratic_extra", "title": "民主测评（补充）"}))]
+pub struct NewEvaluation {
+    pub scheme_id: Uuid,
+    /// `half_year`, `year_end` or `democratic` (monthly standings are computed, not created).
+    pub kind: EvaluationKind,
+    /// Unique within the scheme.
+    pub key: String,
+    pub title: String,
+    /// Default: 1 January (half-year and year-end) of the scheme year.
+    pub window_from: Option<NaiveDate>,
+    /// Default: 30 June for a half-year, 31 December otherwise.
+    pub window_to: Option<NaiveDate>,
+}
+
+pub async fn load_for<C: ConnectionTrait>(
+    conn: &C,
+    caller: &Caller,
+    action: Action,
+    id: Uuid,
+) -> Result<evaluation::Model, ApiError> {
+    let row = evaluation::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| ApiError::not_found("evaluation"))?;
+    caller.authorize_shared(action, &scope_of(&row), "evaluation")?;
+    Ok(row)
+}
+
+pub async fn create(tx: &WriteTx, caller: &Caller, new: NewEvaluation) -> Result<evaluation::Model, ApiError> {
+    let scheme = super::schemes::load_for(tx.conn(), caller, Action::ReadShared, new.scheme_id).await?;
+    let scope = super::schemes::scope_of(&scheme);
+    caller.authorize_shared(Action::Assess, &scope, "scheme")?;
+    if new.kind == EvaluationKind::Monthly {
+        return Err(ApiError::invalid(
+            "kind",
+            "evaluation.kind_virtual",
+            "monthly standings are computed from findings; read them from /api/v1/results?kind=monthly",
+        ));
+    }
+    let key = super::org_units::check_name("key", &new.key)?;
+    let title = super::org_units::check_name("title", &new.title)?;
+    let year = scheme.year;
+    let default_to = if new.kind == EvaluationKind::HalfYear {
+        (6, 30)
+    } else {
+        (12, 31)
+    };
+    let from = new
+        .window_from
+        .or(NaiveDate::from_ymd_opt(year, 1, 1))
+        .ok_or_else(|| ApiError::internal("bad year"))?;
+    let to = new
+        .window_to
+        .or(NaiveDate::from_ymd_opt(year, default_to.0, default_to.1))
+        .ok_or_else(|| ApiError::internal("bad year"))?;
+    if from.year() != year || to.year() != year || from > to {
+        return Err(ApiError::invalid(
+            "window_to",
+            "evaluation.window_invalid",
+            format!("the window must lie in {year} with window_from ≤ window_to"),
+        ));
+    }
+    let taken = evaluation::Entity::find()
+        .filter(evaluation::Column::SchemeId.eq(scheme.id))
+        .filter(evaluation::Column::Key.eq(key.as_str()))
+        .one(tx.conn())
+        .await?;
+    if taken.is_some() {
+        return Err(ApiError::conflict(
+            "evaluation.key_taken",
+            format!("the scheme already has an evaluation {key}"),
+        ));
+    }
+    let at = now();
+    let model = evaluation::Model {
+        id: new_id(),
+        county_id: scheme.county_id,
+        created_at: at,
+        updated_at: at,
+        version: 1,
+        scheme_id: scheme.id,
+        org_unit_id: scheme.org_unit_id,
+        township_id: scheme.township_id,
+        kind: name_of(new.kind),
+        key,
+        title,
+        window_from: from,
+        window_to: to,
+        status: name_of(EvaluationStatus::Open),
+        closed_at: None,
+    };
+    evaluation::Entity::insert(model.clone().into_active_model())
+        .exec_without_returning(tx.conn())
+        .await?;
+    tx.audit(Change::created(
+        "evaluation",
+        model.id,
+        &Evaluation::from(model.clone()),
+    ))
+    .await?;
+    Ok(model)
+}
+
+/// Closes or reopens an evaluation.
+pub async fn set_status(
+    tx: &WriteTx,
+    caller: &Caller,
+    id: Uuid,
+    status: EvaluationStatus,
+) -> Result<evaluation::Model, ApiError> {
+    let current = load_for(tx.conn(), caller, Action::Assess, id).await?;
+    if current.status == name_of(status) {
+        return Err(ApiError::conflict(
+            "evaluation.status_unchanged",
+            format!("the evaluation is already {}", name_of(status)),
+        ));
+    }
+    let at = now();
+    let mut active = current.clone().into_active_model();
+    active.status = Set(name_of(status));
+    active.closed_at = Set((status == EvaluationStatus::Closed).then_some(at));
+    active.version = Set(current.version + 1);
+    active.updated_at = Set(at);
+    let updated = active.update(tx.conn()).await?;
+    let action = if status == EvaluationStatus::Closed {
+        "close"
+    } else {
+        "reopen"
+    };
+    tx.audit(Change::updated(
+        action,
+        "evaluation",
+        id,
+        &Evaluation::from(current),
+        &Evaluation::from(updated.clone()),
+    ))
+    .await?;
+    Ok(updated)
+}
+
+/// Filters of `GET /api/v1/evaluations`.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EvaluationFilter {
+    pub scheme_id: Option<Uuid>,
+    pub kind: Option<EvaluationKind>,
+    pub status: Option<EvaluationStatus>,
+}
+
+pub async fn list<C: ConnectionTrait>(
+    conn: &C,
+    caller: &Caller,
+    filter: &EvaluationFilter,
+    page: &super::page::PageRequest,
+) -> Result<Vec<evaluation::Model>, ApiError> {
+    let mut select = evaluation::Entity::find().filter(caller.visible_shared(evaluation::Entity));
+    if let Some(v) = filter.scheme_id {
+        select = select.filter(evaluation::Column::SchemeId.eq(v));
+    }
+    if let Some(v) = filter.kind {
+        select = select.filter(evaluation::Column::Kind.eq(name_of(v)));
+    }
+    if let Some(v) = filter.status {
+        select = select.filter(evaluation::Column::Status.eq(name_of(v)));
+    }
+    Ok(super::page::paginate(select, page).all(conn).await?)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scoresheets and ballots
+
+/// A scoresheet as the API shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Scoresheet {
+    pub id: Uuid,
+    pub county_id: Uuid,
+    pub evaluation_id: Uuid,
+    pub subject_id: Uuid,
+    /// The user who entered it.
+    pub assessor_id: Uuid,
+    /// The assessor it records (default: that user's name); one active sheet per assessor.
+    #[schema(example = "县考核组-张三")]
+    pub assessor: String,
+    /// Item code → score.
+    #[schema(example = json!({"1.1": "2.5", "1.2": "3"}))]
+    pub scores: BTreeMap<String, Decimal>,
+    pub note: Option<String>,
+    pub recorded_at: DateTime<Utc>,
+    /// Set when a later sheet of the same assessor replaced it.
+    pub superseded_at: Option<DateTime<Utc>>,
+    pub superseded_by: Option<Uuid>,
+}
+
+impl Scoresheet {
+    pub fn from_rows(m: scoresheet::Model, items: &[scoresheet_item::Model]) -> Self {
+        Self {
+            id: m.id,
+            county_id: m.county_id,
+            evaluation_id: m.evaluation_id,
+            subject_id: m.subject_id,
+            assessor_id: m.assessor_id,
+            assessor: m.assessor_name,
+            scores: items.iter().map(|i| (i.item_code.clone(), i.score.0)).collect(),
+            note: m.note,
+            recorded_at: m.created_at,
+            superseded_at: m.revoked_at,
+            superseded_by: m.superseded_by,
+        }
+    }
+}
+
+/// Body of `POST /api/v1/scoresheets` and a row of `POST /api/v1/scoresheets:bulk`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "evaluation_id": "0193b0d2-0000-7000-8000-000000000040", "subject_id": "0193b0d2-0000-7000-8000-000000000002",
+    "scores": {"1.1": "3", "1.2": "2.5", "1.3": "4"}, "assessor": "县考核组-张三"
+}))]
+pub struct NewScoresheet {
+    pub evaluation_id: Uuid,
+    pub subject_id: Uuid,
+    /// Item code → score (0 ≤ score ≤ the item's max, at most 4 decimals); `assessed` items only.
+    pub scores: BTreeMap<String, Decimal>,
+    /// Whose sheet this is, when one user enters several assessors' sheets.
+    pub assessor: Option<String>,
+    pub note: Option<String>,
+}
+
+/// A ballot as the API shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Ballot {
+    pub id: Uuid,
+    pub county_id: Uuid,
+    pub evaluation_id: Uuid,
+    pub subject_id: Uuid,
+    #[schema(example = "93.5")]
+    pub score: Decimal,
+    /// The participant's label, if ballots are not anonymous.
+    pub participant: Option<String>,
+    pub recorded_by: Uuid,
+    pub recorded_at: DateTime<Utc>,
+}
+
+impl From<ballot::Model> for Ballot {
+    fn from(m: ballot::Model) -> Self {
+        Self {
+            id: m.id,
+            county_id: m.county_id,
+            evaluation_id: m.evaluation_id,
+            subject_id: m.subject_id,
+            score: m.score.0,
+            participant: m.participant,
+            recorded_by: m.recorded_by,
+            recorded_at: m.created_at,
+        }
+    }
+}
+
+/// Body of `POST /api/v1/ballots` and a row of `POST /api/v1/ballots:bulk`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"evaluation_id": "0193b0d2-0000-7000-8000-000000000041", "subject_id": "0193b0d2-0000-7000-8000-000000000020", "score": "93.5"}))]
+pub struct NewBallot {
+    pub evaluation_id: Uuid,
+    pub subject_id: Uuid,
+    /// 0–100, at most 1 decimal.
+    pub score: Decimal,
+    /// Optional participant label; one ballot per participant and subject.
+    pub participant: Option<String>,
+}
+
+/// What validating scoresheets and ballots needs, loaded once per request.
+#[derive(Default)]
+pub struct InputValidator {
+    evaluations: HashMap<Uuid, (evaluation::Model, LoadedScheme)>,
+    subjects: HashMap<Uuid, subject::Model>,
+    /// Departments of a scheme without special indicators.
+    no_special: HashSet<(Uuid, Uuid)>,
+    /// Active ballots per (evaluation, subject, participant).
+    participants: HashSet<(Uuid, Uuid, String)>,
+}
+
+/// One validated scoresheet ready to store.
+pub struct ValidSheet {
+    pub sheet: scoresheet::Model,
+    pub items: Vec<scoresheet_item::Model>,
+    pub rubric_id: Uuid,
+}
+
+impl InputValidator {
+    pub async fn prepare<C: ConnectionTrait>(
+        conn: &C,
+        caller: &Caller,
+        evaluation_ids: &HashSet<Uuid>,
+        subject_ids: &HashSet<Uuid>,
+        with_participants: bool,
+    ) -> Result<Self, ApiError> {
+        let mut validator = Self::default();
+        validator
+            .load(conn, caller, evaluation_ids, subject_ids, with_participants)
+            .await?;
+        Ok(validator)
+    }
+
+    /// Loads the evaluations (with their schemes) and subjects not loaded yet; bulk uploads call
+    /// this batch by batch.
+    pub async fn load<C: ConnectionTrait>(
+        &mut self,
+        conn: &C,
+        caller: &Caller,
+        evaluation_ids: &HashSet<Uuid>,
+        subject_ids: &HashSet<Uuid>,
+        with_participants: bool,
+    ) -> Result<(), ApiError> {
+        let new_evaluations: Vec<Uuid> = evaluation_ids
+            .iter()
+            .copied()
+            .filter(|id| !self.evaluations.contains_key(id))
+            .collect();
+        if !new_evaluations.is_empty() {
+            let mut schemes: HashMap<Uuid, LoadedScheme> =
+                self.evaluations.values().map(|(_, s)| (s.row.id, s.clone())).collect();
+            for row in evaluation::Entity::find()
+                .filter(evaluation::Column::Id.is_in(new_evaluations.iter().copied()))
+                .filter(evaluation::Column::CountyId.eq(caller.county_id))
+                .all(conn)
+                .await?
+            {
+                if !schemes.contains_key(&row.scheme_id) {
+                    if let Some(s) = scheme::Entity::find_by_id(row.scheme_id).one(conn).await? {
+                        for a in subject_attribute::Entity::find()
+                            .filter(subject_attribute::Column::SchemeId.eq(s.id))
+                            .filter(subject_attribute::Column::HasSpecialIndicators.eq(false))
+                            .all(conn)
+                            .await?
+                        {
+                            self.no_special.insert((a.scheme_id, a.subject_id));
+                        }
+                        schemes.insert(s.id, super::schemes::load_definition(conn, s).await?);
+                    }
+                }
+                if let Some(s) = schemes.get(&row.scheme_id) {
+                    self.evaluations.insert(row.id, (row, s.clone()));
+                }
+            }
+            if with_participants {
+                for b in ballot::Entity::find()
+                    .filter(ballot::Column::EvaluationId.is_in(new_evaluations.iter().copied()))
+                    .filter(ballot::Column::Participant.is_not_null())
+                    .filter(ballot::Column::RevokedAt.is_null())
+                    .all(conn)
+                    .await?
+                {
+                    self.participants
+                        .insert((b.evaluation_id, b.subject_id, b.participant.unwrap_or_default()));
+                }
+            }
+        }
+        let ids: Vec<Uuid> = subject_ids
+            .iter()
+            .copied()
+            .filter(|id| !self.subjects.contains_key(id))
+            .collect();
+        for chunk in ids.chunks(500) {
+            for s in subject::Entity::find()
+                .filter(subject::Column::Id.is_in(chunk.iter().copied()))
+                .filter(subject::Column::CountyId.eq(caller.county_id))
+                .all(conn)
+                .await?
+            {
+                self.subjects.insert(s.id, s);
+            }
+        }
+        Ok(())
+    }
+
+    /// The evaluation (open, of the right kind) and the subject (in scope, in the scheme).
+    fn locate(
+        &self,
+        caller: &Caller,
+        evaluation_id: Uuid,
+        subject_id: Uuid,
+        wants_ballots: bool,
+    ) -> Result<(&evaluation::Model, &LoadedScheme, &subject::Model, SubjectType), super::incidents::RowError> {
+        use super::incidents::RowError;
+        let invalid =
+            |field: &str, code: &str, message: &str| RowError::Invalid(vec![FieldError::new(field, code, message)]);
+        let (evaluation, scheme) = self
+            .evaluations
+            .get(&evaluation_id)
+            .filter(|(e, _)| caller.may(Action::ReadShared, &scope_of(e)))
+            .ok_or_else(|| {
+                invalid(
+                    "evaluation_id",
+                    "evaluation.unknown",
+                    "evaluation_id is not an evaluation in your scope",
+                )
+            })?;
+        let kind: EvaluationKind = parse_name(&evaluation.kind).ok_or(RowError::Internal)?;
+        if wants_ballots && kind != EvaluationKind::Democratic {
+            return Err(invalid(
+                "evaluation_id",
+                "ballot.evaluation_not_democratic",
+                "ballots belong to democratic evaluations",
+            ));
+        }
+        if !wants_ballots && !kind.scores_rubric() {
+            return Err(invalid(
+                "evaluation_id",
+                "scoresheet.evaluation_not_scored",
+                "scoresheets belong to half-year and year-end evaluations",
+            ));
+        }
+        if evaluation.status != "open" {
+            return Err(RowError::Conflict(FieldError::new(
+                "evaluation_id",
+                "evaluation.closed",
+                "the evaluation is closed and accepts no more scoresheets or ballots",
+            )));
+        }
+        let subject = self
+            .subjects
+            .get(&subject_id)
+            .filter(|s| caller.may(Action::Read, &super::subjects::scope_of(s)))
+            .ok_or_else(|| {
+                invalid(
+                    "subject_id",
+                    "evaluation.subject_unknown",
+                    "subject_id is not a subject in your scope",
+                )
+            })?;
+        if !caller.may(Action::Assess, &super::subjects::scope_of(subject)) {
+            return Err(RowError::Forbidden);
+        }
+        let subject_type: SubjectType = parse_name(&subject.subject_type).ok_or(RowError::Internal)?;
+        let in_scheme = scheme.definition.subject_types.contains_key(&subject_type)
+            && (scheme.row.township_id.is_none() || scheme.row.township_id == subject.township_id);
+        if !in_scheme {
+            return Err(invalid(
+                "subject_id",
+                "evaluation.subject_not_in_scheme",
+                "the evaluation's scheme does not assess this subject",
+            ));
+        }
+        Ok((evaluation, scheme, subject, subject_type))
+    }
+
+    pub fn check_sheet(&self, caller: &Caller, new: &NewScoresheet) -> Result<ValidSheet, super::incidents::RowError> {
+        use super::incidents::RowError;
+        let (evaluation, scheme, subject, subject_type) =
+            self.locate(caller, new.evaluation_id, new.subject_id, false)?;
+        let config = scheme
+            .definition
+            .subject_types
+            .get(&subject_type)
+            .ok_or(RowError::Internal)?;
+        let derived = derived_items(&config.rubric);
+        let no_special = self.no_special.contains(&(scheme.row.id, subject.id));
+        let mut errors = Vec::new();
+        if new.scores.is_empty() {
+            errors.push(FieldError::new(
+                "scores",
+                "scoresheet.empty",
+                "scores must name at least one item",
+            ));
+        }
+        for (code, score) in &new.scores {
+            let field = format!("scores.{code}");
+            match config.rubric.find_item(code) {
+                None => errors.push(FieldError::new(
+                    field,
+                    "scoresheet.item_unknown",
+                    format!("item {code} is not in the rubric"),
+                )),
+                Some(item) if item.method != Method::Assessed => errors.push(FieldError::new(
+                    field,
+                    "scoresheet.item_not_assessed",
+                    format!("item {code} is scored from findings, not by assessors"),
+                )),
+                Some(_) if no_special && derived.contains(code.as_str()) => errors.push(FieldError::new(
+                    field,
+                    "scoresheet.item_derived",
+                    format!("item {code} is derived for this department (no special indicators)"),
+                )),
+                Some(item) => {
+                    let max = item.max.unwrap_or(Decimal::ZERO);
+                    if *score < Decimal::ZERO || *score > max || score.normalize().scale() > 4 {
+                        errors.push(FieldError::new(
+                            field,
+                            "scoresheet.score_out_of_range",
+                            format!("the score of item {code} must be from 0 to {max} with at most 4 decimals"),
+                        ));
+                    }
+                }
+            }
+        }
+        let assessor = new
+            .assessor
+            .as_deref()
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+            .unwrap_or(&caller.name)
+            .to_owned();
+        if assessor.chars().count() > 200 {
+            errors.push(FieldError::new(
+                "assessor",
+                "field.length",
+                "assessor must be at most 200 characters",
+            ));
+        }
+        if !errors.is_empty() {
+            return Err(RowError::Invalid(errors));
+        }
+        let at = now();
+        let id = new_id();
+        let sheet = scoresheet::Model {
+            id,
+            county_id: subject.county_id,
+            created_at: at,
+            updated_at: at,
+            version: 1,
+            scheme_id: scheme.row.id,
+            evaluation_id: evaluation.id,
+            subject_id: subject.id,
+            township_id: subject.township_id,
+            village_id: subject.village_id,
+            assessor_id: caller.id,
+            assessor_name: assessor,
+            note: new
+                .note
+                .as_deref()
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .map(str::to_owned),
+            upload_id: None,
+            revoked_at: None,
+            superseded_by: None,
+        };
+        let items = new
+            .scores
+            .iter()
+            .map(|(code, score)| scoresheet_item::Model {
+                id: new_id(),
+                county_id: subject.county_id,
+                scoresheet_id: id,
+                item_code: code.clone(),
+                score: (*score).into(),
+            })
+            .collect();
+        let rubric_id = *scheme.rubric_ids.get(&subject_type).ok_or(RowError::Internal)?;
+        Ok(ValidSheet {
+            sheet,
+            items,
+            rubric_id,
+        })
+    }
+
+    pub fn check_ballot(
+        &mut self,
+        caller: &Caller,
+        new: &NewBallot,
+    ) -> Result<ballot::Model, super::incidents::RowError> {
+        use super::incidents::RowError;
+        let (evaluation, scheme, subject, _) = self.locate(caller, new.evaluation_id, new.subject_id, true)?;
+        if new.score < Decimal::ZERO || new.score > Decimal::ONE_HUNDRED || new.score.normalize().scale() > 1 {
+            return Err(RowError::Invalid(vec![FieldError::new(
+                "score",
+                "ballot.score_out_of_range",
+                "a ballot's score is from 0 to 100 with at most 1 decimal",
+            )]));
+        }
+        let participant = new
+            .participant
+            .as_deref()
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(str::to_owned);
+        let at = now();
+        let model = ballot::Model {
+            id: new_id(),
+            county_id: subject.county_id,
+            created_at: at,
+            updated_at: at,
+            version: 1,
+            scheme_id: scheme.row.id,
+            evaluation_id: evaluation.id,
+            subject_id: subject.id,
+            township_id: subject.township_id,
+            village_id: subject.village_id,
+            score: new.score.into(),
+            participant: participant.clone(),
+            recorded_by: caller.id,
+            upload_id: None,
+            revoked_at: None,
+        };
+        if let Some(p) = participant {
+            if !self.participants.insert((evaluation.id, subject.id, p.clone())) {
+                return Err(RowError::Conflict(FieldError::new(
+                    "participant",
+                    "ballot.duplicate",
+                    format!("participant {p} already scored this subject in this evaluation"),
+                )));
+            }
+        }
+        Ok(model)
+    }
+}
+
+/// Item codes under derived sections (§5.6).
+fn derived_items(rubric: &Rubric) -> HashSet<&str> {
+    fn walk<'a>(nodes: &'a [Node], inside: bool, out: &mut HashSet<&'a str>) {
+        for node in nodes {
+            match node {
+                Node::Section(s) => walk(&s.children, inside || s.derived_from.is_some(), out),
+                Node::Item(i) if inside => {
+                    out.insert(i.code.as_str());
+                }
+                Node::Item(_) => {}
+            }
+        }
+    }
+    let mut out = HashSet::new();
+    walk(&rubric.nodes, false, &mut out);
+    out
+}
+
+/// Stores a validated sheet, superseding the same assessor's earlier active sheet, with its audit event.
+pub async fn store_sheet(tx: &WriteTx, valid: ValidSheet) -> Result<(scoresheet::Model, Option<Uuid>), ApiError> {
+    store(tx, valid, true).await
+}
+
+/// Stores a validated sheet of a bulk upload (the upload has one audit event).
+pub async fn store_sheet_quietly(
+    tx: &WriteTx,
+    valid: ValidSheet,
+) -> Result<(scoresheet::Model, Option<Uuid>), ApiError> {
+    store(tx, valid, false).await
+}
+
+async fn store(tx: &WriteTx, valid: ValidSheet, audited: bool) -> Result<(scoresheet::Model, Option<Uuid>), ApiError> {
+    let previous = scoresheet::Entity::find()
+        .filter(scoresheet::Column::EvaluationId.eq(valid.sheet.evaluation_id))
+        .filter(scoresheet::Column::SubjectId.eq(valid.sheet.subject_id))
+        .filter(scoresheet::Column::AssessorName.eq(valid.sheet.assessor_name.clone()))
+        .filter(scoresheet::Column::RevokedAt.is_null())
+        .one(tx.conn())
+        .await?;
+    scoresheet::Entity::insert(valid.sheet.clone().into_active_model())
+        .exec_without_returning(tx.conn())
+        .await?;
+    scoresheet_item::Entity::insert_many(valid.items.iter().cloned().map(IntoActiveModel::into_active_model))
+        .exec_without_returning(tx.conn())
+        .await?;
+    super::schemes::mark_used(tx.conn(), valid.rubric_id).await?;
+    let after = Scoresheet::from_rows(valid.sheet.clone(), &valid.items);
+    let mut change = Change::created("scoresheet", valid.sheet.id, &after);
+    let superseded = match previous {
+        Some(old) => {
+            let old_items = scoresheet_item::Entity::find()
+                .filter(scoresheet_item::Column::ScoresheetId.eq(old.id))
+                .all(tx.conn())
+                .await?;
+            change = change.before(&Scoresheet::from_rows(old.clone(), &old_items));
+            let mut active = old.clone().into_active_model();
+            active.revoked_at = Set(Some(valid.sheet.created_at));
+            active.superseded_by = Set(Some(valid.sheet.id));
+            active.version = Set(old.version + 1);
+            active.updated_at = Set(valid.sheet.created_at);
+            active.update(tx.conn()).await?;
+            Some(old.id)
+        }
+        None => None,
+    };
+    if audited {
+        tx.audit(change).await?;
+    }
+    Ok((valid.sheet, superseded))
+}
+
+/// Filters of `GET /api/v1/scoresheets` and `GET /api/v1/ballots`.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct InputFilter {
+    pub evaluation_id: Option<Uuid>,
+    pub subject_id: Option<Uuid>,
+    /// Include superseded scoresheets (default false).
+    pub include_superseded: Option<bool>,
+    /// Rows of one bulk upload.
+    pub upload_id: Option<Uuid>,
+}
+
+pub async fn list_sheets<C: ConnectionTrait>(
+    conn: &C,
+    caller: &Caller,
+    filter: &InputFilter,
+    page: &super::page::PageRequest,
+) -> Result<(Vec<scoresheet::Model>, HashMap<Uuid, Vec<scoresheet_item::Model>>), ApiError> {
+    let mut select = scoresheet::Entity::find().filter(caller.visible(scoresheet::Entity));
+    if let Some(v) = filter.evaluation_id {
+        select = select.filter(scoresheet::Column::EvaluationId.eq(v));
+    }
+    if let Some(v) = filter.subject_id {
+        select = select.filter(scoresheet::Column::SubjectId.eq(v));
+    }
+    if let Some(v) = filter.upload_id {
+        select = select.filter(scoresheet::Column::UploadId.eq(v));
+    }
+    if !filter.include_superseded.unwrap_or(false) {
+        select = select.filter(scoresheet::Column::RevokedAt.is_null());
+    }
+    let sheets = super::page::paginate(select, page).all(conn).await?;
+    let mut items: HashMap<Uuid, Vec<scoresheet_item::Model>> = HashMap::new();
+    if !sheets.is_empty() {
+        for item in scoresheet_item::Entity::find()
+            .filter(scoresheet_item::Column::ScoresheetId.is_in(sheets.iter().map(|s| s.id)))
+            .order_by_asc(scoresheet_item::Column::ItemCode)
+            .all(conn)
+            .await?
+        {
+            items.entry(item.scoresheet_id).or_default().push(item);
+        }
+    }
+    Ok((sheets, items))
+}
+
+pub async fn list_ballots<C: ConnectionTrait>(
+    conn: &C,
+    caller: &Caller,
+    filter: &InputFilter,
+    page: &super::page::PageRequest,
+) -> Result<Vec<ballot::Model>, ApiError> {
+    let mut select = ballot::Entity::find().filter(caller.visible(ballot::Entity));
+    if let Some(v) = filter.evaluation_id {
+        select = select.filter(ballot::Column::EvaluationId.eq(v));
+    }
+    if let Some(v) = filter.subject_id {
+        select = select.filter(ballot::Column::SubjectId.eq(v));
+    }
+    if let Some(v) = filter.upload_id {
+        select = select.filter(ballot::Column::UploadId.eq(v));
+    }
+    select = select.filter(ballot::Column::RevokedAt.is_null());
+    Ok(super::page::paginate(select, page).all(conn).await?)
+}
+
+/// Records one scoresheet.
+pub async fn create_sheet(
+    tx: &WriteTx,
+    caller: &Caller,
+    new: NewScoresheet,
+) -> Result<(Scoresheet, Option<Uuid>), ApiError> {
+    let validator = InputValidator::prepare(
+        tx.conn(),
+        caller,
+        &HashSet::from([new.evaluation_id]),
+        &HashSet::from([new.subject_id]),
+        false,
+    )
+    .await?;
+    let valid = validator
+        .check_sheet(caller, &new)
+        .map_err(super::incidents::RowError::into_api)?;
+    let items = valid.items.clone();
+    let (sheet, superseded) = store_sheet(tx, valid).await?;
+    Ok((Scoresheet::from_rows(sheet, &items), superseded))
+}
+
+/// Records one ballot.
+pub async fn create_ballot(tx: &WriteTx, caller: &Caller, new: NewBallot) -> Result<ballot::Model, ApiError> {
+    let mut validator = InputValidator::prepare(
+        tx.conn(),
+        caller,
+        &HashSet::from([new.evaluation_id]),
+        &HashSet::from([new.subject_id]),
+        new.participant.is_some(),
+    )
+    .await?;
+    let model = validator
+        .check_ballot(caller, &new)
+        .map_err(super::incidents::RowError::into_api)?;
+    ballot::Entity::insert(model.clone().into_active_model())
+        .exec_without_returning(tx.conn())
+        .await?;
+    tx.audit(Change::created("ballot", model.id, &Ballot::from(model.clone())))
+        .await?;
+    Ok(model)
+}

@@ -1,0 +1,268 @@
+//! Where data is stored: the connection pool, migrations, the one way to open a write
+//! transaction (with its audit trail), and the queries of each resource.
+
+pub mod appeals;
+pub mod audit;
+pub mod decimal;
+pub mod entities;
+pub mod evaluations;
+pub mod idempotency;
+pub mod incidents;
+pub mod org_units;
+pub mod page;
+pub mod publications;
+pub mod revisions;
+pub mod schemes;
+pub mod service_accounts;
+pub mod subjects;
+pub mod users;
+pub mod year_data;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, Statement,
+    TransactionTrait,
+};
+use tokio::sync::{Mutex, OwnedMutexGuard};
+use uuid::Uuid;
+
+use crate::config::DatabaseSettings;
+use crate::error::ApiError;
+
+pub use audit::{Actor, Change};
+
+/// The database, shared by every request. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    db: DatabaseConnection,
+    backend: DbBackend,
+    /// SQLite allows one writer; queueing writers here avoids SQLITE_BUSY on lock upgrades.
+    /// PostgreSQL serialises only the audit chain, with a row lock (see `audit::append`).
+    writer: Arc<Mutex<()>>,
+    acquire_timeout: Duration,
+    /// SQL statements run so far (tests check that a request's count does not grow with the data).
+    statements: Arc<std::sync::atomic::AtomicU64>,
+    revisions: Arc<revisions::Revisions>,
+}
+
+impl Store {
+    /// Connects with a bounded pool; creates the SQLite file's directory when needed.
+    pub async fn connect(settings: &DatabaseSettings) -> Result<Self, DbErr> {
+        let url = settings.url.expose().to_owned();
+        if let Some(path) = sqlite_file(&url) {
+            if let Some(dir) = Path::new(&path).parent() {
+                if !dir.as_os_str().is_empty() {
+                    std::fs::create_dir_all(dir)
+                        .map_err(|e| DbErr::Custom(format!("cannot create directory {}: {e}", dir.display())))?;
+                }
+            }
+        }
+        let acquire_timeout = Duration::from_millis(settings.acquire_timeout_ms);
+        let mut options = ConnectOptions::new(url);
+        options
+            .max_connections(settings.max_connections)
+            .min_connections(settings.min_connections)
+            .acquire_timeout(acquire_timeout)
+            .connect_timeout(acquire_timeout)
+            .idle_timeout(Duration::from_secs(300))
+            .test_before_acquire(true)
+            .sqlx_logging(false);
+        let busy = Duration::from_millis(settings.sqlite_busy_timeout_ms);
+        options.map_sqlx_sqlite_opts(move |o| {
+            o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                .busy_timeout(busy)
+                .foreign_keys(false)
+        });
+        let mut db = Database::connect(options).await?;
+        let backend = db.get_database_backend();
+        let statements = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let counter = statements.clone();
+        db.set_metric_callback(move |_| {
+            counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        });
+        Ok(Self {
+            db,
+            backend,
+            writer: Arc::new(Mutex::new(())),
+            acquire_timeout,
+            statements,
+            revisions: Arc::default(),
+        })
+    }
+
+    pub async fn migrate(&self) -> Result<(), DbErr> {
+        Migrator::up(&self.db, None).await
+    }
+
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    pub fn backend(&self) -> DbBackend {
+        self.backend
+    }
+
+    /// The county's current data revision (see `store::revisions`).
+    pub async fn revision(&self, county_id: Uuid) -> Result<i64, ApiError> {
+        self.revisions.current(&self.db, county_id).await
+    }
+
+    /// The revisions this process tracks (the PostgreSQL listener keeps them current).
+    pub fn revisions(&self) -> Arc<revisions::Revisions> {
+        self.revisions.clone()
+    }
+
+    /// SQL statements run through this store so far.
+    pub fn statements(&self) -> u64 {
+        self.statements.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Answers within the pool's acquire timeout whether the database responds.
+    pub async fn ping(&self) -> Result<(), ApiError> {
+        let query = self
+            .db
+            .execute_raw(Statement::from_string(self.backend, "SELECT 1".to_owned()));
+        match tokio::time::timeout(self.acquire_timeout, query).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(err)) => {
+                tracing::warn!(cause = %err, "readiness check failed");
+                Err(ApiError::unavailable("the database is unavailable"))
+            }
+            Err(_) => Err(ApiError::unavailable("the database did not answer in time")),
+        }
+    }
+
+    /// Opens the transaction every write goes through: changes and their audit events commit
+    /// together or not at all.
+    pub async fn write(&self, actor: &Actor) -> Result<WriteTx, ApiError> {
+        let guard = match self.backend {
+            DbBackend::Sqlite => Some(
+                tokio::time::timeout(Duration::from_secs(30), self.writer.clone().lock_owned())
+                    .await
+                    .map_err(|_| ApiError::unavailable("the database is busy; retry shortly"))?,
+            ),
+            _ => None,
+        };
+        let tx = self.db.begin().await?;
+        Ok(WriteTx {
+            tx,
+            backend: self.backend,
+            actor: actor.clone(),
+            appended: std::sync::Mutex::new(Vec::new()),
+            revisions: self.revisions.clone(),
+            _guard: guard,
+        })
+    }
+}
+
+/// A write transaction. Every change recorded through [`WriteTx::audit`] lands in the county's
+/// hash-chained audit trail in the same transaction.
+pub struct WriteTx {
+    tx: DatabaseTransaction,
+    backend: DbBackend,
+    actor: Actor,
+    /// (county, seq) of the audit events appended, to advance the revisions at commit.
+    appended: std::sync::Mutex<Vec<(Uuid, i64)>>,
+    revisions: Arc<revisions::Revisions>,
+    _guard: Option<OwnedMutexGuard<()>>,
+}
+
+impl WriteTx {
+    pub fn conn(&self) -> &DatabaseTransaction {
+        &self.tx
+    }
+
+    pub fn actor(&self) -> &Actor {
+        &self.actor
+    }
+
+    /// Changes who the following audit events are attributed to (bootstrapping a county).
+    pub fn set_actor(&mut self, actor: Actor) {
+        self.actor = actor;
+    }
+
+    pub fn backend(&self) -> DbBackend {
+        self.backend
+    }
+
+    /// Appends one audit event for `change`, in the county of the actor.
+    pub async fn audit(&self, change: Change) -> Result<(), ApiError> {
+        self.audit_in(self.actor.county_id, change).await
+    }
+
+    /// Appends one audit event to another county's chain (creating a county).
+    pub async fn audit_in(&self, county_id: Uuid, change: Change) -> Result<(), ApiError> {
+        let event = audit::append(&self.tx, self.backend, county_id, &self.actor, change).await?;
+        if let Ok(mut appended) = self.appended.lock() {
+            appended.push((county_id, event.seq));
+        }
+        Ok(())
+    }
+
+    pub async fn commit(self) -> Result<(), ApiError> {
+        let (tx, appended, revisions) = (self.tx, self.appended, self.revisions);
+        tx.commit().await?;
+        for (county, seq) in appended.into_inner().unwrap_or_default() {
+            revisions.advance(county, seq);
+        }
+        Ok(())
+    }
+
+    /// Commits and answers `response`. When the request carries an `Idempotency-Key`, the
+    /// response is stored in this same transaction, so a retry replays exactly what was written.
+    pub async fn respond(self, response: actix_web::HttpResponse) -> Result<actix_web::HttpResponse, ApiError> {
+        let response = idempotency::store_in(&self.tx, response).await?;
+        self.commit().await?;
+        Ok(response)
+    }
+}
+
+/// The file path of a `sqlite:` URL, or None for in-memory and other databases.
+fn sqlite_file(url: &str) -> Option<String> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    if path.is_empty() || path == ":memory:" {
+        None
+    } else {
+        Some(path.to_owned())
+    }
+}
+
+/// Now, truncated to microseconds: what both databases store exactly, so hashes and ETags over
+/// timestamps survive a round trip.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    use chrono::{DurationRound, TimeDelta};
+    let now = chrono::Utc::now();
+    now.duration_trunc(TimeDelta::microseconds(1)).unwrap_or(now)
+}
+
+/// The snake_case name an enumeration is stored and shown as.
+pub fn name_of<T: serde::Serialize>(value: T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// A new time-ordered id.
+pub fn new_id() -> Uuid {
+    Uuid::now_v7()
+}
+
+/// Optimistic concurrency: the version the client read must still be current.
+pub fn check_version(given: Option<i32>, current: i32) -> Result<(), ApiError> {
+    match given {
+        None => Err(ApiError::precondition_required(
+            "send the version you read, as If-Match or as the version field",
+        )),
+        Some(v) if v != current => Err(ApiError::precondition_failed(format!(
+            "the resource changed: you sent version {v}, it is now at version {current}"
+        ))),
+        Some(_) => Ok(()),
+    }
+}

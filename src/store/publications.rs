@@ -1,0 +1,321 @@
+//! Publications (逐月公开 / 公示): frozen, numbered snapshots of results with a SHA-256 content
+//! hash. Later data never changes them; a correction is a new publication naming the one it
+//! supersedes and why.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::entities::{publication, scheme};
+use super::{audit, new_id, now, Change, WriteTx};
+use crate::auth::policy::{Action, Scope};
+use crate::auth::{parse_name, Caller, MaybeCaller};
+use crate::error::ApiError;
+use crate::results::{ResultKind, ResultSummary};
+use crate::scoring::{RankingResult, SubjectType};
+
+/// What a publication froze.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PublicationContent {
+    pub scheme_id: Uuid,
+    pub scheme_key: String,
+    pub scheme_title: String,
+    pub year: i32,
+    pub kind: ResultKind,
+    pub month: Option<u32>,
+    /// The instant the results were computed as of.
+    pub as_of: DateTime<Utc>,
+    pub subject_type: Option<SubjectType>,
+    pub township_id: Option<Uuid>,
+    pub rankings: Vec<RankingResult>,
+    pub results: Vec<ResultSummary>,
+}
+
+/// A publication as the API shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Publication {
+    pub id: Uuid,
+    pub county_id: Uuid,
+    pub scheme_id: Uuid,
+    /// The town it is published to (its villages see it); absent: the county.
+    pub township_id: Option<Uuid>,
+    /// 1, 2, … within the scheme.
+    pub number: i32,
+    pub kind: ResultKind,
+    #[schema(example = "童市镇2023年6月村级考核情况公开")]
+    pub title: String,
+    /// The month's last day, for monthly standings.
+    pub period_end: Option<NaiveDate>,
+    pub as_of: DateTime<Utc>,
+    /// Readable without a token.
+    pub public: bool,
+    /// The publication this one corrects.
+    pub supersedes_id: Option<Uuid>,
+    pub correction_reason: Option<String>,
+    /// SHA-256 of the canonical JSON of `content`.
+    #[schema(example = "9f2c…")]
+    pub content_hash: String,
+    pub published_by: Uuid,
+    pub published_at: DateTime<Utc>,
+    /// The frozen results (left out of lists).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content: Option<PublicationContent>,
+}
+
+impl Publication {
+    pub fn from_row(m: publication::Model, with_content: bool) -> Result<Self, ApiError> {
+        Ok(Self {
+            id: m.id,
+            county_id: m.county_id,
+            scheme_id: m.scheme_id,
+            township_id: m.township_id,
+            number: m.number,
+            kind: parse_name(&m.kind).unwrap_or_default(),
+            title: m.title,
+            period_end: m.period_end,
+            as_of: m.as_of,
+            public: m.public,
+            supersedes_id: m.supersedes_id,
+            correction_reason: m.correction_reason,
+            content_hash: m.content_hash,
+            published_by: m.published_by,
+            published_at: m.created_at,
+            content: if with_content {
+                Some(serde_json::from_str(&m.content)?)
+            } else {
+                None
+            },
+        })
+    }
+}
+
+fn scope_of(m: &publication::Model) -> Scope {
+    Scope::new(m.county_id, m.township_id, None)
+}
+
+/// Body of `POST /api/v1/publications`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "scheme_id": "0193b0d2-0000-7000-8000-000000000010", "kind": "monthly", "month": 6,
+    "township_id": "0193b0d2-0000-7000-8000-000000000002", "public": true
+}))]
+pub struct NewPublication {
+    pub scheme_id: Uuid,
+    /// `annual` (default) or `monthly`.
+    #[serde(default)]
+    pub kind: ResultKind,
+    /// 1–12, for monthly standings.
+    pub month: Option<u32>,
+    /// Only this subject type (e.g. `township`).
+    pub subject_type: Option<SubjectType>,
+    /// Publish to this town: its subjects only, visible to its villages. Township admins must.
+    pub township_id: Option<Uuid>,
+    /// Results as of this instant; default now.
+    pub as_of: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub public: bool,
+    pub title: Option<String>,
+    /// The publication this corrects (a new version of it).
+    pub supersedes_id: Option<Uuid>,
+    /// Why, required with `supersedes_id`.
+    pub correction_reason: Option<String>,
+}
+
+/// The canonical JSON of the content and its hash.
+fn seal(content: &PublicationContent) -> Result<(String, String), ApiError> {
+    let value = serde_json::to_value(content)?;
+    let text = audit::canonical_json(&value);
+    let hash = hex::encode(Sha256::digest(text.as_bytes()));
+    Ok((text, hash))
+}
+
+/// Freezes results into a new numbered publication.
+pub async fn publish(
+    tx: &WriteTx,
+    caller: &Caller,
+    scheme_row: &scheme::Model,
+    new: &NewPublication,
+    content_of: impl FnOnce(Option<Uuid>) -> PublicationContent,
+) -> Result<publication::Model, ApiError> {
+    let township_id = new.township_id.or(scheme_row.township_id);
+    if scheme_row.township_id.is_some() && township_id != scheme_row.township_id {
+        return Err(ApiError::invalid(
+            "township_id",
+            "publication.township_outside_scheme",
+            "the scheme belongs to another town",
+        ));
+    }
+    caller.require(
+        Action::Publish,
+        &Scope::new(scheme_row.county_id, township_id, None),
+        "publication",
+    )?;
+    if let Some(town) = new.township_id {
+        let unit = super::org_units::find(tx.conn(), town).await?;
+        if !unit.is_some_and(|u| u.kind == "township" && u.county_id == scheme_row.county_id) {
+            return Err(ApiError::invalid(
+                "township_id",
+                "publication.township_unknown",
+                "township_id is not a township of your county",
+            ));
+        }
+    }
+    let supersedes = match new.supersedes_id {
+        None => {
+            if new.correction_reason.is_some() {
+                return Err(ApiError::invalid(
+                    "correction_reason",
+                    "publication.reason_without_correction",
+                    "correction_reason goes with supersedes_id",
+                ));
+            }
+            None
+        }
+        Some(id) => {
+            let old = publication::Entity::find_by_id(id).one(tx.conn()).await?;
+            let old = old
+                .filter(|o| o.scheme_id == scheme_row.id && caller.may(Action::ReadShared, &scope_of(o)))
+                .ok_or_else(|| {
+                    ApiError::invalid(
+                        "supersedes_id",
+                        "publication.superseded_unknown",
+                        "supersedes_id is not a publication of this scheme",
+                    )
+                })?;
+            let reason = new
+                .correction_reason
+                .as_deref()
+                .map(str::trim)
+                .filter(|r| !r.is_empty());
+            if reason.is_none() {
+                return Err(ApiError::invalid(
+                    "correction_reason",
+                    "publication.reason_required",
+                    "a correction needs correction_reason",
+                ));
+            }
+            let already = publication::Entity::find()
+                .filter(publication::Column::SupersedesId.eq(id))
+                .one(tx.conn())
+                .await?;
+            if already.is_some() {
+                return Err(ApiError::conflict(
+                    "publication.already_superseded",
+                    "that publication is already corrected; correct the newest version",
+                ));
+            }
+            Some(old)
+        }
+    };
+    let content = content_of(township_id);
+    let (text, hash) = seal(&content)?;
+    let last: Option<i32> = publication::Entity::find()
+        .select_only()
+        .column(publication::Column::Number)
+        .filter(publication::Column::SchemeId.eq(scheme_row.id))
+        .order_by_desc(publication::Column::Number)
+        .into_tuple()
+        .one(tx.conn())
+        .await?;
+    let period_end = new
+        .month
+        .and_then(|m| crate::scoring::inputs::last_day_of_month(scheme_row.year, m));
+    let default_title = match (new.kind, new.month) {
+        (ResultKind::Monthly, Some(m)) => format!("{} {}年{}月考核情况公开", scheme_row.title, scheme_row.year, m),
+        _ => format!("{} {}年度考核结果公示", scheme_row.title, scheme_row.year),
+    };
+    let title = match &new.title {
+        Some(t) => super::org_units::check_name("title", t)?,
+        None => default_title,
+    };
+    let at = now();
+    let model = publication::Model {
+        id: new_id(),
+        county_id: scheme_row.county_id,
+        created_at: at,
+        updated_at: at,
+        version: 1,
+        scheme_id: scheme_row.id,
+        org_unit_id: township_id.unwrap_or(scheme_row.county_id),
+        township_id,
+        number: last.unwrap_or(0) + 1,
+        kind: super::name_of(new.kind),
+        group_key: new
+            .subject_type
+            .map(|t| t.as_str().to_owned())
+            .unwrap_or_else(|| "all".to_owned()),
+        title,
+        period_end,
+        as_of: content.as_of,
+        public: new.public,
+        supersedes_id: supersedes.as_ref().map(|s| s.id),
+        correction_reason: new.correction_reason.clone(),
+        content: text,
+        content_hash: hash,
+        published_by: caller.id,
+    };
+    publication::Entity::insert(model.clone().into_active_model())
+        .exec_without_returning(tx.conn())
+        .await?;
+    let summary = serde_json::json!({
+        "number": model.number, "title": model.title, "kind": model.kind, "as_of": model.as_of,
+        "public": model.public, "township_id": model.township_id, "supersedes_id": model.supersedes_id,
+        "correction_reason": model.correction_reason, "content_hash": model.content_hash,
+    });
+    tx.audit(Change::created("publication", model.id, &summary)).await?;
+    Ok(model)
+}
+
+/// A publication the caller may read; public ones need no caller.
+pub async fn load_for<C: ConnectionTrait>(
+    conn: &C,
+    caller: &MaybeCaller,
+    id: Uuid,
+) -> Result<publication::Model, ApiError> {
+    let row = publication::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| ApiError::not_found("publication"))?;
+    match &caller.0 {
+        _ if row.public => Ok(row),
+        Some(caller) => {
+            caller.authorize_shared(Action::ReadShared, &scope_of(&row), "publication")?;
+            Ok(row)
+        }
+        None => Err(ApiError::unauthorized(
+            "this publication is not public: a Bearer token is required",
+        )),
+    }
+}
+
+/// Filters of `GET /api/v1/publications`.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PublicationFilter {
+    pub scheme_id: Option<Uuid>,
+    pub kind: Option<ResultKind>,
+    pub township_id: Option<Uuid>,
+}
+
+pub async fn list<C: ConnectionTrait>(
+    conn: &C,
+    caller: &Caller,
+    filter: &PublicationFilter,
+    page: &super::page::PageRequest,
+) -> Result<Vec<publication::Model>, ApiError> {
+    let mut select = publication::Entity::find().filter(caller.visible_shared(publication::Entity));
+    if let Some(v) = filter.scheme_id {
+        select = select.filter(publication::Column::SchemeId.eq(v));
+    }
+    if let Some(v) = filter.kind {
+        select = select.filter(publication::Column::Kind.eq(super::name_of(v)));
+    }
+    if let Some(v) = filter.township_id {
+        select = select.filter(publication::Column::TownshipId.eq(v));
+    }
+    Ok(super::page::paginate(select, page).all(conn).await?)
+}

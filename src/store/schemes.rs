@@ -1,0 +1,579 @@
+//! Schemes (one year's assessment set-up in a county or a town) and their versioned rubrics.
+//!
+//! A scheme's definition is stored whole, except that each subject type's rubric lives in its own
+//! versioned row: a version that a finding or scoresheet has used is immutable, and editing it
+//! creates the next version, which becomes current.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::entities::{evaluation, org_unit, rubric, scheme};
+use super::org_units::OrgKind;
+use super::{name_of, new_id, now, Change, WriteTx};
+use crate::auth::policy::{Action, Scope};
+use crate::auth::{parse_name, Caller};
+use crate::error::{ApiError, FieldError};
+use crate::scoring::{EvaluationKind, Rubric, SchemeDefinition, SubjectType};
+
+/// A scheme as the API shows it: the definition with each subject type's current rubric.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Scheme {
+    pub id: Uuid,
+    pub county_id: Uuid,
+    /// The county, or the town for a town's scheme (Seed A).
+    pub org_unit_id: Uuid,
+    pub township_id: Option<Uuid>,
+    #[schema(example = "tongshi-2023-village")]
+    pub key: String,
+    #[schema(example = "童市镇2023年度村级目标管理考核")]
+    pub title: String,
+    #[schema(example = 2023)]
+    pub year: i32,
+    /// The built-in scheme it was instantiated from, if any.
+    pub built_in: Option<String>,
+    pub active: bool,
+    /// The current rubric version of each subject type.
+    pub rubrics: Vec<RubricVersionRef>,
+    pub definition: SchemeDefinition,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Which rubric version a subject type currently uses.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RubricVersionRef {
+    pub subject_type: SubjectType,
+    pub rubric_id: Uuid,
+    pub version_no: i32,
+}
+
+/// A rubric version.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RubricVersion {
+    pub id: Uuid,
+    pub scheme_id: Uuid,
+    pub subject_type: SubjectType,
+    /// 1, 2, … for this scheme and subject type.
+    pub version_no: i32,
+    /// The version new findings and results use.
+    pub current: bool,
+    /// A finding or scoresheet refers to it: it can no longer change.
+    pub used: bool,
+    pub rubric: Rubric,
+    pub created_at: DateTime<Utc>,
+}
+
+impl RubricVersion {
+    fn from_row(m: rubric::Model) -> Result<Self, ApiError> {
+        Ok(Self {
+            id: m.id,
+            scheme_id: m.scheme_id,
+            subject_type: parse_name(&m.subject_type)
+                .ok_or_else(|| ApiError::internal("stored rubric has a bad type"))?,
+            version_no: m.version_no,
+            current: m.current,
+            used: m.used,
+            rubric: serde_json::from_str(&m.definition)?,
+            created_at: m.created_at,
+        })
+    }
+}
+
+/// Body of `POST /api/v1/schemes`: instantiate a built-in scheme, or create a custom one.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"built_in": "tongshi-2023-village", "year": 2023, "org_unit_id": "0193b0d2-0000-7000-8000-000000000002"}))]
+pub struct NewScheme {
+    /// Key of a built-in scheme (`tongshi-2023-village`, `county-poverty`).
+    pub built_in: Option<String>,
+    /// A complete custom definition (instead of `built_in`).
+    pub definition: Option<SchemeDefinition>,
+    pub year: i32,
+    /// The town the scheme is for (Seed A); default: the whole county.
+    pub org_unit_id: Option<Uuid>,
+    /// Overrides the definition's title.
+    pub title: Option<String>,
+}
+
+/// Body of `PATCH /api/v1/schemes/{id}`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"title": "童市镇2023年度村级目标管理考核（修订）", "version": 1}))]
+pub struct SchemePatch {
+    pub title: Option<String>,
+    pub active: Option<bool>,
+    pub version: Option<i32>,
+}
+
+pub fn scope_of(m: &scheme::Model) -> Scope {
+    Scope::new(m.county_id, m.township_id, None)
+}
+
+/// A problem list from the engine's validation, as field errors under `prefix`.
+pub fn issues_to_errors(prefix: &str, issues: Vec<crate::schemes::ValidationProblem>) -> ApiError {
+    ApiError::validation(
+        issues
+            .into_iter()
+            .map(|i| FieldError::new(format!("{prefix}{}", i.path), i.code, i.message))
+            .collect(),
+    )
+}
+
+pub async fn find<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<scheme::Model>, ApiError> {
+    Ok(scheme::Entity::find_by_id(id).one(conn).await?)
+}
+
+/// Loads a scheme the caller may act on (schemes are shared down the tree).
+pub async fn load_for<C: ConnectionTrait>(
+    conn: &C,
+    caller: &Caller,
+    action: Action,
+    id: Uuid,
+) -> Result<scheme::Model, ApiError> {
+    let row = find(conn, id).await?.ok_or_else(|| ApiError::not_found("scheme"))?;
+    caller.authorize_shared(action, &scope_of(&row), "scheme")?;
+    Ok(row)
+}
+
+/// The current rubric rows of a scheme.
+pub async fn current_rubrics<C: ConnectionTrait>(conn: &C, scheme_id: Uuid) -> Result<Vec<rubric::Model>, ApiError> {
+    Ok(rubric::Entity::find()
+        .filter(rubric::Column::SchemeId.eq(scheme_id))
+        .filter(rubric::Column::Current.eq(true))
+        .order_by_asc(rubric::Column::SubjectType)
+        .all(conn)
+        .await?)
+}
+
+/// The scheme's definition with its current rubrics in place.
+pub async fn definition<C: ConnectionTrait>(
+    conn: &C,
+    row: &scheme::Model,
+) -> Result<(SchemeDefinition, Vec<rubric::Model>), ApiError> {
+    let mut definition: SchemeDefinition = serde_json::from_str(&row.definition)?;
+    let rubrics = current_rubrics(conn, row.id).await?;
+    for r in &rubrics {
+        if let Some(t) = parse_name::<SubjectType>(&r.subject_type) {
+            if let Some(config) = definition.subject_types.get_mut(&t) {
+                config.rubric = serde_json::from_str(&r.definition)?;
+            }
+        }
+    }
+    Ok((definition, rubrics))
+}
+
+pub async fn to_api<C: ConnectionTrait>(conn: &C, row: scheme::Model) -> Result<Scheme, ApiError> {
+    let (definition, rubrics) = definition(conn, &row).await?;
+    Ok(Scheme {
+        id: row.id,
+        county_id: row.county_id,
+        org_unit_id: row.org_unit_id,
+        township_id: row.township_id,
+        key: row.key,
+        title: row.title,
+        year: row.year,
+        built_in: row.built_in,
+        active: row.active,
+        rubrics: rubrics
+            .into_iter()
+            .filter_map(|r| {
+                Some(RubricVersionRef {
+                    subject_type: parse_name(&r.subject_type)?,
+                    rubric_id: r.id,
+                    version_no: r.version_no,
+                })
+            })
+            .collect(),
+        definition,
+        version: row.version,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    })
+}
+
+/// Instantiates a scheme for a year in the caller's county (or one town), with its rubrics
+/// (version 1) and the evaluations its templates describe.
+pub async fn create(tx: &WriteTx, caller: &Caller, new: NewScheme) -> Result<scheme::Model, ApiError> {
+    let definition = match (new.built_in.as_deref(), new.definition) {
+        (Some(key), None) => crate::schemes::built_in_by_key(key)
+            .map_err(ApiError::internal)?
+            .ok_or_else(|| {
+                ApiError::invalid(
+                    "built_in",
+                    "scheme.built_in_unknown",
+                    format!("no built-in scheme {key}"),
+                )
+            })?,
+        (None, Some(definition)) => definition,
+        _ => {
+            return Err(ApiError::invalid(
+                "built_in",
+                "scheme.source_required",
+                "give exactly one of built_in and definition",
+            ))
+        }
+    };
+    let problems = crate::schemes::validate_scheme(&definition);
+    if !problems.is_empty() {
+        return Err(issues_to_errors("definition.", problems));
+    }
+    if !(2000..=2100).contains(&new.year) {
+        return Err(ApiError::invalid(
+            "year",
+            "scheme.year_out_of_range",
+            "year must be between 2000 and 2100",
+        ));
+    }
+    let (org_unit_id, township_id) = match new.org_unit_id {
+        None => (caller.county_id, None),
+        Some(id) => {
+            let unit: Option<org_unit::Model> = super::org_units::find(tx.conn(), id).await?;
+            match unit {
+                Some(u) if u.county_id == caller.county_id && u.kind == OrgKind::County.as_str() => (u.id, None),
+                Some(u) if u.county_id == caller.county_id && u.kind == OrgKind::Township.as_str() => {
+                    (u.id, Some(u.id))
+                }
+                _ => {
+                    return Err(ApiError::invalid(
+                        "org_unit_id",
+                        "scheme.org_unit_invalid",
+                        "org_unit_id must be your county or one of its townships",
+                    ))
+                }
+            }
+        }
+    };
+    // Schemes are the county's rules: only county admins set them up, for the county or a town.
+    caller.require(Action::Manage, &Scope::county(caller.county_id), "scheme")?;
+    let title = match new.title {
+        Some(t) => super::org_units::check_name("title", &t)?,
+        None => definition.title.clone(),
+    };
+    let duplicate = scheme::Entity::find()
+        .filter(scheme::Column::CountyId.eq(caller.county_id))
+        .filter(scheme::Column::OrgUnitId.eq(org_unit_id))
+        .filter(scheme::Column::Key.eq(definition.key.clone()))
+        .filter(scheme::Column::Year.eq(new.year))
+        .one(tx.conn())
+        .await?;
+    if duplicate.is_some() {
+        return Err(ApiError::conflict(
+            "scheme.duplicate",
+            format!(
+                "scheme {} already exists for {} in this org unit",
+                definition.key, new.year
+            ),
+        ));
+    }
+    let at = now();
+    let id = new_id();
+    let model = scheme::Model {
+        id,
+        county_id: caller.county_id,
+        created_at: at,
+        updated_at: at,
+        version: 1,
+        org_unit_id,
+        township_id,
+        key: definition.key.clone(),
+        title,
+        year: new.year,
+        built_in: new.built_in.clone(),
+        definition: serde_json::to_string(&definition)?,
+        active: true,
+    };
+    scheme::Entity::insert(model.clone().into_active_model())
+        .exec_without_returning(tx.conn())
+        .await?;
+    for (subject_type, config) in &definition.subject_types {
+        let row = rubric::Model {
+            id: new_id(),
+            county_id: caller.county_id,
+            created_at: at,
+            updated_at: at,
+            version: 1,
+            scheme_id: id,
+            subject_type: subject_type.as_str().to_owned(),
+            version_no: 1,
+            current: true,
+            used: false,
+            definition: serde_json::to_string(&config.rubric)?,
+        };
+        rubric::Entity::insert(row.into_active_model())
+            .exec_without_returning(tx.conn())
+            .await?;
+    }
+    for template in &definition.evaluations {
+        if template.kind == EvaluationKind::Monthly {
+            continue;
+        }
+        let window = template.window_period().window(new.year).ok_or_else(|| {
+            ApiError::invalid(
+                "year",
+                "scheme.window_invalid",
+                format!("evaluation {} has no window in {}", template.key, new.year),
+            )
+        })?;
+        let row = evaluation::Model {
+            id: new_id(),
+            county_id: caller.county_id,
+            created_at: at,
+            updated_at: at,
+            version: 1,
+            scheme_id: id,
+            org_unit_id,
+            township_id,
+            kind: name_of(template.kind),
+            key: template.key.clone(),
+            title: template.title.clone(),
+            window_from: window.from,
+            window_to: window.to,
+            status: "open".to_owned(),
+            closed_at: None,
+        };
+        evaluation::Entity::insert(row.into_active_model())
+            .exec_without_returning(tx.conn())
+            .await?;
+    }
+    let api = to_api(tx.conn(), model.clone()).await?;
+    tx.audit(Change::created("scheme", id, &api)).await?;
+    Ok(model)
+}
+
+pub async fn update(
+    tx: &WriteTx,
+    caller: &Caller,
+    id: Uuid,
+    patch: SchemePatch,
+    if_match: Option<i32>,
+) -> Result<scheme::Model, ApiError> {
+    let current = load_for(tx.conn(), caller, Action::ReadShared, id).await?;
+    caller.authorize_shared(Action::Manage, &Scope::county(current.county_id), "scheme")?;
+    super::check_version(if_match.or(patch.version), current.version)?;
+    let mut active = current.clone().into_active_model();
+    if let Some(title) = &patch.title {
+        active.title = Set(super::org_units::check_name("title", title)?);
+    }
+    if let Some(flag) = patch.active {
+        active.active = Set(flag);
+    }
+    active.version = Set(current.version + 1);
+    active.updated_at = Set(now());
+    let updated = active.update(tx.conn()).await?;
+    let summary = |m: &scheme::Model| serde_json::json!({"title": m.title, "active": m.active, "version": m.version});
+    tx.audit(Change::updated(
+        "update",
+        "scheme",
+        id,
+        &summary(&current),
+        &summary(&updated),
+    ))
+    .await?;
+    Ok(updated)
+}
+
+/// Filters of `GET /api/v1/schemes`.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SchemeFilter {
+    pub year: Option<i32>,
+    pub key: Option<String>,
+    pub org_unit_id: Option<Uuid>,
+    pub active: Option<bool>,
+}
+
+pub async fn list<C: ConnectionTrait>(
+    conn: &C,
+    caller: &Caller,
+    filter: &SchemeFilter,
+    page: &super::page::PageRequest,
+) -> Result<Vec<scheme::Model>, ApiError> {
+    let mut select = scheme::Entity::find().filter(caller.visible_shared(scheme::Entity));
+    if let Some(year) = filter.year {
+        select = select.filter(scheme::Column::Year.eq(year));
+    }
+    if let Some(key) = &filter.key {
+        select = select.filter(scheme::Column::Key.eq(key.as_str()));
+    }
+    if let Some(unit) = filter.org_unit_id {
+        select = select.filter(scheme::Column::OrgUnitId.eq(unit));
+    }
+    if let Some(active) = filter.active {
+        select = select.filter(scheme::Column::Active.eq(active));
+    }
+    Ok(super::page::paginate(select, page).all(conn).await?)
+}
+
+/// Loads a rubric version the caller may read (through its scheme).
+pub async fn load_rubric<C: ConnectionTrait>(
+    conn: &C,
+    caller: &Caller,
+    id: Uuid,
+) -> Result<(rubric::Model, scheme::Model), ApiError> {
+    let row = rubric::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| ApiError::not_found("rubric"))?;
+    let scheme = find(conn, row.scheme_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("rubric"))?;
+    caller.authorize_shared(Action::ReadShared, &scope_of(&scheme), "rubric")?;
+    Ok((row, scheme))
+}
+
+pub fn rubric_to_api(row: rubric::Model) -> Result<RubricVersion, ApiError> {
+    RubricVersion::from_row(row)
+}
+
+/// Filters of `GET /api/v1/rubrics`.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RubricFilter {
+    pub scheme_id: Uuid,
+    pub subject_type: Option<SubjectType>,
+    /// Only the current versions.
+    pub current: Option<bool>,
+}
+
+pub async fn list_rubrics<C: ConnectionTrait>(
+    conn: &C,
+    caller: &Caller,
+    filter: &RubricFilter,
+) -> Result<Vec<rubric::Model>, ApiError> {
+    load_for(conn, caller, Action::ReadShared, filter.scheme_id).await?;
+    let mut select = rubric::Entity::find().filter(rubric::Column::SchemeId.eq(filter.scheme_id));
+    if let Some(t) = filter.subject_type {
+        select = select.filter(rubric::Column::SubjectType.eq(t.as_str()));
+    }
+    if let Some(c) = filter.current {
+        select = select.filter(rubric::Column::Current.eq(c));
+    }
+    Ok(select
+        .order_by_asc(rubric::Column::SubjectType)
+        .order_by_asc(rubric::Column::VersionNo)
+        .all(conn)
+        .await?)
+}
+
+/// Replaces a rubric: in place while no finding or scoresheet used it, else as the next version.
+/// Answers the stored version and whether it is new.
+pub async fn edit_rubric(
+    tx: &WriteTx,
+    caller: &Caller,
+    id: Uuid,
+    new_rubric: Rubric,
+) -> Result<(rubric::Model, bool), ApiError> {
+    let (row, scheme) = load_rubric(tx.conn(), caller, id).await?;
+    caller.authorize_shared(Action::Manage, &Scope::county(scheme.county_id), "rubric")?;
+    if !row.current {
+        return Err(ApiError::conflict(
+            "rubric.not_current",
+            "only the current version of a rubric can be edited; edit the newest version",
+        ));
+    }
+    let subject_type: SubjectType =
+        parse_name(&row.subject_type).ok_or_else(|| ApiError::internal("bad rubric type"))?;
+    if new_rubric.subject_type != subject_type {
+        return Err(ApiError::invalid(
+            "subject_type",
+            "rubric.subject_type_changed",
+            "a rubric keeps its subject type",
+        ));
+    }
+    // The whole scheme must stay valid with the new rubric (formulas and derived sections refer to it).
+    let (mut definition, _) = definition(tx.conn(), &scheme).await?;
+    if let Some(config) = definition.subject_types.get_mut(&subject_type) {
+        config.rubric = new_rubric.clone();
+    }
+    let problems = crate::schemes::validate_scheme(&definition);
+    if !problems.is_empty() {
+        return Err(issues_to_errors("", problems));
+    }
+    let text = serde_json::to_string(&new_rubric)?;
+    let before = RubricVersion::from_row(row.clone())?;
+    let at = now();
+    if !row.used {
+        let mut active = row.clone().into_active_model();
+        active.definition = Set(text);
+        active.version = Set(row.version + 1);
+        active.updated_at = Set(at);
+        let updated = active.update(tx.conn()).await?;
+        tx.audit(Change::updated(
+            "update",
+            "rubric",
+            id,
+            &before,
+            &RubricVersion::from_row(updated.clone())?,
+        ))
+        .await?;
+        return Ok((updated, false));
+    }
+    let mut old = row.clone().into_active_model();
+    old.current = Set(false);
+    old.version = Set(row.version + 1);
+    old.updated_at = Set(at);
+    old.update(tx.conn()).await?;
+    let next = rubric::Model {
+        id: new_id(),
+        county_id: row.county_id,
+        created_at: at,
+        updated_at: at,
+        version: 1,
+        scheme_id: row.scheme_id,
+        subject_type: row.subject_type.clone(),
+        version_no: row.version_no + 1,
+        current: true,
+        used: false,
+        definition: text,
+    };
+    rubric::Entity::insert(next.clone().into_active_model())
+        .exec_without_returning(tx.conn())
+        .await?;
+    tx.audit(Change::created("rubric", next.id, &RubricVersion::from_row(next.clone())?).before(&before))
+        .await?;
+    Ok((next, true))
+}
+
+/// Marks a rubric version used (a finding or scoresheet now refers to it).
+pub async fn mark_used<C: ConnectionTrait>(conn: &C, rubric_id: Uuid) -> Result<(), ApiError> {
+    use sea_orm::sea_query::{Expr, ExprTrait, Query};
+    let mut update = Query::update();
+    update
+        .table(rubric::Entity)
+        .value(rubric::Column::Used, true)
+        .and_where(Expr::col(rubric::Column::Id).eq(rubric_id))
+        .and_where(Expr::col(rubric::Column::Used).eq(false));
+    conn.execute(&update).await?;
+    Ok(())
+}
+
+/// A scheme with its definition, ready for validating inputs and scoring.
+#[derive(Debug, Clone)]
+pub struct LoadedScheme {
+    pub row: scheme::Model,
+    pub definition: SchemeDefinition,
+    /// Current rubric id per subject type.
+    pub rubric_ids: BTreeMap<SubjectType, Uuid>,
+}
+
+pub async fn load_definition<C: ConnectionTrait>(conn: &C, row: scheme::Model) -> Result<LoadedScheme, ApiError> {
+    let (definition, rubrics) = definition(conn, &row).await?;
+    let rubric_ids = rubrics
+        .iter()
+        .filter_map(|r| Some((parse_name::<SubjectType>(&r.subject_type)?, r.id)))
+        .collect();
+    Ok(LoadedScheme {
+        row,
+        definition,
+        rubric_ids,
+    })
+}

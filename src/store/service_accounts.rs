@@ -1,0 +1,154 @@
+//! Service accounts: machine clients (data platforms) with a client id and a hashed secret,
+//! reading the whole county. Revocable.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::entities::service_account;
+use super::{new_id, now, Change, WriteTx};
+use crate::auth::policy::{Action, Scope};
+use crate::auth::{passwords, Caller};
+use crate::error::ApiError;
+
+/// A service account as the API shows it (never its secret).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ServiceAccount {
+    pub id: Uuid,
+    pub county_id: Uuid,
+    /// Use as `client_id` with `grant_type=client_credentials`.
+    #[schema(example = "svc-4f1c2a9e8b7d")]
+    pub client_id: String,
+    #[schema(example = "省数据平台")]
+    pub name: String,
+    /// `false` once revoked.
+    pub active: bool,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<service_account::Model> for ServiceAccount {
+    fn from(m: service_account::Model) -> Self {
+        Self {
+            id: m.id,
+            county_id: m.county_id,
+            client_id: m.client_id,
+            name: m.name,
+            active: m.active,
+            version: m.version,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        }
+    }
+}
+
+/// A newly created service account with its secret, shown this once.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CreatedServiceAccount {
+    #[serde(flatten)]
+    pub account: ServiceAccount,
+    /// Store it now: only its hash is kept.
+    #[schema(example = "k3J9x2mQ7cV8bN1zR4tY6uI0oP5aS2dF3gH8jK1lZ9x")]
+    pub client_secret: String,
+}
+
+/// Body of `POST /api/v1/service-accounts`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "省数据平台"}))]
+pub struct NewServiceAccount {
+    #[schema(min_length = 1, max_length = 200)]
+    pub name: String,
+}
+
+fn scope_of(m: &service_account::Model) -> Scope {
+    Scope::county(m.county_id)
+}
+
+pub async fn create(tx: &WriteTx, caller: &Caller, new: NewServiceAccount) -> Result<CreatedServiceAccount, ApiError> {
+    caller.require(Action::Manage, &Scope::county(caller.county_id), "service account")?;
+    let name = super::org_units::check_name("name", &new.name)?;
+    let id = new_id();
+    let client_id = format!("svc-{}", &id.simple().to_string()[20..]);
+    let secret = passwords::generate_secret();
+    let at = now();
+    let model = service_account::Model {
+        id,
+        county_id: caller.county_id,
+        created_at: at,
+        updated_at: at,
+        version: 1,
+        client_id,
+        name,
+        secret_hash: passwords::hash(secret.clone()).await?,
+        active: true,
+    };
+    service_account::Entity::insert(model.clone().into_active_model())
+        .exec_without_returning(tx.conn())
+        .await?;
+    tx.audit(Change::created(
+        "service_account",
+        id,
+        &ServiceAccount::from(model.clone()),
+    ))
+    .await?;
+    Ok(CreatedServiceAccount {
+        account: model.into(),
+        client_secret: secret,
+    })
+}
+
+pub async fn load_for<C: ConnectionTrait>(
+    conn: &C,
+    caller: &Caller,
+    action: Action,
+    id: Uuid,
+) -> Result<service_account::Model, ApiError> {
+    let row = service_account::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| ApiError::not_found("service account"))?;
+    // Service accounts are county administration: only county admins see them.
+    caller.authorize(action, &scope_of(&row), "service account")?;
+    if !caller.may(Action::Manage, &scope_of(&row)) {
+        return Err(ApiError::not_found("service account"));
+    }
+    Ok(row)
+}
+
+pub async fn revoke(tx: &WriteTx, caller: &Caller, id: Uuid) -> Result<service_account::Model, ApiError> {
+    let current = load_for(tx.conn(), caller, Action::Manage, id).await?;
+    if !current.active {
+        return Ok(current);
+    }
+    let mut active = current.clone().into_active_model();
+    active.active = Set(false);
+    active.version = Set(current.version + 1);
+    active.updated_at = Set(now());
+    let updated = active.update(tx.conn()).await?;
+    tx.audit(Change::updated(
+        "revoke",
+        "service_account",
+        id,
+        &ServiceAccount::from(current),
+        &ServiceAccount::from(updated.clone()),
+    ))
+    .await?;
+    Ok(updated)
+}
+
+pub async fn list<C: ConnectionTrait>(
+    conn: &C,
+    caller: &Caller,
+    page: &super::page::PageRequest,
+) -> Result<Vec<service_account::Model>, ApiError> {
+    if !caller.may(Action::Manage, &Scope::county(caller.county_id)) {
+        return Err(ApiError::forbidden("only county admins manage service accounts"));
+    }
+    use sea_orm::ColumnTrait;
+    let select = service_account::Entity::find().filter(service_account::Column::CountyId.eq(caller.county_id));
+    Ok(super::page::paginate(select, page).all(conn).await?)
+}

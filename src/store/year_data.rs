@@ -1,0 +1,468 @@
+//! Loads one scheme-year's inputs for the engine in a fixed number of queries, whatever the
+//! number of subjects: subjects, attributes, evaluations, findings, scoresheets and ballots.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect};
+use uuid::Uuid;
+
+use super::decimal::DbDecimal;
+use super::entities::{ballot, evaluation, incident, scheme, scoresheet, scoresheet_item, subject, subject_attribute};
+use super::schemes::LoadedScheme;
+use crate::auth::parse_name;
+use crate::error::ApiError;
+use crate::scoring::{
+    Ballot, EvaluationInfo, EvaluationKind, Finding, FindingDetail, MeasuredRate, Quarter, Scoresheet,
+    SubjectAttributes, SubjectInfo, SubjectType, Window, YearData,
+};
+
+/// A subject's place, kept beside the engine's data for scope checks on results.
+#[derive(Debug, Clone, Copy)]
+pub struct Placement {
+    pub county_id: Uuid,
+    pub township_id: Option<Uuid>,
+    pub village_id: Option<Uuid>,
+}
+
+/// What a scheme-year's computation reads, plus where each subject sits.
+#[derive(Clone)]
+pub struct LoadedYear {
+    pub data: YearData,
+    pub placements: HashMap<Uuid, Placement>,
+}
+
+/// The columns of a finding the engine needs (not evidence or audit fields), read by position:
+/// by far the most rows a computation reads.
+#[derive(Debug)]
+struct FindingRow {
+    id: Uuid,
+    subject_id: Uuid,
+    kind: String,
+    item_code: Option<String>,
+    rule_code: Option<String>,
+    occurred_on: NaiveDate,
+    quantity: i32,
+    period: Option<String>,
+    rate: Option<DbDecimal>,
+    sampled: Option<i32>,
+    correct: Option<i32>,
+    amount: Option<DbDecimal>,
+    points: Option<DbDecimal>,
+    event_key: Option<String>,
+    note: Option<String>,
+    created_at: DateTime<Utc>,
+    revoked_at: Option<DateTime<Utc>>,
+}
+
+/// Loads the year of `scheme`, as recorded up to `as_of` (None: everything). The independent
+/// queries run concurrently on separate pooled connections.
+pub async fn load<C: ConnectionTrait>(
+    conn: &C,
+    scheme: &LoadedScheme,
+    as_of: Option<DateTime<Utc>>,
+) -> Result<LoadedYear, ApiError> {
+    let row = &scheme.row;
+    let ((infos, placements, evaluations), findings, scoresheets, ballots) = tokio::try_join!(
+        load_subjects(conn, scheme),
+        load_findings(conn, row, as_of),
+        load_scoresheets(conn, row, as_of),
+        load_ballots(conn, row, as_of),
+    )?;
+    Ok(LoadedYear {
+        data: YearData {
+            year: row.year,
+            subjects: infos,
+            evaluations,
+            findings,
+            scoresheets,
+            ballots,
+        },
+        placements,
+    })
+}
+
+/// Findings written since a revision, by id and by bulk upload.
+#[derive(Debug, Default)]
+pub struct FindingChanges {
+    pub ids: Vec<Uuid>,
+    pub uploads: Vec<Uuid>,
+}
+
+impl FindingChanges {
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty() && self.uploads.is_empty()
+    }
+}
+
+/// What changed in a county between two revisions, read from its audit trail: `Some` when only
+/// findings changed (or nothing that results read: logins, users, appeals, publications), `None`
+/// when anything else did and the inputs must be loaded afresh.
+pub async fn changes_since<C: ConnectionTrait>(
+    conn: &C,
+    county_id: Uuid,
+    from: i64,
+    to: i64,
+) -> Result<Option<FindingChanges>, ApiError> {
+    use super::entities::audit_event;
+    if to - from > 10_000 {
+        return Ok(None);
+    }
+    let events: Vec<(String, String, Option<Uuid>)> = audit_event::Entity::find()
+        .select_only()
+        .columns([
+            audit_event::Column::Entity,
+            audit_event::Column::Action,
+            audit_event::Column::EntityId,
+        ])
+        .filter(audit_event::Column::CountyId.eq(county_id))
+        .filter(audit_event::Column::Seq.gt(from))
+        .filter(audit_event::Column::Seq.lte(to))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let mut changes = FindingChanges::default();
+    for (entity, action, id) in events {
+        match (entity.as_str(), action.as_str(), id) {
+            ("incident", "bulk_create", Some(upload)) => changes.uploads.push(upload),
+            ("incident", _, Some(id)) => changes.ids.push(id),
+            ("user" | "service_account" | "appeal" | "publication", _, _) => {}
+            _ => return Ok(None),
+        }
+    }
+    Ok(Some(changes))
+}
+
+/// Replaces the changed findings of `year`'s scheme by their current rows.
+pub async fn patch_findings<C: ConnectionTrait>(
+    conn: &C,
+    scheme: &LoadedScheme,
+    year: &mut LoadedYear,
+    changes: &FindingChanges,
+) -> Result<(), ApiError> {
+    let mut rows: Vec<FindingRow> = Vec::new();
+    for chunk in changes.ids.chunks(500) {
+        rows.extend(
+            finding_columns()
+                .filter(incident::Column::SchemeId.eq(scheme.row.id))
+                .filter(incident::Column::Id.is_in(chunk.iter().copied()))
+                .into_model()
+                .all(conn)
+                .await?,
+        );
+    }
+    for chunk in changes.uploads.chunks(100) {
+        rows.extend(
+            finding_columns()
+                .filter(incident::Column::SchemeId.eq(scheme.row.id))
+                .filter(incident::Column::UploadId.is_in(chunk.iter().copied()))
+                .into_model()
+                .all(conn)
+                .await?,
+        );
+    }
+    let changed: std::collections::HashSet<Uuid> = rows.iter().map(|r| r.id).collect();
+    year.data.findings.retain(|f| !changed.contains(&f.id));
+    year.data.findings.extend(rows.into_iter().filter_map(finding_of));
+    Ok(())
+}
+
+/// A ballot's columns: id, evaluation, subject, score, recorded, revoked.
+type BallotRow = (Uuid, Uuid, Uuid, DbDecimal, DateTime<Utc>, Option<DateTime<Utc>>);
+
+type SubjectsPart = (Vec<SubjectInfo>, HashMap<Uuid, Placement>, Vec<EvaluationInfo>);
+
+async fn load_subjects<C: ConnectionTrait>(conn: &C, scheme: &LoadedScheme) -> Result<SubjectsPart, ApiError> {
+    let row = &scheme.row;
+    let scored_types: Vec<SubjectType> = scheme.definition.subject_types.keys().copied().collect();
+
+    // Subjects: the scored types in the scheme's scope, plus villages (link targets) and
+    // townships (they name the groups of village rankings).
+    let mut names: Vec<String> = scored_types.iter().map(|t| t.as_str().to_owned()).collect();
+    names.push(SubjectType::Village.as_str().to_owned());
+    names.push(SubjectType::Township.as_str().to_owned());
+    let mut select = subject::Entity::find()
+        .filter(subject::Column::CountyId.eq(row.county_id))
+        .filter(subject::Column::Active.eq(true))
+        .filter(subject::Column::SubjectType.is_in(names));
+    if let Some(town) = row.township_id {
+        select = select.filter(subject::Column::TownshipId.eq(town));
+    }
+    let subjects = select.all(conn).await?;
+    let attributes: HashMap<Uuid, subject_attribute::Model> = subject_attribute::Entity::find()
+        .filter(subject_attribute::Column::SchemeId.eq(row.id))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|a| (a.subject_id, a))
+        .collect();
+    let mut placements = HashMap::with_capacity(subjects.len());
+    let mut infos = Vec::with_capacity(subjects.len());
+    for s in subjects {
+        let Some(subject_type) = parse_name::<SubjectType>(&s.subject_type) else {
+            continue;
+        };
+        placements.insert(
+            s.id,
+            Placement {
+                county_id: s.county_id,
+                township_id: s.township_id,
+                village_id: s.village_id,
+            },
+        );
+        let attrs = attributes.get(&s.id);
+        infos.push(SubjectInfo {
+            id: s.id,
+            subject_type,
+            name: s.name,
+            township_id: s.township_id,
+            dispatched_by: s.dispatched_by,
+            stationed_in: s.stationed_in,
+            attributes: SubjectAttributes {
+                has_special_indicators: attrs.is_none_or(|a| a.has_special_indicators),
+                ranking_group: attrs.and_then(|a| a.ranking_group.clone()),
+                annual_target_met: attrs.is_none_or(|a| a.annual_target_met),
+                recalled: attrs.is_some_and(|a| a.recalled),
+            },
+        });
+    }
+
+    let evaluations = evaluation::Entity::find()
+        .filter(evaluation::Column::SchemeId.eq(row.id))
+        .all(conn)
+        .await?
+        .into_iter()
+        .filter_map(|e| {
+            Some(EvaluationInfo {
+                id: e.id,
+                kind: parse_name::<EvaluationKind>(&e.kind)?,
+                key: e.key,
+                title: e.title,
+                window: Window {
+                    from: e.window_from,
+                    to: e.window_to,
+                },
+            })
+        })
+        .collect();
+
+    Ok((infos, placements, evaluations))
+}
+
+async fn load_findings<C: ConnectionTrait>(
+    conn: &C,
+    row: &scheme::Model,
+    as_of: Option<DateTime<Utc>>,
+) -> Result<Vec<Finding>, ApiError> {
+    let mut findings_query = finding_columns()
+        .filter(incident::Column::CountyId.eq(row.county_id))
+        .filter(incident::Column::SchemeId.eq(row.id));
+    if let Some(at) = as_of {
+        findings_query = findings_query.filter(incident::Column::CreatedAt.lte(at));
+    }
+    let finding_rows: Vec<FindingRow> = findings_query.into_model().all(conn).await?;
+    Ok(finding_rows.into_iter().filter_map(finding_of).collect())
+}
+
+async fn load_scoresheets<C: ConnectionTrait>(
+    conn: &C,
+    row: &scheme::Model,
+    as_of: Option<DateTime<Utc>>,
+) -> Result<Vec<Scoresheet>, ApiError> {
+    let mut sheets_query = scoresheet::Entity::find()
+        .filter(scoresheet::Column::CountyId.eq(row.county_id))
+        .filter(scoresheet::Column::SchemeId.eq(row.id));
+    if let Some(at) = as_of {
+        sheets_query = sheets_query.filter(scoresheet::Column::CreatedAt.lte(at));
+    }
+    let sheets = sheets_query.all(conn).await?;
+    let mut items: HashMap<Uuid, BTreeMap<String, Decimal>> = HashMap::with_capacity(sheets.len());
+    if !sheets.is_empty() {
+        let item_rows: Vec<(Uuid, String, DbDecimal)> = scoresheet_item::Entity::find()
+            .select_only()
+            .columns([
+                scoresheet_item::Column::ScoresheetId,
+                scoresheet_item::Column::ItemCode,
+                scoresheet_item::Column::Score,
+            ])
+            .filter(scoresheet_item::Column::ScoresheetId.in_subquery(sheet_ids_of(row.id)))
+            .into_tuple()
+            .all(conn)
+            .await?;
+        for (sheet, code, score) in item_rows {
+            items.entry(sheet).or_default().insert(code, score.0);
+        }
+    }
+    Ok(sheets
+        .into_iter()
+        .map(|s| Scoresheet {
+            id: s.id,
+            evaluation_id: s.evaluation_id,
+            subject_id: s.subject_id,
+            assessor_id: assessor_identity(s.assessor_id, &s.assessor_name),
+            recorded_at: s.created_at,
+            scores: items.remove(&s.id).unwrap_or_default(),
+        })
+        .collect())
+}
+
+async fn load_ballots<C: ConnectionTrait>(
+    conn: &C,
+    row: &scheme::Model,
+    as_of: Option<DateTime<Utc>>,
+) -> Result<Vec<Ballot>, ApiError> {
+    let mut ballots_query = ballot::Entity::find()
+        .select_only()
+        .columns([
+            ballot::Column::Id,
+            ballot::Column::EvaluationId,
+            ballot::Column::SubjectId,
+            ballot::Column::Score,
+            ballot::Column::CreatedAt,
+            ballot::Column::RevokedAt,
+        ])
+        .filter(ballot::Column::CountyId.eq(row.county_id))
+        .filter(ballot::Column::SchemeId.eq(row.id));
+    if let Some(at) = as_of {
+        ballots_query = ballots_query.filter(ballot::Column::CreatedAt.lte(at));
+    }
+    let ballot_rows: Vec<BallotRow> = ballots_query.into_tuple().all(conn).await?;
+    Ok(ballot_rows
+        .into_iter()
+        .filter(|(.., revoked)| revoked.is_none_or(|r| as_of.is_some_and(|at| r > at)))
+        .map(|(id, evaluation_id, subject_id, score, recorded_at, _)| Ballot {
+            id,
+            evaluation_id,
+            subject_id,
+            score: score.0,
+            recorded_at,
+        })
+        .collect())
+}
+
+impl FromQueryResult for FindingRow {
+    fn from_query_result(res: &sea_orm::QueryResult, _pre: &str) -> Result<Self, sea_orm::DbErr> {
+        Ok(Self {
+            id: res.try_get_by_index(0)?,
+            subject_id: res.try_get_by_index(1)?,
+            kind: res.try_get_by_index(2)?,
+            item_code: res.try_get_by_index(3)?,
+            rule_code: res.try_get_by_index(4)?,
+            occurred_on: res.try_get_by_index(5)?,
+            quantity: res.try_get_by_index(6)?,
+            period: res.try_get_by_index(7)?,
+            rate: res.try_get_by_index(8)?,
+            sampled: res.try_get_by_index(9)?,
+            correct: res.try_get_by_index(10)?,
+            amount: res.try_get_by_index(11)?,
+            points: res.try_get_by_index(12)?,
+            event_key: res.try_get_by_index(13)?,
+            note: res.try_get_by_index(14)?,
+            created_at: res.try_get_by_index(15)?,
+            revoked_at: res.try_get_by_index(16)?,
+        })
+    }
+}
+
+/// The columns of [`FindingRow`], in its order.
+fn finding_columns() -> sea_orm::Select<incident::Entity> {
+    incident::Entity::find().select_only().columns([
+        incident::Column::Id,
+        incident::Column::SubjectId,
+        incident::Column::Kind,
+        incident::Column::ItemCode,
+        incident::Column::RuleCode,
+        incident::Column::OccurredOn,
+        incident::Column::Quantity,
+        incident::Column::Period,
+        incident::Column::Rate,
+        incident::Column::Sampled,
+        incident::Column::Correct,
+        incident::Column::Amount,
+        incident::Column::Points,
+        incident::Column::EventKey,
+        incident::Column::Note,
+        incident::Column::CreatedAt,
+        incident::Column::RevokedAt,
+    ])
+}
+
+/// Sheets entered by one user for several assessors count as several assessors.
+pub fn assessor_identity(user: Uuid, name: &str) -> Uuid {
+    Uuid::new_v5(&user, name.as_bytes())
+}
+
+/// A finding about to be written, as the engine sees it (what-if simulations).
+pub fn finding_of_model(m: incident::Model) -> Option<Finding> {
+    finding_of(FindingRow {
+        id: m.id,
+        subject_id: m.subject_id,
+        kind: m.kind,
+        item_code: m.item_code,
+        rule_code: m.rule_code,
+        occurred_on: m.occurred_on,
+        quantity: m.quantity,
+        period: m.period,
+        rate: m.rate,
+        sampled: m.sampled,
+        correct: m.correct,
+        amount: m.amount,
+        points: m.points,
+        event_key: m.event_key,
+        note: m.note,
+        created_at: m.created_at,
+        revoked_at: m.revoked_at,
+    })
+}
+
+fn finding_of(r: FindingRow) -> Option<Finding> {
+    let quantity = u32::try_from(r.quantity).ok()?;
+    let detail = match r.kind.as_str() {
+        "deduction" => FindingDetail::Deduction { quantity },
+        "bonus" => FindingDetail::Bonus {
+            quantity,
+            event_key: r.event_key,
+        },
+        "measurement" => FindingDetail::Measurement {
+            period: parse_name::<Quarter>(r.period.as_deref()?)?,
+            rate: match (r.rate, r.sampled, r.correct) {
+                (Some(r), _, _) => MeasuredRate::Percent(r.0),
+                (None, Some(s), Some(c)) => MeasuredRate::Counts {
+                    sampled: u32::try_from(s).ok()?,
+                    correct: u32::try_from(c).ok()?,
+                },
+                _ => return None,
+            },
+        },
+        "amount" => FindingDetail::Amount { amount: r.amount?.0 },
+        "adjustment" => FindingDetail::Adjustment {
+            points: r.points?.0,
+            reason: r.note.unwrap_or_default(),
+        },
+        "veto" => FindingDetail::Veto {
+            reason: r.note.unwrap_or_default(),
+        },
+        _ => return None,
+    };
+    Some(Finding {
+        id: r.id,
+        subject_id: r.subject_id,
+        item_code: r.item_code,
+        rule_code: r.rule_code,
+        occurred_on: r.occurred_on,
+        recorded_at: r.created_at,
+        revoked_at: r.revoked_at,
+        detail,
+    })
+}
+
+/// The ids of a scheme's scoresheets, as a subquery.
+fn sheet_ids_of(scheme_id: Uuid) -> sea_orm::sea_query::SelectStatement {
+    use sea_orm::sea_query::{Expr, ExprTrait, Query};
+    Query::select()
+        .column(scoresheet::Column::Id)
+        .from(scoresheet::Entity)
+        .and_where(Expr::col(scoresheet::Column::SchemeId).eq(scheme_id))
+        .to_owned()
+}

@@ -1,0 +1,153 @@
+//! Tracing set-up, request ids, the access log, and the last line of defence that turns any error
+//! response into an RFC 9457 problem.
+
+use std::time::Instant;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::middleware::Next;
+use actix_web::{Error, ResponseError};
+use tracing::Instrument;
+use tracing_subscriber::EnvFilter;
+
+use crate::config::{LogFormat, LogSettings};
+use crate::error::{ApiError, PROBLEM_JSON};
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// What every log line and problem of a request knows about it.
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    pub request_id: String,
+    pub path: String,
+}
+
+tokio::task_local! {
+    static REQUEST: RequestContext;
+}
+
+/// The request being served by this task, if any.
+pub fn current_request() -> Option<RequestContext> {
+    REQUEST.try_with(Clone::clone).ok()
+}
+
+/// Installs the global subscriber: human-readable text or JSON lines, filtered by `log.level`
+/// (overridden by `RUST_LOG`). Safe to call more than once (tests).
+pub fn init(settings: &LogSettings) {
+    let filter = EnvFilter::try_from_default_env()
+        .or_else(|_| EnvFilter::try_new(&settings.level))
+        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
+    let _ = match settings.format {
+        LogFormat::Json => builder.json().with_current_span(true).with_span_list(false).try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+/// Accepts a sane client `X-Request-Id` or makes one (UUID v7).
+fn request_id_of(req: &ServiceRequest) -> String {
+    req.headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+        })
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string())
+}
+
+/// Middleware: request id in, out and on every log line; one access-log event per request; and
+/// every error response as `application/problem+json`, whoever produced it.
+pub async fn observe(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let started = Instant::now();
+    let context = RequestContext {
+        request_id: request_id_of(&req),
+        path: req.path().to_owned(),
+    };
+    let span = tracing::info_span!(
+        "request",
+        request_id = %context.request_id,
+        method = %req.method(),
+    );
+    let request_id = context.request_id.clone();
+
+    let outcome = REQUEST
+        .scope(context.clone(), next.call(req).instrument(span.clone()))
+        .await;
+    let response = match outcome {
+        Ok(response) => response.map_into_boxed_body(),
+        Err(err) => {
+            // An inner middleware refused the request (the request is gone with the error): answer
+            // a problem with the same status; actix renders it.
+            let status = err.as_response_error().status_code();
+            let _entered = span.enter();
+            tracing::info!(status = status.as_u16(), cause = %err, "request refused by middleware");
+            let problem = REQUEST.sync_scope(context, || ApiError::new(status, "request.refused", err.to_string()));
+            return Err(problem.into());
+        }
+    };
+    let mut response = REQUEST.sync_scope(context, || as_problem(response));
+
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert(REQUEST_ID, value);
+    }
+    let _entered = span.enter();
+    let status = response.status().as_u16();
+    let route = response
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "(unmatched)".to_owned());
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    if status >= 500 {
+        tracing::error!(route = %route, path = %response.request().path(), status, latency_ms, "request finished");
+    } else {
+        tracing::info!(route = %route, path = %response.request().path(), status, latency_ms, "request finished");
+    }
+    Ok(response)
+}
+
+/// Rewrites error responses that are not problems yet (actix's own: unknown route, payload
+/// errors, CORS refusals) into problems with the same status.
+fn as_problem(response: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
+    let status = response.status();
+    if status.as_u16() < 400 {
+        return response;
+    }
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with(PROBLEM_JSON));
+    if is_problem {
+        return response;
+    }
+    let error = match status {
+        StatusCode::NOT_FOUND => ApiError::new(status, "not_found", "no resource at this path"),
+        StatusCode::METHOD_NOT_ALLOWED => {
+            ApiError::new(status, "request.method_not_allowed", "this method is not allowed here")
+        }
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::payload_too_large("the request body is too large"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            ApiError::unsupported_media_type("the request's content type is not supported here")
+        }
+        s if s.is_server_error() => ApiError::new(
+            s,
+            "internal",
+            "the service failed to answer this request; it has been logged under the request id",
+        ),
+        s => ApiError::new(s, "request.invalid", "the request could not be processed"),
+    };
+    let (request, old) = response.into_parts();
+    let mut new = error.error_response();
+    for (name, value) in old.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            new.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    ServiceResponse::new(request, new)
+}

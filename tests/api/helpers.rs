@@ -1,0 +1,422 @@
+//! The one way tests start the service: the real application on a random port, against a fresh
+//! database — a SQLite file in a temporary directory, or, when `KAOHE_TEST_DATABASE_URL` names a
+//! PostgreSQL server, a new database cloned from a migrated template.
+
+use std::sync::OnceLock;
+
+use awc::http::header::HeaderMap;
+use awc::http::StatusCode;
+use kaohe::config::{Secret, Settings};
+use kaohe::startup::Application;
+use sea_orm::{ConnectionTrait, Database, Statement};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use tokio::sync::OnceCell;
+
+pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
+pub const PASSWORD: &str = "user-password-for-tests";
+pub const HMAC_SECRET: &str = "a-test-signing-secret-of-at-least-32-bytes";
+
+/// A running service and a client for it.
+pub struct TestApp {
+    pub address: String,
+    pub client: awc::Client,
+    pub state: actix_web::web::Data<kaohe::startup::AppState>,
+    pub admin: String,
+    pub county_id: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+    pub bytes: Vec<u8>,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+    }
+    pub fn content_type(&self) -> String {
+        self.header("content-type").unwrap_or_default()
+    }
+    /// The problem `code` of an error answer.
+    pub fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or("")
+    }
+    pub fn id(&self) -> String {
+        self.body["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no id in {}", self.body))
+            .to_owned()
+    }
+    #[track_caller]
+    pub fn assert(&self, status: u16) -> &Self {
+        assert_eq!(self.status.as_u16(), status, "unexpected answer: {}", self.body);
+        self
+    }
+    /// Asserts a problem answer: its status, `code` and, if given, the field of its first error.
+    #[track_caller]
+    pub fn assert_problem(&self, status: u16, code: &str, field: Option<&str>) {
+        assert_eq!(self.status.as_u16(), status, "unexpected answer: {}", self.body);
+        assert!(
+            self.content_type().starts_with("application/problem+json"),
+            "not a problem: {}",
+            self.content_type()
+        );
+        assert_eq!(self.code(), code, "unexpected problem: {}", self.body);
+        if let Some(field) = field {
+            let fields: Vec<&str> = self.body["errors"]
+                .as_array()
+                .map(|e| e.iter().filter_map(|x| x["field"].as_str()).collect())
+                .unwrap_or_default();
+            assert!(fields.contains(&field), "expected an error on {field}: {}", self.body);
+        }
+    }
+}
+
+/// The PostgreSQL server tests run against, if configured.
+pub fn postgres_url() -> Option<String> {
+    std::env::var("KAOHE_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| u.starts_with("postgres"))
+}
+
+static TEMPLATE: OnceCell<String> = OnceCell::const_new();
+
+fn with_database(server_url: &str, database: &str) -> String {
+    let (base, query) = match server_url.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (server_url, String::new()),
+    };
+    let (prefix, _) = base.rsplit_once('/').unwrap_or((base, ""));
+    format!("{prefix}/{database}{query}")
+}
+
+/// Migrates a template database once per schema version; tests clone it (fast, isolated).
+async fn template(server_url: &str) -> String {
+    TEMPLATE
+        .get_or_init(|| async {
+            let fingerprint =
+                hex::encode(&Sha256::digest(include_str!("../../migration/src/m20260101_000001_initial.rs"))[..6]);
+            let name = format!("kaohe_tpl_{fingerprint}");
+            let admin = Database::connect(server_url)
+                .await
+                .expect("connect to the PostgreSQL test server");
+            let exec = |sql: String| Statement::from_string(sea_orm::DbBackend::Postgres, sql);
+            admin
+                .execute_raw(exec("SELECT pg_advisory_lock(72731)".into()))
+                .await
+                .expect("lock");
+            let exists = admin
+                .query_one_raw(exec(format!("SELECT 1 FROM pg_database WHERE datname = '{name}'")))
+                .await
+                .expect("query")
+                .is_some();
+            if !exists {
+                // Leftovers of earlier runs go first; a database still in use stays.
+                let old = admin
+                    .query_all_raw(exec(
+                        "SELECT datname FROM pg_database WHERE datname LIKE 'kaohe_t_%' OR datname LIKE 'kaohe_tpl_%'"
+                            .into(),
+                    ))
+                    .await
+                    .unwrap_or_default();
+                for row in old {
+                    if let Ok(db) = row.try_get::<String>("", "datname") {
+                        let _ = admin
+                            .execute_raw(exec(format!("DROP DATABASE IF EXISTS \"{db}\"")))
+                            .await;
+                    }
+                }
+                admin
+                    .execute_raw(exec(format!("CREATE DATABASE \"{name}\"")))
+                    .await
+                    .expect("create template");
+                let mut settings = Settings::defaults().unwrap();
+                settings.database.url = Secret::new(with_database(server_url, &name));
+                settings.database.min_connections = 0;
+                let store = kaohe::store::Store::connect(&settings.database)
+                    .await
+                    .expect("connect template");
+                store.migrate().await.expect("migrate template");
+                store.db().clone().close().await.ok();
+            }
+            admin
+                .execute_raw(exec("SELECT pg_advisory_unlock(72731)".into()))
+                .await
+                .expect("unlock");
+            admin.close().await.ok();
+            name
+        })
+        .await
+        .clone()
+}
+
+/// A fresh PostgreSQL database cloned from the template.
+async fn fresh_postgres(server_url: &str) -> String {
+    let template = template(server_url).await;
+    let name = format!("kaohe_t_{}", uuid::Uuid::now_v7().simple());
+    let admin = Database::connect(server_url)
+        .await
+        .expect("connect to the PostgreSQL test server");
+    admin
+        .execute_raw(Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            format!("CREATE DATABASE \"{name}\" TEMPLATE \"{template}\""),
+        ))
+        .await
+        .expect("clone the template database");
+    admin.close().await.ok();
+    with_database(server_url, &name)
+}
+
+pub fn test_settings() -> Settings {
+    let mut settings = Settings::defaults().unwrap();
+    settings.server.port = 0;
+    settings.server.workers = 2;
+    settings.server.shutdown_timeout_secs = 1;
+    settings.database.max_connections = 8;
+    settings.database.min_connections = 0;
+    settings.auth.hmac_secret = Some(Secret::new(HMAC_SECRET));
+    settings.bootstrap.admin_password = Some(Secret::new(ADMIN_PASSWORD));
+    settings.bootstrap.county = "测试县".to_owned();
+    settings
+}
+
+static LOGGING: OnceLock<()> = OnceLock::new();
+
+/// Starts the service with test settings.
+pub async fn spawn_app() -> TestApp {
+    spawn_with(|_| {}).await
+}
+
+/// Starts the service with test settings changed by `adjust`.
+pub async fn spawn_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    LOGGING.get_or_init(|| {
+        if std::env::var("TEST_LOG").is_ok() {
+            kaohe::telemetry::init(&test_settings().log);
+        }
+    });
+    let mut settings = test_settings();
+    let dir = match postgres_url() {
+        Some(server) => {
+            settings.database.url = Secret::new(fresh_postgres(&server).await);
+            None
+        }
+        None => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            settings.database.url = Secret::new(format!("sqlite://{}/kaohe.db?mode=rwc", dir.path().display()));
+            Some(dir)
+        }
+    };
+    adjust(&mut settings);
+    settings.validate().expect("valid test settings");
+    let app = Application::build(settings).await.expect("the app starts");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let state = app.state();
+    actix_web::rt::spawn(app.run_until_stopped());
+    let client = awc::Client::builder()
+        .timeout(std::time::Duration::from_secs(60))
+        .finish();
+    let mut test = TestApp {
+        address,
+        client,
+        state,
+        admin: String::new(),
+        county_id: String::new(),
+        _dir: dir,
+    };
+    test.admin = test.login("admin", ADMIN_PASSWORD).await;
+    let me = test.get("/api/v1/users/me", &test.admin.clone()).await;
+    test.county_id = me.body["county_id"].as_str().unwrap().to_owned();
+    test
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn read(
+        mut response: awc::ClientResponse<
+            impl futures_util::Stream<Item = Result<actix_web::web::Bytes, awc::error::PayloadError>> + Unpin,
+        >,
+    ) -> Reply {
+        let bytes = response
+            .body()
+            .limit(512 * 1024 * 1024)
+            .await
+            .expect("read body")
+            .to_vec();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Reply {
+            status: response.status(),
+            headers: response.headers().clone(),
+            body,
+            bytes,
+        }
+    }
+
+    /// Sends any request with an optional token and body.
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Option<Vec<u8>>,
+    ) -> Reply {
+        let method = awc::http::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut request = self.client.request(method, self.url(path));
+        if let Some(token) = token {
+            request = request.insert_header(("authorization", format!("Bearer {token}")));
+        }
+        for (name, value) in headers {
+            request = request.insert_header((*name, *value));
+        }
+        let response = match body {
+            Some(body) => request.send_body(body).await,
+            None => request.send().await,
+        }
+        .expect("the request is answered");
+        Self::read(response).await
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Reply {
+        self.send("GET", path, Some(token), &[], None).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: &Value) -> Reply {
+        self.send(
+            "POST",
+            path,
+            Some(token),
+            &[("content-type", "application/json")],
+            Some(serde_json::to_vec(body).unwrap()),
+        )
+        .await
+    }
+
+    pub async fn patch(&self, path: &str, token: &str, body: &Value) -> Reply {
+        self.send(
+            "PATCH",
+            path,
+            Some(token),
+            &[("content-type", "application/json")],
+            Some(serde_json::to_vec(body).unwrap()),
+        )
+        .await
+    }
+
+    pub async fn put(&self, path: &str, token: &str, body: &Value) -> Reply {
+        self.send(
+            "PUT",
+            path,
+            Some(token),
+            &[("content-type", "application/json")],
+            Some(serde_json::to_vec(body).unwrap()),
+        )
+        .await
+    }
+
+    /// Logs in and returns the access token.
+    pub async fn login(&self, username: &str, password: &str) -> String {
+        let reply = self
+            .send(
+                "POST",
+                "/api/v1/auth/token",
+                None,
+                &[("content-type", "application/json")],
+                Some(serde_json::to_vec(&json!({"username": username, "password": password})).unwrap()),
+            )
+            .await;
+        reply.assert(200);
+        reply.body["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// Creates an org unit as the county admin and returns its id.
+    pub async fn org_unit(&self, kind: &str, name: &str, parent: Option<&str>) -> String {
+        let mut body = json!({"kind": kind, "name": name});
+        if let Some(parent) = parent {
+            body["parent_id"] = json!(parent);
+        }
+        self.post("/api/v1/org-units", &self.admin, &body)
+            .await
+            .assert(201)
+            .id()
+    }
+
+    /// Creates a user as the county admin and returns a token for them.
+    pub async fn user(&self, username: &str, org_unit: &str, role: &str) -> String {
+        self.post(
+            "/api/v1/users",
+            &self.admin,
+            &json!({"username": username, "display_name": username, "password": PASSWORD, "org_unit_id": org_unit, "role": role}),
+        )
+        .await
+        .assert(201);
+        self.login(username, PASSWORD).await
+    }
+
+    /// Counts rows of a table directly in the database.
+    pub async fn count(&self, table: &str) -> i64 {
+        let db = self.state.store.db();
+        let row = db
+            .query_one_raw(Statement::from_string(
+                db.get_database_backend(),
+                format!("SELECT COUNT(*) AS n FROM {table}"),
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        row.try_get::<i64>("", "n").unwrap()
+    }
+}
+
+/// A county with two towns, their villages and a department, and a user of every (level, role).
+pub struct World {
+    pub town_a: String,
+    pub town_b: String,
+    pub village_a1: String,
+    pub village_a2: String,
+    pub village_b1: String,
+    pub department: String,
+    pub county_assessor: String,
+    pub county_viewer: String,
+    pub town_a_admin: String,
+    pub town_a_assessor: String,
+    pub town_a_viewer: String,
+    pub town_b_assessor: String,
+    pub village_a1_viewer: String,
+}
+
+impl TestApp {
+    pub async fn world(&self) -> World {
+        let town_a = self.org_unit("township", "童市镇", None).await;
+        let town_b = self.org_unit("township", "南江镇", None).await;
+        let village_a1 = self.org_unit("village", "童市村", Some(&town_a)).await;
+        let village_a2 = self.org_unit("village", "大路村", Some(&town_a)).await;
+        let village_b1 = self.org_unit("village", "南江村", Some(&town_b)).await;
+        let department = self.org_unit("department", "县农业农村局", None).await;
+        let county = self.county_id.clone();
+        World {
+            county_assessor: self.user("county-assessor", &county, "assessor").await,
+            county_viewer: self.user("county-viewer", &county, "viewer").await,
+            town_a_admin: self.user("town-a-admin", &town_a, "admin").await,
+            town_a_assessor: self.user("town-a-assessor", &town_a, "assessor").await,
+            town_a_viewer: self.user("town-a-viewer", &town_a, "viewer").await,
+            town_b_assessor: self.user("town-b-assessor", &town_b, "assessor").await,
+            village_a1_viewer: self.user("village-a1-viewer", &village_a1, "viewer").await,
+            town_a,
+            town_b,
+            village_a1,
+            village_a2,
+            village_b1,
+            department,
+        }
+    }
+}

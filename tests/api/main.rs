@@ -1,0 +1,13 @@
+//! The integration tests: one binary, the real service on a random port, a fresh database each.
+//! Set KAOHE_TEST_DATABASE_URL=postgres://… to run them against PostgreSQL instead of SQLite.
+
+mod auth;
+mod bulk;
+mod data;
+mod helpers;
+mod identity;
+mod openapi;
+mod operations;
+mod results;
+mod scope;
+mod statements;
