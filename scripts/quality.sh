@@ -10,7 +10,8 @@
 # ~/.cache/kaohe-quality). Schemathesis reports land in ${CARGO_TARGET_DIR:-target}/quality/.
 # Knobs: KAOHE_QUALITY_FUZZ_SECS (time budget of one Schemathesis run, default 100),
 # KAOHE_QUALITY_MAX_EXAMPLES (examples per operation and fuzzing cycle, default 30),
-# KAOHE_QUALITY_POSTGRES_URL (server for fuzz-postgres, default postgres://postgres@127.0.0.1:5432).
+# KAOHE_QUALITY_POSTGRES_URL (server for fuzz-postgres, default postgres://postgres@127.0.0.1:5432),
+# KAOHE_QUALITY_PREBUILT=1 (use target/debug/kaohe as built, without `cargo build`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
@@ -82,8 +83,10 @@ redocly() {
   REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true "$dir/node_modules/.bin/redocly" "$@"
 }
 
+# KAOHE_QUALITY_PREBUILT=1 uses the debug binary as it is (CI: `cargo test` has just built it).
+built="${KAOHE_QUALITY_PREBUILT:-}"
 build_service() {
-  if [[ -z "${built:-}" ]]; then
+  if [[ -z "$built" ]]; then
     step "cargo build --bin kaohe"
     cargo build -q --bin kaohe
     built=1

@@ -60,6 +60,9 @@ pub enum Command {
         /// Scale factor for the generated data (1 = a normal county).
         #[arg(long, default_value_t = 1)]
         scale: u32,
+        /// Counties to load (a province is 100): the first, then `示范县-002`, … each with the demo.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        counties: u32,
     },
 }
 
@@ -292,13 +295,23 @@ async fn execute(command: Command, settings: Settings) -> Result<(), String> {
                 Err(format!("audit trail broken in {} county chain(s)", report.broken.len()))
             }
         }
-        Command::Demo { scale } => {
+        Command::Demo { scale, counties } => {
             let store = open_store(&settings).await?;
             crate::startup::bootstrap(&store, &settings)
                 .await
                 .map_err(|e| e.to_string())?;
-            let summary = crate::demo::load(&store, scale).await.map_err(|e| e.to_string())?;
-            println!("{summary}");
+            if counties == 1 {
+                let summary = crate::demo::load(&store, scale).await.map_err(|e| e.to_string())?;
+                println!("{summary}");
+                return Ok(());
+            }
+            let summaries = crate::demo::load_province(&store, counties, scale)
+                .await
+                .map_err(|e| e.to_string())?;
+            let findings: usize = summaries.iter().map(|s| s.findings).sum();
+            let subjects: usize = summaries.iter().map(|s| s.subjects).sum();
+            println!("{}", summaries[0]);
+            println!("province loaded: {counties} counties, {subjects} subjects, {findings} findings");
             Ok(())
         }
     }

@@ -1,7 +1,8 @@
 //! The demo county: a town on the Seed A scheme with its villages and a year of monthly findings,
 //! and the county on the Seed B scheme with townships, departments and individuals, their
 //! scoresheets, ballots and findings. Deterministic (seeded), so every newcomer sees the same data;
-//! `scale` multiplies the Seed B county (benchmarks use it as the data generator).
+//! `scale` multiplies the Seed B county and `load_province` repeats it over many counties (the
+//! benchmarks' data generator).
 
 use std::collections::HashMap;
 
@@ -148,6 +149,27 @@ async fn first_county(store: &Store) -> Result<org_unit::Model, ApiError> {
 /// Loads the demo into the first county.
 pub async fn load(store: &Store, scale: u32) -> Result<Summary, ApiError> {
     let county = first_county(store).await?;
+    load_into(store, &county, scale).await
+}
+
+/// A province: `counties - 1` more counties beside the first (`示范县-002`, …), each created and
+/// loaded with the demo at `scale` in a transaction of its own. The demo users belong to the first
+/// county; the others are reached by the bootstrap admin or users created for them.
+pub async fn load_province(store: &Store, counties: u32, scale: u32) -> Result<Vec<Summary>, ApiError> {
+    let mut summaries = vec![load(store, scale).await?];
+    for number in 2..=counties {
+        let mut tx = store.write(&Actor::system(Uuid::nil(), "demo")).await?;
+        let county = crate::store::org_units::create_county(&tx, &format!("示范县-{number:03}")).await?;
+        tx.set_actor(Actor::system(county.id, "demo"));
+        tx.commit().await?;
+        summaries.push(load_into(store, &county, scale).await?);
+    }
+    Ok(summaries)
+}
+
+/// Loads the demo into `county`.
+async fn load_into(store: &Store, county: &org_unit::Model, scale: u32) -> Result<Summary, ApiError> {
+    let county = county.clone();
     let scale = scale.max(1) as usize;
     let mut rng = StdRng::seed_from_u64(2023);
     let mut tx = store.write(&Actor::system(county.id, "demo")).await?;

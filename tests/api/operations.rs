@@ -200,3 +200,40 @@ async fn readiness_fails_fast_when_the_database_is_gone() {
     let health = app.send("GET", "/healthz", None, &[], None).await;
     health.assert(200);
 }
+
+/// Issue 8's data generator: `kaohe demo --counties N` loads a province, each county its own
+/// tenant with its own audit chain, and the demo county's users see a computed ranking.
+#[actix_web::test]
+async fn the_demo_generator_loads_a_province_of_separate_counties() {
+    let app = spawn_app().await;
+    let summaries = kaohe::demo::load_province(&app.state.store, 2, 1)
+        .await
+        .expect("load two counties");
+    assert_eq!(summaries.len(), 2);
+    assert_ne!(summaries[0].county_id, summaries[1].county_id);
+    assert_eq!(summaries[0].county_id.to_string(), app.county_id);
+    assert_eq!(
+        summaries[0].findings, summaries[1].findings,
+        "the same deterministic county twice"
+    );
+    assert!(
+        summaries[1].findings > 100,
+        "a year of findings: {}",
+        summaries[1].findings
+    );
+
+    let verification = kaohe::store::audit::verify(app.state.store.db()).await.expect("verify");
+    assert!(verification.broken.is_empty());
+    assert_eq!(verification.counties, 2);
+
+    // The first county's viewer ranks its own Seed B scheme and cannot see the second county's.
+    let viewer = app.login("demo-county-viewer", kaohe::demo::DEMO_PASSWORD).await;
+    let own = summaries[0].seed_b_scheme.expect("seed B");
+    let other = summaries[1].seed_b_scheme.expect("seed B");
+    let ranking = app.get(&format!("/api/v1/rankings?scheme_id={own}"), &viewer).await;
+    ranking.assert(200);
+    assert!(ranking.body["rankings"].as_array().is_some_and(|r| !r.is_empty()));
+    app.get(&format!("/api/v1/rankings?scheme_id={other}"), &viewer)
+        .await
+        .assert_problem(404, "not_found", None);
+}
