@@ -161,7 +161,8 @@ pub async fn year(
     year_at(store, cache, scheme, request, revision).await
 }
 
-/// The scheme-year at a revision the caller already read.
+/// The scheme-year at a revision the caller already read, or a newer one (`Computed::revision`
+/// says which).
 pub async fn year_at(
     store: &Store,
     cache: &ResultsCache,
@@ -183,6 +184,10 @@ pub async fn year_at(
     // loading and computing the whole county.
     let gate = cache.gate(&key);
     let _turn = gate.lock().await;
+    // Compute at the newest revision, not the one this request first read: under a stream of
+    // writes, every asker queued behind this gate is then answered by one computation instead of
+    // each computing the revision it happened to read (a read still sees every write before it).
+    let revision = revision.max(store.revision(scheme.county_id).await?);
     if let Some(hit) = cache.get(&key, revision) {
         return Ok(hit);
     }

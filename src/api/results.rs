@@ -109,6 +109,12 @@ async fn computed_for(
     let db = state.store.db();
     let scheme: scheme::Model = schemes::load_for(db, caller, Action::ReadShared, scheme_id).await?;
     let computed = results::year_at(&state.store, &state.results, scheme, request, revision).await?;
+    // The answer may be of a newer revision than the caller read: its ETag names that one.
+    let etag = if computed.revision == revision {
+        etag
+    } else {
+        etag_of(scheme_id, computed.revision, caller, req)
+    };
     Ok(Ok((computed, etag)))
 }
 
