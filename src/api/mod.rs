@@ -37,7 +37,10 @@ use crate::error::{ApiError, FieldError};
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.configure(health::configure);
     cfg.service(
+        // actix tries resources in registration order, matching each `{id}` pattern by regex:
+        // the most requested reads (results, rankings) come first.
         utoipa_actix_web::scope("/api/v1")
+            .configure(results::configure)
             .configure(auth::configure)
             .configure(org_units::configure)
             .configure(users::configure)
@@ -46,7 +49,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .configure(schemes::configure)
             .configure(incidents::configure)
             .configure(evaluations::configure)
-            .configure(results::configure)
             .configure(publications::configure)
             .configure(bulk::configure)
             .configure(audit::configure),
