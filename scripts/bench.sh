@@ -95,6 +95,9 @@ pg_ms=$(median < "$work/pg.txt"); cold_ms=$(median < "$work/cold.txt"); warm_ms=
 
 # 3. Throughput: rankings vs /healthz, 64 connections.
 wrk -t2 -c64 -d15s -H "$AUTH" "$BASE/api/v1/rankings?scheme_id=$SCHEME" > "$work/wrk-rankings.txt"
+wrk -t2 -c64 -d15s -H "$AUTH" "$BASE/api/v1/rankings?scheme_id=$SCHEME&ranking=townships" > "$work/wrk-group.txt"
+full_kb=$(curl -s "$BASE/api/v1/rankings?scheme_id=$SCHEME" -H "$AUTH" | wc -c)
+group_kb=$(curl -s "$BASE/api/v1/rankings?scheme_id=$SCHEME&ranking=townships" -H "$AUTH" | wc -c)
 wrk -t2 -c64 -d15s "$BASE/healthz" > "$work/wrk-healthz.txt"
 rps() { awk '/Requests\/sec/ {print $2}' "$1"; }
 errors() { grep -E "Non-2xx|Socket errors" "$1" || echo "none"; }
@@ -135,7 +138,9 @@ bulk upload (NDJSON, curl)   SQLite:     ${sqlite_upload_ms} ms  | service peak 
 full ranking, cold (median of 5): ${cold_ms} ms  | PostgreSQL returning the same input rows: ${pg_ms} ms  | ratio $(python3 -c "print(round($cold_ms/$pg_ms, 2))")
 full ranking, cold on SQLite: ${sqlite_cold_ms} ms
 full ranking, warm (median of 20, client-side): ${warm_ms} ms
-wrk -c64 15s  /api/v1/rankings: $(rps "$work/wrk-rankings.txt") req/s (errors: $(errors "$work/wrk-rankings.txt"))  | /healthz: $(rps "$work/wrk-healthz.txt") req/s (errors: $(errors "$work/wrk-healthz.txt"))
+wrk -c64 15s  /healthz: $(rps "$work/wrk-healthz.txt") req/s (errors: $(errors "$work/wrk-healthz.txt"))
+wrk -c64 15s  /api/v1/rankings, all groups ($((full_kb / 1024)) KiB): $(rps "$work/wrk-rankings.txt") req/s (errors: $(errors "$work/wrk-rankings.txt"))  | ratio to /healthz $(python3 -c "print(round($(rps "$work/wrk-rankings.txt")/$(rps "$work/wrk-healthz.txt"), 2))")
+wrk -c64 15s  /api/v1/rankings?ranking=townships ($((group_kb / 1024)) KiB): $(rps "$work/wrk-group.txt") req/s (errors: $(errors "$work/wrk-group.txt"))  | ratio to /healthz $(python3 -c "print(round($(rps "$work/wrk-group.txt")/$(rps "$work/wrk-healthz.txt"), 2))")
 EOF
 )
 echo "$report" | tee "$OUT/service-bench.txt"
