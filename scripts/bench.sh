@@ -95,7 +95,9 @@ pg_ms=$(median < "$work/pg.txt"); cold_ms=$(median < "$work/cold.txt"); warm_ms=
 
 # 3. Throughput: rankings vs /healthz, 64 connections.
 wrk -t2 -c64 -d15s -H "$AUTH" "$BASE/api/v1/rankings?scheme_id=$SCHEME" > "$work/wrk-rankings.txt"
+wrk -t2 -c64 -d15s -H "$AUTH" -H 'accept-encoding: gzip' "$BASE/api/v1/rankings?scheme_id=$SCHEME" > "$work/wrk-gzip.txt"
 wrk -t2 -c64 -d15s -H "$AUTH" "$BASE/api/v1/rankings?scheme_id=$SCHEME&ranking=townships" > "$work/wrk-group.txt"
+gzip_kb=$(curl -s -H 'accept-encoding: gzip' "$BASE/api/v1/rankings?scheme_id=$SCHEME" -H "$AUTH" | wc -c)
 full_kb=$(curl -s "$BASE/api/v1/rankings?scheme_id=$SCHEME" -H "$AUTH" | wc -c)
 group_kb=$(curl -s "$BASE/api/v1/rankings?scheme_id=$SCHEME&ranking=townships" -H "$AUTH" | wc -c)
 wrk -t2 -c64 -d15s "$BASE/healthz" > "$work/wrk-healthz.txt"
@@ -140,6 +142,7 @@ full ranking, cold on SQLite: ${sqlite_cold_ms} ms
 full ranking, warm (median of 20, client-side): ${warm_ms} ms
 wrk -c64 15s  /healthz: $(rps "$work/wrk-healthz.txt") req/s (errors: $(errors "$work/wrk-healthz.txt"))
 wrk -c64 15s  /api/v1/rankings, all groups ($((full_kb / 1024)) KiB): $(rps "$work/wrk-rankings.txt") req/s (errors: $(errors "$work/wrk-rankings.txt"))  | ratio to /healthz $(python3 -c "print(round($(rps "$work/wrk-rankings.txt")/$(rps "$work/wrk-healthz.txt"), 2))")
+wrk -c64 15s  /api/v1/rankings, all groups, accept-encoding: gzip ($((gzip_kb / 1024)) KiB): $(rps "$work/wrk-gzip.txt") req/s (errors: $(errors "$work/wrk-gzip.txt"))  | ratio to /healthz $(python3 -c "print(round($(rps "$work/wrk-gzip.txt")/$(rps "$work/wrk-healthz.txt"), 2))")
 wrk -c64 15s  /api/v1/rankings?ranking=townships ($((group_kb / 1024)) KiB): $(rps "$work/wrk-group.txt") req/s (errors: $(errors "$work/wrk-group.txt"))  | ratio to /healthz $(python3 -c "print(round($(rps "$work/wrk-group.txt")/$(rps "$work/wrk-healthz.txt"), 2))")
 EOF
 )

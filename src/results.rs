@@ -59,7 +59,7 @@ struct CacheKey {
 pub struct ResultsCache {
     entries: Mutex<VecDeque<(CacheKey, Arc<Computed>)>>,
     capacity: usize,
-    rendered: Mutex<VecDeque<(String, String, actix_web::web::Bytes)>>,
+    rendered: Mutex<VecDeque<(String, Arc<Rendered>)>>,
     gates: Mutex<HashMap<CacheKey, Arc<tokio::sync::Mutex<()>>>>,
     bases: Mutex<VecDeque<Base>>,
 }
@@ -107,19 +107,16 @@ impl ResultsCache {
         gates.entry(key.clone()).or_default().clone()
     }
 
-    /// A rendered answer (content type, body) under this ETag, if kept.
-    pub fn rendered(&self, etag: &str) -> Option<(String, actix_web::web::Bytes)> {
+    /// A rendered answer under this ETag, if kept.
+    pub fn rendered(&self, etag: &str) -> Option<Arc<Rendered>> {
         let rendered = self.rendered.lock().ok()?;
-        rendered
-            .iter()
-            .find(|(tag, _, _)| tag == etag)
-            .map(|(_, t, b)| (t.clone(), b.clone()))
+        rendered.iter().find(|(tag, _)| tag == etag).map(|(_, r)| r.clone())
     }
 
-    pub fn remember(&self, etag: &str, content_type: String, body: actix_web::web::Bytes) {
+    pub fn remember(&self, etag: &str, answer: Arc<Rendered>) {
         if let Ok(mut rendered) = self.rendered.lock() {
-            rendered.retain(|(tag, _, _)| tag != etag);
-            rendered.push_front((etag.to_owned(), content_type, body));
+            rendered.retain(|(tag, _)| tag != etag);
+            rendered.push_front((etag.to_owned(), answer));
             rendered.truncate(RENDERED);
         }
     }
@@ -139,6 +136,45 @@ impl ResultsCache {
             entries.push_front((key, computed));
             entries.truncate(self.capacity);
         }
+    }
+}
+
+/// An answer as sent: its content type and body, and the body gzip-compressed, made on the first
+/// request that accepts it and kept with the answer (compressing a county ranking costs more than
+/// serving it; compressing it once does not).
+pub struct Rendered {
+    pub content_type: String,
+    pub body: actix_web::web::Bytes,
+    gzipped: std::sync::OnceLock<Option<actix_web::web::Bytes>>,
+}
+
+impl Rendered {
+    /// Bodies smaller than this go uncompressed: the gzip framing would outweigh the saving.
+    const GZIP_FROM: usize = 1024;
+
+    pub fn new(content_type: String, body: actix_web::web::Bytes) -> Self {
+        Self {
+            content_type,
+            body,
+            gzipped: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The body gzip-compressed, when it is worth it.
+    pub fn gzipped(&self) -> Option<actix_web::web::Bytes> {
+        if self.body.len() < Self::GZIP_FROM {
+            return None;
+        }
+        self.gzipped
+            .get_or_init(|| {
+                use std::io::Write;
+                let mut encoder =
+                    flate2::write::GzEncoder::new(Vec::with_capacity(self.body.len() / 4), flate2::Compression::fast());
+                encoder.write_all(&self.body).ok()?;
+                let compressed = encoder.finish().ok()?;
+                (compressed.len() < self.body.len()).then(|| compressed.into())
+            })
+            .clone()
     }
 }
 

@@ -2,6 +2,7 @@
 //! `/api/v1/results:simulate`: scores with every point explained, live and as of any instant.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use actix_web::http::header;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
@@ -17,7 +18,7 @@ use super::{not_modified, Body};
 use crate::auth::policy::Action;
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::results::{self, Computed, Request, ResultKind, ResultSummary, Standing};
+use crate::results::{self, Computed, Rendered, Request, ResultKind, ResultSummary, Standing};
 use crate::scoring::{Consequence, RankingResult, RubricResult, SubjectType, SubjectYearResult};
 use crate::startup::AppState;
 use crate::store::entities::scheme;
@@ -103,8 +104,8 @@ async fn computed_for(
             .insert_header((header::ETAG, etag))
             .finish()));
     }
-    if let Some((content_type, bytes)) = state.results.rendered(&etag) {
-        return Ok(Err(answer(&etag, content_type, bytes)));
+    if let Some(rendered) = state.results.rendered(&etag) {
+        return Ok(Err(answer(req, &etag, &rendered)));
     }
     let db = state.store.db();
     let scheme: scheme::Model = schemes::load_for(db, caller, Action::ReadShared, scheme_id).await?;
@@ -118,20 +119,53 @@ async fn computed_for(
     Ok(Ok((computed, etag)))
 }
 
-fn answer(etag: &str, content_type: String, bytes: web::Bytes) -> HttpResponse {
-    HttpResponse::Ok()
+/// A kept answer, gzip-compressed when the client accepts it (data platforms pulling whole
+/// rankings, browsers).
+fn answer(req: &HttpRequest, etag: &str, rendered: &Rendered) -> HttpResponse {
+    let mut response = HttpResponse::Ok();
+    response
         .insert_header((header::ETAG, etag.to_owned()))
-        .insert_header((header::CONTENT_TYPE, content_type))
-        .body(bytes)
+        .insert_header((header::CONTENT_TYPE, rendered.content_type.clone()))
+        .append_header((header::VARY, "Accept-Encoding"));
+    if accepts_gzip(req) {
+        if let Some(gzipped) = rendered.gzipped() {
+            response.insert_header((header::CONTENT_ENCODING, "gzip"));
+            return response.body(gzipped);
+        }
+    }
+    response.body(rendered.body.clone())
+}
+
+/// Whether `Accept-Encoding` allows gzip (`gzip` or `*` without `q=0`).
+fn accepts_gzip(req: &HttpRequest) -> bool {
+    req.headers()
+        .get_all(header::ACCEPT_ENCODING)
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .any(|coding| {
+            let mut parts = coding.split(';').map(str::trim);
+            let name = parts.next().unwrap_or_default();
+            let refused = parts.any(|p| {
+                p.strip_prefix("q=")
+                    .is_some_and(|q| q.chars().all(|c| c == '0' || c == '.'))
+            });
+            (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
+        })
 }
 
 /// Serialises a JSON answer and keeps it for the next identical question.
-fn remember_json<T: Serialize>(state: &AppState, etag: &str, body: &T) -> Result<HttpResponse, ApiError> {
-    let bytes = web::Bytes::from(serde_json::to_vec(body)?);
-    state
-        .results
-        .remember(etag, "application/json".to_owned(), bytes.clone());
-    Ok(answer(etag, "application/json".to_owned(), bytes))
+fn remember_json<T: Serialize>(
+    state: &AppState,
+    req: &HttpRequest,
+    etag: &str,
+    body: &T,
+) -> Result<HttpResponse, ApiError> {
+    let rendered = Arc::new(Rendered::new(
+        "application/json".to_owned(),
+        web::Bytes::from(serde_json::to_vec(body)?),
+    ));
+    state.results.remember(etag, rendered.clone());
+    Ok(answer(req, etag, &rendered))
 }
 
 /// A weak ETag naming the data revision, the caller's scope and the question: a client that has
@@ -241,7 +275,7 @@ async fn list_results(
         items,
         next_cursor,
     };
-    remember_json(&state, &etag, &page)
+    remember_json(&state, &req, &etag, &page)
 }
 
 fn consequence_names(list: &[Consequence]) -> String {
@@ -385,7 +419,7 @@ async fn subject_result(
         monthly,
         standings,
     };
-    remember_json(&state, &etag, &body)
+    remember_json(&state, &req, &etag, &body)
 }
 
 /// Query of `GET /api/v1/rankings`.
@@ -485,7 +519,7 @@ async fn list_rankings(
         as_of: request.as_of,
         rankings: list,
     };
-    remember_json(&state, &etag, &body)
+    remember_json(&state, &req, &etag, &body)
 }
 
 pub fn rankings_table(list: &[RankingResult]) -> Table {

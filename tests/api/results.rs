@@ -869,3 +869,48 @@ async fn adjustments_sum_amounts_into_steps_and_stop_at_their_caps() {
     assert_eq!(outcome(&result, "half_year")["published_score"], "87.00");
     assert_eq!(result["result"]["annual"]["published_score"], "87.00");
 }
+
+/// Results go gzip-compressed to clients that accept it (data platforms pulling whole rankings),
+/// the same answer byte for byte once decompressed; others get it as is.
+#[actix_web::test]
+async fn results_are_gzip_compressed_for_clients_that_accept_it() {
+    use std::io::Read;
+    let app = spawn_app().await;
+    let (_, v, scheme) = seed_a(&app).await;
+    record(&app, &app.admin, finding(&v, "1.1", "L1", 2, "2023-03-10")).await;
+    let path = format!("/api/v1/subjects/{v}/result?scheme_id={scheme}");
+    let plain = app.get(&path, &app.admin).await;
+    plain.assert(200);
+    assert_eq!(plain.header("content-encoding"), None);
+    assert!(
+        plain.bytes.len() > 1024,
+        "a full explanation: {} bytes",
+        plain.bytes.len()
+    );
+
+    for accept in ["gzip", "deflate, gzip;q=0.8", "*"] {
+        let gzipped = app
+            .send("GET", &path, Some(&app.admin), &[("accept-encoding", accept)], None)
+            .await;
+        gzipped.assert(200);
+        assert_eq!(gzipped.header("content-encoding").as_deref(), Some("gzip"), "{accept}");
+        assert!(gzipped
+            .header("vary")
+            .is_some_and(|v| v.to_ascii_lowercase().contains("accept-encoding")));
+        assert_eq!(gzipped.header("etag"), plain.header("etag"));
+        assert!(gzipped.bytes.len() < plain.bytes.len());
+        let mut decoded = Vec::new();
+        flate2::read::GzDecoder::new(gzipped.bytes.as_slice())
+            .read_to_end(&mut decoded)
+            .expect("a gzip body");
+        assert_eq!(decoded, plain.bytes, "{accept}");
+    }
+
+    for refused in ["gzip;q=0", "identity", "br"] {
+        let reply = app
+            .send("GET", &path, Some(&app.admin), &[("accept-encoding", refused)], None)
+            .await;
+        assert_eq!(reply.header("content-encoding"), None, "{refused}");
+        assert_eq!(reply.bytes, plain.bytes);
+    }
+}
