@@ -278,7 +278,10 @@ impl From<DbErr> for ApiError {
             return ApiError::conflict("conflict.duplicate", "a record with the same unique key already exists");
         }
         if is_nul_in_text(&err) {
-            return ApiError::bad_request(
+            // JSON bodies are checked before this (naming the field); this catches CSV uploads
+            // and query strings on PostgreSQL.
+            return ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
                 "request.nul_character",
                 "text may not contain the NUL character (U+0000)",
             );
