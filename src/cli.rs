@@ -300,18 +300,15 @@ async fn execute(command: Command, settings: Settings) -> Result<(), String> {
             crate::startup::bootstrap(&store, &settings)
                 .await
                 .map_err(|e| e.to_string())?;
-            if counties == 1 {
-                let summary = crate::demo::load(&store, scale).await.map_err(|e| e.to_string())?;
-                println!("{summary}");
-                return Ok(());
-            }
             let summaries = crate::demo::load_province(&store, counties, scale)
                 .await
                 .map_err(|e| e.to_string())?;
-            let findings: usize = summaries.iter().map(|s| s.findings).sum();
-            let subjects: usize = summaries.iter().map(|s| s.subjects).sum();
             println!("{}", summaries[0]);
-            println!("province loaded: {counties} counties, {subjects} subjects, {findings} findings");
+            if counties > 1 {
+                let findings: usize = summaries.iter().map(|s| s.findings).sum();
+                let subjects: usize = summaries.iter().map(|s| s.subjects).sum();
+                println!("province loaded: {counties} counties, {subjects} subjects, {findings} findings");
+            }
             Ok(())
         }
     }

@@ -149,7 +149,7 @@ async fn first_county(store: &Store) -> Result<org_unit::Model, ApiError> {
 /// Loads the demo into the first county.
 pub async fn load(store: &Store, scale: u32) -> Result<Summary, ApiError> {
     let county = first_county(store).await?;
-    load_into(store, &county, scale).await
+    load_into(store, county, scale).await
 }
 
 /// A province: `counties - 1` more counties beside the first (`示范县-002`, …), each created and
@@ -162,14 +162,13 @@ pub async fn load_province(store: &Store, counties: u32, scale: u32) -> Result<V
         let county = crate::store::org_units::create_county(&tx, &format!("示范县-{number:03}")).await?;
         tx.set_actor(Actor::system(county.id, "demo"));
         tx.commit().await?;
-        summaries.push(load_into(store, &county, scale).await?);
+        summaries.push(load_into(store, county, scale).await?);
     }
     Ok(summaries)
 }
 
 /// Loads the demo into `county`.
-async fn load_into(store: &Store, county: &org_unit::Model, scale: u32) -> Result<Summary, ApiError> {
-    let county = county.clone();
+async fn load_into(store: &Store, county: org_unit::Model, scale: u32) -> Result<Summary, ApiError> {
     let scale = scale.max(1) as usize;
     let mut rng = StdRng::seed_from_u64(2023);
     let mut tx = store.write(&Actor::system(county.id, "demo")).await?;

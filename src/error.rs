@@ -280,11 +280,7 @@ impl From<DbErr> for ApiError {
         if is_nul_in_text(&err) {
             // JSON bodies are checked before this (naming the field); this catches CSV uploads
             // and query strings on PostgreSQL.
-            return ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "request.nul_character",
-                "text may not contain the NUL character (U+0000)",
-            );
+            return ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "request.nul_character", NUL_MESSAGE);
         }
         if is_unavailable(&err) {
             tracing::warn!(cause = %err, "database unavailable");
@@ -293,6 +289,9 @@ impl From<DbErr> for ApiError {
         ApiError::internal(err)
     }
 }
+
+/// Why text holding U+0000 is refused (PostgreSQL cannot store it).
+pub const NUL_MESSAGE: &str = "text may not contain the NUL character (U+0000)";
 
 /// PostgreSQL refuses the NUL character in text (22021) and in JSON (22P05); only a client's input
 /// can hold one (SQLite stores it).

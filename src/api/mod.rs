@@ -388,7 +388,11 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                     .ok()
                     .and_then(|v| nul_in(&v, String::new()))
                 {
-                    return Err(ApiError::invalid(field, "request.nul_character", NUL_MESSAGE));
+                    return Err(ApiError::invalid(
+                        field,
+                        "request.nul_character",
+                        crate::error::NUL_MESSAGE,
+                    ));
                 }
             }
             Ok(value)
@@ -414,8 +418,6 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         }
     }
 }
-
-const NUL_MESSAGE: &str = "text may not contain the NUL character (U+0000)";
 
 /// The path (`a.b[2].c`) of the first string or key holding U+0000, if any.
 fn nul_in(value: &serde_json::Value, path: String) -> Option<String> {

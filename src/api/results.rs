@@ -102,6 +102,7 @@ async fn computed_for(
     if not_modified(req, &etag) {
         return Ok(Err(HttpResponse::NotModified()
             .insert_header((header::ETAG, etag))
+            .insert_header((header::VARY, "Accept-Encoding"))
             .finish()));
     }
     if let Some(rendered) = state.results.rendered(&etag) {

@@ -906,6 +906,21 @@ async fn results_are_gzip_compressed_for_clients_that_accept_it() {
         assert_eq!(decoded, plain.bytes, "{accept}");
     }
 
+    let etag = plain.header("etag").expect("an ETag");
+    let unchanged = app
+        .send(
+            "GET",
+            &path,
+            Some(&app.admin),
+            &[("accept-encoding", "gzip"), ("if-none-match", etag.as_str())],
+            None,
+        )
+        .await;
+    unchanged.assert(304);
+    assert!(unchanged
+        .header("vary")
+        .is_some_and(|v| v.to_ascii_lowercase().contains("accept-encoding")));
+
     for refused in ["gzip;q=0", "identity", "br"] {
         let reply = app
             .send("GET", &path, Some(&app.admin), &[("accept-encoding", refused)], None)
