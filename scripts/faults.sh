@@ -48,7 +48,7 @@ echo "== 1. PostgreSQL stopped for 10 s during load"
 # A writer records the id of every acknowledged finding; every status goes to a log.
 (
   i=0
-  while :; do
+  while [ ! -e "$work/stop" ]; do
     i=$((i + 1))
     out=$(curl -s -m 10 -w '\n%{http_code}' -X POST $BASE/api/v1/incidents -H "$AUTH" -H "$J" \
       -d "{\"subject_id\":\"$TOWNSHIP\",\"item_code\":\"5\",\"rule_code\":\"bonus\",\"points\":\"0.5\",\"note\":\"fault test $i\",\"occurred_on\":\"2023-06-01\"}" || true)
@@ -84,7 +84,9 @@ until curl -fs -m 2 "$BASE/readyz" >/dev/null 2>&1; do
 done
 recovered=$(( $(now_ms) - back_at ))
 sleep 2
-kill $writer; writer=""
+# Let the writer finish the request in flight: killing it could leave a child that appends an
+# acknowledged id after the count below.
+touch "$work/stop"; wait "$writer" || true; writer=""
 acked=$(wc -l < "$work/acked")
 found=$(psql "$PG/$DB" -Atq -c "CREATE TEMP TABLE acked(id uuid)" -c "\\copy acked FROM '$work/acked'" -c "SELECT count(*) FROM acked JOIN incidents USING (id)")
 [ "$acked" = "$found" ] || fail "$acked writes were acknowledged but only $found are stored"

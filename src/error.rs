@@ -169,6 +169,15 @@ impl ApiError {
         }
     }
 
+    /// A malformed request (400) naming the field at fault.
+    pub fn malformed_field(code: &str, field: impl Into<String>, message: impl Into<String>) -> Self {
+        let message = message.into();
+        Self {
+            errors: vec![FieldError::new(field, code, message.clone())],
+            ..Self::new(StatusCode::BAD_REQUEST, code.to_owned(), message)
+        }
+    }
+
     pub fn too_many_requests(retry_after_secs: u64) -> Self {
         Self {
             retry_after: Some(retry_after_secs.max(1)),

@@ -174,10 +174,6 @@ fn serve(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<S
             .app_data(routes.clone())
             .app_data(JsonLimit(settings.limits.json_body_bytes))
             .app_data(web::PayloadConfig::new(settings.limits.json_body_bytes))
-            .app_data(
-                web::QueryConfig::default()
-                    .error_handler(|err, _| ApiError::bad_request("request.query_invalid", err.to_string()).into()),
-            )
             .app_data(web::PathConfig::default().error_handler(|err, req| {
                 // `PATCH /api/v1/users/me` reaches `PATCH /api/v1/users/{id}`, whose id is no id.
                 let routes = req.app_data::<web::Data<api::Routes>>();

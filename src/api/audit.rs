@@ -8,6 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
+use super::Query;
 use crate::auth::policy::{Action, Scope};
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -110,7 +111,7 @@ pub struct AuditPage {
 async fn list(
     state: web::Data<AppState>,
     caller: Caller,
-    filter: web::Query<AuditFilter>,
+    filter: Query<AuditFilter>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Action::ReadAudit, &Scope::county(caller.county_id), "audit trail")?;
     let limit = filter.limit.unwrap_or(50);

@@ -20,6 +20,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
+use super::Query;
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldError};
 use crate::startup::AppState;
@@ -247,7 +248,7 @@ async fn bulk_incidents(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
-    params: web::Query<BulkParams>,
+    params: Query<BulkParams>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let format = BodyFormat::of(&req)?;
@@ -493,7 +494,7 @@ async fn bulk_scoresheets(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
-    params: web::Query<BulkParams>,
+    params: Query<BulkParams>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let format = BodyFormat::of(&req)?;
@@ -594,7 +595,7 @@ async fn bulk_ballots(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
-    params: web::Query<BulkParams>,
+    params: Query<BulkParams>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let format = BodyFormat::of(&req)?;
@@ -681,7 +682,7 @@ async fn bulk_subjects(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
-    params: web::Query<BulkParams>,
+    params: Query<BulkParams>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let format = BodyFormat::of(&req)?;

@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::{created, ok_versioned, Body};
+use super::{created, ok_versioned, Body, Query};
 use crate::auth::policy::Action;
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -62,8 +62,8 @@ async fn create(
 async fn list(
     state: web::Data<AppState>,
     caller: Caller,
-    page: web::Query<PageParams>,
-    filter: web::Query<EvaluationFilter>,
+    page: Query<PageParams>,
+    filter: Query<EvaluationFilter>,
 ) -> Result<HttpResponse, ApiError> {
     let request = page.parse()?;
     let rows = evaluations::list(state.store.db(), &caller, &filter, &request).await?;
@@ -166,8 +166,8 @@ async fn create_sheet(
 async fn list_sheets(
     state: web::Data<AppState>,
     caller: Caller,
-    page: web::Query<PageParams>,
-    filter: web::Query<InputFilter>,
+    page: Query<PageParams>,
+    filter: Query<InputFilter>,
 ) -> Result<HttpResponse, ApiError> {
     let request = page.parse()?;
     let (rows, items) = evaluations::list_sheets(state.store.db(), &caller, &filter, &request).await?;
@@ -214,8 +214,8 @@ async fn create_ballot(
 async fn list_ballots(
     state: web::Data<AppState>,
     caller: Caller,
-    page: web::Query<PageParams>,
-    filter: web::Query<InputFilter>,
+    page: Query<PageParams>,
+    filter: Query<InputFilter>,
 ) -> Result<HttpResponse, ApiError> {
     let request = page.parse()?;
     let rows = evaluations::list_ballots(state.store.db(), &caller, &filter, &request).await?;

@@ -4,7 +4,7 @@ use actix_web::{get, post, web, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::{created, ok_versioned, Body};
+use super::{created, ok_versioned, Body, Query};
 use crate::auth::policy::Action;
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -62,8 +62,8 @@ async fn create(
 async fn list(
     state: web::Data<AppState>,
     caller: Caller,
-    page: web::Query<PageParams>,
-    filter: web::Query<IncidentFilter>,
+    page: Query<PageParams>,
+    filter: Query<IncidentFilter>,
 ) -> Result<HttpResponse, ApiError> {
     let request = page.parse()?;
     let rows = incidents::list(state.store.db(), &caller, &filter, &request).await?;
@@ -141,8 +141,8 @@ async fn file_appeal(
 async fn list_appeals(
     state: web::Data<AppState>,
     caller: Caller,
-    page: web::Query<PageParams>,
-    filter: web::Query<AppealFilter>,
+    page: Query<PageParams>,
+    filter: Query<AppealFilter>,
 ) -> Result<HttpResponse, ApiError> {
     let request = page.parse()?;
     let rows = appeals::list(state.store.db(), &caller, &filter, &request).await?;

@@ -4,7 +4,7 @@ use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::{created, if_match, ok_versioned, Body};
+use super::{created, if_match, ok_versioned, Body, Query};
 use crate::auth::policy::Action;
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -50,8 +50,8 @@ async fn create(
 async fn list(
     state: web::Data<AppState>,
     caller: Caller,
-    page: web::Query<PageParams>,
-    filter: web::Query<OrgUnitFilter>,
+    page: Query<PageParams>,
+    filter: Query<OrgUnitFilter>,
 ) -> Result<HttpResponse, ApiError> {
     let request = page.parse()?;
     let rows = org_units::list(state.store.db(), &caller, &filter, &request).await?;

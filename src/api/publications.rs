@@ -8,7 +8,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::export::{self, Format, HeaderLanguage};
-use super::{created, not_modified, Body};
+use super::{created, not_modified, Body, Query};
 use crate::auth::policy::Action;
 use crate::auth::{Caller, MaybeCaller};
 use crate::error::ApiError;
@@ -130,8 +130,8 @@ async fn publish(
 async fn list_publications(
     state: web::Data<AppState>,
     caller: Caller,
-    page: web::Query<PageParams>,
-    filter: web::Query<PublicationFilter>,
+    page: Query<PageParams>,
+    filter: Query<PublicationFilter>,
 ) -> Result<HttpResponse, ApiError> {
     let request = page.parse()?;
     let mut rows = publications::list(state.store.db(), &caller, &filter, &request).await?;
@@ -181,7 +181,7 @@ async fn read_publication(
     caller: MaybeCaller,
     req: HttpRequest,
     id: web::Path<Uuid>,
-    query: web::Query<PublicationQuery>,
+    query: Query<PublicationQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let row = publications::load_for(state.store.db(), &caller, *id).await?;
     let format = export::negotiate(&req, query.format);

@@ -14,7 +14,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::export::{self, Format, HeaderLanguage, Table};
-use super::{not_modified, Body};
+use super::{not_modified, Body, Query};
 use crate::auth::policy::Action;
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -220,7 +220,7 @@ async fn list_results(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
-    query: web::Query<ResultsQuery>,
+    query: Query<ResultsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let request = query.request(false)?;
     let format = export::negotiate(&req, query.format);
@@ -377,7 +377,7 @@ async fn subject_result(
     caller: Caller,
     req: HttpRequest,
     id: web::Path<Uuid>,
-    query: web::Query<SubjectResultQuery>,
+    query: Query<SubjectResultQuery>,
 ) -> Result<HttpResponse, ApiError> {
     subjects::load_for(state.store.db(), &caller, Action::Read, *id).await?;
     if query.month.is_some_and(|m| !(1..=12).contains(&m)) {
@@ -477,7 +477,7 @@ async fn list_rankings(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
-    query: web::Query<RankingsQuery>,
+    query: Query<RankingsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let as_results = ResultsQuery {
         scheme_id: query.scheme_id,
@@ -670,10 +670,7 @@ async fn simulate(
                 id: valid.sheet.id,
                 evaluation_id: valid.sheet.evaluation_id,
                 subject_id: valid.sheet.subject_id,
-                assessor_id: crate::store::year_data::assessor_identity(
-                    valid.sheet.assessor_id,
-                    &valid.sheet.assessor_name,
-                ),
+                assessor_id: crate::store::year_data::assessor_identity(&valid.sheet.assessor_name),
                 recorded_at: now,
                 scores: new.scores.clone(),
             }),

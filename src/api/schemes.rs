@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::{created, if_match, ok_versioned, Body};
+use super::{created, if_match, ok_versioned, Body, Query};
 use crate::auth::policy::Action;
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -108,8 +108,8 @@ async fn create(
 async fn list(
     state: web::Data<AppState>,
     caller: Caller,
-    page: web::Query<PageParams>,
-    filter: web::Query<SchemeFilter>,
+    page: Query<PageParams>,
+    filter: Query<SchemeFilter>,
 ) -> Result<HttpResponse, ApiError> {
     let request = page.parse()?;
     let db = state.store.db();
@@ -177,7 +177,7 @@ async fn update(
 async fn list_rubrics(
     state: web::Data<AppState>,
     caller: Caller,
-    filter: web::Query<RubricFilter>,
+    filter: Query<RubricFilter>,
 ) -> Result<HttpResponse, ApiError> {
     let rows = schemes::list_rubrics(state.store.db(), &caller, &filter).await?;
     let versions = rows

@@ -4,7 +4,7 @@ use actix_web::{get, post, web, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::{created, ok_versioned, Body};
+use super::{created, ok_versioned, Body, Query};
 use crate::auth::policy::Action;
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -44,11 +44,7 @@ async fn create(
     responses((status = 200, description = "One page", body = Page<ServiceAccount>))
 )]
 #[get("/service-accounts")]
-async fn list(
-    state: web::Data<AppState>,
-    caller: Caller,
-    page: web::Query<PageParams>,
-) -> Result<HttpResponse, ApiError> {
+async fn list(state: web::Data<AppState>, caller: Caller, page: Query<PageParams>) -> Result<HttpResponse, ApiError> {
     let request = page.parse()?;
     let rows = service_accounts::list(state.store.db(), &caller, &request).await?;
     Ok(HttpResponse::Ok().json(Page::from_rows(

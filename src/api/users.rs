@@ -4,7 +4,7 @@ use actix_web::{get, patch, post, put, web, HttpRequest, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::{created, if_match, ok_versioned, Body};
+use super::{created, if_match, ok_versioned, Body, Query};
 use crate::auth::policy::Action;
 use crate::auth::{Caller, PrincipalKind};
 use crate::error::ApiError;
@@ -91,8 +91,8 @@ async fn create(
 async fn list(
     state: web::Data<AppState>,
     caller: Caller,
-    page: web::Query<PageParams>,
-    filter: web::Query<UserFilter>,
+    page: Query<PageParams>,
+    filter: Query<UserFilter>,
 ) -> Result<HttpResponse, ApiError> {
     let request = page.parse()?;
     let rows = users::list(state.store.db(), &caller, &filter, &request).await?;

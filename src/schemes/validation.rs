@@ -438,7 +438,7 @@ fn check_method(method: &Method, max: Option<Decimal>, path: &str, problems: &mu
             for rule in &adjustment.rules {
                 let rule_path = format!("{path}/rules/{}", rule.code);
                 match &rule.kind {
-                    AdjustmentRuleKind::Manual { max_points } => {
+                    AdjustmentRuleKind::Manual { max_points, .. } => {
                         if max_points.is_some_and(|bound| bound <= Decimal::ZERO) {
                             out_of_range(
                                 problems,

@@ -540,6 +540,7 @@ fn adjustment<'e, 'a: 'e>(
                 let mut bound_note = None;
                 if let Some(AdjustmentRuleKind::Manual {
                     max_points: Some(bound),
+                    ..
                 }) = rule.map(|(_, rule)| &rule.kind)
                 {
                     let bound = (*bound).max(Decimal::ZERO);

@@ -39,8 +39,9 @@ pub use inputs::{
     SubjectAttributes, SubjectInfo, Window, YearData,
 };
 pub use model::{
-    AdjustmentMethod, AdjustmentRule, AdjustmentRuleKind, BonusMethod, BonusRule, DeductionMethod, DeductionRule, Item,
-    Method, MethodKind, Node, NonStacking, RateBand, RatePeriod, Rubric, Section, SteppedAmount, SubjectType,
+    AdjustmentDirection, AdjustmentMethod, AdjustmentRule, AdjustmentRuleKind, BonusMethod, BonusRule, DeductionMethod,
+    DeductionRule, Item, Method, MethodKind, Node, NonStacking, RateBand, RatePeriod, Rubric, Section, SteppedAmount,
+    SubjectType,
 };
 pub use ranking::{rank, Prize, RankingCandidate, RankingEntry, RankingRules};
 pub use rubric::{

@@ -412,6 +412,16 @@ pub struct AdjustmentRule {
     pub kind: AdjustmentRuleKind,
 }
 
+/// The sign an adjustment rule's findings must have: 加分 or 扣分.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AdjustmentDirection {
+    /// Positive points (加分).
+    Bonus,
+    /// Negative points (扣分).
+    Penalty,
+}
+
 /// How findings under an adjustment rule turn into points.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -421,6 +431,10 @@ pub enum AdjustmentRuleKind {
         /// Bound on one finding's points (either sign); absent = unbounded.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         max_points: Option<Decimal>,
+        /// Whether the rule's findings reward (positive points) or penalise (negative points);
+        /// absent = either sign.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        direction: Option<AdjustmentDirection>,
     },
     /// Amount findings are summed and scored by a stepped formula; counts towards the bonus cap.
     SteppedAmount(SteppedAmount),

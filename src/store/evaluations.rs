@@ -531,6 +531,24 @@ impl InputValidator {
                 "the evaluation's scheme does not assess this subject",
             ));
         }
+        // Seed B's democratic evaluations score individuals only: a township's ballot would be
+        // stored and never count.
+        let covered = scheme
+            .definition
+            .evaluations
+            .iter()
+            .find(|template| template.key == evaluation.key)
+            .is_none_or(|template| template.applies_to(subject_type));
+        if !covered {
+            return Err(invalid(
+                "subject_id",
+                "evaluation.subject_type_not_covered",
+                &format!(
+                    "this evaluation does not assess subjects of type {}",
+                    subject_type.as_str()
+                ),
+            ));
+        }
         Ok((evaluation, scheme, subject, subject_type))
     }
 

@@ -20,7 +20,7 @@ use super::{name_of, new_id, now, Change, WriteTx};
 use crate::auth::policy::{Action, Scope};
 use crate::auth::{parse_name, Caller};
 use crate::error::{ApiError, FieldError};
-use crate::scoring::{AdjustmentRuleKind, Method, NonStacking, Quarter, SubjectType};
+use crate::scoring::{AdjustmentDirection, AdjustmentRuleKind, Method, NonStacking, Quarter, SubjectType};
 
 /// What a finding records; it follows from the item's scoring method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
@@ -183,10 +183,13 @@ pub struct NewIncident {
     /// Adjustments: the points, positive (reward) or negative (penalty).
     pub points: Option<Decimal>,
     /// Bonuses: the achievement; the same one at several levels counts once, at the highest.
+    /// Required on items that do not stack (Seed A 4.1, 4.2).
     pub event_key: Option<String>,
     #[serde(default)]
     pub source: Option<Source>,
-    /// Free text; required for vetoes and adjustments (their reason).
+    /// Free text; required for vetoes and adjustments (their reason). `reason` is accepted as
+    /// another name for it.
+    #[serde(alias = "reason")]
     pub note: Option<String>,
     /// References to evidence (file names, URLs, archive numbers).
     #[serde(default)]
@@ -465,14 +468,30 @@ impl Validator {
                                         rate = Some(r);
                                     }
                                     (None, Some(s), Some(c)) => {
-                                        if s < 1 || c < 0 || c > s {
+                                        if s < 1 {
+                                            errors.push(FieldError::new(
+                                                "sampled",
+                                                "incident.counts_invalid",
+                                                "sampled must be at least 1",
+                                            ));
+                                        } else if c < 0 || c > s {
                                             errors.push(FieldError::new(
                                                 "correct",
                                                 "incident.counts_invalid",
-                                                "sampled must be at least 1 and 0 ≤ correct ≤ sampled",
+                                                "correct must be from 0 to sampled",
                                             ));
                                         }
                                     }
+                                    (None, Some(_), None) => errors.push(FieldError::new(
+                                        "correct",
+                                        "incident.rate_required",
+                                        "sampled needs correct beside it (or give rate alone)",
+                                    )),
+                                    (None, None, Some(_)) => errors.push(FieldError::new(
+                                        "sampled",
+                                        "incident.rate_required",
+                                        "correct needs sampled beside it (or give rate alone)",
+                                    )),
                                     _ => errors.push(FieldError::new(
                                         "rate",
                                         "incident.rate_required",
@@ -497,26 +516,47 @@ impl Validator {
                                         }
                                     },
                                 };
-                                match rule.map(|r| &r.kind) {
-                                    Some(AdjustmentRuleKind::SteppedAmount(_)) => {
-                                        kind = IncidentKind::Amount;
-                                        allowed.remove("points");
-                                        amount = check_amount(new.amount, &mut errors);
-                                    }
-                                    other => {
-                                        kind = IncidentKind::Adjustment;
-                                        allowed.remove("amount");
-                                        let bound = match other {
-                                            Some(AdjustmentRuleKind::Manual { max_points }) => *max_points,
-                                            _ => None,
-                                        };
-                                        points = check_points(new.points, bound, &mut errors);
-                                        if note.is_none() {
-                                            errors.push(FieldError::new(
-                                                "note",
-                                                "incident.reason_required",
-                                                "an adjustment needs its reason in note",
-                                            ));
+                                // An amount without its rule: name the stepped rule it needs.
+                                let unnamed_amount =
+                                    new.rule_code.is_none().then_some(new.amount).flatten().and_then(|_| {
+                                        m.rules
+                                            .iter()
+                                            .find(|r| matches!(r.kind, AdjustmentRuleKind::SteppedAmount(_)))
+                                    });
+                                if let Some(r) = unnamed_amount {
+                                    kind = IncidentKind::Amount;
+                                    errors.push(FieldError::new(
+                                        "rule_code",
+                                        "incident.rule_required",
+                                        format!(
+                                            "an amount is scored by a stepped rule: name it in rule_code (\"{}\")",
+                                            r.code
+                                        ),
+                                    ));
+                                } else {
+                                    match rule.map(|r| &r.kind) {
+                                        Some(AdjustmentRuleKind::SteppedAmount(_)) => {
+                                            kind = IncidentKind::Amount;
+                                            allowed.remove("points");
+                                            amount = check_amount(new.amount, &mut errors);
+                                        }
+                                        other => {
+                                            kind = IncidentKind::Adjustment;
+                                            allowed.remove("amount");
+                                            let (bound, direction) = match other {
+                                                Some(AdjustmentRuleKind::Manual { max_points, direction }) => {
+                                                    (*max_points, *direction)
+                                                }
+                                                _ => (None, None),
+                                            };
+                                            points = check_points(new.points, bound, direction, &mut errors);
+                                            if note.is_none() {
+                                                errors.push(FieldError::new(
+                                                    "note",
+                                                    "incident.reason_required",
+                                                    "an adjustment needs its reason in note",
+                                                ));
+                                            }
                                         }
                                     }
                                 }
@@ -759,7 +799,12 @@ fn check_amount(amount: Option<Decimal>, errors: &mut Vec<FieldError>) -> Option
     amount
 }
 
-fn check_points(points: Option<Decimal>, bound: Option<Decimal>, errors: &mut Vec<FieldError>) -> Option<Decimal> {
+fn check_points(
+    points: Option<Decimal>,
+    bound: Option<Decimal>,
+    direction: Option<AdjustmentDirection>,
+    errors: &mut Vec<FieldError>,
+) -> Option<Decimal> {
     match points {
         None => errors.push(FieldError::new(
             "points",
@@ -774,6 +819,19 @@ fn check_points(points: Option<Decimal>, bound: Option<Decimal>, errors: &mut Ve
             ))
         }
         Some(p) => {
+            match direction {
+                Some(AdjustmentDirection::Bonus) if p.is_sign_negative() => errors.push(FieldError::new(
+                    "points",
+                    "incident.points_sign",
+                    "this rule rewards: its points are positive (a penalty goes under the penalty rule)",
+                )),
+                Some(AdjustmentDirection::Penalty) if p.is_sign_positive() => errors.push(FieldError::new(
+                    "points",
+                    "incident.points_sign",
+                    "this rule penalises: its points are negative, e.g. \"-2\"",
+                )),
+                _ => {}
+            }
             if let Some(max) = bound {
                 if p.abs() > max {
                     errors.push(FieldError::new(

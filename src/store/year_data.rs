@@ -65,7 +65,7 @@ pub async fn load<C: ConnectionTrait>(
 ) -> Result<LoadedYear, ApiError> {
     let row = &scheme.row;
     let ((infos, placements, evaluations), findings, scoresheets, ballots) = tokio::try_join!(
-        load_subjects(conn, scheme),
+        load_subjects(conn, scheme, as_of),
         load_findings(conn, row, as_of),
         load_scoresheets(conn, row, as_of),
         load_ballots(conn, row, as_of),
@@ -173,7 +173,11 @@ type BallotRow = (Uuid, Uuid, Uuid, DbDecimal, DateTime<Utc>, Option<DateTime<Ut
 
 type SubjectsPart = (Vec<SubjectInfo>, HashMap<Uuid, Placement>, Vec<EvaluationInfo>);
 
-async fn load_subjects<C: ConnectionTrait>(conn: &C, scheme: &LoadedScheme) -> Result<SubjectsPart, ApiError> {
+async fn load_subjects<C: ConnectionTrait>(
+    conn: &C,
+    scheme: &LoadedScheme,
+    as_of: Option<DateTime<Utc>>,
+) -> Result<SubjectsPart, ApiError> {
     let row = &scheme.row;
     let scored_types: Vec<SubjectType> = scheme.definition.subject_types.keys().copied().collect();
 
@@ -184,19 +188,28 @@ async fn load_subjects<C: ConnectionTrait>(conn: &C, scheme: &LoadedScheme) -> R
     names.push(SubjectType::Township.as_str().to_owned());
     let mut select = subject::Entity::find()
         .filter(subject::Column::CountyId.eq(row.county_id))
-        .filter(subject::Column::Active.eq(true))
         .filter(subject::Column::SubjectType.is_in(names));
-    if let Some(town) = row.township_id {
-        select = select.filter(subject::Column::TownshipId.eq(town));
+    // As of an instant, a subject inactive or in another town now may have been neither then.
+    // Subjects recorded after it stay in: with nothing recorded about them yet they score what
+    // an empty year scores, as a county back-filling a past year expects.
+    if as_of.is_none() {
+        select = select.filter(subject::Column::Active.eq(true));
+        if let Some(town) = row.township_id {
+            select = select.filter(subject::Column::TownshipId.eq(town));
+        }
     }
-    let subjects = select.all(conn).await?;
-    let attributes: HashMap<Uuid, subject_attribute::Model> = subject_attribute::Entity::find()
+    let mut subjects = select.all(conn).await?;
+    let mut attributes: HashMap<Uuid, subject_attribute::Model> = subject_attribute::Entity::find()
         .filter(subject_attribute::Column::SchemeId.eq(row.id))
         .all(conn)
         .await?
         .into_iter()
         .map(|a| (a.subject_id, a))
         .collect();
+    if let Some(at) = as_of {
+        revert_subjects(conn, row, at, &mut subjects, &mut attributes).await?;
+        subjects.retain(|s| s.active && row.township_id.is_none_or(|town| s.township_id == Some(town)));
+    }
     let mut placements = HashMap::with_capacity(subjects.len());
     let mut infos = Vec::with_capacity(subjects.len());
     for s in subjects {
@@ -250,6 +263,76 @@ async fn load_subjects<C: ConnectionTrait>(conn: &C, scheme: &LoadedScheme) -> R
     Ok((infos, placements, evaluations))
 }
 
+/// Puts subjects and their attributes back as they were recorded at `at` (§4: a result as of an
+/// instant is reproducible): every change to them is in the audit trail with its `before`, so
+/// the state at `at` is the `before` of the first change after it.
+async fn revert_subjects<C: ConnectionTrait>(
+    conn: &C,
+    row: &scheme::Model,
+    at: DateTime<Utc>,
+    subjects: &mut [subject::Model],
+    attributes: &mut HashMap<Uuid, subject_attribute::Model>,
+) -> Result<(), ApiError> {
+    use super::entities::audit_event;
+    use super::subjects::{Subject, SubjectAttributes};
+    use sea_orm::QueryOrder;
+    let changes: Vec<(String, Option<Uuid>, Option<String>)> = audit_event::Entity::find()
+        .select_only()
+        .columns([
+            audit_event::Column::Action,
+            audit_event::Column::EntityId,
+            audit_event::Column::Before,
+        ])
+        .filter(audit_event::Column::CountyId.eq(row.county_id))
+        .filter(audit_event::Column::Entity.eq("subject"))
+        .filter(audit_event::Column::Action.is_in(["update", "set_attributes"]))
+        .filter(audit_event::Column::OccurredAt.gt(at))
+        .order_by_asc(audit_event::Column::Seq)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let mut rows: HashMap<Uuid, Subject> = HashMap::new();
+    let mut attrs: HashMap<Uuid, SubjectAttributes> = HashMap::new();
+    for (action, id, before) in changes {
+        let (Some(id), Some(before)) = (id, before) else {
+            continue;
+        };
+        if action == "update" {
+            if let (std::collections::hash_map::Entry::Vacant(slot), Ok(then)) =
+                (rows.entry(id), serde_json::from_str::<Subject>(&before))
+            {
+                slot.insert(then);
+            }
+        } else if let Ok(then) = serde_json::from_str::<SubjectAttributes>(&before) {
+            if then.scheme_id == row.id {
+                attrs.entry(id).or_insert(then);
+            }
+        }
+    }
+    for s in subjects.iter_mut() {
+        if let Some(then) = rows.remove(&s.id) {
+            s.name = then.name;
+            s.township_id = then.township_id;
+            s.village_id = then.village_id;
+            s.dispatched_by = then.dispatched_by;
+            s.stationed_in = then.stationed_in;
+            s.active = then.active;
+        }
+    }
+    for (subject_id, then) in attrs {
+        if then.version == 0 {
+            // Never set before: the defaults applied.
+            attributes.remove(&subject_id);
+        } else if let Some(current) = attributes.get_mut(&subject_id) {
+            current.has_special_indicators = then.has_special_indicators;
+            current.ranking_group = then.ranking_group;
+            current.annual_target_met = then.annual_target_met;
+            current.recalled = then.recalled;
+        }
+    }
+    Ok(())
+}
+
 async fn load_findings<C: ConnectionTrait>(
     conn: &C,
     row: &scheme::Model,
@@ -300,7 +383,7 @@ async fn load_scoresheets<C: ConnectionTrait>(
             id: s.id,
             evaluation_id: s.evaluation_id,
             subject_id: s.subject_id,
-            assessor_id: assessor_identity(s.assessor_id, &s.assessor_name),
+            assessor_id: assessor_identity(&s.assessor_name),
             recorded_at: s.created_at,
             scores: items.remove(&s.id).unwrap_or_default(),
         })
@@ -388,9 +471,11 @@ fn finding_columns() -> sea_orm::Select<incident::Entity> {
     ])
 }
 
-/// Sheets entered by one user for several assessors count as several assessors.
-pub fn assessor_identity(user: Uuid, name: &str) -> Uuid {
-    Uuid::new_v5(&user, name.as_bytes())
+/// An assessor is their name on the sheet, whoever entered it: one user may enter sheets for
+/// several assessors, and a later sheet under the same name supersedes the earlier one
+/// (`store::evaluations::store_sheet`), so the engine must group sheets the same way.
+pub fn assessor_identity(name: &str) -> Uuid {
+    Uuid::new_v5(&Uuid::NAMESPACE_OID, name.as_bytes())
 }
 
 /// A finding about to be written, as the engine sees it (what-if simulations).

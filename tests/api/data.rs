@@ -1007,6 +1007,20 @@ async fn every_finding_rule_rejects_with_its_code_and_field_and_writes_nothing()
             "correct",
         ),
         (
+            "nobody sampled",
+            json!({"subject_id": v, "item_code": "1.2", "period": "Q2", "sampled": 0, "correct": 0, "occurred_on": "2023-06-01"}),
+            422,
+            "incident.counts_invalid",
+            "sampled",
+        ),
+        (
+            "sampled without correct",
+            json!({"subject_id": v, "item_code": "1.2", "period": "Q2", "sampled": 10, "occurred_on": "2023-06-01"}),
+            422,
+            "incident.rate_required",
+            "correct",
+        ),
+        (
             "measurement without a rate",
             json!({"subject_id": v, "item_code": "1.2", "period": "Q2", "occurred_on": "2023-06-01"}),
             422,
@@ -1063,6 +1077,20 @@ async fn every_finding_rule_rejects_with_its_code_and_field_and_writes_nothing()
             "points",
         ),
         (
+            "penalty with positive points",
+            json!({"subject_id": secretary, "item_code": "8", "rule_code": "penalty", "points": "2", "note": "违纪", "occurred_on": "2023-07-01"}),
+            422,
+            "incident.points_sign",
+            "points",
+        ),
+        (
+            "bonus with negative points",
+            json!({"subject_id": w.town_a, "item_code": "5", "rule_code": "bonus", "points": "-1", "note": "经验推广", "occurred_on": "2023-07-01"}),
+            422,
+            "incident.points_sign",
+            "points",
+        ),
+        (
             "adjustment without points",
             json!({"subject_id": secretary, "item_code": "8", "rule_code": "penalty", "note": "违纪", "occurred_on": "2023-07-01"}),
             422,
@@ -1075,6 +1103,13 @@ async fn every_finding_rule_rejects_with_its_code_and_field_and_writes_nothing()
             422,
             "incident.reason_required",
             "note",
+        ),
+        (
+            "amount without its rule",
+            json!({"subject_id": w.department, "item_code": "3", "amount": "250000", "occurred_on": "2023-07-01"}),
+            422,
+            "incident.rule_required",
+            "rule_code",
         ),
         (
             "amount rule without amount",
@@ -1591,6 +1626,18 @@ async fn scoresheets_score_assessed_items_within_their_points_and_supersede() {
     other.assert(201);
     assert_eq!(other.body["supersedes"], Value::Null);
     assert_eq!(ids(&app.get(&list(false), &app.admin).await).len(), 2);
+    // An assessor is the name on the sheet: the admin entering 李四's corrected sheet
+    // supersedes the one the county assessor entered for them.
+    let corrected = app
+        .post(
+            "/api/v1/scoresheets",
+            &app.admin,
+            &json!({"evaluation_id": half, "subject_id": w.town_a, "scores": scores(TOWNSHIP_ITEMS, 8600), "assessor": "县考核组-李四"}),
+        )
+        .await;
+    corrected.assert(201);
+    assert_eq!(corrected.body["supersedes"], other.body["id"]);
+    assert_eq!(ids(&app.get(&list(false), &app.admin).await).len(), 2);
     // The half-year total is the mean of the assessors' current sheets: (92 + 86) / 2, the
     // superseded 90 left out — but as of before the supersession, the first sheet counted.
     let half_year = |result: &Value| {
@@ -1677,6 +1724,14 @@ async fn ballots_score_0_to_100_with_one_decimal_once_per_participant() {
     )
     .await
     .assert_problem(422, "ballot.evaluation_not_democratic", Some("evaluation_id"));
+    // Seed B's democratic evaluations score individuals, not townships.
+    app.post(
+        "/api/v1/ballots",
+        &w.county_assessor,
+        &json!({"evaluation_id": democratic, "subject_id": w.town_a, "score": "90"}),
+    )
+    .await
+    .assert_problem(422, "evaluation.subject_type_not_covered", Some("subject_id"));
     app.post("/api/v1/ballots", &w.county_viewer, &cast("90", Some("代表02")))
         .await
         .assert_problem(403, "auth.forbidden", None);

@@ -113,6 +113,24 @@ async fn a_wrong_field_is_a_422_naming_it() {
 }
 
 #[actix_web::test]
+async fn a_bad_query_parameter_is_a_400_naming_it() {
+    let app = spawn_app().await;
+    let subject = uuid::Uuid::now_v7();
+    app.get(&format!("/api/v1/subjects/{subject}/result"), &app.admin)
+        .await
+        .assert_problem(400, "request.query_invalid", Some("scheme_id"));
+    app.get(
+        &format!("/api/v1/results?scheme_id={subject}&as_of=yesterday"),
+        &app.admin,
+    )
+    .await
+    .assert_problem(400, "request.query_invalid", Some("as_of"));
+    app.get("/api/v1/subjects?limit=many", &app.admin)
+        .await
+        .assert_problem(400, "request.query_invalid", Some("limit"));
+}
+
+#[actix_web::test]
 async fn wrong_content_type_is_415() {
     let app = spawn_app().await;
     let reply = app

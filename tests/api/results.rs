@@ -315,6 +315,51 @@ async fn example_c_a_first_secretary_with_91_49_is_excellent_with_full_bonus_pay
     assert_eq!(vetoed["result"]["annual"]["published_score"], "91.49");
     assert_eq!(vetoed["result"]["grade"]["grade"], "competent");
     assert_eq!(vetoed["result"]["vetoed"]["reason"], "驻村期间违反工作纪律");
+
+    // Recalled later in the year: 不称职 from then on, but a result as of before the recall
+    // still shows the grade it had; moved to another department, they count for the first one
+    // as of before the move.
+    let before_recall = chrono::Utc::now().to_rfc3339();
+    app.put(
+        &format!("/api/v1/subjects/{s}/attributes/{scheme}"),
+        &app.admin,
+        &json!({"recalled": true, "version": 0}),
+    )
+    .await
+    .assert(200);
+    let recalled = result_of(&app, &app.admin, &s, &scheme, "").await;
+    assert_eq!(recalled["result"]["grade"]["grade"], "incompetent");
+    let then = result_of(
+        &app,
+        &app.admin,
+        &s,
+        &scheme,
+        &format!("&as_of={}", before_recall.replace('+', "%2B")),
+    )
+    .await;
+    assert_eq!(then["result"]["grade"]["grade"], "competent", "{then}");
+    let other = app.org_unit("department", "县水利局", None).await;
+    let before_move = chrono::Utc::now().to_rfc3339();
+    let version = app.get(&format!("/api/v1/subjects/{s}"), &app.admin).await.body["version"].clone();
+    app.patch(
+        &format!("/api/v1/subjects/{s}"),
+        &app.admin,
+        &json!({"dispatched_by": other, "version": version}),
+    )
+    .await
+    .assert(200);
+    let linked = |result: &Value| result["result"]["annual"]["formula"].to_string().contains(&s);
+    let department_now = result_of(&app, &app.admin, &department, &scheme, "").await;
+    assert!(!linked(&department_now), "moved away: {department_now}");
+    let department_then = result_of(
+        &app,
+        &app.admin,
+        &department,
+        &scheme,
+        &format!("&as_of={}", before_move.replace('+', "%2B")),
+    )
+    .await;
+    assert!(linked(&department_then), "dispatched by it then: {department_then}");
 }
 
 #[actix_web::test]

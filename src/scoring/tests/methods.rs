@@ -270,6 +270,15 @@ fn distinct_events_add_up() {
 }
 
 #[test]
+fn a_bonus_without_an_event_key_is_an_achievement_of_its_own() {
+    let v = village();
+    let keyed = bonus(&v, "4.1", "city", Some("先进集体"), date(2023, 6, 1));
+    let unkeyed = bonus(&v, "4.1", "county", None, date(2023, 9, 1));
+    let result = score_village(&v, &[keyed, unkeyed]);
+    assert_eq!(item_score(&result, "4.1"), Some(d("8")));
+}
+
+#[test]
 fn a_bonus_cap_limits_the_item() {
     let mut rubric = rubric_of(&seed_a(), SubjectType::Village);
     if let Some(Node::Section(section)) = rubric.nodes.get_mut(3) {
@@ -378,6 +387,7 @@ fn a_rule_bounds_one_findings_points() {
         if let Method::Adjustment(method) = &mut item.method {
             method.rules[0].kind = crate::scoring::AdjustmentRuleKind::Manual {
                 max_points: Some(d("3")),
+                direction: None,
             };
         }
     }
