@@ -322,7 +322,7 @@ pub async fn compute(
 }
 
 /// One evaluation's score in a result summary.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct EvaluationScore {
     pub evaluation_id: Uuid,
     #[schema(example = "half_year")]
@@ -338,7 +338,7 @@ pub struct EvaluationScore {
 }
 
 /// Where a subject stands in one ranking.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Standing {
     #[schema(example = "townships")]
     pub ranking: String,
@@ -349,7 +349,7 @@ pub struct Standing {
 
 /// A subject's results in a list: every evaluation's score, the annual score, grade, ranks,
 /// prize and consequences. `GET /api/v1/subjects/{id}/result` explains every point.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ResultSummary {
     pub subject_id: Uuid,
     #[schema(example = "李明")]
@@ -379,27 +379,150 @@ pub enum ResultKind {
     Annual,
     /// The running monthly standing (月度公开); needs `month`.
     Monthly,
+    /// The half-year assessment's totals (半年考核).
+    HalfYear,
+    /// The year-end assessment's totals (年终考评).
+    YearEnd,
+    /// A democratic evaluation's scores (民主测评); name it with `evaluation_id` when the
+    /// scheme holds several.
+    Democratic,
+}
+
+impl ResultKind {
+    /// The evaluation kind this result kind shows, for the evaluation kinds.
+    fn evaluation_kind(self) -> Option<EvaluationKind> {
+        match self {
+            ResultKind::Annual | ResultKind::Monthly => None,
+            ResultKind::HalfYear => Some(EvaluationKind::HalfYear),
+            ResultKind::YearEnd => Some(EvaluationKind::YearEnd),
+            ResultKind::Democratic => Some(EvaluationKind::Democratic),
+        }
+    }
+
+    fn of_evaluation(kind: EvaluationKind) -> Self {
+        match kind {
+            EvaluationKind::HalfYear => ResultKind::HalfYear,
+            EvaluationKind::YearEnd => ResultKind::YearEnd,
+            EvaluationKind::Democratic => ResultKind::Democratic,
+            EvaluationKind::Monthly => ResultKind::Monthly,
+        }
+    }
+}
+
+/// The month a question needs computed: `kind=monthly` needs one (1–12), other kinds take none.
+pub fn monthly_of(kind: ResultKind, month: Option<u32>) -> Result<Option<u32>, ApiError> {
+    match (kind, month) {
+        (ResultKind::Monthly, Some(m)) if (1..=12).contains(&m) => Ok(Some(m)),
+        (ResultKind::Monthly, _) => Err(ApiError::invalid(
+            "month",
+            "results.month_required",
+            "kind=monthly needs month 1–12",
+        )),
+        (_, Some(_)) => Err(ApiError::invalid(
+            "month",
+            "results.month_not_applicable",
+            "month applies to kind=monthly",
+        )),
+        (_, None) => Ok(None),
+    }
+}
+
+/// What a list or ranking shows, resolved against the computed year.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    Annual,
+    Monthly,
+    /// One evaluation's own scores and rankings.
+    Evaluation(Uuid),
+}
+
+impl View {
+    /// Resolves `kind` and `evaluation_id`: an evaluation kind names the scheme's only
+    /// evaluation of that kind, or the one `evaluation_id` gives (whose kind `kind` may then
+    /// leave out).
+    pub fn resolve(
+        computed: &Computed,
+        kind: Option<ResultKind>,
+        evaluation_id: Option<Uuid>,
+    ) -> Result<(View, ResultKind), ApiError> {
+        let evaluations = &computed.results.evaluation_rankings;
+        match (kind, evaluation_id) {
+            (Some(ResultKind::Annual), Some(_)) | (Some(ResultKind::Monthly), Some(_)) => Err(ApiError::invalid(
+                "evaluation_id",
+                "results.evaluation_not_applicable",
+                "evaluation_id applies to kind=half_year, year_end or democratic",
+            )),
+            (None, None) => Ok((View::Annual, ResultKind::Annual)),
+            (Some(ResultKind::Annual), None) => Ok((View::Annual, ResultKind::Annual)),
+            (Some(ResultKind::Monthly), None) => Ok((View::Monthly, ResultKind::Monthly)),
+            (kind, Some(id)) => {
+                let evaluation = evaluations
+                    .iter()
+                    .find(|e| e.evaluation_id == id)
+                    .filter(|e| kind.is_none_or(|k| k.evaluation_kind() == Some(e.kind)))
+                    .ok_or_else(|| {
+                        ApiError::invalid(
+                            "evaluation_id",
+                            "results.evaluation_unknown",
+                            "evaluation_id is not an evaluation of this scheme (of that kind)",
+                        )
+                    })?;
+                Ok((
+                    View::Evaluation(evaluation.evaluation_id),
+                    ResultKind::of_evaluation(evaluation.kind),
+                ))
+            }
+            (Some(kind), None) => {
+                let wanted = kind.evaluation_kind();
+                let mut of_kind = evaluations.iter().filter(|e| Some(e.kind) == wanted);
+                match (of_kind.next(), of_kind.next()) {
+                    (Some(only), None) => Ok((View::Evaluation(only.evaluation_id), kind)),
+                    (None, _) => Err(ApiError::invalid(
+                        "kind",
+                        "results.evaluation_unknown",
+                        "the scheme holds no evaluation of this kind",
+                    )),
+                    (Some(_), Some(_)) => Err(ApiError::invalid(
+                        "evaluation_id",
+                        "results.evaluation_required",
+                        "the scheme holds several evaluations of this kind: name one with evaluation_id",
+                    )),
+                }
+            }
+        }
+    }
+
+    /// The rankings this view shows, over every subject.
+    fn rankings(self, computed: &Computed) -> &[RankingResult] {
+        match self {
+            View::Annual => &computed.results.rankings,
+            View::Monthly => computed
+                .results
+                .monthly
+                .as_ref()
+                .map(|m| m.rankings.as_slice())
+                .unwrap_or_default(),
+            View::Evaluation(id) => computed
+                .results
+                .evaluation_rankings
+                .iter()
+                .find(|e| e.evaluation_id == id)
+                .map(|e| e.rankings.as_slice())
+                .unwrap_or_default(),
+        }
+    }
 }
 
 /// Builds the summaries of the subjects the caller may see, in subject id order.
 pub fn summaries(
     computed: &Computed,
     caller: Option<&Caller>,
-    kind: ResultKind,
+    view: View,
     subject_type: Option<SubjectType>,
     township_id: Option<Uuid>,
 ) -> Vec<ResultSummary> {
-    let rankings: &[RankingResult] = match kind {
-        ResultKind::Annual => &computed.results.rankings,
-        ResultKind::Monthly => computed
-            .results
-            .monthly
-            .as_ref()
-            .map(|m| m.rankings.as_slice())
-            .unwrap_or_default(),
-    };
     let mut standings: HashMap<Uuid, Vec<Standing>> = HashMap::new();
-    for ranking in rankings {
+    for ranking in view.rankings(computed) {
         for entry in &ranking.entries {
             standings.entry(entry.subject_id).or_default().push(Standing {
                 ranking: ranking.key.clone(),
@@ -428,15 +551,29 @@ pub fn summaries(
                     .is_some_and(|p| p.township_id == Some(t))
             })
         })
-        .filter(|s| kind == ResultKind::Annual || monthly.contains_key(&s.subject_id))
-        .map(|s| {
-            summary(
+        .filter_map(|s| {
+            let shown = match view {
+                View::Annual => (s.annual.value, s.annual.published_score, s.vetoed.clone()),
+                View::Monthly => {
+                    let m = monthly.get(&s.subject_id)?;
+                    (m.total, m.published_score, m.vetoed.clone())
+                }
+                View::Evaluation(id) => {
+                    let outcome = &s.evaluations.iter().find(|e| e.evaluation_id == id)?.outcome;
+                    let vetoed = match outcome {
+                        crate::scoring::EvaluationOutcome::Rubric(r) => r.vetoed.clone(),
+                        crate::scoring::EvaluationOutcome::Democratic(_) => None,
+                    };
+                    (outcome.value(), outcome.published_score(), vetoed)
+                }
+            };
+            Some(summary(
                 computed,
                 s,
-                kind,
-                &monthly,
+                view,
+                shown,
                 standings.remove(&s.subject_id).unwrap_or_default(),
-            )
+            ))
         })
         .collect();
     out.sort_by_key(|s| s.subject_id);
@@ -446,22 +583,12 @@ pub fn summaries(
 fn summary(
     computed: &Computed,
     s: &SubjectYearResult,
-    kind: ResultKind,
-    monthly: &HashMap<Uuid, &crate::scoring::RubricResult>,
+    view: View,
+    (score, published_score, vetoed): (Option<Decimal>, Option<Decimal>, Option<Veto>),
     standings: Vec<Standing>,
 ) -> ResultSummary {
     let placement = computed.placement(s.subject_id);
-    let (score, published_score, vetoed) = match kind {
-        ResultKind::Annual => (s.annual.value, s.annual.published_score, s.vetoed.clone()),
-        ResultKind::Monthly => {
-            let m = monthly.get(&s.subject_id);
-            (
-                m.and_then(|r| r.total),
-                m.and_then(|r| r.published_score),
-                m.and_then(|r| r.vetoed.clone()),
-            )
-        }
-    };
+    let annual = view == View::Annual;
     ResultSummary {
         subject_id: s.subject_id,
         name: s.name.clone(),
@@ -484,33 +611,16 @@ fn summary(
         score,
         published_score,
         vetoed,
-        grade: if kind == ResultKind::Annual {
-            s.grade.clone()
-        } else {
-            None
-        },
-        consequences: if kind == ResultKind::Annual {
-            s.consequences.clone()
-        } else {
-            Vec::new()
-        },
+        grade: if annual { s.grade.clone() } else { None },
+        consequences: if annual { s.consequences.clone() } else { Vec::new() },
         standings,
     }
 }
 
 /// The rankings the caller may see: every group, with the entries of subjects outside the
 /// caller's scope left out (ranks are kept as computed over the whole group).
-pub fn visible_rankings(computed: &Computed, caller: Option<&Caller>, kind: ResultKind) -> Vec<RankingResult> {
-    let rankings: &[RankingResult] = match kind {
-        ResultKind::Annual => &computed.results.rankings,
-        ResultKind::Monthly => computed
-            .results
-            .monthly
-            .as_ref()
-            .map(|m| m.rankings.as_slice())
-            .unwrap_or_default(),
-    };
-    rankings
+pub fn visible_rankings(computed: &Computed, caller: Option<&Caller>, view: View) -> Vec<RankingResult> {
+    view.rankings(computed)
         .iter()
         .filter_map(|r| {
             let entries: Vec<_> = r

@@ -12,7 +12,7 @@ use super::{created, not_modified, Body, Query};
 use crate::auth::policy::Action;
 use crate::auth::{Caller, MaybeCaller};
 use crate::error::ApiError;
-use crate::results::{self, Request};
+use crate::results::{self, Request, View};
 use crate::scoring::RankingGroup;
 use crate::startup::AppState;
 use crate::store::entities::publication;
@@ -45,24 +45,7 @@ async fn publish(
 ) -> Result<HttpResponse, ApiError> {
     let db = state.store.db();
     let scheme = schemes::load_for(db, &caller, Action::ReadShared, new.scheme_id).await?;
-    let monthly = match (new.kind, new.month) {
-        (results::ResultKind::Monthly, Some(m)) if (1..=12).contains(&m) => Some(m),
-        (results::ResultKind::Monthly, _) => {
-            return Err(ApiError::invalid(
-                "month",
-                "results.month_required",
-                "a monthly standing needs month 1–12",
-            ))
-        }
-        (results::ResultKind::Annual, Some(_)) => {
-            return Err(ApiError::invalid(
-                "month",
-                "results.month_not_applicable",
-                "month applies to kind=monthly",
-            ))
-        }
-        (results::ResultKind::Annual, None) => None,
-    };
+    let monthly = results::monthly_of(new.kind, new.month)?;
     let as_of = new.as_of.unwrap_or_else(crate::store::now);
     if as_of > crate::store::now() {
         return Err(ApiError::invalid(
@@ -82,38 +65,56 @@ async fn publish(
         },
     )
     .await?;
+    let (view, _) = View::resolve(&computed, Some(new.kind), new.evaluation_id)?;
+    let evaluation = match view {
+        View::Evaluation(id) => computed
+            .results
+            .evaluation_rankings
+            .iter()
+            .find(|e| e.evaluation_id == id),
+        View::Annual | View::Monthly => None,
+    };
     let tx = state.store.write(&caller.actor()).await?;
-    let row = publications::publish(&tx, &caller, &scheme, &new, |township_id| {
-        let in_town =
-            |id: &Uuid| township_id.is_none() || computed.placement(*id).is_some_and(|p| p.township_id == township_id);
-        let results = results::summaries(&computed, None, new.kind, new.subject_type, township_id);
-        let rankings = results::visible_rankings(&computed, None, new.kind)
-            .into_iter()
-            .filter(|r| new.subject_type.is_none_or(|t| r.subject_type == t))
-            .filter(|r| match (&r.group, township_id) {
-                (RankingGroup::Township { township_id: group, .. }, Some(town)) => *group == Some(town),
-                _ => true,
-            })
-            .map(|mut r| {
-                r.entries.retain(|e| in_town(&e.subject_id));
-                r
-            })
-            .filter(|r| !r.entries.is_empty())
-            .collect();
-        PublicationContent {
-            scheme_id: scheme.id,
-            scheme_key: scheme.key.clone(),
-            scheme_title: scheme.title.clone(),
-            year: scheme.year,
-            kind: new.kind,
-            month: monthly,
-            as_of,
-            subject_type: new.subject_type,
-            township_id,
-            rankings,
-            results,
-        }
-    })
+    let row = publications::publish(
+        &tx,
+        &caller,
+        &scheme,
+        &new,
+        evaluation.map(|e| e.title.as_str()),
+        |township_id| {
+            let in_town = |id: &Uuid| {
+                township_id.is_none() || computed.placement(*id).is_some_and(|p| p.township_id == township_id)
+            };
+            let results = results::summaries(&computed, None, view, new.subject_type, township_id);
+            let rankings = results::visible_rankings(&computed, None, view)
+                .into_iter()
+                .filter(|r| new.subject_type.is_none_or(|t| r.subject_type == t))
+                .filter(|r| match (&r.group, township_id) {
+                    (RankingGroup::Township { township_id: group, .. }, Some(town)) => *group == Some(town),
+                    _ => true,
+                })
+                .map(|mut r| {
+                    r.entries.retain(|e| in_town(&e.subject_id));
+                    r
+                })
+                .filter(|r| !r.entries.is_empty())
+                .collect();
+            PublicationContent {
+                scheme_id: scheme.id,
+                scheme_key: scheme.key.clone(),
+                scheme_title: scheme.title.clone(),
+                year: scheme.year,
+                kind: new.kind,
+                month: monthly,
+                evaluation_id: evaluation.map(|e| e.evaluation_id),
+                as_of,
+                subject_type: new.subject_type,
+                township_id,
+                rankings,
+                results,
+            }
+        },
+    )
     .await?;
     let body = Publication::from_row(row.clone(), true)?;
     tx.respond(created(format!("/api/v1/publications/{}", row.id), &body, 1))

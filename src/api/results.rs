@@ -18,7 +18,7 @@ use super::{not_modified, Body, Query};
 use crate::auth::policy::Action;
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::results::{self, Computed, Rendered, Request, ResultKind, ResultSummary, Standing};
+use crate::results::{self, Computed, Rendered, Request, ResultKind, ResultSummary, Standing, View};
 use crate::scoring::{Consequence, RankingResult, RubricResult, SubjectType, SubjectYearResult};
 use crate::startup::AppState;
 use crate::store::entities::scheme;
@@ -37,13 +37,20 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[into_params(parameter_in = Query)]
 pub struct ResultsQuery {
     pub scheme_id: Uuid,
-    /// `annual` (default) or `monthly` (月度公开: the running standing to the end of `month`).
+    /// `annual` (default); `monthly` (月度公开: the running standing to the end of `month`);
+    /// or one evaluation's own totals: `half_year`, `year_end`, `democratic`.
     pub kind: Option<ResultKind>,
     /// 1–12, for `kind=monthly`.
     #[param(minimum = 1, maximum = 12)]
     pub month: Option<u32>,
+    /// The evaluation to show, for the evaluation kinds (needed when the scheme holds several
+    /// of the kind, as Seed B holds two democratic evaluations).
+    pub evaluation_id: Option<Uuid>,
     /// Compute from the data as recorded at this instant (RFC 3339); default now.
     pub as_of: Option<DateTime<Utc>>,
+    /// Only results that changed since this instant (RFC 3339): those that differ from the
+    /// same question asked as of then, and those of subjects changed since.
+    pub updated_since: Option<DateTime<Utc>>,
     pub subject_type: Option<SubjectType>,
     /// Only subjects of this town.
     pub township_id: Option<Uuid>,
@@ -61,28 +68,9 @@ pub struct ResultsQuery {
 
 impl ResultsQuery {
     fn request(&self, full: bool) -> Result<Request, ApiError> {
-        let kind = self.kind.unwrap_or_default();
-        let monthly = match (kind, self.month) {
-            (ResultKind::Monthly, Some(m)) if (1..=12).contains(&m) => Some(m),
-            (ResultKind::Monthly, _) => {
-                return Err(ApiError::invalid(
-                    "month",
-                    "results.month_required",
-                    "kind=monthly needs month 1–12",
-                ))
-            }
-            (ResultKind::Annual, Some(_)) => {
-                return Err(ApiError::invalid(
-                    "month",
-                    "results.month_not_applicable",
-                    "month applies to kind=monthly",
-                ))
-            }
-            (ResultKind::Annual, None) => None,
-        };
         Ok(Request {
             as_of: self.as_of,
-            monthly,
+            monthly: results::monthly_of(self.kind.unwrap_or_default(), self.month)?,
             full,
         })
     }
@@ -195,6 +183,8 @@ pub struct ResultsPage {
     pub year: i32,
     pub kind: ResultKind,
     pub month: Option<u32>,
+    /// The evaluation shown, for the evaluation kinds.
+    pub evaluation_id: Option<Uuid>,
     pub as_of: Option<DateTime<Utc>>,
     pub items: Vec<ResultSummary>,
     pub next_cursor: Option<String>,
@@ -246,8 +236,11 @@ async fn list_results(
         Ok(found) => found,
         Err(not_modified) => return Ok(not_modified),
     };
-    let kind = query.kind.unwrap_or_default();
-    let mut items = results::summaries(&computed, Some(&caller), kind, query.subject_type, query.township_id);
+    let (view, kind) = View::resolve(&computed, query.kind, query.evaluation_id)?;
+    let mut items = results::summaries(&computed, Some(&caller), view, query.subject_type, query.township_id);
+    if let Some(since) = query.updated_since {
+        items = changed_since(&state, &caller, &computed, since, request, view, items, &query).await?;
+    }
     if format != Format::Json {
         return export::respond(
             &results_table(&items),
@@ -272,11 +265,55 @@ async fn list_results(
         year: computed.results.year,
         kind,
         month: request.monthly,
+        evaluation_id: match view {
+            View::Evaluation(id) => Some(id),
+            View::Annual | View::Monthly => None,
+        },
         as_of: request.as_of,
         items,
         next_cursor,
     };
     remember_json(&state, &req, &etag, &page)
+}
+
+/// The results among `items` that changed since `since`: those that differ from the same
+/// question asked as of then (a new finding changes its subject, and perhaps every rank of its
+/// group), and those of subjects recorded or changed since.
+#[allow(clippy::too_many_arguments)]
+async fn changed_since(
+    state: &AppState,
+    caller: &Caller,
+    computed: &Computed,
+    since: DateTime<Utc>,
+    request: Request,
+    view: View,
+    items: Vec<ResultSummary>,
+    query: &ResultsQuery,
+) -> Result<Vec<ResultSummary>, ApiError> {
+    if request.as_of.is_some_and(|at| at <= since) {
+        return Ok(Vec::new());
+    }
+    let then = results::year_at(
+        &state.store,
+        &state.results,
+        computed.scheme.row.clone(),
+        Request {
+            as_of: Some(since),
+            ..request
+        },
+        caller.revision,
+    )
+    .await?;
+    let before: std::collections::HashMap<Uuid, ResultSummary> =
+        results::summaries(&then, Some(caller), view, query.subject_type, query.township_id)
+            .into_iter()
+            .map(|s| (s.subject_id, s))
+            .collect();
+    let touched = subjects::changed_since(state.store.db(), caller.county_id, since).await?;
+    Ok(items
+        .into_iter()
+        .filter(|s| touched.contains(&s.subject_id) || before.get(&s.subject_id).is_none_or(|b| b != s))
+        .collect())
 }
 
 fn consequence_names(list: &[Consequence]) -> String {
@@ -407,7 +444,7 @@ async fn subject_result(
         .as_ref()
         .and_then(|m| m.results.iter().find(|r| r.subject_id == *id))
         .map(|r| r.result.clone());
-    let standings = results::summaries(&computed, Some(&caller), ResultKind::Annual, None, None)
+    let standings = results::summaries(&computed, Some(&caller), View::Annual, None, None)
         .into_iter()
         .find(|s| s.subject_id == *id)
         .map(|s| s.standings)
@@ -428,13 +465,18 @@ async fn subject_result(
 #[into_params(parameter_in = Query)]
 pub struct RankingsQuery {
     pub scheme_id: Uuid,
-    /// `annual` (default) or `monthly`.
+    /// `annual` (default, with prizes and consequences); `monthly`; or one evaluation's
+    /// ranking: `half_year`, `year_end`, `democratic`.
     pub kind: Option<ResultKind>,
     /// 1–12, for `kind=monthly`.
     #[param(minimum = 1, maximum = 12)]
     pub month: Option<u32>,
+    /// The evaluation, for the evaluation kinds (see `GET /api/v1/results`).
+    pub evaluation_id: Option<Uuid>,
     pub as_of: Option<DateTime<Utc>>,
-    /// Only this ranking (e.g. `townships`, `departments`, `department_groups`, `villages`).
+    /// Only this ranking of the scheme: Seed B `townships`, `departments`,
+    /// `departments_by_category`; Seed A `villages_by_town`.
+    #[param(example = "townships")]
     pub ranking: Option<String>,
     /// Only groups of this subject type.
     pub subject_type: Option<SubjectType>,
@@ -451,6 +493,8 @@ pub struct Rankings {
     pub year: i32,
     pub kind: ResultKind,
     pub month: Option<u32>,
+    /// The evaluation ranked, for the evaluation kinds.
+    pub evaluation_id: Option<Uuid>,
     pub as_of: Option<DateTime<Utc>>,
     /// Each ranking group: ranks (ties shared 1, 2, 2, 4), published scores, prizes, vetoes and
     /// consequences. Subjects outside your scope are left out; ranks count the whole group.
@@ -483,7 +527,9 @@ async fn list_rankings(
         scheme_id: query.scheme_id,
         kind: query.kind,
         month: query.month,
+        evaluation_id: query.evaluation_id,
         as_of: query.as_of,
+        updated_since: None,
         subject_type: None,
         township_id: None,
         format: None,
@@ -497,8 +543,24 @@ async fn list_rankings(
         Ok(found) => found,
         Err(not_modified) => return Ok(not_modified),
     };
-    let kind = query.kind.unwrap_or_default();
-    let list: Vec<RankingResult> = results::visible_rankings(&computed, Some(&caller), kind)
+    let (view, kind) = View::resolve(&computed, query.kind, query.evaluation_id)?;
+    if let Some(key) = &query.ranking {
+        let keys: Vec<&str> = computed
+            .scheme
+            .definition
+            .subject_types
+            .values()
+            .flat_map(|t| t.rankings.iter().map(|r| r.key.as_str()))
+            .collect();
+        if !keys.contains(&key.as_str()) {
+            return Err(ApiError::invalid(
+                "ranking",
+                "results.ranking_unknown",
+                format!("the scheme's rankings are {}", keys.join(", ")),
+            ));
+        }
+    }
+    let list: Vec<RankingResult> = results::visible_rankings(&computed, Some(&caller), view)
         .into_iter()
         .filter(|r| query.ranking.as_ref().is_none_or(|k| &r.key == k))
         .filter(|r| query.subject_type.is_none_or(|t| r.subject_type == t))
@@ -517,6 +579,10 @@ async fn list_rankings(
         year: computed.results.year,
         kind,
         month: request.monthly,
+        evaluation_id: match view {
+            View::Evaluation(id) => Some(id),
+            View::Annual | View::Monthly => None,
+        },
         as_of: request.as_of,
         rankings: list,
     };
@@ -718,7 +784,7 @@ async fn simulate(
         .subject(sim.subject_id)
         .cloned()
         .ok_or_else(|| ApiError::not_found("result of this subject in this scheme"))?;
-    let standings = results::summaries(&computed, Some(&caller), ResultKind::Annual, None, None)
+    let standings = results::summaries(&computed, Some(&caller), View::Annual, None, None)
         .into_iter()
         .find(|s| s.subject_id == sim.subject_id)
         .map(|s| s.standings)

@@ -54,6 +54,6 @@ pub use scheme::{
     WeightedComponent,
 };
 pub use year::{
-    compute_year, monthly_window, type_order, ComputeOptions, EvaluationOutcome, EvaluationResult, MonthlyStanding,
-    MonthlyStandings, RankingGroup, RankingResult, ScoringError, SubjectYearResult, YearResults,
+    compute_year, monthly_window, type_order, ComputeOptions, EvaluationOutcome, EvaluationRankings, EvaluationResult,
+    MonthlyStanding, MonthlyStandings, RankingGroup, RankingResult, ScoringError, SubjectYearResult, YearResults,
 };

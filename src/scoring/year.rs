@@ -73,6 +73,24 @@ pub struct YearResults {
     /// The monthly standing, when asked for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub monthly: Option<MonthlyStandings>,
+    /// Each half-year, year-end and democratic evaluation's rankings over its own scores.
+    #[serde(default)]
+    pub evaluation_rankings: Vec<EvaluationRankings>,
+}
+
+/// The rankings of one evaluation (no prizes or consequences: those are annual).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct EvaluationRankings {
+    /// The evaluation.
+    pub evaluation_id: Uuid,
+    /// Its template key.
+    pub key: String,
+    /// Its kind.
+    pub kind: EvaluationKind,
+    /// Its title.
+    pub title: String,
+    /// The scheme's rankings over the evaluation's published scores, for the types it covers.
+    pub rankings: Vec<RankingResult>,
 }
 
 impl YearResults {
@@ -267,6 +285,8 @@ pub fn compute_year(
         evaluations.insert(subject.id, results);
     }
 
+    let evaluation_rankings = evaluation_rankings(scheme, data, &index, &evaluations);
+
     // Annual results, linked types before the types linking to them.
     let mut annual: FastMap<Uuid, AnnualResult> = FastMap::default();
     for subject_type in order {
@@ -399,7 +419,56 @@ pub fn compute_year(
         subjects,
         rankings,
         monthly,
+        evaluation_rankings,
     })
+}
+
+/// Ranks every half-year, year-end and democratic evaluation on its own published scores.
+fn evaluation_rankings(
+    scheme: &SchemeDefinition,
+    data: &YearData,
+    index: &YearIndex<'_>,
+    evaluations: &FastMap<Uuid, Vec<EvaluationResult>>,
+) -> Vec<EvaluationRankings> {
+    data.evaluations
+        .iter()
+        .filter(|evaluation| evaluation.kind != EvaluationKind::Monthly)
+        .map(|evaluation| {
+            let candidates: FastMap<Uuid, RankingCandidate> = index
+                .scored
+                .iter()
+                .filter_map(|subject| {
+                    let result = evaluations
+                        .get(&subject.id)?
+                        .iter()
+                        .find(|result| result.evaluation_id == evaluation.id)?;
+                    let vetoed = matches!(&result.outcome, EvaluationOutcome::Rubric(r) if r.vetoed.is_some());
+                    Some((
+                        subject.id,
+                        RankingCandidate {
+                            subject_id: subject.id,
+                            name: subject.name.clone(),
+                            published_score: result.outcome.published_score(),
+                            vetoed,
+                            annual_target_met: subject.attributes.annual_target_met,
+                        },
+                    ))
+                })
+                .collect();
+            let rankings = index
+                .rankings(&candidates, false)
+                .into_iter()
+                .filter(|ranking| covers(scheme, evaluation, ranking.subject_type))
+                .collect();
+            EvaluationRankings {
+                evaluation_id: evaluation.id,
+                key: evaluation.key.clone(),
+                kind: evaluation.kind,
+                title: evaluation.title.clone(),
+                rankings,
+            }
+        })
+        .collect()
 }
 
 /// 1 Jan–the month's last day.

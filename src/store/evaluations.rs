@@ -310,7 +310,9 @@ pub struct NewScoresheet {
     pub subject_id: Uuid,
     /// Item code → score (0 ≤ score ≤ the item's max, at most 4 decimals); `assessed` items only.
     pub scores: BTreeMap<String, Decimal>,
-    /// Whose sheet this is, when one user enters several assessors' sheets.
+    /// Whose sheet this is (default: your user's name). An item's score is the mean over the
+    /// assessors' current sheets, and a sheet supersedes the same assessor's earlier one: name
+    /// the assessor when one user enters several assessors' sheets.
     pub assessor: Option<String>,
     pub note: Option<String>,
 }

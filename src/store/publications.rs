@@ -26,6 +26,9 @@ pub struct PublicationContent {
     pub year: i32,
     pub kind: ResultKind,
     pub month: Option<u32>,
+    /// The evaluation published, for the evaluation kinds.
+    #[serde(default)]
+    pub evaluation_id: Option<Uuid>,
     /// The instant the results were computed as of.
     pub as_of: DateTime<Utc>,
     pub subject_type: Option<SubjectType>,
@@ -105,11 +108,14 @@ fn scope_of(m: &publication::Model) -> Scope {
 }))]
 pub struct NewPublication {
     pub scheme_id: Uuid,
-    /// `annual` (default) or `monthly`.
+    /// `annual` (default), `monthly`, or one evaluation's results: `half_year`, `year_end`,
+    /// `democratic`.
     #[serde(default)]
     pub kind: ResultKind,
     /// 1–12, for monthly standings.
     pub month: Option<u32>,
+    /// The evaluation, for the evaluation kinds (needed when the scheme holds several of the kind).
+    pub evaluation_id: Option<Uuid>,
     /// Only this subject type (e.g. `township`).
     pub subject_type: Option<SubjectType>,
     /// Publish to this town: its subjects only, visible to its villages. Township admins must.
@@ -139,6 +145,7 @@ pub async fn publish(
     caller: &Caller,
     scheme_row: &scheme::Model,
     new: &NewPublication,
+    evaluation_title: Option<&str>,
     content_of: impl FnOnce(Option<Uuid>) -> PublicationContent,
 ) -> Result<publication::Model, ApiError> {
     let township_id = new.township_id.or(scheme_row.township_id);
@@ -224,9 +231,12 @@ pub async fn publish(
     let period_end = new
         .month
         .and_then(|m| crate::scoring::inputs::last_day_of_month(scheme_row.year, m));
-    let default_title = match (new.kind, new.month) {
-        (ResultKind::Monthly, Some(m)) => format!("{} {}年{}月考核情况公开", scheme_row.title, scheme_row.year, m),
-        _ => format!("{} {}年度考核结果公示", scheme_row.title, scheme_row.year),
+    let default_title = match (new.kind, new.month, evaluation_title) {
+        (ResultKind::Monthly, Some(m), _) => format!("{} {}年{}月考核情况公开", scheme_row.title, scheme_row.year, m),
+        (ResultKind::Annual, _, _) | (_, _, None) => {
+            format!("{} {}年度考核结果公示", scheme_row.title, scheme_row.year)
+        }
+        (_, _, Some(evaluation)) => format!("{} {}年{}结果公示", scheme_row.title, scheme_row.year, evaluation),
     };
     let title = match &new.title {
         Some(t) => super::org_units::check_name("title", t)?,

@@ -533,3 +533,29 @@ pub async fn set_attributes(
     .await?;
     Ok(after)
 }
+
+/// The subjects of a county whose row or attributes changed after `since`.
+pub async fn changed_since<C: ConnectionTrait>(
+    conn: &C,
+    county_id: Uuid,
+    since: DateTime<Utc>,
+) -> Result<std::collections::HashSet<Uuid>, ApiError> {
+    use sea_orm::QuerySelect;
+    let rows: Vec<Uuid> = subject::Entity::find()
+        .select_only()
+        .column(subject::Column::Id)
+        .filter(subject::Column::CountyId.eq(county_id))
+        .filter(subject::Column::UpdatedAt.gt(since))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let attributes: Vec<Uuid> = subject_attribute::Entity::find()
+        .select_only()
+        .column(subject_attribute::Column::SubjectId)
+        .filter(subject_attribute::Column::CountyId.eq(county_id))
+        .filter(subject_attribute::Column::UpdatedAt.gt(since))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(rows.into_iter().chain(attributes).collect())
+}

@@ -125,9 +125,11 @@ async fn a_bad_query_parameter_is_a_400_naming_it() {
     )
     .await
     .assert_problem(400, "request.query_invalid", Some("as_of"));
-    app.get("/api/v1/subjects?limit=many", &app.admin)
-        .await
-        .assert_problem(400, "request.query_invalid", Some("limit"));
+    app.get("/api/v1/subjects?limit=many", &app.admin).await.assert_problem(
+        400,
+        "request.query_invalid",
+        Some("limit"),
+    );
 }
 
 #[actix_web::test]

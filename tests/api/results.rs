@@ -974,3 +974,100 @@ async fn results_are_gzip_compressed_for_clients_that_accept_it() {
         assert_eq!(reply.bytes, plain.bytes);
     }
 }
+
+#[actix_web::test]
+async fn each_evaluation_has_its_own_results_rankings_and_publications() {
+    let app = spawn_app().await;
+    let scheme = id_of(&instantiate(&app, "county-poverty", None).await);
+    let half = evaluation(&app, &scheme, "half_year").await;
+    let year_end = evaluation(&app, &scheme, "year_end").await;
+    let admin = app.admin.clone();
+    let mut towns = Vec::new();
+    for (name, half_score, year_end_score) in [("一镇", 9500, 8000), ("二镇", 9000, 9000), ("三镇", 9000, 9500)] {
+        let town = app.org_unit("township", name, None).await;
+        sheet(&app, &admin, &half, &town, scores(TOWNSHIP_ITEMS, half_score)).await;
+        sheet(&app, &admin, &year_end, &town, scores(TOWNSHIP_ITEMS, year_end_score)).await;
+        towns.push(town);
+    }
+    let list = |query: &str| format!("/api/v1/results?scheme_id={scheme}{query}");
+
+    let halves = app.get(&list("&kind=half_year"), &admin).await;
+    halves.assert(200);
+    assert_eq!(halves.body["kind"], "half_year");
+    assert_eq!(halves.body["evaluation_id"], json!(half));
+    let shown: Vec<(&str, i64)> = towns
+        .iter()
+        .map(|t| {
+            let s = summary(&halves.body, t);
+            assert_eq!(s["grade"], Value::Null, "grades are annual: {s}");
+            (s["published_score"].as_str().unwrap(), s["standings"][0]["rank"].as_i64().unwrap())
+        })
+        .collect();
+    assert_eq!(shown, vec![("95.00", 1), ("90.00", 2), ("90.00", 2)]);
+
+    let ranked = app
+        .get(
+            &format!("/api/v1/rankings?scheme_id={scheme}&evaluation_id={year_end}&ranking=townships"),
+            &admin,
+        )
+        .await;
+    ranked.assert(200);
+    assert_eq!(ranked.body["kind"], "year_end");
+    let entries = ranking(&ranked.body, "townships");
+    let order: Vec<(&str, i64)> = entries
+        .iter()
+        .map(|e| (e["published_score"].as_str().unwrap(), e["rank"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(order, vec![("95.00", 1), ("90.00", 2), ("80.00", 3)]);
+    assert!(entries.iter().all(|e| e["prize"].is_null()), "prizes are annual: {entries:?}");
+
+    // Which evaluation, when the kind alone does not say; only the scheme's rankings.
+    app.get(&list("&kind=democratic"), &admin)
+        .await
+        .assert_problem(422, "results.evaluation_required", Some("evaluation_id"));
+    app.get(&list(&format!("&kind=year_end&evaluation_id={half}")), &admin)
+        .await
+        .assert_problem(422, "results.evaluation_unknown", Some("evaluation_id"));
+    app.get(&list(&format!("&kind=annual&evaluation_id={half}")), &admin)
+        .await
+        .assert_problem(422, "results.evaluation_not_applicable", Some("evaluation_id"));
+    app.get(
+        &format!("/api/v1/rankings?scheme_id={scheme}&ranking=department_groups"),
+        &admin,
+    )
+    .await
+    .assert_problem(422, "results.ranking_unknown", Some("ranking"));
+
+    let published = app
+        .post(
+            "/api/v1/publications",
+            &admin,
+            &json!({"scheme_id": scheme, "kind": "half_year", "subject_type": "township"}),
+        )
+        .await;
+    published.assert(201);
+    assert_eq!(published.body["kind"], "half_year");
+    assert!(published.body["title"].as_str().unwrap().contains("半年考核"), "{}", published.body);
+    assert_eq!(published.body["content"]["evaluation_id"], json!(half));
+    assert_eq!(summary(&published.body["content"], &towns[0])["published_score"], "95.00");
+
+    // A data platform pulls only what changed: a bonus for 一镇 changes its results, and no
+    // other town's (the ranks stay).
+    let since = chrono::Utc::now().to_rfc3339().replace('+', "%2B");
+    record(
+        &app,
+        &admin,
+        json!({"subject_id": towns[0], "item_code": "5", "rule_code": "bonus", "points": "1", "note": "经验推广", "occurred_on": "2023-05-01"}),
+    )
+    .await;
+    let changed = app.get(&list(&format!("&updated_since={since}")), &admin).await;
+    changed.assert(200);
+    let ids: Vec<&str> = changed.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["subject_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec![towns[0].as_str()], "{}", changed.body);
+    assert_eq!(summary(&changed.body, &towns[0])["published_score"], "88.50");
+}
