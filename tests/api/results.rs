@@ -1000,7 +1000,10 @@ async fn each_evaluation_has_its_own_results_rankings_and_publications() {
         .map(|t| {
             let s = summary(&halves.body, t);
             assert_eq!(s["grade"], Value::Null, "grades are annual: {s}");
-            (s["published_score"].as_str().unwrap(), s["standings"][0]["rank"].as_i64().unwrap())
+            (
+                s["published_score"].as_str().unwrap(),
+                s["standings"][0]["rank"].as_i64().unwrap(),
+            )
         })
         .collect();
     assert_eq!(shown, vec![("95.00", 1), ("90.00", 2), ("90.00", 2)]);
@@ -1019,12 +1022,17 @@ async fn each_evaluation_has_its_own_results_rankings_and_publications() {
         .map(|e| (e["published_score"].as_str().unwrap(), e["rank"].as_i64().unwrap()))
         .collect();
     assert_eq!(order, vec![("95.00", 1), ("90.00", 2), ("80.00", 3)]);
-    assert!(entries.iter().all(|e| e["prize"].is_null()), "prizes are annual: {entries:?}");
+    assert!(
+        entries.iter().all(|e| e["prize"].is_null()),
+        "prizes are annual: {entries:?}"
+    );
 
     // Which evaluation, when the kind alone does not say; only the scheme's rankings.
-    app.get(&list("&kind=democratic"), &admin)
-        .await
-        .assert_problem(422, "results.evaluation_required", Some("evaluation_id"));
+    app.get(&list("&kind=democratic"), &admin).await.assert_problem(
+        422,
+        "results.evaluation_required",
+        Some("evaluation_id"),
+    );
     app.get(&list(&format!("&kind=year_end&evaluation_id={half}")), &admin)
         .await
         .assert_problem(422, "results.evaluation_unknown", Some("evaluation_id"));
@@ -1047,9 +1055,16 @@ async fn each_evaluation_has_its_own_results_rankings_and_publications() {
         .await;
     published.assert(201);
     assert_eq!(published.body["kind"], "half_year");
-    assert!(published.body["title"].as_str().unwrap().contains("半年考核"), "{}", published.body);
+    assert!(
+        published.body["title"].as_str().unwrap().contains("半年考核"),
+        "{}",
+        published.body
+    );
     assert_eq!(published.body["content"]["evaluation_id"], json!(half));
-    assert_eq!(summary(&published.body["content"], &towns[0])["published_score"], "95.00");
+    assert_eq!(
+        summary(&published.body["content"], &towns[0])["published_score"],
+        "95.00"
+    );
 
     // A data platform pulls only what changed: a bonus for 一镇 changes its results, and no
     // other town's (the ranks stay).
