@@ -456,7 +456,8 @@ pub struct AttributesUpdate {
     pub ranking_group: Option<String>,
     pub annual_target_met: Option<bool>,
     pub recalled: Option<bool>,
-    /// The version you read (0 when never set), unless you send `If-Match`.
+    /// The version you read, unless you send `If-Match`; required once the attributes were set
+    /// (their first write may leave it out).
     pub version: Option<i32>,
 }
 
@@ -494,7 +495,12 @@ pub async fn set_attributes(
         .clone()
         .map(SubjectAttributes::from)
         .unwrap_or_else(|| SubjectAttributes::defaults(scheme_id, subject.id));
-    super::check_version(if_match.or(update.version), current.version)?;
+    // Attributes never set are the defaults: the first write needs no version (two first
+    // writers cannot both insert), every later one does.
+    let given = if_match.or(update.version);
+    if given.is_some() || current.version > 0 {
+        super::check_version(given, current.version)?;
+    }
     let ranking_group = match update.ranking_group {
         Some(g) if g.trim().is_empty() => None,
         Some(g) => Some(org_units::check_name("ranking_group", &g)?),

@@ -649,9 +649,6 @@ async fn subject_attributes_have_defaults_and_need_the_current_version() {
     assert_eq!(defaults.body["ranking_group"], Value::Null);
 
     let before = snapshot(&app, &["subject_attributes", "audit_events"]).await;
-    app.put(&path, &app.admin, &json!({"has_special_indicators": false}))
-        .await
-        .assert_problem(428, "precondition_required", None);
     app.put(
         &path,
         &app.admin,
@@ -680,7 +677,10 @@ async fn subject_attributes_have_defaults_and_need_the_current_version() {
     assert_eq!(set.body["version"], 1);
     assert_eq!(set.body["has_special_indicators"], false);
     assert_eq!(set.body["ranking_group"], "经济类");
-    // A stale version loses nothing.
+    // Once set, every change names the version it read; a stale one loses nothing.
+    app.put(&path, &app.admin, &json!({"annual_target_met": false}))
+        .await
+        .assert_problem(428, "precondition_required", None);
     app.put(&path, &app.admin, &json!({"annual_target_met": false, "version": 0}))
         .await
         .assert_problem(412, "precondition_failed", None);
@@ -698,6 +698,16 @@ async fn subject_attributes_have_defaults_and_need_the_current_version() {
     assert_eq!(again.body["version"], 2);
     assert_eq!(again.body["annual_target_met"], false);
     assert_eq!(again.body["ranking_group"], "经济类", "fields not sent are kept");
+    // Attributes never set take their first values without a version.
+    let first = app
+        .put(
+            &format!("/api/v1/subjects/{}/attributes/{scheme}", w.town_a),
+            &app.admin,
+            &json!({"annual_target_met": false}),
+        )
+        .await;
+    first.assert(200);
+    assert_eq!(first.body["version"], 1);
     let read = app.get(&path, &w.county_viewer).await;
     assert_eq!(read.body["annual_target_met"], false);
     assert_eq!(read.body["has_special_indicators"], false);
