@@ -219,6 +219,11 @@ impl ApiError {
     }
 
     /// Replaces the human-readable detail.
+    pub fn with_status(mut self, status: StatusCode) -> Self {
+        self.status = status;
+        self
+    }
+
     pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
         self.detail = detail.into();
         self

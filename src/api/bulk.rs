@@ -203,7 +203,12 @@ fn rejected(errors: Vec<FieldError>) -> ApiError {
     let mut errors = errors;
     errors.sort_by_key(|e| e.row);
     errors.truncate(MAX_REPORTED);
+    // A row the caller sees but may not write makes the upload a 403, as the single write is.
+    let forbidden = errors.iter().any(|e| e.code == "auth.forbidden");
     let mut error = ApiError::validation(errors);
+    if forbidden {
+        error = error.with_status(actix_web::http::StatusCode::FORBIDDEN);
+    }
     if total > 0 {
         error = error.with_detail(format!(
             "{bad_rows} row(s) are invalid ({total} problem(s){}); nothing was written",

@@ -48,8 +48,10 @@ pub enum Action {
     Manage,
     /// Publish results of the scope.
     Publish,
-    /// Record findings, scoresheets and ballots, run evaluations, decide appeals.
+    /// Run evaluations: create, close and reopen them.
     Assess,
+    /// Record findings, scoresheets and ballots about a subject, revoke findings, decide appeals.
+    Record,
     /// Contest a finding against one's own org unit.
     Appeal,
     /// Read the audit trail.
@@ -93,6 +95,13 @@ impl Caller {
             Publish => matches!((self.level, self.role), (County, Admin) | (Township, Admin)) && self.contains(scope),
             Assess => match (self.level, self.role) {
                 (County, Admin) | (County, Assessor) | (Township, Assessor) => self.contains(scope),
+                _ => false,
+            },
+            // A town's assessor assesses its villages and the individuals stationed in them,
+            // not the town itself: the county assesses its townships.
+            Record => match (self.level, self.role) {
+                (County, Admin) | (County, Assessor) => self.contains(scope),
+                (Township, Assessor) => self.contains(scope) && scope.village_id.is_some(),
                 _ => false,
             },
             Appeal => match self.level {
@@ -194,11 +203,20 @@ mod tests {
         let assessor = caller(Level::Township, Role::Assessor, a, None);
         let in_a = Scope::new(Uuid::from_u128(1), a, v);
         let in_b = Scope::new(Uuid::from_u128(1), b, Some(Uuid::from_u128(21)));
-        assert!(assessor.may(Action::Assess, &in_a));
+        assert!(assessor.may(Action::Record, &in_a));
+        let town_a_itself = Scope::new(Uuid::from_u128(1), a, None);
+        assert!(
+            !assessor.may(Action::Record, &town_a_itself),
+            "the county assesses its towns"
+        );
+        assert!(
+            assessor.may(Action::Assess, &town_a_itself),
+            "it runs its town's evaluations"
+        );
         assert!(!assessor.may(Action::Read, &in_b));
         assert_eq!(
             assessor
-                .authorize(Action::Assess, &in_b, "incident")
+                .authorize(Action::Record, &in_b, "incident")
                 .unwrap_err()
                 .code(),
             "not_found"

@@ -177,7 +177,7 @@ pub async fn decide(
     id: Uuid,
     decision: AppealDecision,
 ) -> Result<appeal::Model, ApiError> {
-    let current = load_for(tx.conn(), caller, Action::Assess, id).await?;
+    let current = load_for(tx.conn(), caller, Action::Record, id).await?;
     if current.status != "pending" {
         return Err(ApiError::conflict(
             "appeal.already_decided",

@@ -520,7 +520,7 @@ impl InputValidator {
                     "subject_id is not a subject in your scope",
                 )
             })?;
-        if !caller.may(Action::Assess, &super::subjects::scope_of(subject)) {
+        if !caller.may(Action::Record, &super::subjects::scope_of(subject)) {
             return Err(RowError::Forbidden);
         }
         let subject_type: SubjectType = parse_name(&subject.subject_type).ok_or(RowError::Internal)?;

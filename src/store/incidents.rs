@@ -298,7 +298,7 @@ impl Validator {
         if !caller.may(Action::Read, &scope) {
             return Err(unknown_subject());
         }
-        if !caller.may(Action::Assess, &scope) {
+        if !caller.may(Action::Record, &scope) {
             return Err(RowError::Forbidden);
         }
         if !subject.active {
@@ -732,7 +732,9 @@ impl RowError {
         match self {
             RowError::Invalid(errors) => ApiError::validation(errors),
             RowError::Conflict(error) => ApiError::conflict(error.code.clone(), error.message),
-            RowError::Forbidden => ApiError::forbidden("your role may not record findings for this subject"),
+            RowError::Forbidden => {
+                ApiError::forbidden("your role may not record findings, scoresheets or ballots for this subject")
+            }
             RowError::Internal => ApiError::internal("inconsistent scheme data"),
         }
     }
@@ -744,8 +746,8 @@ impl RowError {
             RowError::Conflict(error) => vec![error],
             RowError::Forbidden => vec![FieldError::new(
                 "subject_id",
-                "incident.subject_not_assessable",
-                "your role may not record findings for this subject",
+                "auth.forbidden",
+                "your role may not record findings, scoresheets or ballots for this subject",
             )],
             RowError::Internal => vec![FieldError::new("", "internal", "inconsistent scheme data")],
         };
@@ -884,7 +886,7 @@ pub struct Revocation {
 
 /// Revokes a finding with a reason; it stays in the history.
 pub async fn revoke(tx: &WriteTx, caller: &Caller, id: Uuid, reason: &str) -> Result<incident::Model, ApiError> {
-    let current = load_for(tx.conn(), caller, Action::Assess, id).await?;
+    let current = load_for(tx.conn(), caller, Action::Record, id).await?;
     revoke_row(tx, caller.id, current, reason, "revoke").await
 }
 

@@ -236,7 +236,10 @@ pub async fn create(tx: &WriteTx, caller: &Caller, new: NewScheme) -> Result<sch
     let (org_unit_id, township_id) = match new.org_unit_id {
         None => (caller.county_id, None),
         Some(id) => {
-            let unit: Option<org_unit::Model> = super::org_units::find(tx.conn(), id).await?;
+            // A town outside the caller's scope is as unknown as one that does not exist.
+            let unit: Option<org_unit::Model> = super::org_units::find(tx.conn(), id)
+                .await?
+                .filter(|u| caller.may(Action::Read, &super::org_units::scope_of(u)));
             match unit {
                 Some(u) if u.county_id == caller.county_id && u.kind == OrgKind::County.as_str() => (u.id, None),
                 Some(u) if u.county_id == caller.county_id && u.kind == OrgKind::Township.as_str() => {

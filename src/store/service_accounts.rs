@@ -111,11 +111,10 @@ pub async fn load_for<C: ConnectionTrait>(
         .one(conn)
         .await?
         .ok_or_else(|| ApiError::not_found("service account"))?;
-    // Service accounts are county administration: only county admins see them.
+    // Service accounts are county administration: only county admins see them (403 to the
+    // county's other users, as the list answers; 404 below the county).
     caller.authorize(action, &scope_of(&row), "service account")?;
-    if !caller.may(Action::Manage, &scope_of(&row)) {
-        return Err(ApiError::not_found("service account"));
-    }
+    caller.authorize(Action::Manage, &scope_of(&row), "service account")?;
     Ok(row)
 }
 

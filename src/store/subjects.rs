@@ -158,11 +158,12 @@ struct Links {
 
 async fn resolve_links<C: ConnectionTrait>(
     conn: &C,
-    county_id: Uuid,
+    caller: &Caller,
     subject_type: SubjectType,
     dispatched_by: Option<Uuid>,
     stationed_in: Option<Uuid>,
 ) -> Result<Links, ApiError> {
+    let county_id = caller.county_id;
     let mut errors = Vec::new();
     let may_be_dispatched = matches!(subject_type, SubjectType::FirstSecretary | SubjectType::WorkTeam);
     if let Some(id) = dispatched_by {
@@ -187,14 +188,20 @@ async fn resolve_links<C: ConnectionTrait>(
     let mut village_id = None;
     if let Some(id) = stationed_in {
         match find(conn, id).await? {
-            Some(v) if v.county_id == county_id && v.subject_type == "village" && v.active => {
+            // A village outside the caller's scope is as unknown as one that does not exist.
+            Some(v)
+                if v.county_id == county_id
+                    && v.subject_type == "village"
+                    && v.active
+                    && caller.may(Action::Read, &scope_of(&v)) =>
+            {
                 township_id = v.township_id;
                 village_id = Some(v.id);
             }
             _ => errors.push(crate::error::FieldError::new(
                 "stationed_in",
                 "subject.link_wrong_kind",
-                "stationed_in must be an active village subject of this county",
+                "stationed_in must be an active village subject in your scope",
             )),
         }
     }
@@ -246,14 +253,7 @@ pub async fn create(tx: &WriteTx, caller: &Caller, new: NewSubject) -> Result<su
         ));
     }
     let name = org_units::check_name("name", &new.name)?;
-    let links = resolve_links(
-        tx.conn(),
-        caller.county_id,
-        new.subject_type,
-        new.dispatched_by,
-        new.stationed_in,
-    )
-    .await?;
+    let links = resolve_links(tx.conn(), caller, new.subject_type, new.dispatched_by, new.stationed_in).await?;
     let scope = Scope::new(caller.county_id, links.township_id, links.village_id);
     caller.require(Action::Manage, &scope, "subject")?;
     let at = now();
@@ -325,7 +325,7 @@ pub async fn update(
         parse_name(&current.subject_type).ok_or_else(|| ApiError::internal("bad subject type"))?;
     let dispatched_by = patch.dispatched_by.unwrap_or(current.dispatched_by);
     let stationed_in = patch.stationed_in.unwrap_or(current.stationed_in);
-    let links = resolve_links(tx.conn(), current.county_id, subject_type, dispatched_by, stationed_in).await?;
+    let links = resolve_links(tx.conn(), caller, subject_type, dispatched_by, stationed_in).await?;
     // Moving a subject needs the right to manage it where it goes as well as where it was.
     caller.authorize(
         Action::Manage,

@@ -1167,9 +1167,11 @@ async fn every_finding_rule_rejects_with_its_code_and_field_and_writes_nothing()
     let tables = ["incidents", "audit_events"];
     let before = snapshot(&app, &tables).await;
     for (case, body, status, code, field) in &cases {
-        // Town A's assessor records for town A; the department, the first secretary and (to reach
-        // "no scheme covers it") town B's village need the county's assessor.
+        // Town A's assessor records for town A's villages; the township itself, the department,
+        // the first secretary and (to reach "no scheme covers it") town B's village need the
+        // county's assessor.
         let county_case = body["subject_id"] == json!(w.department)
+            || body["subject_id"] == json!(w.town_a)
             || body["subject_id"] == json!(secretary)
             || *case == "no scheme covers the subject";
         let token = if county_case {

@@ -6,6 +6,7 @@ mod bulk;
 mod data;
 mod helpers;
 mod identity;
+mod matrix;
 mod openapi;
 mod operations;
 mod results;
