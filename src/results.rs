@@ -17,8 +17,8 @@ use crate::auth::policy::{Action, Scope};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::scoring::{
-    compute_year, ComputeOptions, Consequence, Detail, EvaluationKind, GradeResult, Prize, RankingResult, SubjectType,
-    SubjectYearResult, Veto, YearResults,
+    compute_year, ComputeOptions, Consequence, Detail, EvaluationKind, EvaluationRankings, GradeResult, Prize,
+    RankingResult, SubjectType, SubjectYearResult, Veto, YearResults,
 };
 use crate::store::entities::scheme;
 use crate::store::schemes::LoadedScheme;
@@ -492,6 +492,24 @@ impl View {
         }
     }
 
+    /// The evaluation shown, for the evaluation kinds.
+    pub fn evaluation_id(self) -> Option<Uuid> {
+        match self {
+            View::Evaluation(id) => Some(id),
+            View::Annual | View::Monthly => None,
+        }
+    }
+
+    /// The shown evaluation's rankings (and its key, kind and title).
+    pub fn evaluation(self, computed: &Computed) -> Option<&EvaluationRankings> {
+        let id = self.evaluation_id()?;
+        computed
+            .results
+            .evaluation_rankings
+            .iter()
+            .find(|e| e.evaluation_id == id)
+    }
+
     /// The rankings this view shows, over every subject.
     fn rankings(self, computed: &Computed) -> &[RankingResult] {
         match self {
@@ -502,11 +520,8 @@ impl View {
                 .as_ref()
                 .map(|m| m.rankings.as_slice())
                 .unwrap_or_default(),
-            View::Evaluation(id) => computed
-                .results
-                .evaluation_rankings
-                .iter()
-                .find(|e| e.evaluation_id == id)
+            View::Evaluation(_) => self
+                .evaluation(computed)
                 .map(|e| e.rankings.as_slice())
                 .unwrap_or_default(),
         }

@@ -200,11 +200,12 @@ fn csv_error(error: &csv::Error, headers: &csv::StringRecord) -> FieldError {
 fn rejected(errors: Vec<FieldError>) -> ApiError {
     let total = errors.len();
     let bad_rows = errors.iter().filter_map(|e| e.row).collect::<HashSet<_>>().len();
+    // A row the caller sees but may not write makes the upload a 403, as the single write is
+    // (whether or not that row is among those reported).
+    let forbidden = errors.iter().any(|e| e.code == "auth.forbidden");
     let mut errors = errors;
     errors.sort_by_key(|e| e.row);
     errors.truncate(MAX_REPORTED);
-    // A row the caller sees but may not write makes the upload a 403, as the single write is.
-    let forbidden = errors.iter().any(|e| e.code == "auth.forbidden");
     let mut error = ApiError::validation(errors);
     if forbidden {
         error = error.with_status(actix_web::http::StatusCode::FORBIDDEN);

@@ -66,14 +66,7 @@ async fn publish(
     )
     .await?;
     let (view, _) = View::resolve(&computed, Some(new.kind), new.evaluation_id)?;
-    let evaluation = match view {
-        View::Evaluation(id) => computed
-            .results
-            .evaluation_rankings
-            .iter()
-            .find(|e| e.evaluation_id == id),
-        View::Annual | View::Monthly => None,
-    };
+    let evaluation = view.evaluation(&computed);
     let tx = state.store.write(&caller.actor()).await?;
     let row = publications::publish(
         &tx,

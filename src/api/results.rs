@@ -239,7 +239,7 @@ async fn list_results(
     let (view, kind) = View::resolve(&computed, query.kind, query.evaluation_id)?;
     let mut items = results::summaries(&computed, Some(&caller), view, query.subject_type, query.township_id);
     if let Some(since) = query.updated_since {
-        items = changed_since(&state, &caller, &computed, since, request, view, items, &query).await?;
+        items = changed_since(&state, &caller, &computed, since, view, items, &query).await?;
     }
     if format != Format::Json {
         return export::respond(
@@ -265,10 +265,7 @@ async fn list_results(
         year: computed.results.year,
         kind,
         month: request.monthly,
-        evaluation_id: match view {
-            View::Evaluation(id) => Some(id),
-            View::Annual | View::Monthly => None,
-        },
+        evaluation_id: view.evaluation_id(),
         as_of: request.as_of,
         items,
         next_cursor,
@@ -279,17 +276,16 @@ async fn list_results(
 /// The results among `items` that changed since `since`: those that differ from the same
 /// question asked as of then (a new finding changes its subject, and perhaps every rank of its
 /// group), and those of subjects recorded or changed since.
-#[allow(clippy::too_many_arguments)]
 async fn changed_since(
     state: &AppState,
     caller: &Caller,
     computed: &Computed,
     since: DateTime<Utc>,
-    request: Request,
     view: View,
     items: Vec<ResultSummary>,
     query: &ResultsQuery,
 ) -> Result<Vec<ResultSummary>, ApiError> {
+    let request = query.request(false)?;
     if request.as_of.is_some_and(|at| at <= since) {
         return Ok(Vec::new());
     }
@@ -579,10 +575,7 @@ async fn list_rankings(
         year: computed.results.year,
         kind,
         month: request.monthly,
-        evaluation_id: match view {
-            View::Evaluation(id) => Some(id),
-            View::Annual | View::Monthly => None,
-        },
+        evaluation_id: view.evaluation_id(),
         as_of: request.as_of,
         rankings: list,
     };

@@ -517,46 +517,46 @@ impl Validator {
                                     },
                                 };
                                 // An amount without its rule: name the stepped rule it needs.
-                                let unnamed_amount =
-                                    new.rule_code.is_none().then_some(new.amount).flatten().and_then(|_| {
-                                        m.rules
-                                            .iter()
-                                            .find(|r| matches!(r.kind, AdjustmentRuleKind::SteppedAmount(_)))
-                                    });
-                                if let Some(r) = unnamed_amount {
-                                    kind = IncidentKind::Amount;
-                                    errors.push(FieldError::new(
-                                        "rule_code",
-                                        "incident.rule_required",
-                                        format!(
-                                            "an amount is scored by a stepped rule: name it in rule_code (\"{}\")",
-                                            r.code
-                                        ),
-                                    ));
+                                let unnamed_amount = if new.rule_code.is_none() && new.amount.is_some() {
+                                    m.rules
+                                        .iter()
+                                        .find(|r| matches!(r.kind, AdjustmentRuleKind::SteppedAmount(_)))
                                 } else {
-                                    match rule.map(|r| &r.kind) {
-                                        Some(AdjustmentRuleKind::SteppedAmount(_)) => {
-                                            kind = IncidentKind::Amount;
-                                            allowed.remove("points");
-                                            amount = check_amount(new.amount, &mut errors);
-                                        }
-                                        other => {
-                                            kind = IncidentKind::Adjustment;
-                                            allowed.remove("amount");
-                                            let (bound, direction) = match other {
-                                                Some(AdjustmentRuleKind::Manual { max_points, direction }) => {
-                                                    (*max_points, *direction)
-                                                }
-                                                _ => (None, None),
-                                            };
-                                            points = check_points(new.points, bound, direction, &mut errors);
-                                            if note.is_none() {
-                                                errors.push(FieldError::new(
-                                                    "note",
-                                                    "incident.reason_required",
-                                                    "an adjustment needs its reason in note",
-                                                ));
+                                    None
+                                };
+                                match (unnamed_amount, rule.map(|r| &r.kind)) {
+                                    (Some(stepped), _) => {
+                                        kind = IncidentKind::Amount;
+                                        errors.push(FieldError::new(
+                                            "rule_code",
+                                            "incident.rule_required",
+                                            format!(
+                                                "an amount is scored by a stepped rule: name it in rule_code (\"{}\")",
+                                                stepped.code
+                                            ),
+                                        ));
+                                    }
+                                    (None, Some(AdjustmentRuleKind::SteppedAmount(_))) => {
+                                        kind = IncidentKind::Amount;
+                                        allowed.remove("points");
+                                        amount = check_amount(new.amount, &mut errors);
+                                    }
+                                    (None, other) => {
+                                        kind = IncidentKind::Adjustment;
+                                        allowed.remove("amount");
+                                        let (bound, direction) = match other {
+                                            Some(AdjustmentRuleKind::Manual { max_points, direction }) => {
+                                                (*max_points, *direction)
                                             }
+                                            _ => (None, None),
+                                        };
+                                        points = check_points(new.points, bound, direction, &mut errors);
+                                        if note.is_none() {
+                                            errors.push(FieldError::new(
+                                                "note",
+                                                "incident.reason_required",
+                                                "an adjustment needs its reason in note",
+                                            ));
                                         }
                                     }
                                 }
