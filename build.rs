@@ -2,6 +2,7 @@
 fn main() {
     utoipa_config::Config::new()
         .alias_for("Decimal", "crate::decimal::DecimalString")
+        .alias_for("Exact", "crate::decimal::DecimalString")
         .write_to_file();
     println!("cargo:rerun-if-changed=build.rs");
 }

@@ -16,6 +16,7 @@ use uuid::Uuid;
 use crate::auth::policy::{Action, Scope};
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::exact::{non_terminating, Exact, Fraction};
 use crate::scoring::{
     compute_year, ComputeOptions, Consequence, Detail, EvaluationKind, EvaluationRankings, GradeResult, Prize,
     RankingResult, SubjectType, SubjectYearResult, Veto, YearResults,
@@ -331,7 +332,12 @@ pub struct EvaluationScore {
     pub title: String,
     /// Exact score; absent when not scored (no scoresheet, no ballot).
     #[schema(example = "84")]
-    pub score: Option<Decimal>,
+    pub score: Option<Exact>,
+    /// The score as a fraction in lowest terms, present only when it does not terminate as a
+    /// decimal (then `score` is rounded to 28 digits).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "961/12")]
+    pub exact: Option<Fraction>,
     #[schema(example = "84.00")]
     pub published_score: Option<Decimal>,
     pub vetoed: bool,
@@ -360,7 +366,12 @@ pub struct ResultSummary {
     pub evaluations: Vec<EvaluationScore>,
     /// Exact annual score (or the monthly standing's total for `kind=monthly`).
     #[schema(example = "91.49")]
-    pub score: Option<Decimal>,
+    pub score: Option<Exact>,
+    /// The score as a fraction in lowest terms, present only when it does not terminate as a
+    /// decimal (then `score` is rounded to 28 digits and this is the value itself).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "14999/200")]
+    pub exact: Option<Fraction>,
     /// Rounded half-up: what grades, ranks and consequences use.
     #[schema(example = "91.49")]
     pub published_score: Option<Decimal>,
@@ -568,10 +579,10 @@ pub fn summaries(
         })
         .filter_map(|s| {
             let shown = match view {
-                View::Annual => (s.annual.value, s.annual.published_score, s.vetoed.clone()),
+                View::Annual => (s.annual.value.clone(), s.annual.published_score, s.vetoed.clone()),
                 View::Monthly => {
                     let m = monthly.get(&s.subject_id)?;
-                    (m.total, m.published_score, m.vetoed.clone())
+                    (m.total.clone(), m.published_score, m.vetoed.clone())
                 }
                 View::Evaluation(id) => {
                     let outcome = &s.evaluations.iter().find(|e| e.evaluation_id == id)?.outcome;
@@ -579,7 +590,7 @@ pub fn summaries(
                         crate::scoring::EvaluationOutcome::Rubric(r) => r.vetoed.clone(),
                         crate::scoring::EvaluationOutcome::Democratic(_) => None,
                     };
-                    (outcome.value(), outcome.published_score(), vetoed)
+                    (outcome.value().cloned(), outcome.published_score(), vetoed)
                 }
             };
             Some(summary(
@@ -599,7 +610,7 @@ fn summary(
     computed: &Computed,
     s: &SubjectYearResult,
     view: View,
-    (score, published_score, vetoed): (Option<Decimal>, Option<Decimal>, Option<Veto>),
+    (score, published_score, vetoed): (Option<Exact>, Option<Decimal>, Option<Veto>),
     standings: Vec<Standing>,
 ) -> ResultSummary {
     let placement = computed.placement(s.subject_id);
@@ -618,11 +629,13 @@ fn summary(
                 key: e.key.clone(),
                 kind: e.kind,
                 title: e.title.clone(),
-                score: e.outcome.value(),
+                score: e.outcome.value().cloned(),
+                exact: e.outcome.value().and_then(non_terminating),
                 published_score: e.outcome.published_score(),
                 vetoed: matches!(&e.outcome, crate::scoring::EvaluationOutcome::Rubric(r) if r.vetoed.is_some()),
             })
             .collect(),
+        exact: score.as_ref().and_then(non_terminating),
         score,
         published_score,
         vetoed,

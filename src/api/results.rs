@@ -18,6 +18,7 @@ use super::{not_modified, Body, Query};
 use crate::auth::policy::Action;
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::exact::Exact;
 use crate::results::{self, Computed, Rendered, Request, ResultKind, ResultSummary, Standing, View};
 use crate::scoring::{Consequence, RankingResult, RubricResult, SubjectType, SubjectYearResult};
 use crate::startup::AppState;
@@ -327,6 +328,7 @@ fn results_table(items: &[ResultSummary]) -> Table {
         ("township_id", "所属乡镇ID"),
         ("evaluations", "各次考核得分"),
         ("score", "精确得分"),
+        ("exact", "精确得分(分数)"),
         ("published_score", "公布得分"),
         ("grade", "考核等次"),
         ("bonus_pay", "年终目标奖比例"),
@@ -349,7 +351,8 @@ fn results_table(items: &[ResultSummary]) -> Table {
                     .map(|e| format!("{}={}", e.title, export::cell(e.published_score)))
                     .collect::<Vec<_>>()
                     .join(";"),
-                export::cell(s.score),
+                export::cell(s.score.as_ref().map(Exact::to_decimal)),
+                s.exact.as_ref().map(|f| f.0.clone()).unwrap_or_default(),
                 export::cell(s.published_score),
                 s.grade.as_ref().map(|g| g.title.clone()).unwrap_or_default(),
                 s.grade.as_ref().map(|g| g.bonus_pay.to_string()).unwrap_or_default(),

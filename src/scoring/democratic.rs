@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::exact::{non_terminating, Exact, Fraction};
 use crate::scoring::inputs::Ballot;
 use crate::scoring::rubric::{recorded_by, ScoringSettings};
 
@@ -20,7 +21,12 @@ pub struct DemocraticResult {
     pub trimmed_each_side: u32,
     /// Exact score: the (trimmed) mean; absent when there are no ballots.
     #[schema(example = "94.1")]
-    pub score: Option<Decimal>,
+    pub score: Option<Exact>,
+    /// The score as a fraction in lowest terms, present only when it does not terminate as a
+    /// decimal (a mean of three ballots): then `score` is rounded to 28 digits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "2141/30")]
+    pub exact: Option<Fraction>,
     /// The score rounded half-up to the scheme's digits.
     #[schema(example = "94.10")]
     pub published_score: Option<Decimal>,
@@ -61,13 +67,14 @@ pub(crate) fn score_ballots(mut scores: Vec<Decimal>, trim: u32, settings: &Scor
     let score = if kept.is_empty() {
         None
     } else {
-        let sum = kept.iter().fold(Decimal::ZERO, |sum, score| sum.saturating_add(*score));
-        sum.checked_div(Decimal::from(kept.len())).map(|mean| mean.normalize())
+        let sum: Exact = kept.iter().map(Exact::from).sum();
+        sum.div_count(kept.len())
     };
     DemocraticResult {
         ballots: u32::try_from(count).unwrap_or(u32::MAX),
         trimmed_each_side: if trimmed { trim } else { 0 },
+        exact: score.as_ref().and_then(non_terminating),
+        published_score: score.as_ref().map(|score| settings.publish(score)),
         score,
-        published_score: score.map(|score| settings.publish(score)),
     }
 }

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::exact::{non_terminating, Exact, Fraction};
 use crate::scoring::inputs::{Finding, Quarter};
 
 /// How an item's score came about.
@@ -38,9 +39,13 @@ pub struct Contribution {
     /// The measured period (rate bands).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub period: Option<Quarter>,
-    /// The measured rate in percent (rate bands).
+    /// The measured rate in percent (rate bands); exact, so a rate from counts such as 2 of 3
+    /// reads `66.666…` here and `200/3` in `rate_exact`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rate: Option<Decimal>,
+    pub rate: Option<Exact>,
+    /// The rate as a fraction in lowest terms, when it does not terminate as a decimal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_exact: Option<Fraction>,
     /// The amount (stepped amounts).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<Decimal>,
@@ -52,12 +57,15 @@ pub struct Contribution {
     pub reason: Option<String>,
     /// What the input is worth on its own, before caps, bounds and non-stacking (signed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nominal_points: Option<Decimal>,
+    pub nominal_points: Option<Exact>,
     /// Points the input actually moved the item by, signed (deductions negative). For a
     /// scoresheet: the assessor's score for the item. Absent for amount findings, which only
     /// count summed (see the `amount_total` contribution).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub points: Option<Decimal>,
+    pub points: Option<Exact>,
+    /// `points` as a fraction in lowest terms, when it does not terminate as a decimal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub points_exact: Option<Fraction>,
     /// Caps, bounds, non-stacking and the like that applied.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<ContributionNote>,
@@ -76,17 +84,19 @@ impl Contribution {
             quantity: None,
             period: None,
             rate: None,
+            rate_exact: None,
             amount: None,
             event_key: None,
             reason: None,
             nominal_points: None,
             points: None,
+            points_exact: None,
             notes: Vec::new(),
         }
     }
 
     /// A contribution with a source and points only.
-    pub(crate) fn of_source(source: ContributionSource, points: Decimal) -> Self {
+    pub(crate) fn of_source(source: ContributionSource, points: Exact) -> Self {
         Contribution {
             source,
             rule_code: None,
@@ -94,13 +104,29 @@ impl Contribution {
             quantity: None,
             period: None,
             rate: None,
+            rate_exact: None,
             amount: None,
             event_key: None,
             reason: None,
             nominal_points: None,
-            points: Some(points.normalize()),
+            points_exact: non_terminating(&points),
+            points: Some(points),
             notes: Vec::new(),
         }
+    }
+
+    /// Sets the points moved, with their fraction when they do not terminate.
+    pub(crate) fn with_points(mut self, points: Exact) -> Self {
+        self.points_exact = non_terminating(&points);
+        self.points = Some(points);
+        self
+    }
+
+    /// Sets the measured rate, with its fraction when it does not terminate.
+    pub(crate) fn with_rate(mut self, rate: Exact) -> Self {
+        self.rate_exact = non_terminating(&rate);
+        self.rate = Some(rate);
+        self
     }
 }
 
@@ -226,4 +252,19 @@ pub enum IgnoredReason {
 /// Shows a decimal the way people write it: `15.8`, not `15.80`.
 pub(crate) fn show(value: Decimal) -> String {
     value.normalize().to_string()
+}
+
+/// Shows an exact value: its decimal when it terminates, else its fraction and a rounded
+/// decimal (`961/12 ≈ 80.083333`).
+pub(crate) fn show_exact(value: &Exact) -> String {
+    if value.terminates() {
+        value.to_string()
+    } else {
+        let approximate = value.round_half_up(6).map(|rounded| rounded.normalize().to_string());
+        format!(
+            "{} ≈ {}",
+            value.fraction().0,
+            approximate.unwrap_or_else(|| value.to_string())
+        )
+    }
 }

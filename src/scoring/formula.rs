@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::exact::{non_terminating, Exact, Fraction};
 use crate::scoring::inputs::EvaluationKind;
 use crate::scoring::model::SubjectType;
 use crate::scoring::rubric::ScoringSettings;
@@ -32,7 +33,7 @@ pub struct EvaluationScore {
     /// Its title.
     pub title: String,
     /// The exact result (rubric total or democratic score); absent = not scored.
-    pub value: Option<Decimal>,
+    pub value: Option<Exact>,
 }
 
 /// A linked subject's annual score.
@@ -47,7 +48,7 @@ pub struct LinkedScore {
     /// How it is linked.
     pub relation: LinkRelation,
     /// Its exact annual score; absent = not scored.
-    pub value: Option<Decimal>,
+    pub value: Option<Exact>,
 }
 
 /// A subject's annual result.
@@ -55,7 +56,12 @@ pub struct LinkedScore {
 pub struct AnnualResult {
     /// Exact annual score; absent when every component is absent.
     #[schema(example = "87.04")]
-    pub value: Option<Decimal>,
+    pub value: Option<Exact>,
+    /// The exact annual score as a fraction in lowest terms, present only when it does not
+    /// terminate as a decimal: then `value` is rounded to 28 digits and this is the value itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "961/12")]
+    pub exact: Option<Fraction>,
     /// Rounded half-up to the scheme's digits: what grades, ranks and consequences use.
     #[schema(example = "87.04")]
     pub published_score: Option<Decimal>,
@@ -75,9 +81,12 @@ pub struct FormulaResult {
     /// Its share of the annual score after absent siblings' weights were redistributed
     /// (declared ÷ present siblings' declared × parent's effective weight); 0 when absent.
     #[schema(example = "0.4")]
-    pub effective_weight: Decimal,
+    pub effective_weight: Exact,
     /// Exact value; absent when the component is absent.
-    pub value: Option<Decimal>,
+    pub value: Option<Exact>,
+    /// The value as a fraction in lowest terms, when it does not terminate as a decimal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exact: Option<Fraction>,
     /// Whether the component is absent (a leaf with nothing to average, or all children absent).
     pub absent: bool,
     /// What the component is.
@@ -125,7 +134,7 @@ pub enum FormulaInput {
         /// Its title.
         title: String,
         /// Its exact result.
-        value: Decimal,
+        value: Exact,
     },
     /// A linked subject.
     Subject {
@@ -134,14 +143,14 @@ pub enum FormulaInput {
         /// Its name.
         name: String,
         /// Its exact annual score.
-        value: Decimal,
+        value: Exact,
     },
 }
 
 impl FormulaInput {
-    fn value(&self) -> Decimal {
+    fn value(&self) -> &Exact {
         match self {
-            FormulaInput::Evaluation { value, .. } | FormulaInput::Subject { value, .. } => *value,
+            FormulaInput::Evaluation { value, .. } | FormulaInput::Subject { value, .. } => value,
         }
     }
 }
@@ -150,23 +159,20 @@ impl FormulaInput {
 /// absent, and present siblings' weights are scaled up to their parent's weight.
 pub fn evaluate_annual(formula: &FormulaNode, inputs: &AnnualInputs, settings: &ScoringSettings) -> AnnualResult {
     let mut root = evaluate(formula, Decimal::ONE, None, inputs);
-    assign_effective_weights(&mut root, Decimal::ONE);
+    assign_effective_weights(&mut root, Exact::from_integer(1));
     AnnualResult {
-        value: root.value,
-        published_score: root.value.map(|value| settings.publish(value)),
+        value: root.value.clone(),
+        exact: root.exact.clone(),
+        published_score: root.value.as_ref().map(|value| settings.publish(value)),
         formula: root,
     }
 }
 
-fn mean(values: impl Iterator<Item = Decimal>) -> Option<Decimal> {
-    let (sum, count) = values.fold((Decimal::ZERO, 0u32), |(sum, count), value| {
-        (sum.saturating_add(value), count.saturating_add(1))
+fn mean<'a>(values: impl Iterator<Item = &'a Exact>) -> Option<Exact> {
+    let (sum, count) = values.fold((Exact::zero(), 0usize), |(sum, count), value| {
+        (sum.add(value), count.saturating_add(1))
     });
-    if count == 0 {
-        None
-    } else {
-        sum.checked_div(Decimal::from(count))
-    }
+    sum.div_count(count)
 }
 
 fn leaf(
@@ -175,13 +181,14 @@ fn leaf(
     inputs: Vec<FormulaInput>,
     node: impl FnOnce(Vec<FormulaInput>) -> FormulaResultNode,
 ) -> FormulaResult {
-    let value = mean(inputs.iter().map(FormulaInput::value)).map(|value| value.normalize());
+    let value = mean(inputs.iter().map(FormulaInput::value));
     FormulaResult {
         label,
         declared_weight,
-        effective_weight: Decimal::ZERO,
-        value,
+        effective_weight: Exact::zero(),
+        exact: value.as_ref().and_then(non_terminating),
         absent: value.is_none(),
+        value,
         node: node(inputs),
     }
 }
@@ -203,7 +210,7 @@ fn evaluate(
                         evaluation_id: evaluation.evaluation_id,
                         kind: evaluation.kind,
                         title: evaluation.title.clone(),
-                        value: evaluation.value?,
+                        value: evaluation.value.clone()?,
                     })
                 })
                 .collect();
@@ -221,7 +228,7 @@ fn evaluate(
                     Some(FormulaInput::Subject {
                         subject_id: linked.subject_id,
                         name: linked.name.clone(),
-                        value: linked.value?,
+                        value: linked.value.clone()?,
                     })
                 })
                 .collect();
@@ -240,45 +247,44 @@ fn evaluate(
             // level with weights summing to 1 stays exact.
             let (weighted, present) = children
                 .iter()
-                .filter_map(|child| Some((child.declared_weight, child.value?)))
-                .fold((Decimal::ZERO, Decimal::ZERO), |(sum, weights), (weight, value)| {
-                    (
-                        sum.saturating_add(weight.saturating_mul(value)),
-                        weights.saturating_add(weight),
-                    )
+                .filter_map(|child| Some((Exact::from(child.declared_weight), child.value.as_ref()?)))
+                .fold((Exact::zero(), Exact::zero()), |(sum, weights), (weight, value)| {
+                    (sum.add(&weight.mul(value)), weights.add(&weight))
                 });
-            let value = if present > Decimal::ZERO {
-                weighted.checked_div(present).map(|value| value.normalize())
+            let value = if present > Exact::zero() {
+                weighted.div(&present)
             } else {
                 None
             };
             FormulaResult {
                 label,
                 declared_weight,
-                effective_weight: Decimal::ZERO,
-                value,
+                effective_weight: Exact::zero(),
+                exact: value.as_ref().and_then(non_terminating),
                 absent: value.is_none(),
+                value,
                 node: FormulaResultNode::Weighted { children },
             }
         }
     }
 }
 
-fn assign_effective_weights(node: &mut FormulaResult, effective: Decimal) {
+fn assign_effective_weights(node: &mut FormulaResult, effective: Exact) {
     if node.absent {
         return;
     }
-    node.effective_weight = effective.normalize();
+    node.effective_weight = effective.clone();
     if let FormulaResultNode::Weighted { children } = &mut node.node {
-        let present: Decimal = children
+        let present: Exact = children
             .iter()
             .filter(|child| !child.absent)
-            .fold(Decimal::ZERO, |sum, child| sum.saturating_add(child.declared_weight));
+            .map(|child| Exact::from(child.declared_weight))
+            .sum();
         for child in children.iter_mut().filter(|child| !child.absent) {
             let share = effective
-                .saturating_mul(child.declared_weight)
-                .checked_div(present)
-                .unwrap_or(Decimal::ZERO);
+                .mul(&Exact::from(child.declared_weight))
+                .div(&present)
+                .unwrap_or_else(Exact::zero);
             assign_effective_weights(child, share);
         }
     }

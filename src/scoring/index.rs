@@ -11,7 +11,7 @@ use rust_decimal::Decimal;
 
 use crate::scoring::explain::Veto;
 use crate::scoring::fast_hash::FastMap;
-use crate::scoring::inputs::{Finding, FindingDetail, OrderKey, Quarter, Window};
+use crate::scoring::inputs::{Finding, FindingDetail, MeasuredRate, OrderKey, Quarter, Window};
 use crate::scoring::model::{Item, Method, Rubric};
 
 /// A rubric's items by code.
@@ -86,10 +86,10 @@ pub(crate) enum Fact<'a> {
         quantity: u32,
         event_key: Option<&'a str>,
     },
-    /// `rate` is `None` when out of range (a percentage outside 0–100, inconsistent counts).
+    /// The rate as measured; `percent()` is `None` when out of range.
     Measurement {
         period: Quarter,
-        rate: Option<Decimal>,
+        rate: &'a MeasuredRate,
     },
     Amount(Decimal),
     Adjustment(Decimal),
@@ -104,10 +104,7 @@ impl<'a> Fact<'a> {
                 quantity: *quantity,
                 event_key: event_key.as_deref(),
             },
-            FindingDetail::Measurement { period, rate } => Fact::Measurement {
-                period: *period,
-                rate: rate.percent(),
-            },
+            FindingDetail::Measurement { period, rate } => Fact::Measurement { period: *period, rate },
             FindingDetail::Amount { amount } => Fact::Amount(*amount),
             FindingDetail::Adjustment { points, .. } => Fact::Adjustment(*points),
             FindingDetail::Veto { .. } => Fact::Veto,

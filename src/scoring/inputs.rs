@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::exact::Exact;
 use crate::scoring::model::SubjectType;
 
 /// A subject (考核对象) with the links and attributes the rules need.
@@ -177,16 +178,18 @@ pub enum MeasuredRate {
 }
 
 impl MeasuredRate {
-    /// The rate in percent, or `None` when it is outside 0–100 or the counts are inconsistent.
-    pub fn percent(&self) -> Option<Decimal> {
+    /// The rate in percent, exact (`2 of 3` is `200/3` %), or `None` when it is outside 0–100 or
+    /// the counts are inconsistent.
+    pub fn percent(&self) -> Option<Exact> {
         match *self {
-            MeasuredRate::Percent(rate) => (Decimal::ZERO..=Decimal::ONE_HUNDRED).contains(&rate).then_some(rate),
+            MeasuredRate::Percent(rate) => (Decimal::ZERO..=Decimal::ONE_HUNDRED)
+                .contains(&rate)
+                .then(|| Exact::from(rate)),
             MeasuredRate::Counts { sampled, correct } => {
                 if sampled == 0 || correct > sampled {
                     return None;
                 }
-                // Multiply first so whole percentages stay exact.
-                (Decimal::from(correct) * Decimal::ONE_HUNDRED).checked_div(Decimal::from(sampled))
+                Exact::ratio(i128::from(correct) * 100, i128::from(sampled))
             }
         }
     }

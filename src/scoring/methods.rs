@@ -7,8 +7,9 @@ use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
 
+use crate::exact::Exact;
 use crate::scoring::explain::{
-    show, Contribution, ContributionNote, ContributionSource, IgnoredFinding, IgnoredReason, Missing,
+    show, show_exact, Contribution, ContributionNote, ContributionSource, IgnoredFinding, IgnoredReason, Missing,
 };
 use crate::scoring::index::{Entry, Fact, RuleMatch};
 use crate::scoring::inputs::{Finding, FindingDetail, Quarter, Scoresheet, Window};
@@ -21,7 +22,7 @@ use crate::scoring::model::{
 #[derive(Debug, Default)]
 pub(crate) struct ItemOutcome {
     /// `None` only for an unscored `assessed` item.
-    pub score: Option<Decimal>,
+    pub score: Option<Exact>,
     pub calculation: String,
     pub contributions: Vec<Contribution>,
     pub missing: Vec<Missing>,
@@ -65,8 +66,8 @@ impl Trace {
         }
     }
 
-    fn finish(mut self, score: Option<Decimal>, calculation: impl FnOnce() -> String) -> ItemOutcome {
-        self.outcome.score = score.map(|score| score.normalize());
+    fn finish(mut self, score: Option<Exact>, calculation: impl FnOnce() -> String) -> ItemOutcome {
+        self.outcome.score = score;
         if self.full {
             self.outcome.calculation = calculation();
         }
@@ -124,8 +125,8 @@ fn assessed<'e, 'a: 'e>(
             format!("item {} is scored on scoresheets, not findings", item.code)
         });
     }
-    let mut sum = Decimal::ZERO;
-    let mut count = 0u32;
+    let mut sum = Exact::zero();
+    let mut count = 0usize;
     let mut parts = Vec::new();
     for sheet in sheets {
         let Some(&submitted) = sheet.scores.get(item.code.as_str()) else {
@@ -135,7 +136,7 @@ fn assessed<'e, 'a: 'e>(
         if let Some(max) = item.max {
             score = score.min(max);
         }
-        sum = sum.saturating_add(score);
+        sum = sum.add(&Exact::from(score));
         count = count.saturating_add(1);
         if full {
             parts.push(show(score));
@@ -146,7 +147,7 @@ fn assessed<'e, 'a: 'e>(
                     scoresheet_id: sheet.id,
                     assessor_id: sheet.assessor_id,
                 },
-                score,
+                Exact::from(score.normalize()),
             );
             if score != submitted {
                 contribution.notes.push(ContributionNote::Clamped { submitted });
@@ -160,17 +161,19 @@ fn assessed<'e, 'a: 'e>(
         });
         None
     } else {
-        sum.checked_div(Decimal::from(count))
+        sum.div_count(count)
     };
-    trace.finish(score, || match score {
+    let calculation = |score: &Option<Exact>| match score {
         None => "unscored: no scoresheet scores this item".to_owned(),
-        Some(score) if count == 1 => format!("scoresheet: {}", show(score)),
+        Some(score) if count == 1 => format!("scoresheet: {}", show_exact(score)),
         Some(score) => format!(
             "mean of {count} scoresheets: ({}) ÷ {count} = {}",
             parts.join(" + "),
-            show(score)
+            show_exact(score)
         ),
-    })
+    };
+    let shown = if full { calculation(&score) } else { String::new() };
+    trace.finish(score, || shown)
 }
 
 /// §5.2: `max − min(max, Σ capped) − Σ uncapped`.
@@ -217,15 +220,15 @@ fn deduction<'e, 'a: 'e>(
             Contribution {
                 rule_label: Some(rule.label.clone()),
                 quantity: Some(quantity),
-                nominal_points: Some(-nominal.normalize()),
-                points: Some(-moved.normalize()),
+                nominal_points: Some(Exact::from(-nominal)),
                 notes,
                 ..Contribution::of_finding(finding)
             }
+            .with_points(Exact::from(-moved))
         });
     }
     let score = max.saturating_sub(capped.min(max)).saturating_sub(uncapped);
-    trace.finish(Some(score), || {
+    trace.finish(Some(Exact::from(score)), || {
         let mut calculation = format!("{} − min({}, {})", show(max), show(max), show(capped));
         if !uncapped.is_zero() {
             calculation.push_str(&format!(" − {} (uncapped)", show(uncapped)));
@@ -247,13 +250,13 @@ fn rate_band<'e, 'a: 'e>(
     let max = item.max.unwrap_or(Decimal::ZERO);
     // A later-recorded measurement of a period replaces an earlier one (only one may be active;
     // the service enforces that, the engine stays deterministic if it is not).
-    let mut measured: [Vec<(&Entry, Decimal)>; 4] = Default::default();
+    let mut measured: [Vec<(&Entry, Exact)>; 4] = Default::default();
     for entry in entries {
         let Fact::Measurement { period, rate } = entry.fact else {
             trace.ignore(item, entry.finding, IgnoredReason::DetailMismatch, mismatch(item));
             continue;
         };
-        let Some(rate) = rate else {
+        let Some(rate) = rate.percent() else {
             trace.ignore(item, entry.finding, IgnoredReason::InvalidValue, || {
                 "the rate must be 0–100 % (sampled > 0, correct ≤ sampled)".to_owned()
             });
@@ -263,12 +266,15 @@ fn rate_band<'e, 'a: 'e>(
             slot.push((entry, rate));
         }
     }
-    let mut total = Decimal::ZERO;
+    let mut total = Exact::zero();
     let mut parts = Vec::new();
+    let full_credit_at = Exact::from(band.full_credit_at);
+    let points_per_percent = Exact::from(band.points_per_percent);
+    let points_per_period = Exact::from(band.points_per_period);
     for (quarter, measurements) in Quarter::ALL.into_iter().zip(&measured) {
         // Latest recorded (recording time, then id: the order key's tail).
         let counted = measurements.iter().max_by_key(|(entry, _)| (entry.key.1, entry.key.2));
-        let Some(&(counted, rate)) = counted else {
+        let Some((counted, rate)) = counted else {
             let starts_inside = quarter.start(window.year()).is_some_and(|start| window.contains(start));
             if starts_inside {
                 trace.missing(|| Missing::UnmeasuredPeriod {
@@ -278,45 +284,47 @@ fn rate_band<'e, 'a: 'e>(
             }
             continue;
         };
-        let shortfall = band.full_credit_at.saturating_sub(rate).max(Decimal::ZERO);
+        let shortfall = full_credit_at.sub(rate).max(Exact::zero());
         let deduction = shortfall
-            .saturating_mul(band.points_per_percent)
-            .min(band.points_per_period)
-            .max(Decimal::ZERO);
-        total = total.saturating_add(deduction);
+            .mul(&points_per_percent)
+            .min(points_per_period.clone())
+            .max(Exact::zero());
+        total = total.add(&deduction);
         if full {
-            parts.push(format!("{:?} {}", quarter, show(deduction)));
+            parts.push(format!("{:?} {}", quarter, show_exact(&deduction)));
         }
-        for &(entry, entry_rate) in measurements {
+        for (entry, entry_rate) in measurements {
             let is_counted = std::ptr::eq(entry, counted);
-            trace.add(|| Contribution {
-                period: Some(quarter),
-                rate: Some(entry_rate.normalize()),
-                nominal_points: Some(-deduction.normalize()),
-                points: Some(if is_counted {
-                    -deduction.normalize()
-                } else {
-                    Decimal::ZERO
-                }),
-                notes: if is_counted {
-                    Vec::new()
-                } else {
-                    vec![ContributionNote::Superseded {
-                        counted_finding_id: counted.finding.id,
-                    }]
-                },
-                ..Contribution::of_finding(entry.finding)
+            trace.add(|| {
+                Contribution {
+                    period: Some(quarter),
+                    nominal_points: Some(deduction.neg()),
+                    notes: if is_counted {
+                        Vec::new()
+                    } else {
+                        vec![ContributionNote::Superseded {
+                            counted_finding_id: counted.finding.id,
+                        }]
+                    },
+                    ..Contribution::of_finding(entry.finding)
+                }
+                .with_rate(entry_rate.clone())
+                .with_points(if is_counted { deduction.neg() } else { Exact::zero() })
             });
         }
     }
-    let score = max.saturating_sub(total);
-    trace.finish(Some(score), || {
+    let max = Exact::from(max);
+    let score = max.sub(&total);
+    let shown = if full {
         if parts.is_empty() {
-            format!("{} − 0 (no measurement) = {}", show(max), show(score))
+            format!("{} − 0 (no measurement) = {}", show_exact(&max), show_exact(&score))
         } else {
-            format!("{} − ({}) = {}", show(max), parts.join(", "), show(score))
+            format!("{} − ({}) = {}", show_exact(&max), parts.join(", "), show_exact(&score))
         }
-    })
+    } else {
+        String::new()
+    };
+    trace.finish(Some(score), || shown)
 }
 
 /// §5.4: points per finding; per-event non-stacking keeps the highest per achievement; optional cap.
@@ -403,15 +411,15 @@ fn bonus<'e, 'a: 'e>(
                 rule_label: Some(award.label.to_owned()),
                 quantity: Some(award.quantity),
                 event_key: award.event_key.map(str::to_owned),
-                nominal_points: Some(award.nominal.normalize()),
-                points: Some(moved.normalize()),
+                nominal_points: Some(Exact::from(award.nominal)),
                 notes,
                 ..Contribution::of_finding(award.finding)
             }
+            .with_points(Exact::from(moved))
         });
     }
     let score = method.cap.map_or(sum, |cap| sum.min(cap.max(Decimal::ZERO)));
-    trace.finish(Some(score), || match method.cap {
+    trace.finish(Some(Exact::from(score)), || match method.cap {
         Some(cap) => format!("min({}, {}) = {}", show(cap), show(sum), show(score)),
         None => format!("{} = {}", show(sum), show(score)),
     })
@@ -476,11 +484,11 @@ fn stepped_amount<'e, 'a: 'e>(
                 ContributionSource::AmountTotal {
                     finding_ids: counted.iter().map(|finding| finding.id).collect(),
                 },
-                points,
+                Exact::from(points),
             )
         });
     }
-    trace.finish(Some(points), || stepped_calculation(steps, total, points))
+    trace.finish(Some(Exact::from(points)), || stepped_calculation(steps, total, points))
 }
 
 /// §5.7: `min(bonus_cap, Σ bonuses) − min(penalty_cap, Σ penalties)`; rules may bound one
@@ -559,11 +567,11 @@ fn adjustment<'e, 'a: 'e>(
                             FindingDetail::Adjustment { reason, .. } => Some(reason.clone()),
                             _ => None,
                         },
-                        nominal_points: Some(points.normalize()),
-                        points: Some(moved.normalize()),
+                        nominal_points: Some(Exact::from(points)),
                         notes,
                         ..Contribution::of_finding(finding)
                     }
+                    .with_points(Exact::from(moved))
                 });
             }
             (Fact::Amount(_), Some(AdjustmentRuleKind::SteppedAmount(_))) => {
@@ -595,19 +603,19 @@ fn adjustment<'e, 'a: 'e>(
                 rule_code: Some(rule.code.clone()),
                 rule_label: Some(rule.label.clone()),
                 amount: Some(total.normalize()),
-                nominal_points: Some(points.normalize()),
+                nominal_points: Some(Exact::from(points)),
                 notes,
                 ..Contribution::of_source(
                     ContributionSource::AmountTotal {
                         finding_ids: counted.iter().map(|finding| finding.id).collect(),
                     },
-                    moved,
+                    Exact::from(moved),
                 )
             }
         });
     }
     let score = bonuses.min(bonus_cap).saturating_sub(penalties.min(penalty_cap));
-    trace.finish(Some(score), || {
+    trace.finish(Some(Exact::from(score)), || {
         let mut calculation = format!(
             "min({}, {}) − min({}, {}) = {}",
             show(bonus_cap),

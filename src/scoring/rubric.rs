@@ -6,8 +6,8 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::decimal::round_half_up;
-use crate::scoring::explain::{show, Explanation, IgnoredFinding, IgnoredReason, Missing, Veto};
+use crate::exact::{non_terminating, Exact, Fraction};
+use crate::scoring::explain::{show, show_exact, Explanation, IgnoredFinding, IgnoredReason, Missing, Veto};
 use crate::scoring::fast_hash::FastMap;
 use crate::scoring::index::{RubricIndex, SubjectFindings};
 use crate::scoring::inputs::{Finding, Scoresheet, SubjectAttributes, SubjectInfo, Window};
@@ -47,9 +47,9 @@ impl ScoringSettings {
         }
     }
 
-    /// The published score of an exact value (§5.9).
-    pub fn publish(&self, value: Decimal) -> Decimal {
-        round_half_up(value, self.published_digits)
+    /// The published score of an exact value (§5.9): rounded half-up once, from the exact value.
+    pub fn publish(&self, value: &Exact) -> Decimal {
+        value.publish(self.published_digits)
     }
 }
 
@@ -78,7 +78,13 @@ pub struct RubricResult {
     /// Exact total: the sum of the sections, adjustments and uncapped negatives included; can
     /// exceed full marks and is not floored. Absent when an `assessed` item is unscored.
     #[schema(example = "56.65")]
-    pub total: Option<Decimal>,
+    pub total: Option<Exact>,
+    /// The exact total as a fraction in lowest terms, present only when it does not terminate
+    /// as a decimal (a mean of three scoresheets): then `total` is rounded to 28 digits and this
+    /// is the value itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "961/12")]
+    pub exact: Option<Fraction>,
     /// The total rounded half-up to the scheme's digits: what grades, ranks and consequences use.
     #[schema(example = "56.65")]
     pub published_score: Option<Decimal>,
@@ -111,10 +117,10 @@ pub enum NodeResult {
 
 impl NodeResult {
     /// The node's score (section subtotal or item score).
-    pub fn score(&self) -> Option<Decimal> {
+    pub fn score(&self) -> Option<&Exact> {
         match self {
-            NodeResult::Section(section) => section.subtotal,
-            NodeResult::Item(item) => item.score,
+            NodeResult::Section(section) => section.subtotal.as_ref(),
+            NodeResult::Item(item) => item.score.as_ref(),
         }
     }
 
@@ -163,7 +169,10 @@ pub struct SectionScore {
     pub points: Decimal,
     /// Exact subtotal; absent when an item in it is unscored.
     #[schema(example = "24.65")]
-    pub subtotal: Option<Decimal>,
+    pub subtotal: Option<Exact>,
+    /// The subtotal as a fraction in lowest terms, when it does not terminate as a decimal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exact: Option<Fraction>,
     /// Set when the subtotal was derived from another section (§5.6).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub derived: Option<DerivedScore>,
@@ -179,7 +188,7 @@ pub struct DerivedScore {
     #[schema(example = "1")]
     pub from_section: String,
     /// That section's subtotal.
-    pub source_subtotal: Option<Decimal>,
+    pub source_subtotal: Option<Exact>,
     /// That section's points.
     pub source_points: Decimal,
 }
@@ -201,7 +210,12 @@ pub struct ItemScore {
     pub max: Option<Decimal>,
     /// Exact score; absent when unscored.
     #[schema(example = "15.8")]
-    pub score: Option<Decimal>,
+    pub score: Option<Exact>,
+    /// The score as a fraction in lowest terms, when it does not terminate as a decimal (a mean
+    /// of three scoresheets).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "961/12")]
+    pub exact: Option<Fraction>,
     /// Whether the item was scored, is unscored, or was derived.
     pub status: ItemStatus,
     /// How the score came about.
@@ -296,7 +310,7 @@ pub(crate) fn score_indexed(
         missing: Vec::new(),
         ignored: Vec::new(),
     };
-    let mut total = Some(Decimal::ZERO);
+    let mut total = Some(Exact::zero());
     let mut nodes = Vec::new();
     for node in &rubric.nodes {
         let (value, result) = scorer.node(node);
@@ -306,10 +320,10 @@ pub(crate) fn score_indexed(
     if full {
         scorer.ignore_strays();
     }
-    let total = total.map(|total| total.normalize());
     RubricResult {
+        exact: total.as_ref().and_then(non_terminating),
+        published_score: total.as_ref().map(|total| settings.publish(total)),
         total,
-        published_score: total.map(|total| settings.publish(total)),
         full_marks: rubric.full_marks().normalize(),
         vetoed: findings.veto_in(window),
         nodes,
@@ -318,8 +332,8 @@ pub(crate) fn score_indexed(
     }
 }
 
-fn add(sum: Option<Decimal>, value: Option<Decimal>) -> Option<Decimal> {
-    Some(sum?.saturating_add(value?))
+fn add(sum: Option<Exact>, value: Option<Exact>) -> Option<Exact> {
+    Some(sum?.add(&value?))
 }
 
 struct Scorer<'r, 'f> {
@@ -335,7 +349,7 @@ struct Scorer<'r, 'f> {
 }
 
 impl Scorer<'_, '_> {
-    fn node(&mut self, node: &Node) -> (Option<Decimal>, Option<NodeResult>) {
+    fn node(&mut self, node: &Node) -> (Option<Exact>, Option<NodeResult>) {
         match node {
             Node::Item(item) => {
                 let (value, score) = self.item(item);
@@ -348,7 +362,7 @@ impl Scorer<'_, '_> {
         }
     }
 
-    fn item(&mut self, item: &Item) -> (Option<Decimal>, Option<ItemScore>) {
+    fn item(&mut self, item: &Item) -> (Option<Exact>, Option<ItemScore>) {
         let outcome = score_item(
             item,
             self.findings.for_item(self.index.position(&item.code)),
@@ -366,7 +380,8 @@ impl Scorer<'_, '_> {
             title: item.title.clone(),
             method: item.method.kind(),
             max: item.max.map(|max| max.normalize()),
-            score: outcome.score,
+            exact: outcome.score.as_ref().and_then(non_terminating),
+            score: outcome.score.clone(),
             status: if outcome.score.is_some() {
                 ItemStatus::Scored
             } else {
@@ -380,21 +395,21 @@ impl Scorer<'_, '_> {
         (outcome.score, Some(score))
     }
 
-    fn section(&mut self, section: &Section) -> (Option<Decimal>, Option<NodeResult>) {
-        let mut subtotal = Some(Decimal::ZERO);
+    fn section(&mut self, section: &Section) -> (Option<Exact>, Option<NodeResult>) {
+        let mut subtotal = Some(Exact::zero());
         let mut children = Vec::new();
         for child in &section.children {
             let (value, result) = self.node(child);
             subtotal = add(subtotal, value);
             children.extend(result);
         }
-        let subtotal = subtotal.map(|subtotal| subtotal.normalize());
         let result = self.full.then(|| {
             NodeResult::Section(SectionScore {
                 code: section.code.clone(),
                 title: section.title.clone(),
                 points: section.full_marks().normalize(),
-                subtotal,
+                exact: subtotal.as_ref().and_then(non_terminating),
+                subtotal: subtotal.clone(),
                 derived: None,
                 children,
             })
@@ -404,7 +419,7 @@ impl Scorer<'_, '_> {
 
     /// §5.6: `source subtotal ÷ source points × this section's points`; its items show their
     /// share of it (`item max ÷ section points × subtotal`).
-    fn derived_section(&mut self, section: &Section, source_code: &str) -> (Option<Decimal>, Option<NodeResult>) {
+    fn derived_section(&mut self, section: &Section, source_code: &str) -> (Option<Exact>, Option<NodeResult>) {
         let source = self.index.rubric.find_section(source_code);
         let source_points = source.map_or(Decimal::ZERO, Section::full_marks);
         let source_subtotal = source.and_then(|source| {
@@ -423,20 +438,21 @@ impl Scorer<'_, '_> {
             plain.section(source).0
         });
         let points = section.full_marks();
-        let share = Share::new(source_subtotal, source_points);
+        let share = Share::new(source_subtotal.clone(), source_points);
         let subtotal = share.of(points);
         let result = self.full.then(|| {
             NodeResult::Section(SectionScore {
                 code: section.code.clone(),
                 title: section.title.clone(),
                 points: points.normalize(),
-                subtotal,
+                exact: subtotal.as_ref().and_then(non_terminating),
+                subtotal: subtotal.clone(),
                 derived: Some(DerivedScore {
                     from_section: source_code.to_owned(),
                     source_subtotal,
                     source_points: source_points.normalize(),
                 }),
-                children: derived_children(&section.children, share, source_code),
+                children: derived_children(&section.children, &share, source_code),
             })
         });
         (subtotal, result)
@@ -459,11 +475,10 @@ impl Scorer<'_, '_> {
 
 /// A derived section's proportion of its source: `source subtotal ÷ source points`, applied by
 /// multiplying first so exact values stay exact (47 ÷ 50 × 30, not 0.94 rounded × 30).
-#[derive(Clone, Copy)]
-struct Share(Option<(Decimal, Decimal)>);
+struct Share(Option<(Exact, Decimal)>);
 
 impl Share {
-    fn new(source_subtotal: Option<Decimal>, source_points: Decimal) -> Self {
+    fn new(source_subtotal: Option<Exact>, source_points: Decimal) -> Self {
         Share(
             source_subtotal
                 .filter(|_| !source_points.is_zero())
@@ -471,16 +486,13 @@ impl Share {
         )
     }
 
-    fn of(self, points: Decimal) -> Option<Decimal> {
-        let (subtotal, source_points) = self.0?;
-        subtotal
-            .saturating_mul(points)
-            .checked_div(source_points)
-            .map(|value| value.normalize())
+    fn of(&self, points: Decimal) -> Option<Exact> {
+        let (subtotal, source_points) = self.0.as_ref()?;
+        subtotal.mul(&Exact::from(points)).div(&Exact::from(*source_points))
     }
 }
 
-fn derived_children(nodes: &[Node], share: Share, source: &str) -> Vec<NodeResult> {
+fn derived_children(nodes: &[Node], share: &Share, source: &str) -> Vec<NodeResult> {
     nodes
         .iter()
         .map(|node| match node {
@@ -488,6 +500,7 @@ fn derived_children(nodes: &[Node], share: Share, source: &str) -> Vec<NodeResul
                 code: section.code.clone(),
                 title: section.title.clone(),
                 points: section.full_marks().normalize(),
+                exact: share.of(section.full_marks()).as_ref().and_then(non_terminating),
                 subtotal: share.of(section.full_marks()),
                 derived: None,
                 children: derived_children(&section.children, share, source),
@@ -500,16 +513,17 @@ fn derived_children(nodes: &[Node], share: Share, source: &str) -> Vec<NodeResul
                     title: item.title.clone(),
                     method: item.method.kind(),
                     max: item.max.map(|max| max.normalize()),
-                    score,
+                    exact: score.as_ref().and_then(non_terminating),
+                    score: score.clone(),
                     status: ItemStatus::Derived,
                     explanation: Explanation {
-                        calculation: match (share.0, score) {
+                        calculation: match (&share.0, &score) {
                             (Some((subtotal, points)), Some(score)) => format!(
                                 "derived from section {source}: {} ÷ {} × {} = {}",
-                                show(subtotal),
-                                show(points),
+                                show_exact(subtotal),
+                                show(*points),
                                 show(max),
-                                show(score)
+                                show_exact(score)
                             ),
                             _ => format!("derived from section {source}, which has no score"),
                         },

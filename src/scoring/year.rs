@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::exact::Exact;
 use crate::scoring::democratic::{score_ballots, DemocraticResult};
 use crate::scoring::explain::Veto;
 use crate::scoring::fast_hash::FastMap;
@@ -153,10 +154,10 @@ pub enum EvaluationOutcome {
 
 impl EvaluationOutcome {
     /// The exact value the annual formula uses.
-    pub fn value(&self) -> Option<Decimal> {
+    pub fn value(&self) -> Option<&Exact> {
         match self {
-            EvaluationOutcome::Rubric(result) => result.total,
-            EvaluationOutcome::Democratic(result) => result.score,
+            EvaluationOutcome::Rubric(result) => result.total.as_ref(),
+            EvaluationOutcome::Democratic(result) => result.score.as_ref(),
         }
     }
 
@@ -309,7 +310,7 @@ pub fn compute_year(
                     evaluation_id: evaluation.evaluation_id,
                     kind: evaluation.kind,
                     title: evaluation.title.clone(),
-                    value: evaluation.outcome.value(),
+                    value: evaluation.outcome.value().cloned(),
                 })
                 .collect();
             let linked = links
@@ -324,7 +325,7 @@ pub fn compute_year(
                     name: linked.name.clone(),
                     subject_type: linked.subject_type,
                     relation,
-                    value: annual.get(&linked.id).and_then(|result| result.value),
+                    value: annual.get(&linked.id).and_then(|result| result.value.clone()),
                 })
                 .collect();
             let inputs = AnnualInputs {

@@ -11,7 +11,7 @@ fn own(kind: EvaluationKind, value: &str) -> EvaluationScore {
         evaluation_id: new_id(),
         kind,
         title: format!("{kind:?}"),
-        value: Some(d(value)),
+        value: Some(x(value)),
     }
 }
 
@@ -21,7 +21,7 @@ fn linked(subject_type: SubjectType, relation: LinkRelation, value: &str) -> Lin
         name: "linked".to_owned(),
         subject_type,
         relation,
-        value: Some(d(value)),
+        value: Some(x(value)),
     }
 }
 
@@ -39,19 +39,19 @@ fn example_b_department_formula_directly() {
         ],
     };
     let result = evaluate_annual(&department_formula(), &inputs, &ScoringSettings::default());
-    assert_eq!(result.value, Some(d("87.04")));
+    assert_eq!(result.value, Some(x("87.04")));
     assert_eq!(result.published_score.unwrap().to_string(), "87.04");
     // The absent work-team leaf gave its weight to the first secretaries.
     let FormulaResultNode::Weighted { children } = &result.formula.node else {
         panic!("weighted root");
     };
     assert_eq!(children[0].effective_weight, d("0.6"));
-    assert_eq!(children[0].value, Some(d("86")));
+    assert_eq!(children[0].value, Some(x("86")));
     let FormulaResultNode::Weighted { children: sent } = &children[1].node else {
         panic!("weighted dispatched component");
     };
     assert_eq!(sent[0].effective_weight, d("0.4"));
-    assert_eq!(sent[0].value, Some(d("88.6")));
+    assert_eq!(sent[0].value, Some(x("88.6")));
     assert!(sent[1].absent);
     assert_eq!(sent[1].effective_weight, d("0"));
     assert_eq!(sent[1].declared_weight, d("0.3"));
@@ -64,7 +64,7 @@ fn a_department_that_sent_nobody_gets_its_own_score() {
         linked: Vec::new(),
     };
     let result = evaluate_annual(&department_formula(), &inputs, &ScoringSettings::default());
-    assert_eq!(result.value, Some(d("86")));
+    assert_eq!(result.value, Some(x("86")));
     let FormulaResultNode::Weighted { children } = &result.formula.node else {
         panic!("weighted root");
     };
@@ -84,7 +84,7 @@ fn a_department_with_a_work_team_uses_all_three_components() {
     };
     // 0.6 × 85 + 0.4 × (0.7 × 90 + 0.3 × 75) = 51 + 34.2 = 85.2
     let result = evaluate_annual(&department_formula(), &inputs, &ScoringSettings::default());
-    assert_eq!(result.value, Some(d("85.2")));
+    assert_eq!(result.value, Some(x("85.2")));
 }
 
 #[test]
@@ -101,7 +101,7 @@ fn a_missing_half_year_total_leaves_the_year_end_alone_in_its_leaf() {
         linked: Vec::new(),
     };
     let result = evaluate_annual(&formula, &inputs, &ScoringSettings::default());
-    assert_eq!(result.value, Some(d("86")));
+    assert_eq!(result.value, Some(x("86")));
     let FormulaResultNode::Weighted { children } = &result.formula.node else {
         panic!("weighted root");
     };
@@ -130,8 +130,8 @@ fn nothing_at_all_is_absent() {
     assert!(result.formula.absent);
 }
 
-fn effective_sum(children: &[FormulaResult]) -> Decimal {
-    children.iter().map(|child| child.effective_weight).sum()
+fn effective_sum(children: &[FormulaResult]) -> Exact {
+    children.iter().map(|child| &child.effective_weight).sum()
 }
 
 #[test]
@@ -151,7 +151,7 @@ fn renormalised_weights_sum_to_the_parents_weight() {
     assert_eq!(effective_sum(sent), children[1].effective_weight);
     assert_eq!(sent[1].effective_weight, d("0.4"));
     // 0.6 × 70 + 0.4 × 90
-    assert_eq!(result.value, Some(d("78")));
+    assert_eq!(result.value, Some(x("78")));
 }
 
 /// A township, two of its villages with a first secretary each, a village of another town.
@@ -209,10 +209,10 @@ fn a_township_counts_first_secretaries_stationed_in_its_villages() {
     // Villages are not scored by this scheme, only linked through.
     assert!(results.subject(villages[0].id).is_none());
     // Without democratic ballots a secretary's annual is the own leaf alone.
-    assert_eq!(results.subject(secretaries[0].id).unwrap().annual.value, Some(d("90")));
+    assert_eq!(results.subject(secretaries[0].id).unwrap().annual.value, Some(x("90")));
     // 0.8 × 70 + 0.2 × mean(90, 80) = 56 + 17 = 73
     let annual = &results.subject(town.id).unwrap().annual;
-    assert_eq!(annual.value, Some(d("73")));
+    assert_eq!(annual.value, Some(x("73")));
     let FormulaResultNode::Weighted { children } = &annual.formula.node else {
         panic!("weighted root");
     };
@@ -221,5 +221,5 @@ fn a_township_counts_first_secretaries_stationed_in_its_villages() {
     };
     assert_eq!(inputs.len(), 2);
     // The other town's secretary scored 10: 0.8 × 70 + 0.2 × 10 = 58
-    assert_eq!(results.subject(other_town.id).unwrap().annual.value, Some(d("58")));
+    assert_eq!(results.subject(other_town.id).unwrap().annual.value, Some(x("58")));
 }

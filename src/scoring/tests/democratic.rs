@@ -14,7 +14,7 @@ fn the_score_is_the_mean_of_the_ballots() {
     let ballots = ballots_for(&person, &["92.4", "94.0"]);
     let result = democratic_score(&ballots, person.id, None, 0, &ScoringSettings::default());
     assert_eq!(result.ballots, 2);
-    assert_eq!(result.score, Some(d("93.2")));
+    assert_eq!(result.score, Some(x("93.2")));
     assert_eq!(result.published_score.unwrap().to_string(), "93.20");
 }
 
@@ -23,11 +23,11 @@ fn trimming_drops_the_k_highest_and_lowest_when_there_are_more_than_2k() {
     let person = subject(SubjectType::WorkTeam, "驻村工作队");
     let ballots = ballots_for(&person, &["50", "90", "91", "92", "100"]);
     let trimmed = democratic_score(&ballots, person.id, None, 1, &ScoringSettings::default());
-    assert_eq!((trimmed.score, trimmed.trimmed_each_side), (Some(d("91")), 1));
+    assert_eq!((trimmed.score, trimmed.trimmed_each_side), (Some(x("91")), 1));
     // With exactly 2k ballots nothing is dropped: the plain mean.
     let two = ballots_for(&person, &["80", "90"]);
     let plain = democratic_score(&two, person.id, None, 1, &ScoringSettings::default());
-    assert_eq!((plain.score, plain.trimmed_each_side), (Some(d("85")), 0));
+    assert_eq!((plain.score, plain.trimmed_each_side), (Some(x("85")), 0));
 }
 
 #[test]
@@ -51,9 +51,9 @@ fn as_of_leaves_out_later_ballots_and_scores_are_clamped() {
         0,
         &ScoringSettings::default(),
     );
-    assert_eq!(early.score, Some(d("80")));
+    assert_eq!(early.score, Some(x("80")));
     let all = democratic_score(&ballots, person.id, None, 0, &ScoringSettings::default());
-    assert_eq!(all.score, Some(d("90")), "120 counts as 100");
+    assert_eq!(all.score, Some(x("90")), "120 counts as 100");
 }
 
 #[test]

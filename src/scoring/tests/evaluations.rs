@@ -19,16 +19,16 @@ fn a_department_without_special_indicators_derives_its_special_section() {
     let scores = scores_for_total(&rubric, "43", true);
     let result = department_year_end(false, scores);
     let special = result.section("2").unwrap();
-    assert_eq!(special.subtotal, Some(d("43")));
+    assert_eq!(special.subtotal, Some(x("43")));
     let derived = special.derived.as_ref().unwrap();
     assert_eq!(derived.from_section, "1");
-    assert_eq!(derived.source_subtotal, Some(d("43")));
+    assert_eq!(derived.source_subtotal, Some(x("43")));
     assert_eq!(derived.source_points, d("50"));
     // Items show their share: 43 ÷ 50 × 30.
     let item = result.item("2.1").unwrap();
     assert_eq!(item.status, ItemStatus::Derived);
-    assert_eq!(item.score, Some(d("25.8")));
-    assert_eq!(result.total, Some(d("86")));
+    assert_eq!(item.score, Some(x("25.8")));
+    assert_eq!(result.total, Some(x("86")));
     assert!(result.missing.is_empty(), "derived items are not missing");
 }
 
@@ -42,8 +42,8 @@ fn a_department_with_special_indicators_is_scored_on_them() {
     assert!(result.section("2").unwrap().derived.is_none());
     let scores = scores_for_total(&rubric, "93", false);
     let result = department_year_end(true, scores);
-    assert_eq!(result.section("2").unwrap().subtotal, Some(d("43")));
-    assert_eq!(result.total, Some(d("93")));
+    assert_eq!(result.section("2").unwrap().subtotal, Some(x("43")));
+    assert_eq!(result.total, Some(x("93")));
 }
 
 #[test]
@@ -66,7 +66,7 @@ fn a_veto_marks_the_result_and_keeps_the_score() {
     let vetoed = result.vetoed.as_ref().unwrap();
     assert_eq!(vetoed.finding_id, the_veto.id);
     assert_eq!(vetoed.reason, "重点工作被一票否决");
-    assert_eq!(result.total, Some(d("79")));
+    assert_eq!(result.total, Some(x("79")));
     // Outside the window it does not count.
     let rubric = rubric_of(&seed_a(), SubjectType::Village);
     let h1 = Period::H1.window(2023).unwrap();
@@ -82,8 +82,8 @@ fn the_window_selects_findings_by_occurred_on() {
     ];
     let rubric = rubric_of(&seed_a(), SubjectType::Village);
     let june = crate::scoring::monthly_window(2023, 6).unwrap();
-    assert_eq!(score(&rubric, &v, june, &findings, &[]).total, Some(d("79")));
-    assert_eq!(score(&rubric, &v, year_2023(), &findings, &[]).total, Some(d("78")));
+    assert_eq!(score(&rubric, &v, june, &findings, &[]).total, Some(x("79")));
+    assert_eq!(score(&rubric, &v, year_2023(), &findings, &[]).total, Some(x("78")));
 }
 
 #[test]
@@ -110,13 +110,13 @@ fn as_of_leaves_out_later_findings_and_later_revocations() {
         .total
     };
     // 1 April: the revocation has not happened yet, the May finding is not recorded yet.
-    assert_eq!(as_of(Some(at(2023, 4, 1))), Some(d("78.5")));
+    assert_eq!(as_of(Some(at(2023, 4, 1))), Some(x("78.5")));
     // 16 April: revoked.
-    assert_eq!(as_of(Some(at(2023, 4, 16))), Some(d("79")));
+    assert_eq!(as_of(Some(at(2023, 4, 16))), Some(x("79")));
     // Now: everything recorded, the revocation applied.
-    assert_eq!(as_of(None), Some(d("77")));
+    assert_eq!(as_of(None), Some(x("77")));
     // Before anything was recorded.
-    assert_eq!(as_of(Some(at(2023, 1, 1))), Some(d("80")));
+    assert_eq!(as_of(Some(at(2023, 1, 1))), Some(x("80")));
 }
 
 #[test]
@@ -144,7 +144,7 @@ fn as_of_leaves_out_later_scoresheets() {
     );
     assert_eq!(
         score_rubric(&rubric, &tech, &inputs(Some(at(2023, 12, 20))), &settings).total,
-        Some(d("90"))
+        Some(x("90"))
     );
 }
 
@@ -165,7 +165,7 @@ fn findings_that_do_not_fit_are_ignored_with_a_reason() {
             no_item.clone(),
         ],
     );
-    assert_eq!(result.total, Some(d("80")));
+    assert_eq!(result.total, Some(x("80")));
     let reasons: Vec<(Uuid, IgnoredReason)> = result
         .ignored
         .iter()
@@ -182,7 +182,7 @@ fn other_subjects_findings_are_skipped() {
     let v = subject(SubjectType::Village, "童市村");
     let other = subject(SubjectType::Village, "长寿村");
     let result = score_village(&v, &[deduction(&other, "1.3", "error", 10, date(2023, 3, 1))]);
-    assert_eq!(result.total, Some(d("80")));
+    assert_eq!(result.total, Some(x("80")));
 }
 
 #[test]

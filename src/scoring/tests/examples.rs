@@ -63,12 +63,12 @@ fn example_a_seed_a_village_year_end_is_56_65() {
         ("4.2", "0"),
         ("4.3", "0"),
     ] {
-        assert_eq!(item_score(year_end, code), Some(d(expected)), "item {code}");
+        assert_eq!(item_score(year_end, code), Some(x(expected)), "item {code}");
     }
-    assert_eq!(year_end.total, Some(d("56.65")));
+    assert_eq!(year_end.total, Some(x("56.65")));
     assert_eq!(year_end.published_score.unwrap().to_string(), "56.65");
     // Annual = the year-end total.
-    assert_eq!(village.annual.value, Some(d("56.65")));
+    assert_eq!(village.annual.value, Some(x("56.65")));
     assert_eq!(village.annual.published_score.unwrap().to_string(), "56.65");
     assert!(year_end.missing.is_empty());
 }
@@ -99,10 +99,11 @@ fn example_a_monthly_standings_run_from_january() {
             .unwrap()
             .result
             .total
+            .clone()
     };
     // By June: 1.1 −2 −1.5; 1.2 Q1 0, Q2 −0.5; 1.3 −1.2; 4.1 county +3.
-    assert_eq!(standing(v.id), Some(d("77.8")));
-    assert_eq!(standing(w.id), Some(d("75")));
+    assert_eq!(standing(v.id), Some(x("77.8")));
+    assert_eq!(standing(w.id), Some(x("75")));
     let ranking = &monthly.rankings[0];
     assert_eq!(ranking.key, "villages_by_town");
     assert_eq!(
@@ -193,7 +194,7 @@ fn example_b_seed_b_department_annual_is_87_04() {
     }
     let results = year.compute();
     let department = results.subject(dept.id).unwrap();
-    assert_eq!(department.annual.value, Some(d("87.04")));
+    assert_eq!(department.annual.value, Some(x("87.04")));
     assert_eq!(department.annual.published_score.unwrap().to_string(), "87.04");
     assert!(department.consequences.is_empty());
     assert!(department.grade.is_none(), "departments are not graded");
@@ -208,19 +209,19 @@ fn example_c_seed_b_first_secretary_is_91_49_excellent() {
     year.add(&secretary, "88.5", "91.0", [&["92.4", "94.0"], &["95.0"]]);
     let results = year.compute();
     let result = results.subject(secretary.id).unwrap();
-    assert_eq!(result.annual.value, Some(d("91.49")));
+    assert_eq!(result.annual.value, Some(x("91.49")));
     let graded = result.grade.as_ref().unwrap();
     assert_eq!(graded.grade, Grade::Excellent);
     assert_eq!(graded.title, "优秀");
     assert_eq!(graded.bonus_pay, d("1"));
     assert!(!graded.accountability);
-    let democratic: Vec<Option<Decimal>> = result
+    let democratic: Vec<Option<Exact>> = result
         .evaluations
         .iter()
         .filter(|evaluation| evaluation.kind == EvaluationKind::Democratic)
-        .map(|evaluation| evaluation.outcome.value())
+        .map(|evaluation| evaluation.outcome.value().cloned())
         .collect();
-    assert_eq!(democratic, vec![Some(d("93.2")), Some(d("95"))]);
+    assert_eq!(democratic, vec![Some(x("93.2")), Some(x("95"))]);
 }
 
 #[test]
@@ -232,7 +233,7 @@ fn a_vetoed_excellent_secretary_is_competent_for_the_year() {
     let results = year.compute();
     let result = results.subject(secretary.id).unwrap();
     assert!(result.vetoed.is_some());
-    assert_eq!(result.annual.value, Some(d("95")));
+    assert_eq!(result.annual.value, Some(x("95")));
     assert_eq!(result.grade.as_ref().unwrap().grade, Grade::Competent);
 }
 
@@ -374,11 +375,11 @@ fn as_of_applies_to_the_whole_year() {
     let results = compute_year(&seed_a(), &data, &before).unwrap();
     let result = results.subject(v.id).unwrap();
     // Recorded by 1 July: 1.1 L1, L2 (−3.5); 1.2 Q1, Q2 (−0.5); 1.3 (−1.2); 4.1 county (+3).
-    assert_eq!(result.annual.value, Some(d("77.8")));
+    assert_eq!(result.annual.value, Some(x("77.8")));
     assert!(result.vetoed.is_none());
     let now = compute_year(&seed_a(), &data, &ComputeOptions::default()).unwrap();
     assert!(now.subject(v.id).unwrap().vetoed.is_some());
-    assert_eq!(now.subject(v.id).unwrap().annual.value, Some(d("56.65")));
+    assert_eq!(now.subject(v.id).unwrap().annual.value, Some(x("56.65")));
 }
 
 #[test]

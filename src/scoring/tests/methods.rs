@@ -21,20 +21,20 @@ fn deductions_are_points_per_unit_times_quantity() {
             deduction(&v, "1.1", "L3", 7, on),
         ],
     );
-    assert_eq!(item_score(&result, "1.1"), Some(d("15.8")));
+    assert_eq!(item_score(&result, "1.1"), Some(x("15.8")));
     let item = result.item("1.1").unwrap();
     let moved: Vec<_> = item
         .explanation
         .contributions
         .iter()
-        .map(|c| (c.rule_code.clone().unwrap(), c.points.unwrap()))
+        .map(|c| (c.rule_code.clone().unwrap(), c.points.clone().unwrap()))
         .collect();
     assert_eq!(
         moved,
         vec![
-            ("L1".to_owned(), d("-2")),
-            ("L2".to_owned(), d("-1.5")),
-            ("L3".to_owned(), d("-0.7"))
+            ("L1".to_owned(), x("-2")),
+            ("L2".to_owned(), x("-1.5")),
+            ("L3".to_owned(), x("-0.7"))
         ]
     );
     assert_eq!(
@@ -54,13 +54,13 @@ fn deductions_stop_at_the_items_points() {
             deduction(&v, "2.1", "missed_household", 1, date(2023, 3, 1)),
         ],
     );
-    assert_eq!(item_score(&result, "2.1"), Some(d("0")));
+    assert_eq!(item_score(&result, "2.1"), Some(x("0")));
     let contributions = &result.item("2.1").unwrap().explanation.contributions;
-    assert_eq!(contributions[1].nominal_points, Some(d("-10")));
-    assert_eq!(contributions[1].points, Some(d("-1")));
+    assert_eq!(contributions[1].nominal_points, Some(x("-10")));
+    assert_eq!(contributions[1].points, Some(x("-1")));
     assert_eq!(contributions[1].notes, vec![ContributionNote::CappedAtItemMax]);
     // The total loses exactly the item's 10 points, no more.
-    assert_eq!(result.total, Some(d("70")));
+    assert_eq!(result.total, Some(x("70")));
 }
 
 #[test]
@@ -75,9 +75,9 @@ fn uncapped_criticism_pushes_an_item_below_zero() {
         ],
     );
     // 5 − min(5, 2) − 9 = −6: the item eats 11 points of the total.
-    assert_eq!(item_score(&result, "3.1"), Some(d("-6")));
-    assert_eq!(result.section("3").unwrap().subtotal, Some(d("4")));
-    assert_eq!(result.total, Some(d("69")));
+    assert_eq!(item_score(&result, "3.1"), Some(x("-6")));
+    assert_eq!(result.section("3").unwrap().subtotal, Some(x("4")));
+    assert_eq!(result.total, Some(x("69")));
     let notes = &result.item("3.1").unwrap().explanation.contributions[0].notes;
     assert_eq!(notes, &vec![ContributionNote::Uncapped]);
 }
@@ -88,7 +88,7 @@ fn the_same_rule_code_in_another_item_is_that_items_rule() {
     let on = date(2023, 5, 1);
     // `criticized` is uncapped in 3.1 but capped in 3.2.
     let result = score_village(&v, &[deduction(&v, "3.2", "criticized", 3, on)]);
-    assert_eq!(item_score(&result, "3.2"), Some(d("0")));
+    assert_eq!(item_score(&result, "3.2"), Some(x("0")));
 }
 
 // §5.3 rate band
@@ -118,7 +118,7 @@ fn rate_band_cases_meet_at_the_boundaries() {
     ];
     for (rate, expected) in cases {
         let result = rate_result(&[(Quarter::Q1, MeasuredRate::Percent(d(rate)))]);
-        assert_eq!(item_score(&result, "1.2"), Some(d(expected)), "rate {rate}");
+        assert_eq!(item_score(&result, "1.2"), Some(x(expected)), "rate {rate}");
     }
 }
 
@@ -132,16 +132,16 @@ fn rate_from_counts_is_exact() {
             correct: 33,
         },
     )]);
-    assert_eq!(item_score(&result, "1.2"), Some(d("9.25")));
+    assert_eq!(item_score(&result, "1.2"), Some(x("9.25")));
     let contribution = &result.item("1.2").unwrap().explanation.contributions[0];
-    assert_eq!(contribution.rate, Some(d("82.5")));
+    assert_eq!(contribution.rate, Some(x("82.5")));
     assert_eq!(contribution.period, Some(Quarter::Q2));
 }
 
 #[test]
 fn unmeasured_periods_deduct_nothing_and_are_listed() {
     let result = rate_result(&[(Quarter::Q1, MeasuredRate::Percent(d("92")))]);
-    assert_eq!(item_score(&result, "1.2"), Some(d("10")));
+    assert_eq!(item_score(&result, "1.2"), Some(x("10")));
     let unmeasured: Vec<Quarter> = result
         .missing
         .iter()
@@ -186,7 +186,7 @@ fn a_later_measurement_of_a_period_replaces_an_earlier_one() {
     );
     second.recorded_at = first.recorded_at + chrono::Duration::hours(1);
     let result = score_village(&v, &[second.clone(), first.clone()]);
-    assert_eq!(item_score(&result, "1.2"), Some(d("9.5")));
+    assert_eq!(item_score(&result, "1.2"), Some(x("9.5")));
     let superseded = result
         .item("1.2")
         .unwrap()
@@ -223,7 +223,7 @@ fn out_of_range_rates_are_ignored_with_a_reason() {
         date(2023, 3, 1),
     );
     let result = score_village(&v, std::slice::from_ref(&bad));
-    assert_eq!(item_score(&result, "1.2"), Some(d("10")));
+    assert_eq!(item_score(&result, "1.2"), Some(x("10")));
     assert_eq!(result.ignored[0].finding_id, bad.id);
     assert_eq!(result.ignored[0].reason, IgnoredReason::InvalidValue);
 }
@@ -236,16 +236,16 @@ fn the_same_event_at_county_and_city_counts_once_at_the_higher_level() {
     let county = bonus(&v, "4.1", "county", Some("2023 先进集体"), date(2023, 6, 1));
     let city = bonus(&v, "4.1", "city", Some("2023 先进集体"), date(2023, 9, 1));
     let result = score_village(&v, &[county.clone(), city.clone()]);
-    assert_eq!(item_score(&result, "4.1"), Some(d("5")));
+    assert_eq!(item_score(&result, "4.1"), Some(x("5")));
     let contributions = &result.item("4.1").unwrap().explanation.contributions;
-    assert_eq!(contributions[0].points, Some(d("0")));
+    assert_eq!(contributions[0].points, Some(x("0")));
     assert_eq!(
         contributions[0].notes,
         vec![ContributionNote::NonStacking {
             counted_finding_id: city.id
         }]
     );
-    assert_eq!(contributions[1].points, Some(d("5")));
+    assert_eq!(contributions[1].points, Some(x("5")));
 }
 
 #[test]
@@ -260,12 +260,12 @@ fn distinct_events_add_up() {
             bonus(&v, "4.3", "key_project", None, date(2023, 11, 1)),
         ],
     );
-    assert_eq!(item_score(&result, "4.1"), Some(d("8")));
-    assert_eq!(item_score(&result, "4.2"), Some(d("15")));
-    assert_eq!(item_score(&result, "4.3"), Some(d("5")));
-    assert_eq!(result.section("4").unwrap().subtotal, Some(d("28")));
+    assert_eq!(item_score(&result, "4.1"), Some(x("8")));
+    assert_eq!(item_score(&result, "4.2"), Some(x("15")));
+    assert_eq!(item_score(&result, "4.3"), Some(x("5")));
+    assert_eq!(result.section("4").unwrap().subtotal, Some(x("28")));
     // Bonuses lift the total above the base of 80.
-    assert_eq!(result.total, Some(d("108")));
+    assert_eq!(result.total, Some(x("108")));
     assert_eq!(result.full_marks, d("80"));
 }
 
@@ -275,7 +275,7 @@ fn a_bonus_without_an_event_key_is_an_achievement_of_its_own() {
     let keyed = bonus(&v, "4.1", "city", Some("先进集体"), date(2023, 6, 1));
     let unkeyed = bonus(&v, "4.1", "county", None, date(2023, 9, 1));
     let result = score_village(&v, &[keyed, unkeyed]);
-    assert_eq!(item_score(&result, "4.1"), Some(d("8")));
+    assert_eq!(item_score(&result, "4.1"), Some(x("8")));
 }
 
 #[test]
@@ -294,7 +294,7 @@ fn a_bonus_cap_limits_the_item() {
         bonus(&v, "4.3", "key_project", None, date(2023, 7, 1)),
     ];
     let result = score(&rubric, &v, year_2023(), &findings, &[]);
-    assert_eq!(item_score(&result, "4.3"), Some(d("7")));
+    assert_eq!(item_score(&result, "4.3"), Some(x("7")));
     let notes = &result.item("4.3").unwrap().explanation.contributions[1].notes;
     assert_eq!(notes, &vec![ContributionNote::ItemCap]);
 }
@@ -334,7 +334,7 @@ fn social_funds_sum_the_windows_amounts_and_count_towards_the_bonus_cap() {
     ];
     let result = score(&rubric, &dept, year_2023(), &findings, &[]);
     // 310 000 yuan → 2 points; 8 + 2 = 10, exactly the cap.
-    assert_eq!(item_score(&result, "3"), Some(d("10")));
+    assert_eq!(item_score(&result, "3"), Some(x("10")));
     let total = result
         .item("3")
         .unwrap()
@@ -345,11 +345,11 @@ fn social_funds_sum_the_windows_amounts_and_count_towards_the_bonus_cap() {
         .unwrap()
         .clone();
     assert_eq!(total.amount, Some(d("310000")));
-    assert_eq!(total.points, Some(d("2")));
+    assert_eq!(total.points, Some(x("2")));
     // Only the first half-year: 150 000 is below the threshold.
     let h1 = Period::H1.window(2023).unwrap();
     let result = score(&rubric, &dept, h1, &findings[..2], &[]);
-    assert_eq!(item_score(&result, "3"), Some(d("0")));
+    assert_eq!(item_score(&result, "3"), Some(x("0")));
 }
 
 // §5.7 adjustment
@@ -364,7 +364,7 @@ fn adjustments_are_capped_ten_each_way() {
         adjustment(&town, "5", Some("bonus"), "7", on),
     ];
     let result = score(&rubric, &town, year_2023(), &bonuses, &[]);
-    assert_eq!(item_score(&result, "5"), Some(d("10")));
+    assert_eq!(item_score(&result, "5"), Some(x("10")));
     assert_eq!(
         result.item("5").unwrap().explanation.contributions[1].notes,
         vec![ContributionNote::BonusCap]
@@ -374,10 +374,10 @@ fn adjustments_are_capped_ten_each_way() {
         adjustment(&town, "5", None, "-8", on),
     ];
     let result = score(&rubric, &town, year_2023(), &penalties, &[]);
-    assert_eq!(item_score(&result, "5"), Some(d("-10")));
+    assert_eq!(item_score(&result, "5"), Some(x("-10")));
     let both: Vec<Finding> = bonuses.iter().chain(&penalties).cloned().collect();
     let result = score(&rubric, &town, year_2023(), &both, &[]);
-    assert_eq!(item_score(&result, "5"), Some(d("0")));
+    assert_eq!(item_score(&result, "5"), Some(x("0")));
 }
 
 #[test]
@@ -394,7 +394,7 @@ fn a_rule_bounds_one_findings_points() {
     let town = subject(SubjectType::Township, "童市镇");
     let findings = [adjustment(&town, "5", Some("bonus"), "5", date(2023, 4, 1))];
     let result = score(&rubric, &town, year_2023(), &findings, &[]);
-    assert_eq!(item_score(&result, "5"), Some(d("3")));
+    assert_eq!(item_score(&result, "5"), Some(x("3")));
     assert_eq!(
         result.item("5").unwrap().explanation.contributions[0].notes,
         vec![ContributionNote::RuleBound { max_points: d("3") }]
@@ -420,8 +420,8 @@ fn assessed_items_take_the_mean_of_the_assessors() {
         sheet(&year_end, &tech, new_id(), third, at(2023, 12, 22)),
     ];
     let result = score(&rubric, &tech, year_2023(), &[], &sheets);
-    assert_eq!(item_score(&result, "1"), Some(d("7")));
-    assert_eq!(result.total, Some(d("99")));
+    assert_eq!(item_score(&result, "1"), Some(x("7")));
+    assert_eq!(result.total, Some(x("99")));
     assert_eq!(result.item("1").unwrap().explanation.contributions.len(), 3);
 }
 
@@ -448,7 +448,7 @@ fn an_assessors_later_sheet_replaces_their_earlier_one() {
         ),
     ];
     let result = score(&rubric, &tech, year_2023(), &[], &sheets);
-    assert_eq!(result.total, Some(d("80")));
+    assert_eq!(result.total, Some(x("80")));
 }
 
 #[test]
@@ -483,9 +483,9 @@ fn single_mode_uses_the_latest_sheet() {
         scoresheets: &sheets,
     };
     let result = score_rubric(&rubric, &tech, &inputs, &settings);
-    assert_eq!(result.total, Some(d("70")));
+    assert_eq!(result.total, Some(x("70")));
     let mean = score_rubric(&rubric, &tech, &inputs, &ScoringSettings::default());
-    assert_eq!(mean.total, Some(d("80")));
+    assert_eq!(mean.total, Some(x("80")));
 }
 
 #[test]
@@ -502,7 +502,7 @@ fn scores_outside_zero_to_max_are_clamped() {
         &[],
         &[sheet(&year_end, &tech, new_id(), scores, at(2023, 12, 20))],
     );
-    assert_eq!(item_score(&result, "1"), Some(d("8")));
+    assert_eq!(item_score(&result, "1"), Some(x("8")));
     assert_eq!(
         result.item("1").unwrap().explanation.contributions[0].notes,
         vec![ContributionNote::Clamped { submitted: d("9") }]

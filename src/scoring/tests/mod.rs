@@ -17,6 +17,7 @@ use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
+pub(super) use crate::exact::Exact;
 use crate::schemes::built_in_by_key;
 use crate::scoring::{
     score_rubric, Ballot, Detail, EvaluationInfo, EvaluationKind, Finding, FindingDetail, MeasuredRate, Method, Node,
@@ -26,6 +27,11 @@ use crate::scoring::{
 
 pub(super) fn d(text: &str) -> Decimal {
     Decimal::from_str(text).unwrap_or_else(|_| panic!("bad decimal in test: {text}"))
+}
+
+/// An exact value from a decimal (`"87.04"`) or a fraction (`"961/12"`).
+pub(super) fn x(text: &str) -> Exact {
+    Exact::from_str(text).unwrap_or_else(|_| panic!("bad exact value in test: {text}"))
 }
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
@@ -209,11 +215,12 @@ pub(super) fn score_village(village: &SubjectInfo, findings: &[Finding]) -> Rubr
     )
 }
 
-pub(super) fn item_score(result: &RubricResult, code: &str) -> Option<Decimal> {
+pub(super) fn item_score(result: &RubricResult, code: &str) -> Option<Exact> {
     result
         .item(code)
         .unwrap_or_else(|| panic!("no item {code} in result"))
         .score
+        .clone()
 }
 
 pub(super) fn evaluation(kind: EvaluationKind, key: &str, window: Window) -> EvaluationInfo {

@@ -142,7 +142,7 @@ proptest! {
                     })
             });
             if !uncapped {
-                prop_assert!(item.score.unwrap_or_default() >= Decimal::ZERO, "item {} below zero", item.code);
+                prop_assert!(item.score.clone().unwrap_or_default() >= Decimal::ZERO, "item {} below zero", item.code);
             }
         }
     }
@@ -231,7 +231,7 @@ proptest! {
         let mut inputs = AnnualInputs::default();
         for (index, kind) in [EvaluationKind::HalfYear, EvaluationKind::YearEnd].into_iter().enumerate() {
             if present[index] {
-                inputs.evaluations.push(EvaluationScore { evaluation_id: new_id(), kind, title: String::new(), value: Some(value(index)) });
+                inputs.evaluations.push(EvaluationScore { evaluation_id: new_id(), kind, title: String::new(), value: Some(Exact::from(value(index))) });
             }
         }
         for (index, subject_type) in [SubjectType::FirstSecretary, SubjectType::WorkTeam, SubjectType::AgriTech].into_iter().enumerate() {
@@ -241,7 +241,7 @@ proptest! {
                     name: String::new(),
                     subject_type,
                     relation: LinkRelation::DispatchedBy,
-                    value: Some(value(index + 2)),
+                    value: Some(Exact::from(value(index + 2))),
                 });
             }
         }
@@ -249,10 +249,10 @@ proptest! {
         fn check(node: &FormulaResult) -> Result<(), TestCaseError> {
             if let FormulaResultNode::Weighted { children } = &node.node {
                 if !node.absent {
-                    let sum: Decimal = children.iter().map(|child| child.effective_weight).sum();
-                    let tolerance = Decimal::new(1, 20);
-                    prop_assert!((sum - node.effective_weight).abs() <= tolerance,
-                        "children sum {} vs parent {}", sum, node.effective_weight);
+                    // Exact: the present children's shares add up to the parent's, to the last digit.
+                    let sum: Exact = children.iter().map(|child| &child.effective_weight).sum();
+                    prop_assert!(sum == node.effective_weight,
+                        "children sum {:?} vs parent {:?}", sum, node.effective_weight);
                 }
                 for child in children {
                     check(child)?;
