@@ -4,6 +4,7 @@
 mod auth;
 mod bulk;
 mod data;
+mod exactness;
 mod helpers;
 mod identity;
 mod matrix;

@@ -3,6 +3,7 @@
 mod annual;
 mod democratic;
 mod evaluations;
+mod exact;
 mod examples;
 mod methods;
 mod openapi;
