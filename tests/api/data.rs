@@ -52,6 +52,18 @@ pub const SECRETARY_ITEMS: &[(&str, i64)] = &[
     ("7", 15),
 ];
 
+/// Seed B work-team rubric: the assessed items.
+pub const WORK_TEAM_ITEMS: &[(&str, i64)] = &[
+    ("1", 5),
+    ("2", 10),
+    ("3", 15),
+    ("4", 5),
+    ("5", 10),
+    ("6.1", 33),
+    ("6.2", 12),
+    ("7", 10),
+];
+
 /// Item scores of a full scoresheet adding up to `total` hundredths (e.g. 8850 → 88.5).
 pub fn scores(items: &[(&str, i64)], total: i64) -> Value {
     let full: i64 = items.iter().map(|(_, max)| max * 100).sum();

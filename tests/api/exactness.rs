@@ -4,20 +4,8 @@
 
 use serde_json::{json, Value};
 
-use crate::data::{evaluation, id_of, instantiate, scores};
+use crate::data::{evaluation, id_of, instantiate, scores, WORK_TEAM_ITEMS};
 use crate::helpers::{spawn_app, TestApp};
-
-/// Seed B work-team rubric: the assessed items and their maxima.
-const WORK_TEAM_ITEMS: &[(&str, i64)] = &[
-    ("1", 5),
-    ("2", 10),
-    ("3", 15),
-    ("4", 5),
-    ("5", 10),
-    ("6.1", 33),
-    ("6.2", 12),
-    ("7", 10),
-];
 
 /// One work team's inputs: three half-year sheets and one year-end sheet (totals in hundredths),
 /// one ballot at the half-year meeting and two at the year-end one (in tenths).

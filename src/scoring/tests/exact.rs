@@ -8,20 +8,21 @@ use num_rational::BigRational;
 use num_traits::{Signed, Zero};
 use proptest::prelude::*;
 
+use super::examples::SeedBYear;
 use super::*;
-use crate::scoring::{compute_year, ComputeOptions, Period, YearData, YearResults};
+use crate::scoring::YearResults;
 
-/// Seed B's work-team items and maxima.
-const WORK_TEAM_ITEMS: &[(&str, i64)] = &[
-    ("1", 5),
-    ("2", 10),
-    ("3", 15),
-    ("4", 5),
-    ("5", 10),
-    ("6.1", 33),
-    ("6.2", 12),
-    ("7", 10),
-];
+/// Seed B's work-team items and maxima (all `assessed`), in rubric order.
+fn work_team_items() -> Vec<(String, i64)> {
+    rubric_of(&seed_b(), SubjectType::WorkTeam)
+        .items()
+        .into_iter()
+        .map(|item| {
+            let max = item.max.expect("work-team items have points");
+            (item.code.clone(), max.mantissa() as i64 / 10i64.pow(max.scale()))
+        })
+        .collect()
+}
 
 /// Inputs of one work team: item scores per sheet in ten-thousandths, ballots in tenths.
 #[derive(Debug, Clone)]
@@ -45,7 +46,7 @@ fn mean(values: &[BigRational]) -> Option<BigRational> {
 
 /// A rubric total: per item the mean over the sheets, summed (§5.1).
 fn rubric_total(sheets: &[Vec<i64>]) -> Option<BigRational> {
-    let items: Option<Vec<BigRational>> = (0..WORK_TEAM_ITEMS.len())
+    let items: Option<Vec<BigRational>> = (0..work_team_items().len())
         .map(|item| {
             let scores: Vec<BigRational> = sheets.iter().map(|sheet| ratio(sheet[item], 10_000)).collect();
             mean(&scores)
@@ -99,50 +100,37 @@ fn decimal(ten_thousandths: i64) -> Decimal {
 
 fn compute(inputs: &Inputs) -> (SubjectInfo, YearResults) {
     let team = subject(SubjectType::WorkTeam, "驻村工作队");
-    let half_year = evaluation(EvaluationKind::HalfYear, "half_year", Period::H1.window(2023).unwrap());
-    let year_end = evaluation(EvaluationKind::YearEnd, "year_end", year_2023());
-    let democratic = [
-        evaluation(EvaluationKind::Democratic, "democratic_half_year", year_2023()),
-        evaluation(EvaluationKind::Democratic, "democratic_year_end", year_2023()),
-    ];
-    let mut data = YearData {
-        year: 2023,
-        evaluations: vec![
-            half_year.clone(),
-            year_end.clone(),
-            democratic[0].clone(),
-            democratic[1].clone(),
-        ],
-        subjects: vec![team.clone()],
-        ..YearData::default()
-    };
-    for (evaluation, sheets) in [(&half_year, &inputs.half_year), (&year_end, &inputs.year_end)] {
+    let mut year = SeedBYear::new();
+    year.data.subjects.push(team.clone());
+    let items = work_team_items();
+    for (evaluation, sheets) in [(&year.half_year, &inputs.half_year), (&year.year_end, &inputs.year_end)] {
         for scores in sheets {
-            let scores = WORK_TEAM_ITEMS
+            let scores = items
                 .iter()
                 .zip(scores)
-                .map(|((code, _), &score)| ((*code).to_owned(), decimal(score)))
+                .map(|((code, _), &score)| (code.clone(), decimal(score)))
                 .collect();
-            data.scoresheets
+            year.data
+                .scoresheets
                 .push(sheet(evaluation, &team, new_id(), scores, at(2023, 12, 20)));
         }
     }
-    for (evaluation, ballots) in democratic.iter().zip(&inputs.ballots) {
+    for (evaluation, ballots) in year.democratic.iter().zip(&inputs.ballots) {
         for &score in ballots {
-            data.ballots.push(Ballot {
+            year.data.ballots.push(Ballot {
                 score: Decimal::new(score, 1),
                 ..ballot(evaluation, &team, "0")
             });
         }
     }
-    let results = compute_year(&seed_b(), &data, &ComputeOptions::default()).unwrap();
+    let results = year.compute();
     (team, results)
 }
 
 fn sheet_strategy() -> impl Strategy<Value = Vec<i64>> {
-    WORK_TEAM_ITEMS
-        .iter()
-        .map(|&(_, max)| 0..=max * 10_000)
+    work_team_items()
+        .into_iter()
+        .map(|(_, max)| 0..=max * 10_000)
         .collect::<Vec<_>>()
 }
 
@@ -209,7 +197,8 @@ proptest! {
         };
         // Move the year-end sheet by whole hundredths (within its items' bounds) until n ends in 5:
         // each step moves n by 3, which reaches every last digit within ten steps.
-        let room = |sheet: &[i64]| sheet.iter().zip(WORK_TEAM_ITEMS).position(|(&s, &(_, max))| s + 100 <= max * 10_000);
+        let items = work_team_items();
+        let room = |sheet: &[i64]| sheet.iter().zip(&items).position(|(&s, (_, max))| s + 100 <= max * 10_000);
         let raise = room(&year_end).is_some();
         for _ in 0..10 {
             if n(&half, &year_end) % 10 == 5 {

@@ -123,16 +123,16 @@ fn example_a_monthly_standings_run_from_january() {
     assert!(compute_year(&seed_a(), &data, &bad).is_err());
 }
 
-/// Scoresheets giving `total` in the half-year and year-end evaluations.
-struct SeedBYear {
-    data: YearData,
-    half_year: EvaluationInfo,
-    year_end: EvaluationInfo,
-    democratic: [EvaluationInfo; 2],
+/// A Seed B year: its half-year, year-end and two democratic evaluations, and the data so far.
+pub(super) struct SeedBYear {
+    pub(super) data: YearData,
+    pub(super) half_year: EvaluationInfo,
+    pub(super) year_end: EvaluationInfo,
+    pub(super) democratic: [EvaluationInfo; 2],
 }
 
 impl SeedBYear {
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         let half_year = evaluation(EvaluationKind::HalfYear, "half_year", Period::H1.window(2023).unwrap());
         let year_end = evaluation(EvaluationKind::YearEnd, "year_end", year_2023());
         let democratic = [
@@ -177,7 +177,7 @@ impl SeedBYear {
         self.data.subjects.push(subject.clone());
     }
 
-    fn compute(&self) -> YearResults {
+    pub(super) fn compute(&self) -> YearResults {
         compute_year(&seed_b(), &self.data, &ComputeOptions::default()).unwrap()
     }
 }
