@@ -9,6 +9,10 @@
 //! In JSON an `Exact` is a decimal string: the exact decimal when the value terminates within 28
 //! digits, otherwise the value rounded half-up to 28 significant digits. The fraction itself is
 //! shown beside it where it matters (`Fraction`).
+//!
+//! Most values are sums and products of the inputs' decimals, which `Decimal` computes exactly
+//! whenever the result keeps its full scale: those stay `Decimal` (no gcd per addition), and a
+//! value becomes a fraction only once a division does not terminate or a decimal would round.
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -20,7 +24,7 @@ use num_bigint::BigInt;
 use num_integer::Integer;
 use num_rational::{BigRational, Ratio};
 use num_traits::{CheckedAdd, CheckedDiv, CheckedMul, CheckedSub, One, Signed, ToPrimitive, Zero};
-use rust_decimal::Decimal;
+use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// An exact rational number.
@@ -29,6 +33,8 @@ pub struct Exact(Repr);
 
 #[derive(Clone)]
 enum Repr {
+    /// A value `Decimal` holds exactly.
+    Decimal(Decimal),
     /// Reduced, positive denominator, numerator never `i128::MIN` (so negation cannot overflow).
     Small(Ratio<i128>),
     /// Only for values that do not fit `Small`.
@@ -49,12 +55,12 @@ fn big_pow10(digits: u32) -> BigInt {
 impl Exact {
     /// Zero.
     pub fn zero() -> Self {
-        Exact(Repr::Small(Ratio::from_integer(0)))
+        Exact(Repr::Decimal(Decimal::ZERO))
     }
 
     /// An integer.
     pub fn from_integer(value: i64) -> Self {
-        Exact(Repr::Small(Ratio::from_integer(i128::from(value))))
+        Exact(Repr::Decimal(Decimal::from(value)))
     }
 
     /// `numerator ÷ denominator`; `None` when the denominator is zero.
@@ -83,8 +89,18 @@ impl Exact {
         }
     }
 
+    /// The value as an `i128` fraction, when it fits one.
+    fn ratio_form(&self) -> Option<Ratio<i128>> {
+        match &self.0 {
+            Repr::Decimal(value) => Some(decimal_ratio(value)),
+            Repr::Small(value) => Some(*value),
+            Repr::Big(_) => None,
+        }
+    }
+
     fn big(&self) -> BigRational {
         match &self.0 {
+            Repr::Decimal(value) => to_big(&decimal_ratio(value)),
             Repr::Small(value) => to_big(value),
             Repr::Big(value) => (**value).clone(),
         }
@@ -93,11 +109,17 @@ impl Exact {
     fn combine(
         &self,
         other: &Exact,
+        decimal: impl FnOnce(&Decimal, &Decimal) -> Option<Decimal>,
         small: impl FnOnce(&Ratio<i128>, &Ratio<i128>) -> Option<Ratio<i128>>,
         big: impl FnOnce(BigRational, BigRational) -> BigRational,
     ) -> Exact {
-        if let (Repr::Small(a), Repr::Small(b)) = (&self.0, &other.0) {
-            if let Some(value) = small(a, b) {
+        if let (Repr::Decimal(a), Repr::Decimal(b)) = (&self.0, &other.0) {
+            if let Some(value) = decimal(a, b) {
+                return Exact(Repr::Decimal(value));
+            }
+        }
+        if let (Some(a), Some(b)) = (self.ratio_form(), other.ratio_form()) {
+            if let Some(value) = small(&a, &b) {
                 return Exact::small(value);
             }
         }
@@ -106,17 +128,17 @@ impl Exact {
 
     /// `self + other`.
     pub fn add(&self, other: &Exact) -> Exact {
-        self.combine(other, |a, b| a.checked_add(b), |a, b| a + b)
+        self.combine(other, exact_sum, |a, b| a.checked_add(b), |a, b| a + b)
     }
 
     /// `self − other`.
     pub fn sub(&self, other: &Exact) -> Exact {
-        self.combine(other, |a, b| a.checked_sub(b), |a, b| a - b)
+        self.combine(other, |a, b| exact_sum(a, &-*b), |a, b| a.checked_sub(b), |a, b| a - b)
     }
 
     /// `self × other`.
     pub fn mul(&self, other: &Exact) -> Exact {
-        self.combine(other, |a, b| a.checked_mul(b), |a, b| a * b)
+        self.combine(other, exact_product, |a, b| a.checked_mul(b), |a, b| a * b)
     }
 
     /// `self ÷ other`; `None` when `other` is zero.
@@ -124,7 +146,7 @@ impl Exact {
         if other.is_zero() {
             return None;
         }
-        Some(self.combine(other, |a, b| a.checked_div(b), |a, b| a / b))
+        Some(self.combine(other, |_, _| None, |a, b| a.checked_div(b), |a, b| a / b))
     }
 
     /// `self ÷ count`; `None` when `count` is zero.
@@ -136,6 +158,7 @@ impl Exact {
     /// `−self`.
     pub fn neg(&self) -> Exact {
         match &self.0 {
+            Repr::Decimal(value) => Exact(Repr::Decimal(-*value)),
             // The numerator is never `i128::MIN`, so this cannot overflow.
             Repr::Small(value) => Exact(Repr::Small(Ratio::new_raw(-*value.numer(), *value.denom()))),
             Repr::Big(value) => Exact::from_big(-(**value).clone()),
@@ -145,6 +168,7 @@ impl Exact {
     /// Whether the value is zero.
     pub fn is_zero(&self) -> bool {
         match &self.0 {
+            Repr::Decimal(value) => value.is_zero(),
             Repr::Small(value) => value.is_zero(),
             Repr::Big(value) => value.is_zero(),
         }
@@ -153,6 +177,7 @@ impl Exact {
     /// Whether the value is below zero.
     pub fn is_negative(&self) -> bool {
         match &self.0 {
+            Repr::Decimal(value) => value.is_sign_negative() && !value.is_zero(),
             Repr::Small(value) => value.is_negative(),
             Repr::Big(value) => value.is_negative(),
         }
@@ -180,6 +205,7 @@ impl Exact {
     /// other than 2 and 5).
     pub fn terminates(&self) -> bool {
         let mut denom = match &self.0 {
+            Repr::Decimal(_) => return true,
             Repr::Small(value) => BigInt::from(*value.denom()),
             Repr::Big(value) => value.denom().clone(),
         };
@@ -199,6 +225,11 @@ impl Exact {
             return None;
         }
         let mantissa = match &self.0 {
+            Repr::Decimal(value) => {
+                let mut rounded = value.round_dp_with_strategy(digits, RoundingStrategy::MidpointAwayFromZero);
+                rounded.rescale(digits);
+                return Some(rounded);
+            }
             Repr::Small(value) => small_rounded(value, digits).or_else(|| big_rounded(&to_big(value), digits)),
             Repr::Big(value) => big_rounded(value, digits),
         }?;
@@ -219,6 +250,9 @@ impl Exact {
     /// The exact decimal when the value terminates within `Decimal`'s 28 digits, otherwise the
     /// value rounded half-up to as many digits as fit; normalised (`15.8`, not `15.80`).
     pub fn to_decimal(&self) -> Decimal {
+        if let Repr::Decimal(value) = &self.0 {
+            return value.normalize();
+        }
         let whole_digits = self.whole_digits();
         let start = DECIMAL_DIGITS.saturating_sub(whole_digits.saturating_sub(1));
         (0..=start)
@@ -231,6 +265,7 @@ impl Exact {
     /// Decimal digits of the integer part's magnitude (1 for values below 1).
     fn whole_digits(&self) -> u32 {
         let whole = match &self.0 {
+            Repr::Decimal(value) => BigInt::from(value.trunc().abs().mantissa()),
             Repr::Small(value) => BigInt::from(value.numer().abs() / value.denom()),
             Repr::Big(value) => value.numer().abs() / value.denom(),
         };
@@ -241,10 +276,33 @@ impl Exact {
     /// The value in lowest terms as `numerator/denominator` (`14999/200`, `86/1`).
     pub fn fraction(&self) -> Fraction {
         Fraction(match &self.0 {
+            Repr::Decimal(value) => {
+                let value = decimal_ratio(value);
+                format!("{}/{}", value.numer(), value.denom())
+            }
             Repr::Small(value) => format!("{}/{}", value.numer(), value.denom()),
             Repr::Big(value) => format!("{}/{}", value.numer(), value.denom()),
         })
     }
+}
+
+/// A `Decimal` is `mantissa ÷ 10^scale` with a 96-bit mantissa and a scale ≤ 28.
+fn decimal_ratio(value: &Decimal) -> Ratio<i128> {
+    let denom = pow10(value.scale()).unwrap_or(1);
+    Ratio::new(value.mantissa(), denom)
+}
+
+/// `a + b` when `Decimal` holds it exactly: it keeps the larger scale (a sum that would overflow
+/// the mantissa is rounded to a smaller scale, which this refuses).
+fn exact_sum(a: &Decimal, b: &Decimal) -> Option<Decimal> {
+    let sum = CheckedAdd::checked_add(a, b)?;
+    (sum.scale() == a.scale().max(b.scale())).then_some(sum)
+}
+
+/// `a × b` when `Decimal` holds it exactly: it keeps the sum of the scales.
+fn exact_product(a: &Decimal, b: &Decimal) -> Option<Decimal> {
+    let product = CheckedMul::checked_mul(a, b)?;
+    (product.scale() == a.scale() + b.scale()).then_some(product)
 }
 
 fn to_big(value: &Ratio<i128>) -> BigRational {
@@ -273,9 +331,7 @@ fn big_rounded(value: &BigRational, digits: u32) -> Option<i128> {
 
 impl From<Decimal> for Exact {
     fn from(value: Decimal) -> Self {
-        // A `Decimal` is `mantissa ÷ 10^scale` with a 96-bit mantissa and a scale ≤ 28.
-        let denom = pow10(value.scale()).unwrap_or(1);
-        Exact(Repr::Small(Ratio::new(value.mantissa(), denom)))
+        Exact(Repr::Decimal(value))
     }
 }
 
@@ -308,8 +364,11 @@ impl PartialOrd for Exact {
 impl Ord for Exact {
     fn cmp(&self, other: &Self) -> Ordering {
         match (&self.0, &other.0) {
-            (Repr::Small(a), Repr::Small(b)) => a.cmp(b),
-            _ => self.big().cmp(&other.big()),
+            (Repr::Decimal(a), Repr::Decimal(b)) => a.cmp(b),
+            _ => match (self.ratio_form(), other.ratio_form()) {
+                (Some(a), Some(b)) => a.cmp(&b),
+                _ => self.big().cmp(&other.big()),
+            },
         }
     }
 }
@@ -458,6 +517,21 @@ mod tests {
             .fold(sum, |value, &p| value.sub(&Exact::ratio(1, p).unwrap()));
         assert!(back.is_zero());
         assert!(matches!(back.0, Repr::Small(_)));
+    }
+
+    #[test]
+    fn decimal_arithmetic_stays_decimal_only_while_exact() {
+        let sum = e("15.8").add(&e("5.05")).sub(&e("0.85"));
+        assert!(matches!(sum.0, Repr::Decimal(_)));
+        assert_eq!(sum, e("20"));
+        // A sum past the mantissa would be rounded by `Decimal`: it becomes a fraction instead.
+        let big = e("79228162514264337593543950335");
+        let over = big.add(&e("0.5"));
+        assert!(!matches!(over.0, Repr::Decimal(_)));
+        assert_eq!(over.sub(&big), e("1/2"));
+        // Mixed forms compare and add exactly.
+        assert_eq!(e("1/3").add(&e("0.5")), e("5/6"));
+        assert!(e("1/3") < e("0.3334"));
     }
 
     #[test]
