@@ -7,6 +7,7 @@ pub mod config;
 pub mod decimal;
 pub mod demo;
 pub mod error;
+pub mod not_scored;
 pub mod results;
 pub mod schemes;
 pub mod scoring;
