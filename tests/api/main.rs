@@ -6,6 +6,7 @@ mod bulk;
 mod data;
 mod helpers;
 mod identity;
+mod integrator;
 mod matrix;
 mod openapi;
 mod operations;
