@@ -733,7 +733,11 @@ async fn bulk_subjects(
     let limits = &state.settings.limits;
     let body = read_body(payload, limits.bulk_body_bytes).await?;
     let dry_run = params.dry_run.unwrap_or(false);
-    let (valid, mut errors, rows) = split(rows::<SubjectRow>(&body, format)?, limits.bulk_max_rows)?;
+    let Split {
+        valid,
+        mut errors,
+        rows,
+    } = split(rows::<SubjectRow>(&body, format)?, limits.bulk_max_rows)?;
     // Subjects are validated by creating them; a dry run does so in a transaction it rolls back.
     let tx = state.store.write(&caller.actor()).await?;
     let ids = match subject_uploads::create_rows(&tx, &caller, valid).await? {
@@ -794,7 +798,11 @@ async fn bulk_attributes(
     let limits = &state.settings.limits;
     let body = read_body(payload, limits.bulk_body_bytes).await?;
     let dry_run = params.dry_run.unwrap_or(false);
-    let (valid, mut errors, rows) = split(rows::<AttributesRow>(&body, format)?, limits.bulk_max_rows)?;
+    let Split {
+        valid,
+        mut errors,
+        rows,
+    } = split(rows::<AttributesRow>(&body, format)?, limits.bulk_max_rows)?;
     // Validated by writing them; a dry run does so in a transaction it rolls back.
     let tx = state.store.write(&caller.actor()).await?;
     let ids = match subject_uploads::set_rows(&tx, &caller, valid).await? {
@@ -822,24 +830,30 @@ async fn bulk_attributes(
         .await
 }
 
-/// The parsed rows of an upload, the errors of those that did not parse, and how many rows
-/// were read; more than `max_rows` answers 413.
-fn split<T>(
-    parsed: Box<dyn Iterator<Item = Parsed<T>> + '_>,
-    max_rows: usize,
-) -> Result<(Vec<(usize, T)>, Vec<FieldError>, usize), ApiError> {
-    let mut valid = Vec::new();
-    let mut errors = Vec::new();
-    let mut rows = 0;
+/// The rows of an upload: those that parsed, the errors of those that did not, and how many
+/// were read.
+struct Split<T> {
+    valid: Vec<(usize, T)>,
+    errors: Vec<FieldError>,
+    rows: usize,
+}
+
+/// Parses every row of an upload; more than `max_rows` answers 413.
+fn split<T>(parsed: Box<dyn Iterator<Item = Parsed<T>> + '_>, max_rows: usize) -> Result<Split<T>, ApiError> {
+    let mut split = Split {
+        valid: Vec::new(),
+        errors: Vec::new(),
+        rows: 0,
+    };
     for (row, result) in parsed {
-        rows = row;
-        if rows > max_rows {
+        split.rows = row;
+        if row > max_rows {
             return Err(too_many(max_rows));
         }
         match result {
-            Ok(value) => valid.push((row, value)),
-            Err(e) => errors.extend(e),
+            Ok(value) => split.valid.push((row, value)),
+            Err(e) => split.errors.extend(e),
         }
     }
-    Ok((valid, errors, rows))
+    Ok(split)
 }

@@ -9,7 +9,6 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::entities::scheme;
 use super::subjects::{self, AttributesUpdate, NewSubject};
 use super::WriteTx;
 use crate::auth::policy::Action;
@@ -211,10 +210,9 @@ pub async fn create_rows(
     caller: &Caller,
     rows: Vec<(usize, SubjectRow)>,
 ) -> Result<Result<Vec<Uuid>, Vec<FieldError>>, ApiError> {
+    // Rows are created even past a bad ref (in the transaction, which is then not committed),
+    // so the answer lists every bad row, not only those with bad refs.
     let (order, refs, mut errors) = plan(&rows);
-    if !errors.is_empty() {
-        return Ok(Err(errors));
-    }
     let mut created: Vec<Option<Uuid>> = vec![None; rows.len()];
     let mut slots: Vec<Option<(usize, SubjectRow)>> = rows.into_iter().map(Some).collect();
     for i in order {
@@ -295,7 +293,8 @@ pub async fn set_rows(
     let mut errors = Vec::new();
     let mut ids = Vec::with_capacity(rows.len());
     let mut seen: HashSet<(Uuid, Uuid)> = HashSet::new();
-    let mut schemes: HashMap<Uuid, Option<scheme::Model>> = HashMap::new();
+    // Whether each scheme named is one the caller sees.
+    let mut schemes: HashMap<Uuid, bool> = HashMap::new();
     for (row, r) in rows {
         if !seen.insert((r.subject_id, r.scheme_id)) {
             errors.push(
@@ -313,13 +312,16 @@ pub async fn set_rows(
         let subject = subjects::find(tx.conn(), r.subject_id)
             .await?
             .filter(|s| s.county_id == caller.county_id && caller.may(Action::Read, &subjects::scope_of(s)));
-        if !schemes.contains_key(&r.scheme_id) {
-            let found = super::schemes::find(tx.conn(), r.scheme_id).await?.filter(|s| {
-                s.county_id == caller.county_id && caller.may(Action::ReadShared, &super::schemes::scope_of(s))
-            });
-            schemes.insert(r.scheme_id, found);
-        }
-        let scheme_known = schemes.get(&r.scheme_id).is_some_and(Option::is_some);
+        let scheme_known = match schemes.get(&r.scheme_id) {
+            Some(known) => *known,
+            None => {
+                let known = super::schemes::find(tx.conn(), r.scheme_id).await?.is_some_and(|s| {
+                    s.county_id == caller.county_id && caller.may(Action::ReadShared, &super::schemes::scope_of(&s))
+                });
+                schemes.insert(r.scheme_id, known);
+                known
+            }
+        };
         if !scheme_known {
             errors.push(
                 FieldError::new(

@@ -412,7 +412,8 @@ async fn unknown_duplicate_and_cyclic_refs_are_named_and_write_nothing() {
     let body = json!([
         {"ref": "a", "subject_type": "department", "name": "甲局"},
         {"ref": "a", "subject_type": "department", "name": "乙局"},
-        {"subject_type": "first_secretary", "name": "王五", "stationed_in_ref": "nowhere"}
+        {"subject_type": "first_secretary", "name": "王五", "stationed_in_ref": "nowhere"},
+        {"subject_type": "department", "name": " "}
     ]);
     let reply = upload(
         &app,
@@ -440,6 +441,8 @@ async fn unknown_duplicate_and_cyclic_refs_are_named_and_write_nothing() {
         [
             (2, "ref".to_owned(), "bulk.ref_duplicate".to_owned()),
             (3, "stationed_in_ref".to_owned(), "bulk.ref_unknown".to_owned()),
+            // A bad row past the bad refs is reported in the same answer.
+            (4, "name".to_owned(), "field.length".to_owned()),
         ]
     );
     // Two villages each the other's parent: a cycle, named on both rows.
