@@ -242,6 +242,16 @@ impl ApiError {
         &self.errors
     }
 
+    /// This error as the field errors of one row of a bulk upload (one naming the whole row
+    /// when it names no field).
+    pub fn into_row_errors(self, row: usize) -> Vec<FieldError> {
+        if self.errors.is_empty() {
+            vec![FieldError::new("", self.code(), self.to_string()).at_row(row)]
+        } else {
+            self.errors.into_iter().map(|e| e.at_row(row)).collect()
+        }
+    }
+
     /// The problem document this error answers with.
     pub fn problem(&self) -> Problem {
         let context = telemetry::current_request();

@@ -8,6 +8,7 @@ pub mod decimal;
 pub mod demo;
 pub mod error;
 pub mod exact;
+pub mod not_scored;
 pub mod results;
 pub mod schemes;
 pub mod scoring;

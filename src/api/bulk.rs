@@ -1,4 +1,4 @@
-//! Bulk uploads: `POST /api/v1/{incidents,ballots,scoresheets,subjects}:bulk` with a JSON array,
+//! Bulk uploads: `POST /api/v1/{incidents,ballots,scoresheets,subjects,attributes}:bulk` with a JSON array,
 //! NDJSON or CSV body, all-or-nothing, `?dry_run=true` to validate only.
 //!
 //! The body is read once (up to `limits.bulk_body_bytes`, else 413), then rows are parsed,
@@ -27,14 +27,15 @@ use crate::startup::AppState;
 use crate::store::entities::{ballot, incident};
 use crate::store::evaluations::{self, InputValidator, NewBallot, NewScoresheet};
 use crate::store::incidents::{NewIncident, Validator};
-use crate::store::subjects::{self, NewSubject};
+use crate::store::subject_uploads::{self, AttributesRow, SubjectRow};
 use crate::store::{new_id, schemes, Change};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(bulk_incidents)
         .service(bulk_scoresheets)
         .service(bulk_ballots)
-        .service(bulk_subjects);
+        .service(bulk_subjects)
+        .service(bulk_attributes);
 }
 
 /// Rows validated (and written) per batch.
@@ -52,18 +53,28 @@ pub struct BulkParams {
 /// What an upload did.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"rows": 3, "created": 3, "dry_run": false, "upload_id": "0193b0d2-0000-7000-8000-0000000000aa",
-    "list": "/api/v1/incidents?upload_id=0193b0d2-0000-7000-8000-0000000000aa", "content_sha256": "5d41402abc4b2a76b9719d911017c592…"}))]
+    "list": "/api/v1/incidents?upload_id=0193b0d2-0000-7000-8000-0000000000aa",
+    "ids": ["0193b0d2-0000-7000-8000-0000000000b1", "0193b0d2-0000-7000-8000-0000000000b2", "0193b0d2-0000-7000-8000-0000000000b3"],
+    "content_sha256": "5d41402abc4b2a76b9719d911017c592…"}))]
 pub struct BulkSummary {
-    /// Data rows read (CSV header not counted).
+    /// Data rows read: JSON array elements, NDJSON lines, CSV records (the header row not
+    /// counted). A long-form scoresheet CSV has several rows per sheet: see `sheets`.
     pub rows: usize,
-    /// Rows written (0 on a dry run).
+    /// Scoresheet uploads only: the scoresheets those rows make (in CSV long form, consecutive
+    /// rows of one evaluation, subject and assessor are one sheet; otherwise one per row).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sheets: Option<usize>,
+    /// Objects written: findings, scoresheets, ballots, subjects or attribute sets (0 on a dry run).
     pub created: usize,
     pub dry_run: bool,
     /// Names this upload: its rows carry it (absent on a dry run).
     pub upload_id: Option<Uuid>,
-    /// Where to list what was created.
+    /// Where to list what was created (absent on a dry run, and for subject and attribute
+    /// uploads, whose objects carry no upload id: use `ids`).
     pub list: Option<String>,
-    /// Ids created, for subject uploads.
+    /// The ids written, one per object in the order of the upload's rows (for a long-form
+    /// scoresheet CSV, one per sheet in the order of the sheets' first rows; for attribute
+    /// uploads, the subject ids). Absent on a dry run, which writes nothing.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ids: Vec<Uuid>,
     /// SHA-256 of the uploaded body, as recorded in the audit trail.
@@ -131,7 +142,7 @@ fn rows<'a, T: DeserializeOwned + 'a>(
 ) -> Result<Box<dyn Iterator<Item = Parsed<T>> + 'a>, ApiError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF".as_slice()).unwrap_or(bytes);
     let as_row =
-        |row: usize, result: Result<T, ApiError>| -> Parsed<T> { (row, result.map_err(|e| row_errors(e, row))) };
+        |row: usize, result: Result<T, ApiError>| -> Parsed<T> { (row, result.map_err(|e| e.into_row_errors(row))) };
     match format {
         BodyFormat::JsonArray => {
             let raw: Vec<&serde_json::value::RawValue> = serde_json::from_slice(bytes).map_err(|e| {
@@ -170,15 +181,6 @@ fn rows<'a, T: DeserializeOwned + 'a>(
                 },
             )))
         }
-    }
-}
-
-fn row_errors(error: ApiError, row: usize) -> Vec<FieldError> {
-    let errors: Vec<FieldError> = error.errors().iter().cloned().map(|e| e.at_row(row)).collect();
-    if errors.is_empty() {
-        vec![FieldError::new("", error.code(), error.to_string()).at_row(row)]
-    } else {
-        errors
     }
 }
 
@@ -275,7 +277,7 @@ async fn bulk_incidents(
         upload_id,
         errors: Vec::new(),
         rubrics: HashSet::new(),
-        created: 0,
+        ids: Vec::new(),
     };
     let mut batch: Vec<(usize, NewIncident)> = Vec::with_capacity(BATCH);
     let mut total = 0usize;
@@ -296,23 +298,22 @@ async fn bulk_incidents(
     }
     upload.batch(&tx, db, &mut validator, &caller, batch).await?;
     let IncidentUpload {
-        errors,
-        rubrics,
-        created,
-        ..
+        errors, rubrics, ids, ..
     } = upload;
-    finish(
-        tx,
-        errors,
-        total,
-        created,
-        upload_id,
-        "incident",
-        "/api/v1/incidents",
+    let outcome = Outcome {
+        rows: total,
+        sheets: None,
+        ids,
+    };
+    Upload {
+        id: upload_id,
+        action: "bulk_create",
+        entity: "incident",
+        list_path: Some("/api/v1/incidents"),
         format,
-        &body,
-        rubrics,
-    )
+        body: &body,
+    }
+    .finish(tx, errors, outcome, rubrics)
     .await
 }
 
@@ -321,7 +322,8 @@ struct IncidentUpload {
     upload_id: Uuid,
     errors: Vec<FieldError>,
     rubrics: HashSet<Uuid>,
-    created: usize,
+    /// Ids written so far, in row order.
+    ids: Vec<Uuid>,
 }
 
 impl IncidentUpload {
@@ -348,7 +350,7 @@ impl IncidentUpload {
             }
         }
         if let (Some(tx), true, false) = (tx, self.errors.is_empty(), models.is_empty()) {
-            self.created += models.len();
+            self.ids.extend(models.iter().map(|m| m.id));
             incident::Entity::insert_many(models.into_iter().map(IntoActiveModel::into_active_model))
                 .exec_without_returning(tx.conn())
                 .await?;
@@ -370,58 +372,80 @@ async fn load_subjects(
     }
 }
 
-/// Ends an upload: the 422 with every bad row, the dry-run report, or the commit with its audit
-/// event and summary.
-#[allow(clippy::too_many_arguments)]
-async fn finish(
-    tx: Option<crate::store::WriteTx>,
-    errors: Vec<FieldError>,
+/// What an upload read and wrote.
+struct Outcome {
+    /// Data rows read.
     rows: usize,
-    created: usize,
-    upload_id: Uuid,
+    /// Scoresheets those rows made (scoresheet uploads only).
+    sheets: Option<usize>,
+    /// Ids written, in row order (empty on a dry run).
+    ids: Vec<Uuid>,
+}
+
+/// What an upload is, for its audit event and summary.
+struct Upload<'a> {
+    id: Uuid,
+    /// The audit event's action: `bulk_create`, `bulk_set_attributes`.
+    action: &'static str,
     entity: &'static str,
-    list_path: &str,
+    /// The list its rows are found in by `upload_id`, if they carry it.
+    list_path: Option<&'a str>,
     format: BodyFormat,
-    body: &[u8],
-    rubrics: HashSet<Uuid>,
-) -> Result<HttpResponse, ApiError> {
-    if !errors.is_empty() {
-        return Err(rejected(errors));
-    }
-    if rows == 0 {
-        return Err(ApiError::invalid("", "bulk.empty", "the upload has no rows"));
-    }
-    let content_sha256 = sha256(body);
-    let Some(tx) = tx else {
-        return Ok(HttpResponse::Ok().json(BulkSummary {
-            rows,
-            created: 0,
-            dry_run: true,
-            upload_id: None,
-            list: None,
-            ids: Vec::new(),
+    body: &'a [u8],
+}
+
+impl Upload<'_> {
+    /// Ends an upload: the 422 with every bad row, the dry-run report, or the commit with its
+    /// audit event and summary.
+    async fn finish(
+        self,
+        tx: Option<crate::store::WriteTx>,
+        errors: Vec<FieldError>,
+        outcome: Outcome,
+        rubrics: HashSet<Uuid>,
+    ) -> Result<HttpResponse, ApiError> {
+        if !errors.is_empty() {
+            return Err(rejected(errors));
+        }
+        if outcome.rows == 0 {
+            return Err(ApiError::invalid("", "bulk.empty", "the upload has no rows"));
+        }
+        let content_sha256 = sha256(self.body);
+        let Some(tx) = tx else {
+            return Ok(HttpResponse::Ok().json(BulkSummary {
+                rows: outcome.rows,
+                sheets: outcome.sheets,
+                created: 0,
+                dry_run: true,
+                upload_id: None,
+                list: None,
+                ids: Vec::new(),
+                content_sha256,
+            }));
+        };
+        for rubric in rubrics {
+            schemes::mark_used(tx.conn(), rubric).await?;
+        }
+        let created = outcome.ids.len();
+        tx.audit(
+            Change::new(self.action, self.entity, Some(self.id)).after(&serde_json::json!({
+                "rows": outcome.rows, "created": created, "format": self.format.name(),
+                "content_sha256": content_sha256,
+            })),
+        )
+        .await?;
+        let summary = BulkSummary {
+            rows: outcome.rows,
+            sheets: outcome.sheets,
+            created,
+            dry_run: false,
+            upload_id: Some(self.id),
+            list: self.list_path.map(|path| format!("{path}?upload_id={}", self.id)),
+            ids: outcome.ids,
             content_sha256,
-        }));
-    };
-    for rubric in rubrics {
-        schemes::mark_used(tx.conn(), rubric).await?;
+        };
+        tx.respond(HttpResponse::Created().json(summary)).await
     }
-    let summary = BulkSummary {
-        rows,
-        created,
-        dry_run: false,
-        upload_id: Some(upload_id),
-        list: Some(format!("{list_path}?upload_id={upload_id}")),
-        ids: Vec::new(),
-        content_sha256: content_sha256.clone(),
-    };
-    tx.audit(
-        Change::new("bulk_create", entity, Some(upload_id)).after(&serde_json::json!({
-            "rows": rows, "created": created, "format": format.name(), "content_sha256": content_sha256,
-        })),
-    )
-    .await?;
-    tx.respond(HttpResponse::Created().json(summary)).await
 }
 
 /// A CSV row of a scoresheet upload: one item score; consecutive rows with the same evaluation,
@@ -439,14 +463,19 @@ struct ScoreRow {
     note: Option<String>,
 }
 
-/// Scoresheets of a body, with the row number of each sheet's first row.
-fn sheets(body: &[u8], format: BodyFormat) -> Result<Vec<Parsed<NewScoresheet>>, ApiError> {
+/// Scoresheets of a body, with the row number of each sheet's first row, and the number of data
+/// rows read (more than the sheets in a long-form CSV).
+fn sheets(body: &[u8], format: BodyFormat) -> Result<(Vec<Parsed<NewScoresheet>>, usize), ApiError> {
     if format != BodyFormat::Csv {
-        return Ok(rows::<NewScoresheet>(body, format)?.collect());
+        let parsed: Vec<Parsed<NewScoresheet>> = rows::<NewScoresheet>(body, format)?.collect();
+        let read = parsed.len();
+        return Ok((parsed, read));
     }
     let mut out: Vec<Parsed<NewScoresheet>> = Vec::new();
     let mut current: Option<(usize, NewScoresheet)> = None;
+    let mut read = 0;
     for (row, parsed) in rows::<ScoreRow>(body, format)? {
+        read = row;
         match parsed {
             Err(e) => out.push((row, Err(e))),
             Ok(r) => {
@@ -473,7 +502,7 @@ fn sheets(body: &[u8], format: BodyFormat) -> Result<Vec<Parsed<NewScoresheet>>,
         }
     }
     out.extend(current.map(|(n, s)| (n, Ok(s))));
-    Ok(out)
+    Ok((out, read))
 }
 
 /// Upload scoresheets in bulk.
@@ -507,8 +536,8 @@ async fn bulk_scoresheets(
     let limits = &state.settings.limits;
     let body = read_body(payload, limits.bulk_body_bytes).await?;
     let dry_run = params.dry_run.unwrap_or(false);
-    let parsed = sheets(&body, format)?;
-    if parsed.len() > limits.bulk_max_rows {
+    let (parsed, rows) = sheets(&body, format)?;
+    if rows > limits.bulk_max_rows {
         return Err(too_many(limits.bulk_max_rows));
     }
     let evaluation_ids: HashSet<Uuid> = parsed
@@ -531,7 +560,7 @@ async fn bulk_scoresheets(
     };
     let mut errors = Vec::new();
     let mut valid = Vec::new();
-    let rows = parsed.len();
+    let sheet_count = parsed.len();
     let mut seen: HashSet<(Uuid, Uuid, String)> = HashSet::new();
     for (row, result) in parsed {
         match result.and_then(|new| validator.check_sheet(&caller, &new).map_err(|e| e.into_fields(row))) {
@@ -558,27 +587,29 @@ async fn bulk_scoresheets(
             Err(e) => errors.extend(e),
         }
     }
-    let mut created = 0;
+    let mut ids = Vec::new();
     let mut rubrics = HashSet::new();
     if let (Some(tx), true) = (&tx, errors.is_empty()) {
         for sheet in valid {
             rubrics.insert(sheet.rubric_id);
-            evaluations::store_sheet_quietly(tx, sheet).await?;
-            created += 1;
+            let (stored, _) = evaluations::store_sheet_quietly(tx, sheet).await?;
+            ids.push(stored.id);
         }
     }
-    finish(
-        tx,
-        errors,
+    let outcome = Outcome {
         rows,
-        created,
-        upload_id,
-        "scoresheet",
-        "/api/v1/scoresheets",
+        sheets: Some(sheet_count),
+        ids,
+    };
+    Upload {
+        id: upload_id,
+        action: "bulk_create",
+        entity: "scoresheet",
+        list_path: Some("/api/v1/scoresheets"),
         format,
-        &body,
-        rubrics,
-    )
+        body: &body,
+    }
+    .finish(tx, errors, outcome, rubrics)
     .await
 }
 
@@ -642,40 +673,47 @@ async fn bulk_ballots(
             Err(e) => errors.extend(e),
         }
     }
-    let mut created = 0;
+    let mut ids = Vec::new();
     if let (Some(tx), true) = (&tx, errors.is_empty()) {
         for chunk in models.chunks(BATCH) {
             ballot::Entity::insert_many(chunk.iter().cloned().map(IntoActiveModel::into_active_model))
                 .exec_without_returning(tx.conn())
                 .await?;
-            created += chunk.len();
+            ids.extend(chunk.iter().map(|m| m.id));
         }
     }
-    finish(
-        tx,
-        errors,
+    let outcome = Outcome {
         rows,
-        created,
-        upload_id,
-        "ballot",
-        "/api/v1/ballots",
+        sheets: None,
+        ids,
+    };
+    Upload {
+        id: upload_id,
+        action: "bulk_create",
+        entity: "ballot",
+        list_path: Some("/api/v1/ballots"),
         format,
-        &body,
-        HashSet::new(),
-    )
+        body: &body,
+    }
+    .finish(tx, errors, outcome, HashSet::new())
     .await
 }
 
-/// Upload subjects in bulk (JSON array, NDJSON or CSV with the `NewSubject` fields).
+/// Upload subjects in bulk (JSON array, NDJSON or CSV with the `SubjectRow` fields).
 ///
-/// Townships, villages and departments are created with their org units. Rows are created in
-/// order, each audited; any invalid row rolls back the whole upload.
+/// Townships, villages and departments are created with their org units. A row may give itself
+/// a client key (`ref`) and name other rows of the same upload by theirs (`parent_ref`,
+/// `dispatched_by_ref`, `stationed_in_ref`) instead of by id, in any order without cycles: a
+/// village and the first secretary stationed in it go up together. Rows are created so that
+/// each follows the rows it names (otherwise in upload order), each audited; `ids` answers them
+/// in row order. An unknown, duplicate or cyclic ref is a 422 naming the row and field; any
+/// invalid row rolls back the whole upload.
 #[utoipa::path(
     tag = "bulk", operation_id = "bulkCreateSubjects",
     params(BulkParams),
     request_body(content(
-        (Vec<NewSubject> = "application/json"),
-        (NewSubject = "application/x-ndjson"),
+        (Vec<SubjectRow> = "application/json"),
+        (SubjectRow = "application/x-ndjson"),
         (String = "text/csv")
     )),
     responses(
@@ -695,63 +733,127 @@ async fn bulk_subjects(
     let limits = &state.settings.limits;
     let body = read_body(payload, limits.bulk_body_bytes).await?;
     let dry_run = params.dry_run.unwrap_or(false);
-    let parsed: Vec<Parsed<NewSubject>> = rows::<NewSubject>(&body, format)?.collect();
-    if parsed.len() > limits.bulk_max_rows {
-        return Err(too_many(limits.bulk_max_rows));
-    }
+    let Split {
+        valid,
+        mut errors,
+        rows,
+    } = split(rows::<SubjectRow>(&body, format)?, limits.bulk_max_rows)?;
     // Subjects are validated by creating them; a dry run does so in a transaction it rolls back.
     let tx = state.store.write(&caller.actor()).await?;
-    let rows = parsed.len();
-    let mut errors = Vec::new();
-    let mut ids = Vec::new();
+    let ids = match subject_uploads::create_rows(&tx, &caller, valid).await? {
+        Ok(ids) => ids,
+        Err(bad) => {
+            errors.extend(bad);
+            Vec::new()
+        }
+    };
+    let upload = Upload {
+        id: new_id(),
+        action: "bulk_create",
+        entity: "subject",
+        list_path: None,
+        format,
+        body: &body,
+    };
+    let outcome = Outcome {
+        rows,
+        sheets: None,
+        ids,
+    };
+    upload
+        .finish((!dry_run).then_some(tx), errors, outcome, HashSet::new())
+        .await
+}
+
+/// Set many subjects' per-scheme attributes in one upload.
+///
+/// A JSON array, NDJSON or CSV of `AttributesRow`s: each sets one subject's attributes for one
+/// scheme as `PUT /api/v1/subjects/{id}/attributes/{scheme_id}` does (fields left out or empty
+/// keep their value; `version` is required once the attributes were set). The same rules as the
+/// single write decide who may; a subject or scheme outside your scope is an unknown reference
+/// (422). All-or-nothing; `?dry_run=true` validates only. Each row is audited like the single
+/// write, and the upload once more; `ids` answers the subject ids in row order.
+#[utoipa::path(
+    tag = "bulk", operation_id = "bulkSetAttributes",
+    params(BulkParams),
+    request_body(content(
+        (Vec<AttributesRow> = "application/json"),
+        (AttributesRow = "application/x-ndjson"),
+        (String = "text/csv")
+    )),
+    responses(
+        (status = 201, description = "Every row's attributes set", body = BulkSummary),
+        (status = 200, description = "Dry run: every row is valid", body = BulkSummary)
+    )
+)]
+#[post("/attributes:bulk")]
+async fn bulk_attributes(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    params: Query<BulkParams>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let format = BodyFormat::of(&req)?;
+    let limits = &state.settings.limits;
+    let body = read_body(payload, limits.bulk_body_bytes).await?;
+    let dry_run = params.dry_run.unwrap_or(false);
+    let Split {
+        valid,
+        mut errors,
+        rows,
+    } = split(rows::<AttributesRow>(&body, format)?, limits.bulk_max_rows)?;
+    // Validated by writing them; a dry run does so in a transaction it rolls back.
+    let tx = state.store.write(&caller.actor()).await?;
+    let ids = match subject_uploads::set_rows(&tx, &caller, valid).await? {
+        Ok(ids) => ids,
+        Err(bad) => {
+            errors.extend(bad);
+            Vec::new()
+        }
+    };
+    let upload = Upload {
+        id: new_id(),
+        action: "bulk_set_attributes",
+        entity: "subject",
+        list_path: None,
+        format,
+        body: &body,
+    };
+    let outcome = Outcome {
+        rows,
+        sheets: None,
+        ids,
+    };
+    upload
+        .finish((!dry_run).then_some(tx), errors, outcome, HashSet::new())
+        .await
+}
+
+/// The rows of an upload: those that parsed, the errors of those that did not, and how many
+/// were read.
+struct Split<T> {
+    valid: Vec<(usize, T)>,
+    errors: Vec<FieldError>,
+    rows: usize,
+}
+
+/// Parses every row of an upload; more than `max_rows` answers 413.
+fn split<T>(parsed: Box<dyn Iterator<Item = Parsed<T>> + '_>, max_rows: usize) -> Result<Split<T>, ApiError> {
+    let mut split = Split {
+        valid: Vec::new(),
+        errors: Vec::new(),
+        rows: 0,
+    };
     for (row, result) in parsed {
-        let new = match result {
-            Ok(new) => new,
-            Err(e) => {
-                errors.extend(e);
-                continue;
-            }
-        };
-        match subjects::create(&tx, &caller, new).await {
-            Ok(model) => ids.push(model.id),
-            Err(e) if e.status_code_is_client_error() => errors.extend(row_errors(e, row)),
-            Err(e) => return Err(e),
+        split.rows = row;
+        if row > max_rows {
+            return Err(too_many(max_rows));
+        }
+        match result {
+            Ok(value) => split.valid.push((row, value)),
+            Err(e) => split.errors.extend(e),
         }
     }
-    if !errors.is_empty() {
-        return Err(rejected(errors));
-    }
-    if rows == 0 {
-        return Err(ApiError::invalid("", "bulk.empty", "the upload has no rows"));
-    }
-    let content_sha256 = sha256(&body);
-    if dry_run {
-        drop(tx);
-        return Ok(HttpResponse::Ok().json(BulkSummary {
-            rows,
-            created: 0,
-            dry_run: true,
-            upload_id: None,
-            list: None,
-            ids: Vec::new(),
-            content_sha256,
-        }));
-    }
-    let upload_id = new_id();
-    tx.audit(
-        Change::new("bulk_create", "subject", Some(upload_id)).after(&serde_json::json!({
-            "rows": rows, "created": ids.len(), "format": format.name(), "content_sha256": content_sha256,
-        })),
-    )
-    .await?;
-    let summary = BulkSummary {
-        rows,
-        created: ids.len(),
-        dry_run: false,
-        upload_id: Some(upload_id),
-        list: None,
-        ids,
-        content_sha256,
-    };
-    tx.respond(HttpResponse::Created().json(summary)).await
+    Ok(split)
 }

@@ -11,7 +11,7 @@ use crate::auth::policy::Action;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::startup::AppState;
-use crate::store::entities::{ballot, evaluation, scoresheet};
+use crate::store::entities::{evaluation, scoresheet};
 use crate::store::evaluations::{
     self, Ballot, Evaluation, EvaluationFilter, EvaluationStatus, InputFilter, NewBallot, NewEvaluation, NewScoresheet,
     Scoresheet,
@@ -195,13 +195,13 @@ async fn create_ballot(
     Body(new): Body<NewBallot>,
 ) -> Result<HttpResponse, ApiError> {
     let tx = state.store.write(&caller.actor()).await?;
-    let row = evaluations::create_ballot(&tx, &caller, new).await?;
+    let ballot = evaluations::create_ballot(&tx, &caller, new).await?;
     let location = format!(
         "/api/v1/ballots?evaluation_id={}&subject_id={}",
-        row.evaluation_id, row.subject_id
+        ballot.evaluation_id, ballot.subject_id
     );
-    tx.respond(created(location, &Ballot::from(row.clone()), row.version))
-        .await
+    // A ballot is never edited: its version is always 1.
+    tx.respond(created(location, &ballot, 1)).await
 }
 
 /// List ballots in your scope.
@@ -218,6 +218,13 @@ async fn list_ballots(
     filter: Query<InputFilter>,
 ) -> Result<HttpResponse, ApiError> {
     let request = page.parse()?;
-    let rows = evaluations::list_ballots(state.store.db(), &caller, &filter, &request).await?;
-    Ok(HttpResponse::Ok().json(Page::from_rows(rows, &request, |r: &ballot::Model| r.id, Ballot::from)))
+    let (rows, of) = evaluations::list_ballots(state.store.db(), &caller, &filter, &request).await?;
+    let ballots = rows
+        .into_iter()
+        .map(|r| match of.get(&r.evaluation_id) {
+            Some(evaluation) => Ok(Ballot::of(r, evaluation)),
+            None => Err(ApiError::internal("a ballot's evaluation is missing")),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(HttpResponse::Ok().json(Page::from_rows(ballots, &request, |b: &Ballot| b.id, |b| b)))
 }

@@ -19,6 +19,7 @@ use crate::auth::policy::Action;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::exact::Exact;
+use crate::not_scored::{self, NotScoredReason};
 use crate::results::{self, Computed, Rendered, Request, ResultKind, ResultSummary, Standing, View};
 use crate::scoring::{Consequence, RankingResult, RubricResult, SubjectType, SubjectYearResult};
 use crate::startup::AppState;
@@ -55,6 +56,9 @@ pub struct ResultsQuery {
     pub subject_type: Option<SubjectType>,
     /// Only subjects of this town.
     pub township_id: Option<Uuid>,
+    /// `true`: only subjects with a score in what is shown; `false`: only those without one
+    /// (each row's `not_scored_reason` says why). Default: both.
+    pub scored: Option<bool>,
     /// `json` (default), `csv`, `ndjson` or `xlsx`; or send `Accept`.
     pub format: Option<Format>,
     /// Export column headers: `en` (default) or `zh`.
@@ -187,8 +191,21 @@ pub struct ResultsPage {
     /// The evaluation shown, for the evaluation kinds.
     pub evaluation_id: Option<Uuid>,
     pub as_of: Option<DateTime<Utc>>,
-    pub items: Vec<ResultSummary>,
+    /// One row per subject, ordered by `subject_id`. In each row, `evaluations` follow the
+    /// scheme's evaluations by window start, then kind (half-year, year-end, democratic), then
+    /// key, then id; `standings` follow the scheme's rankings; `consequences` are in code order.
+    pub items: Vec<ResultRow>,
     pub next_cursor: Option<String>,
+}
+
+/// A subject's row in a results list: its summary, and why it has no score when it has none.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ResultRow {
+    #[serde(flatten)]
+    pub summary: ResultSummary,
+    /// Why `score` is null (absent when the subject has a score).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_scored_reason: Option<NotScoredReason>,
 }
 
 /// Results of a scheme-year: every subject you may see, with each evaluation's score, the annual
@@ -242,6 +259,16 @@ async fn list_results(
     if let Some(since) = query.updated_since {
         items = changed_since(&state, &caller, &computed, since, view, items, &query).await?;
     }
+    let mut items: Vec<ResultRow> = items
+        .into_iter()
+        .map(|summary| ResultRow {
+            not_scored_reason: not_scored::reason(&computed, view, &summary),
+            summary,
+        })
+        .collect();
+    if let Some(scored) = query.scored {
+        items.retain(|row| row.summary.score.is_some() == scored);
+    }
     if format != Format::Json {
         return export::respond(
             &results_table(&items),
@@ -252,12 +279,12 @@ async fn list_results(
         );
     }
     if let Some(after) = after {
-        items.retain(|s| s.subject_id > after);
+        items.retain(|row| row.summary.subject_id > after);
     }
     let more = items.len() as u64 > limit;
     items.truncate(limit as usize);
     let next_cursor = if more {
-        items.last().map(|s| encode_cursor(s.subject_id))
+        items.last().map(|row| encode_cursor(row.summary.subject_id))
     } else {
         None
     };
@@ -320,7 +347,7 @@ fn consequence_names(list: &[Consequence]) -> String {
         .join(";")
 }
 
-fn results_table(items: &[ResultSummary]) -> Table {
+fn results_table(items: &[ResultRow]) -> Table {
     let columns = vec![
         ("subject_id", "考核对象ID"),
         ("name", "名称"),
@@ -336,10 +363,12 @@ fn results_table(items: &[ResultSummary]) -> Table {
         ("consequences", "结果运用"),
         ("rank", "排名"),
         ("prize", "奖项"),
+        ("not_scored_reason", "未得分原因"),
     ];
     let rows = items
         .iter()
-        .map(|s| {
+        .map(|row| {
+            let s = &row.summary;
             let first = s.standings.first();
             vec![
                 s.subject_id.to_string(),
@@ -362,6 +391,10 @@ fn results_table(items: &[ResultSummary]) -> Table {
                 first
                     .and_then(|st| st.prize.as_ref())
                     .map(|p| p.title.clone())
+                    .unwrap_or_default(),
+                row.not_scored_reason
+                    .as_ref()
+                    .map(|r| r.message.clone())
                     .unwrap_or_default(),
             ]
         })
@@ -389,7 +422,8 @@ pub struct SubjectResult {
     pub as_of: Option<DateTime<Utc>>,
     /// Every evaluation with each section, item, finding and scoresheet and the points it
     /// moved; the annual formula tree with each leaf's value, weight and absence; grade,
-    /// bonus pay, veto and consequences.
+    /// bonus pay, veto and consequences. `evaluations` are in the scheme's evaluation order:
+    /// window start, then kind (half-year, year-end, democratic), then key, then id.
     pub result: SubjectYearResult,
     /// The running monthly standing, when `month` was given.
     pub monthly: Option<RubricResult>,
@@ -531,6 +565,7 @@ async fn list_rankings(
         updated_since: None,
         subject_type: None,
         township_id: None,
+        scored: None,
         format: None,
         headers: None,
         limit: None,

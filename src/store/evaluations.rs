@@ -322,7 +322,15 @@ pub struct NewScoresheet {
 pub struct Ballot {
     pub id: Uuid,
     pub county_id: Uuid,
+    /// The democratic evaluation (meeting) the ballot was cast in.
     pub evaluation_id: Uuid,
+    /// That evaluation's key: which meeting it was (Seed B: `democratic_half_year` at the
+    /// half-year meeting, `democratic_year_end` at the year-end one).
+    #[schema(example = "democratic_half_year")]
+    pub evaluation_key: String,
+    /// That evaluation's title.
+    #[schema(example = "半年民主测评")]
+    pub evaluation_title: String,
     pub subject_id: Uuid,
     #[schema(example = "93.5")]
     pub score: Decimal,
@@ -332,12 +340,15 @@ pub struct Ballot {
     pub recorded_at: DateTime<Utc>,
 }
 
-impl From<ballot::Model> for Ballot {
-    fn from(m: ballot::Model) -> Self {
+impl Ballot {
+    /// A ballot with the evaluation it belongs to.
+    pub fn of(m: ballot::Model, evaluation: &evaluation::Model) -> Self {
         Self {
             id: m.id,
             county_id: m.county_id,
             evaluation_id: m.evaluation_id,
+            evaluation_key: evaluation.key.clone(),
+            evaluation_title: evaluation.title.clone(),
             subject_id: m.subject_id,
             score: m.score.0,
             participant: m.participant,
@@ -837,7 +848,7 @@ pub async fn list_ballots<C: ConnectionTrait>(
     caller: &Caller,
     filter: &InputFilter,
     page: &super::page::PageRequest,
-) -> Result<Vec<ballot::Model>, ApiError> {
+) -> Result<(Vec<ballot::Model>, HashMap<Uuid, evaluation::Model>), ApiError> {
     let mut select = ballot::Entity::find().filter(caller.visible(ballot::Entity));
     if let Some(v) = filter.evaluation_id {
         select = select.filter(ballot::Column::EvaluationId.eq(v));
@@ -849,7 +860,20 @@ pub async fn list_ballots<C: ConnectionTrait>(
         select = select.filter(ballot::Column::UploadId.eq(v));
     }
     select = select.filter(ballot::Column::RevokedAt.is_null());
-    Ok(super::page::paginate(select, page).all(conn).await?)
+    let rows = super::page::paginate(select, page).all(conn).await?;
+    let ids: HashSet<Uuid> = rows.iter().map(|b| b.evaluation_id).collect();
+    let evaluations = if ids.is_empty() {
+        HashMap::new()
+    } else {
+        evaluation::Entity::find()
+            .filter(evaluation::Column::Id.is_in(ids))
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|e| (e.id, e))
+            .collect()
+    };
+    Ok((rows, evaluations))
 }
 
 /// Records one scoresheet.
@@ -874,8 +898,8 @@ pub async fn create_sheet(
     Ok((Scoresheet::from_rows(sheet, &items), superseded))
 }
 
-/// Records one ballot.
-pub async fn create_ballot(tx: &WriteTx, caller: &Caller, new: NewBallot) -> Result<ballot::Model, ApiError> {
+/// Records one ballot; answers it with its evaluation.
+pub async fn create_ballot(tx: &WriteTx, caller: &Caller, new: NewBallot) -> Result<Ballot, ApiError> {
     let mut validator = InputValidator::prepare(
         tx.conn(),
         caller,
@@ -887,10 +911,14 @@ pub async fn create_ballot(tx: &WriteTx, caller: &Caller, new: NewBallot) -> Res
     let model = validator
         .check_ballot(caller, &new)
         .map_err(super::incidents::RowError::into_api)?;
-    ballot::Entity::insert(model.clone().into_active_model())
+    let (evaluation, _) = validator
+        .evaluations
+        .get(&model.evaluation_id)
+        .ok_or_else(|| ApiError::internal("validated ballot without its evaluation"))?;
+    let ballot = Ballot::of(model.clone(), evaluation);
+    ballot::Entity::insert(model.into_active_model())
         .exec_without_returning(tx.conn())
         .await?;
-    tx.audit(Change::created("ballot", model.id, &Ballot::from(model.clone())))
-        .await?;
-    Ok(model)
+    tx.audit(Change::created("ballot", ballot.id, &ballot)).await?;
+    Ok(ballot)
 }

@@ -14,6 +14,7 @@ pub mod publications;
 pub mod revisions;
 pub mod schemes;
 pub mod service_accounts;
+pub mod subject_uploads;
 pub mod subjects;
 pub mod users;
 pub mod year_data;

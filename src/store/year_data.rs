@@ -199,6 +199,8 @@ async fn load_subjects<C: ConnectionTrait>(
         }
     }
     let mut subjects = select.all(conn).await?;
+    // By id, so the engine meets subjects (and lists linked ones) in one order on every database.
+    subjects.sort_by_key(|s| s.id);
     let mut attributes: HashMap<Uuid, subject_attribute::Model> = subject_attribute::Entity::find()
         .filter(subject_attribute::Column::SchemeId.eq(row.id))
         .all(conn)
@@ -241,10 +243,14 @@ async fn load_subjects<C: ConnectionTrait>(
         });
     }
 
-    let evaluations = evaluation::Entity::find()
+    let mut evaluations = evaluation::Entity::find()
         .filter(evaluation::Column::SchemeId.eq(row.id))
         .all(conn)
-        .await?
+        .await?;
+    // The engine keeps this order in every result's `evaluations` (and in the formula's
+    // inputs), so it is fixed here, the same on every database: see [`evaluation_order`].
+    evaluations.sort_by(|a, b| evaluation_order(a).cmp(&evaluation_order(b)));
+    let evaluations = evaluations
         .into_iter()
         .filter_map(|e| {
             Some(EvaluationInfo {
@@ -261,6 +267,19 @@ async fn load_subjects<C: ConnectionTrait>(
         .collect();
 
     Ok((infos, placements, evaluations))
+}
+
+/// The documented order of a scheme's evaluations, wherever a list shows them: by window start,
+/// then kind (half-year, year-end, democratic), then key, then id.
+pub fn evaluation_order(e: &evaluation::Model) -> (NaiveDate, u8, &str, Uuid) {
+    let kind = match parse_name::<EvaluationKind>(&e.kind) {
+        Some(EvaluationKind::HalfYear) => 0,
+        Some(EvaluationKind::YearEnd) => 1,
+        Some(EvaluationKind::Democratic) => 2,
+        Some(EvaluationKind::Monthly) => 3,
+        None => 4,
+    };
+    (e.window_from, kind, e.key.as_str(), e.id)
 }
 
 /// Puts subjects and their attributes back as they were recorded at `at` (§4: a result as of an

@@ -440,7 +440,8 @@ async fn scoresheets_ballots_and_subjects_upload_in_bulk() {
     }
     let reply = upload(&app, "/api/v1/scoresheets:bulk", "text/csv", sheets.into_bytes(), None).await;
     reply.assert(201);
-    assert_eq!(reply.body["rows"], 2, "two sheets from fourteen CSV rows");
+    assert_eq!(reply.body["rows"], 14, "fourteen CSV rows read");
+    assert_eq!(reply.body["sheets"], 2, "two sheets from them");
     let ballots: Vec<_> = (0..30).map(|i| json!({"evaluation_id": democratic, "subject_id": secretary, "score": format!("{}.5", 80 + i % 15), "participant": format!("代表{i:02}")})).collect();
     let reply = upload(
         &app,

@@ -7,6 +7,7 @@ mod data;
 mod exactness;
 mod helpers;
 mod identity;
+mod integrator;
 mod matrix;
 mod openapi;
 mod operations;

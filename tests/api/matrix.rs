@@ -233,6 +233,7 @@ const ROWS: &[(&str, &str, Cover)] = &[
     ("GET", "/api/v1/appeals", Scopes(OS)),
     ("GET", "/api/v1/appeals/{id}", Scopes(OS)),
     ("POST", "/api/v1/appeals/{id}/decision", Scopes(OS)),
+    ("POST", "/api/v1/attributes:bulk", Scopes(OSP)),
     ("GET", "/api/v1/audit-events", Scopes(P)),
     (
         "POST",
@@ -1628,6 +1629,11 @@ async fn subject_writes(m: &mut Matrix, fx: &Fixture) {
                 expected,
                 &reply,
             );
+            // The same as a one-row upload: an unseen subject or scheme is an unknown reference.
+            let row = json!([{"subject_id": subject, "scheme_id": scheme, "version": m.version(&path).await}]);
+            let expected = m.expect(c, need, place, &refs, 422, 201);
+            let reply = m.call(c, "POST", "/api/v1/attributes:bulk", Some(&row)).await;
+            m.check("POST /api/v1/attributes:bulk", c, place.scope(), what, expected, &reply);
         }
     }
 }
