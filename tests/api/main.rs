@@ -9,6 +9,7 @@ mod identity;
 mod matrix;
 mod openapi;
 mod operations;
+mod publications;
 mod results;
 mod scope;
 mod statements;
