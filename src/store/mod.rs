@@ -204,6 +204,11 @@ impl WriteTx {
         Ok(())
     }
 
+    /// The head of the actor's county chain as this transaction sees it, held until it ends.
+    pub async fn chain_head(&self) -> Result<(i64, String), ApiError> {
+        Ok(audit::head_for_update(&self.tx, self.backend, self.actor.county_id).await?)
+    }
+
     pub async fn commit(self) -> Result<(), ApiError> {
         let (tx, appended, revisions) = (self.tx, self.appended, self.revisions);
         tx.commit().await?;

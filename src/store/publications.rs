@@ -70,6 +70,12 @@ pub struct Publication {
     pub filtered: bool,
     pub published_by: Uuid,
     pub published_at: DateTime<Utc>,
+    /// The county's audit-chain head the publication was made at: the sequence number and hash
+    /// of the last audit event before its own (absent for publications older than the record).
+    #[schema(example = 1042)]
+    pub chain_seq: Option<i64>,
+    #[schema(example = "5d41…")]
+    pub chain_hash: Option<String>,
     /// The frozen results (left out of lists).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub content: Option<PublicationContent>,
@@ -94,6 +100,8 @@ impl Publication {
             filtered: false,
             published_by: m.published_by,
             published_at: m.created_at,
+            chain_seq: m.chain_seq,
+            chain_hash: m.chain_hash,
             content: if with_content {
                 Some(serde_json::from_str(&m.content)?)
             } else {
@@ -299,6 +307,8 @@ pub async fn publish(
         Some(t) => super::org_units::check_name("title", t)?,
         None => default_title,
     };
+    // The chain head the publication is made at: its own audit event follows it directly.
+    let (chain_seq, chain_hash) = tx.chain_head().await?;
     let at = now();
     let model = publication::Model {
         id: new_id(),
@@ -324,6 +334,8 @@ pub async fn publish(
         content: text,
         content_hash: hash,
         published_by: caller.id,
+        chain_seq: Some(chain_seq),
+        chain_hash: Some(chain_hash),
     };
     publication::Entity::insert(model.clone().into_active_model())
         .exec_without_returning(tx.conn())
@@ -332,6 +344,7 @@ pub async fn publish(
         "number": model.number, "title": model.title, "kind": model.kind, "as_of": model.as_of,
         "public": model.public, "township_id": model.township_id, "supersedes_id": model.supersedes_id,
         "correction_reason": model.correction_reason, "content_hash": model.content_hash,
+        "chain_seq": model.chain_seq, "chain_hash": model.chain_hash,
     });
     tx.audit(Change::created("publication", model.id, &summary)).await?;
     Ok(model)

@@ -4,6 +4,7 @@
 mod auth;
 mod bulk;
 mod data;
+mod grammar;
 mod helpers;
 mod identity;
 mod matrix;

@@ -227,3 +227,27 @@ async fn below_the_county_a_private_publication_shows_the_readers_scope_in_every
         }
     }
 }
+
+#[actix_web::test]
+async fn a_publication_records_the_chain_head_it_was_made_at() {
+    let app = spawn_app().await;
+    let scheme = id_of(&instantiate(&app, "county-poverty", None).await);
+    for _ in 0..2 {
+        let published = app
+            .post("/api/v1/publications", &app.admin, &json!({"scheme_id": scheme}))
+            .await;
+        published.assert(201);
+        let (seq, hash) = (&published.body["chain_seq"], &published.body["chain_hash"]);
+        assert!(seq.as_i64().is_some_and(|s| s > 0), "{}", published.body);
+        assert_eq!(hash.as_str().map(str::len), Some(64), "{}", published.body);
+        // Its own event follows that head directly, and the read shows the same head.
+        let events = crate::data::audit(&app, "publication", &published.id()).await;
+        assert_eq!(events[0]["seq"].as_i64(), seq.as_i64().map(|s| s + 1));
+        assert_eq!(&events[0]["prev_hash"], hash);
+        assert_eq!(&events[0]["after"]["chain_seq"], seq);
+        let read = app
+            .get(&format!("/api/v1/publications/{}", published.id()), &app.admin)
+            .await;
+        assert_eq!(&read.assert(200).body["chain_hash"], hash);
+    }
+}
