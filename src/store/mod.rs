@@ -3,6 +3,7 @@
 
 pub mod appeals;
 pub mod audit;
+pub mod checkpoint;
 pub mod decimal;
 pub mod entities;
 pub mod evaluations;

@@ -14,3 +14,4 @@ mod publications;
 mod results;
 mod scope;
 mod statements;
+mod tamper;
