@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 use crate::auth::Role;
 use crate::config::Settings;
 use crate::startup::Application;
-use crate::store::{org_units, users, Actor, Store};
+use crate::store::{checkpoint, org_units, users, Actor, Store};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -110,8 +110,17 @@ pub enum UserAction {
 
 #[derive(Debug, Subcommand)]
 pub enum AuditAction {
-    /// Recompute every county's hash chain and name the first broken event.
-    Verify,
+    /// Recompute every county's hash chain and name the first broken event; with `--against`,
+    /// also check the trail against signed checkpoints (a truncated or rewritten trail).
+    Verify {
+        /// A file of checkpoints printed by `kaohe audit checkpoint` (one JSON object a line),
+        /// checked with the public half of `audit.checkpoint_key_pem`.
+        #[arg(long)]
+        against: Option<PathBuf>,
+    },
+    /// Print every county's chain head signed with `audit.checkpoint_key_pem` (Ed25519), one
+    /// JSON object a line, for an office to keep or publish.
+    Checkpoint,
 }
 
 fn parse_role(value: &str) -> Result<Role, String> {
@@ -149,6 +158,66 @@ pub fn run(cli: Cli) -> ExitCode {
             eprintln!("kaohe: {err}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// The checkpoint signing key of the configuration.
+fn checkpoint_key(settings: &Settings) -> Result<ed25519_dalek::SigningKey, String> {
+    let pem = settings
+        .audit
+        .checkpoint_key_pem
+        .as_ref()
+        .ok_or("audit.checkpoint_key_pem is not set: it signs and checks checkpoints")?;
+    checkpoint::signing_key(pem.expose()).map_err(|e| format!("audit.checkpoint_key_pem: {e}"))
+}
+
+async fn audit_command(action: AuditAction, settings: &Settings) -> Result<(), String> {
+    let store = Store::connect(&settings.database)
+        .await
+        .map_err(|e| format!("database: {e}"))?;
+    let against = match action {
+        AuditAction::Checkpoint => {
+            let key = checkpoint_key(settings)?;
+            for line in checkpoint::checkpoint(store.db(), &key)
+                .await
+                .map_err(|e| e.to_string())?
+            {
+                println!("{}", serde_json::to_string(&line).map_err(|e| e.to_string())?);
+            }
+            return Ok(());
+        }
+        AuditAction::Verify { against } => against,
+    };
+    let report = crate::store::audit::verify(store.db())
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut broken = report.broken;
+    if let Some(path) = against {
+        let trusted = checkpoint_key(settings)?.verifying_key();
+        let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let checkpoints = text
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(serde_json::from_str)
+            .collect::<Result<Vec<checkpoint::Checkpoint>, _>>()
+            .map_err(|e| format!("{}: not a checkpoint file ({e})", path.display()))?;
+        broken.extend(
+            checkpoint::verify_against(store.db(), &checkpoints, &trusted)
+                .await
+                .map_err(|e| e.to_string())?,
+        );
+    }
+    if broken.is_empty() {
+        println!(
+            "audit trail verified: {} counties, {} events, no break",
+            report.counties, report.events
+        );
+        Ok(())
+    } else {
+        for b in &broken {
+            println!("BROKEN county {} at event {}: {}", b.county_id, b.seq, b.reason);
+        }
+        Err(format!("audit trail broken: {} finding(s)", broken.len()))
     }
 }
 
@@ -273,28 +342,7 @@ async fn execute(command: Command, settings: Settings) -> Result<(), String> {
             println!("user {} created: {}", user.username, user.id);
             Ok(())
         }
-        Command::Audit {
-            action: AuditAction::Verify,
-        } => {
-            let store = Store::connect(&settings.database)
-                .await
-                .map_err(|e| format!("database: {e}"))?;
-            let report = crate::store::audit::verify(store.db())
-                .await
-                .map_err(|e| e.to_string())?;
-            if report.broken.is_empty() {
-                println!(
-                    "audit trail verified: {} counties, {} events, no break",
-                    report.counties, report.events
-                );
-                Ok(())
-            } else {
-                for b in &report.broken {
-                    println!("BROKEN county {} at event {}: {}", b.county_id, b.seq, b.reason);
-                }
-                Err(format!("audit trail broken in {} county chain(s)", report.broken.len()))
-            }
-        }
+        Command::Audit { action } => audit_command(action, &settings).await,
         Command::Demo { scale, counties } => {
             let store = open_store(&settings).await?;
             crate::startup::bootstrap(&store, &settings)

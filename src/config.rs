@@ -18,6 +18,16 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub bootstrap: BootstrapSettings,
     pub limits: LimitSettings,
+    #[serde(default)]
+    pub audit: AuditSettings,
+}
+
+/// Tamper evidence outside the database.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct AuditSettings {
+    /// Ed25519 private key (PKCS#8 PEM, inline or a path) that signs `kaohe audit checkpoint`;
+    /// its public half checks `kaohe audit verify --against`.
+    pub checkpoint_key_pem: Option<Secret>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

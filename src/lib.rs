@@ -4,6 +4,7 @@ pub mod api;
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod date;
 pub mod decimal;
 pub mod demo;
 pub mod error;

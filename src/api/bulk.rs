@@ -174,22 +174,37 @@ fn rows<'a, T: DeserializeOwned + 'a>(
                     )
                 })?
                 .clone();
-            Ok(Box::new(reader.into_deserialize::<T>().enumerate().map(
-                move |(i, result)| {
-                    let row = i + 1;
-                    (row, result.map_err(|e| vec![csv_error(&e, &headers).at_row(row)]))
-                },
-            )))
+            Ok(Box::new(reader.into_records().enumerate().map(move |(i, result)| {
+                let row = i + 1;
+                let parsed = result
+                    .map_err(|e| vec![csv_error(&e, &headers, None).at_row(row)])
+                    .and_then(|record| {
+                        record
+                            .deserialize(Some(&headers))
+                            .map_err(|e| vec![csv_error(&e, &headers, Some(&record)).at_row(row)])
+                    });
+                (row, parsed)
+            })))
         }
     }
 }
 
-fn csv_error(error: &csv::Error, headers: &csv::StringRecord) -> FieldError {
+fn csv_error(error: &csv::Error, headers: &csv::StringRecord, record: Option<&csv::StringRecord>) -> FieldError {
     match error.kind() {
         csv::ErrorKind::Deserialize { err, .. } => {
+            let message = err.kind().to_string();
+            // csv names the column of its own errors only; the edge's parsers (decimals,
+            // dates) quote the cell they refuse, which names it.
+            let quoted = || {
+                record?
+                    .iter()
+                    .position(|cell| !cell.is_empty() && message.starts_with(&format!("{cell:?}")))
+            };
             let field = err
                 .field()
-                .and_then(|i| headers.get(i as usize))
+                .map(|i| i as usize)
+                .or_else(quoted)
+                .and_then(|i| headers.get(i))
                 .unwrap_or("")
                 .to_owned();
             FieldError::new(field, "request.field_invalid", err.kind().to_string())
@@ -458,6 +473,7 @@ struct ScoreRow {
     #[serde(default)]
     assessor: Option<String>,
     item_code: String,
+    #[serde(deserialize_with = "crate::decimal::strict")]
     score: Decimal,
     #[serde(default)]
     note: Option<String>,

@@ -402,6 +402,10 @@ pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
         } else {
             format!("{field}: {message}")
         };
+        // A decimal or date off the published grammar is the same 422 as in a body.
+        if message.contains(crate::decimal::GRAMMAR) {
+            return ApiError::validation(vec![FieldError::new(field, "request.field_invalid", message)]);
+        }
         ApiError::malformed_field("request.query_invalid", field, message)
     })
 }

@@ -155,16 +155,24 @@ pub struct PublicationQuery {
 }
 
 /// Read a publication. Public ones need no token.
+///
+/// A public publication (公示) shows every row to everyone. One that is not public shows the
+/// county's users the whole; below the county it is a **filtered view**: only the rows of
+/// subjects in the reader's scope (a town's users: their township, its villages and the
+/// individuals stationed there; a village's: their village and those stationed in it), in every
+/// format, with `filtered: true`; 404 when it holds none of theirs. `content_hash` is always the
+/// SHA-256 of the frozen whole, so a filtered view does not hash to it; its `ETag` names the view
+/// (the content hash, the format and a hash of the rows shown), so each view has its own.
 #[utoipa::path(
     tag = "publications", operation_id = "getPublication",
     params(("id" = Uuid, Path, description = "Publication id"), PublicationQuery),
     responses(
-        (status = 200, description = "The publication", content(
+        (status = 200, description = "The publication, or the reader's filtered view of it", content(
             (Publication = "application/json"),
             (String = "text/csv"),
             (String = "application/x-ndjson"),
             (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")),
-            headers(("ETag" = String, description = "The content hash"))),
+            headers(("ETag" = String, description = "The content hash and format; for a filtered view also the view's hash"))),
         (status = 304, description = "Unchanged since the ETag you sent")
     ),
     security((), ("bearer" = []))
@@ -178,12 +186,24 @@ async fn read_publication(
     query: Query<PublicationQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let row = publications::load_for(state.store.db(), &caller, *id).await?;
+    let shown = publications::shown_to(&row, caller.0.as_ref())?;
     let format = export::negotiate(&req, query.format);
-    let etag = format!("\"{}-{}\"", row.content_hash, crate::store::name_of(format));
+    // The whole is named by its content hash; a filtered view also by the hash of its rows.
+    let etag = match &shown.view_hash {
+        None => format!("\"{}-{}\"", row.content_hash, crate::store::name_of(format)),
+        Some(view) => format!(
+            "\"{}-{}-{}\"",
+            row.content_hash,
+            crate::store::name_of(format),
+            &view[..16]
+        ),
+    };
     if not_modified(&req, &etag) {
         return Ok(HttpResponse::NotModified().insert_header((header::ETAG, etag)).finish());
     }
-    let body = Publication::from_row(row, true)?;
+    let mut body = Publication::from_row(row, false)?;
+    body.filtered = shown.view_hash.is_some();
+    body.content = Some(shown.content);
     if format != Format::Json {
         let rankings = body.content.as_ref().map(|c| c.rankings.as_slice()).unwrap_or_default();
         let table = super::results::rankings_table(rankings);

@@ -147,6 +147,19 @@ impl Caller {
         }
     }
 
+    /// Whether the caller reads the whole of a frozen publication of `county_id` that is not
+    /// public: the county's own users do; below the county a publication is read as a filtered
+    /// view, the rows of [`Caller::reads_published_row`] (DOMAIN.md §9).
+    pub fn reads_whole_publication(&self, county_id: Uuid) -> bool {
+        self.may(Action::Read, &Scope::county(county_id))
+    }
+
+    /// Whether a filtered view of a publication shows the row of a subject at `subject`: the
+    /// rule of subject reads, so a town's users see their town's part of a county-wide one.
+    pub fn reads_published_row(&self, subject: &Scope) -> bool {
+        self.may(Action::Read, subject)
+    }
+
     /// The rows of a table with `county_id`, `township_id` and `village_id` columns that lie in
     /// the caller's scope.
     pub fn visible(&self, table: impl IntoIden + Clone) -> Condition {
@@ -234,6 +247,28 @@ mod tests {
             viewer.authorize(Action::Manage, &scope, "user").unwrap_err().code(),
             "auth.forbidden"
         );
+    }
+
+    #[test]
+    fn below_the_county_publications_are_read_as_their_scope() {
+        let county = Uuid::from_u128(1);
+        let (a, b) = (Some(Uuid::from_u128(10)), Some(Uuid::from_u128(20)));
+        let village = Some(Uuid::from_u128(11));
+        assert!(caller(Level::County, Role::Viewer, None, None).reads_whole_publication(county));
+        assert!(!caller(Level::County, Role::Viewer, None, None).reads_whole_publication(Uuid::from_u128(2)));
+        let town_viewer = caller(Level::Township, Role::Viewer, a, None);
+        assert!(!town_viewer.reads_whole_publication(county));
+        assert!(town_viewer.reads_published_row(&Scope::new(county, a, None)));
+        assert!(town_viewer.reads_published_row(&Scope::new(county, a, village)));
+        assert!(!town_viewer.reads_published_row(&Scope::new(county, b, None)));
+        assert!(
+            !town_viewer.reads_published_row(&Scope::county(county)),
+            "a department is the county's"
+        );
+        let village_viewer = caller(Level::Village, Role::Viewer, a, village);
+        assert!(!village_viewer.reads_whole_publication(county));
+        assert!(village_viewer.reads_published_row(&Scope::new(county, a, village)));
+        assert!(!village_viewer.reads_published_row(&Scope::new(county, a, None)));
     }
 
     #[test]

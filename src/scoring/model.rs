@@ -156,6 +156,7 @@ pub struct Section {
     /// children's `max`. Absent for sections made only of add-on items (Seed A "4 加分内容").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(example = "35")]
+    #[serde(deserialize_with = "crate::decimal::strict_option")]
     pub points: Option<Decimal>,
     /// Code of another section this one is computed from when the subject has no special
     /// indicators (§5.6: `this = that section's score ÷ its points × this section's points`).
@@ -188,6 +189,7 @@ pub struct Item {
     /// `adjustment`), which score on top of full marks and carry their bounds in the method.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(example = "20")]
+    #[serde(deserialize_with = "crate::decimal::strict_option")]
     pub max: Option<Decimal>,
     /// How the item turns scoresheets or findings into points.
     pub method: Method,
@@ -271,6 +273,7 @@ pub struct DeductionRule {
     pub label: String,
     /// Points deducted per unit of a finding's quantity; positive.
     #[schema(example = "0.5")]
+    #[serde(deserialize_with = "crate::decimal::strict")]
     pub points_per_unit: Decimal,
     /// 上不封顶: this rule's deductions do not stop at the item's points and can push the item
     /// below zero. Otherwise deductions stop at the item's points (扣完为止).
@@ -286,12 +289,15 @@ pub struct RateBand {
     pub period: RatePeriod,
     /// Points at stake per period; the item's `max` must be this times the number of periods.
     #[schema(example = "2.5")]
+    #[serde(deserialize_with = "crate::decimal::strict")]
     pub points_per_period: Decimal,
     /// Rate (percent, 0–100) at or above which a period deducts nothing.
     #[schema(example = "90")]
+    #[serde(deserialize_with = "crate::decimal::strict")]
     pub full_credit_at: Decimal,
     /// Points deducted per percentage point below `full_credit_at`, up to the period's points.
     #[schema(example = "0.1")]
+    #[serde(deserialize_with = "crate::decimal::strict")]
     pub points_per_percent: Decimal,
 }
 
@@ -323,6 +329,7 @@ pub struct BonusMethod {
     pub non_stacking: NonStacking,
     /// Most points the item can add; absent = no cap.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "crate::decimal::strict_option")]
     pub cap: Option<Decimal>,
 }
 
@@ -337,6 +344,7 @@ pub struct BonusRule {
     pub label: String,
     /// Points added per unit of a finding's quantity; positive.
     #[schema(example = "5")]
+    #[serde(deserialize_with = "crate::decimal::strict")]
     pub points_per_unit: Decimal,
 }
 
@@ -358,15 +366,19 @@ pub enum NonStacking {
 pub struct SteppedAmount {
     /// The amount that earns `base` points.
     #[schema(example = "200000")]
+    #[serde(deserialize_with = "crate::decimal::strict")]
     pub threshold: Decimal,
     /// Points at the threshold.
     #[schema(example = "1")]
+    #[serde(deserialize_with = "crate::decimal::strict")]
     pub base: Decimal,
     /// Each further full step adds one point; positive.
     #[schema(example = "100000")]
+    #[serde(deserialize_with = "crate::decimal::strict")]
     pub step: Decimal,
     /// Most points.
     #[schema(example = "5")]
+    #[serde(deserialize_with = "crate::decimal::strict")]
     pub cap: Decimal,
 }
 
@@ -390,9 +402,11 @@ impl SteppedAmount {
 pub struct AdjustmentMethod {
     /// Bonuses together add at most this many points.
     #[schema(example = "10")]
+    #[serde(deserialize_with = "crate::decimal::strict")]
     pub bonus_cap: Decimal,
     /// Penalties together take at most this many points.
     #[schema(example = "10")]
+    #[serde(deserialize_with = "crate::decimal::strict")]
     pub penalty_cap: Decimal,
     /// Optional rules; an adjustment finding without a rule code is unbounded except by the caps.
     #[serde(default)]
@@ -430,6 +444,7 @@ pub enum AdjustmentRuleKind {
     Manual {
         /// Bound on one finding's points (either sign); absent = unbounded.
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(deserialize_with = "crate::decimal::strict_option")]
         max_points: Option<Decimal>,
         /// Whether the rule's findings reward (positive points) or penalise (negative points);
         /// absent = either sign.

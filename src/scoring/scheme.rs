@@ -169,6 +169,7 @@ pub enum FormulaNode {
 pub struct WeightedComponent {
     /// Weight, 0 < weight ≤ 1.
     #[schema(example = "0.6")]
+    #[serde(deserialize_with = "crate::decimal::strict")]
     pub weight: Decimal,
     /// What the component is, e.g. "半年考核和年终考评平均得分".
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -226,9 +227,11 @@ pub struct GradeBand {
     /// Lowest published score in the band (inclusive); absent only for the last band.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(example = "90")]
+    #[serde(deserialize_with = "crate::decimal::strict_option")]
     pub min_score: Option<Decimal>,
     /// Share of the year-end bonus (年终目标奖) paid, 0–1.
     #[schema(example = "1")]
+    #[serde(deserialize_with = "crate::decimal::strict")]
     pub bonus_pay: Decimal,
     /// Whether the grade starts accountability (启动问责程序).
     #[serde(default)]
@@ -288,6 +291,7 @@ pub enum RankingGrouping {
 pub struct ConsequenceRules {
     /// A published score below this → `interview` (约谈主要领导，诫勉分管领导).
     #[schema(example = "75")]
+    #[serde(deserialize_with = "crate::decimal::strict")]
     pub interview_below: Decimal,
     /// The dismissal rule, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -301,6 +305,7 @@ pub struct ConsequenceRules {
 pub struct DismissalRule {
     /// Score threshold (exclusive).
     #[schema(example = "75")]
+    #[serde(deserialize_with = "crate::decimal::strict")]
     pub below: Decimal,
     /// Whether the subject must also have missed its annual target.
     #[serde(default = "yes")]

@@ -217,6 +217,26 @@ pub async fn append<C: ConnectionTrait>(
     Ok(event)
 }
 
+/// The head of `county_id`'s chain (sequence and hash of its last event; 0 and the genesis hash
+/// before any), read inside a write transaction. On PostgreSQL the head row is locked as
+/// [`append`] locks it, so no other writer moves the head before this transaction commits; on
+/// SQLite the single writer holds the file.
+pub async fn head_for_update<C: ConnectionTrait>(
+    conn: &C,
+    backend: DbBackend,
+    county_id: Uuid,
+) -> Result<(i64, String), DbErr> {
+    let mut select = audit_head::Entity::find().filter(audit_head::Column::CountyId.eq(county_id));
+    if backend == DbBackend::Postgres {
+        select = select.lock_exclusive();
+    }
+    Ok(select
+        .one(conn)
+        .await?
+        .map(|h| (h.seq, h.hash))
+        .unwrap_or_else(|| (0, GENESIS_HASH.to_owned())))
+}
+
 /// Where a county's chain first fails to verify.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Broken {

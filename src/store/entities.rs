@@ -292,6 +292,8 @@ entity!(publication, "publications", {
     pub content: String,
     pub content_hash: String,
     pub published_by: Uuid,
+    pub chain_seq: Option<i64>,
+    pub chain_hash: Option<String>,
 });
 
 entity!(audit_event, "audit_events", {

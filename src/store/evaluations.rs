@@ -96,8 +96,10 @@ pub struct NewEvaluation {
     pub key: String,
     pub title: String,
     /// Default: 1 January (half-year and year-end) of the scheme year.
+    #[serde(default, deserialize_with = "crate::date::strict_option")]
     pub window_from: Option<NaiveDate>,
     /// Default: 30 June for a half-year, 31 December otherwise.
+    #[serde(default, deserialize_with = "crate::date::strict_option")]
     pub window_to: Option<NaiveDate>,
 }
 
@@ -309,6 +311,7 @@ pub struct NewScoresheet {
     pub evaluation_id: Uuid,
     pub subject_id: Uuid,
     /// Item code → score (0 ≤ score ≤ the item's max, at most 4 decimals); `assessed` items only.
+    #[serde(deserialize_with = "crate::decimal::strict_map")]
     pub scores: BTreeMap<String, Decimal>,
     /// Whose sheet this is (default: your user's name). An item's score is the mean over the
     /// assessors' current sheets, and a sheet supersedes the same assessor's earlier one: name
@@ -366,6 +369,7 @@ pub struct NewBallot {
     pub evaluation_id: Uuid,
     pub subject_id: Uuid,
     /// 0–100, at most 1 decimal.
+    #[serde(deserialize_with = "crate::decimal::strict")]
     pub score: Decimal,
     /// Optional participant label; one ballot per participant and subject.
     pub participant: Option<String>,

@@ -168,19 +168,23 @@ pub struct NewIncident {
     pub item_code: Option<String>,
     /// The rule of the item (deductions, bonuses; adjustments may name a bounded rule).
     pub rule_code: Option<String>,
+    #[serde(deserialize_with = "crate::date::strict")]
     pub occurred_on: NaiveDate,
     /// Deductions and bonuses: how many times (default 1).
     pub quantity: Option<i32>,
     /// Measurements: the quarter measured.
     pub period: Option<Quarter>,
     /// Measurements: the rate in percent (0–100, at most 2 decimals)…
+    #[serde(default, deserialize_with = "crate::decimal::strict_option")]
     pub rate: Option<Decimal>,
     /// …or the phone-sampling counts it is computed from.
     pub sampled: Option<i32>,
     pub correct: Option<i32>,
     /// Amounts: yuan, at most 2 decimals.
+    #[serde(default, deserialize_with = "crate::decimal::strict_option")]
     pub amount: Option<Decimal>,
     /// Adjustments: the points, positive (reward) or negative (penalty).
+    #[serde(default, deserialize_with = "crate::decimal::strict_option")]
     pub points: Option<Decimal>,
     /// Bonuses: the achievement; the same one at several levels counts once, at the highest.
     /// Required on items that do not stack (Seed A 4.1, 4.2).
@@ -946,8 +950,10 @@ pub struct IncidentFilter {
     pub status: Option<IncidentStatus>,
     pub source: Option<Source>,
     /// Findings that occurred on or after this date.
+    #[serde(default, deserialize_with = "crate::date::strict_option")]
     pub from: Option<NaiveDate>,
     /// Findings that occurred on or before this date.
+    #[serde(default, deserialize_with = "crate::date::strict_option")]
     pub to: Option<NaiveDate>,
     pub township_id: Option<Uuid>,
     pub village_id: Option<Uuid>,

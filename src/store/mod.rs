@@ -3,6 +3,7 @@
 
 pub mod appeals;
 pub mod audit;
+pub mod checkpoint;
 pub mod decimal;
 pub mod entities;
 pub mod evaluations;
@@ -203,6 +204,11 @@ impl WriteTx {
             appended.push((county_id, event.seq));
         }
         Ok(())
+    }
+
+    /// The head of the actor's county chain as this transaction sees it, held until it ends.
+    pub async fn chain_head(&self) -> Result<(i64, String), ApiError> {
+        Ok(audit::head_for_update(&self.tx, self.backend, self.actor.county_id).await?)
     }
 
     pub async fn commit(self) -> Result<(), ApiError> {

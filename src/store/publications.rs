@@ -2,6 +2,8 @@
 //! hash. Later data never changes them; a correction is a new publication naming the one it
 //! supersedes and why.
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
@@ -58,11 +60,22 @@ pub struct Publication {
     /// The publication this one corrects.
     pub supersedes_id: Option<Uuid>,
     pub correction_reason: Option<String>,
-    /// SHA-256 of the canonical JSON of `content`.
+    /// SHA-256 of the canonical JSON of the frozen `content`, the whole publication: a
+    /// filtered view (`filtered: true`) shows part of it and does not hash to it.
     #[schema(example = "9f2c…")]
     pub content_hash: String,
+    /// Whether this is a filtered view: a publication that is not public, read below the
+    /// county, shows only the rows of subjects in the reader's scope (DOMAIN.md §9).
+    #[serde(default)]
+    pub filtered: bool,
     pub published_by: Uuid,
     pub published_at: DateTime<Utc>,
+    /// The county's audit-chain head the publication was made at: the sequence number and hash
+    /// of the last audit event before its own (absent for publications older than the record).
+    #[schema(example = 1042)]
+    pub chain_seq: Option<i64>,
+    #[schema(example = "5d41…")]
+    pub chain_hash: Option<String>,
     /// The frozen results (left out of lists).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub content: Option<PublicationContent>,
@@ -84,8 +97,11 @@ impl Publication {
             supersedes_id: m.supersedes_id,
             correction_reason: m.correction_reason,
             content_hash: m.content_hash,
+            filtered: false,
             published_by: m.published_by,
             published_at: m.created_at,
+            chain_seq: m.chain_seq,
+            chain_hash: m.chain_hash,
             content: if with_content {
                 Some(serde_json::from_str(&m.content)?)
             } else {
@@ -93,6 +109,55 @@ impl Publication {
             },
         })
     }
+}
+
+/// What one reader is shown of a publication.
+pub struct Shown {
+    pub content: PublicationContent,
+    /// For a filtered view: SHA-256 of the canonical JSON of the rows shown, naming the view.
+    pub view_hash: Option<String>,
+}
+
+/// The part of a publication `caller` reads (DOMAIN.md §9): the frozen whole of a public one
+/// (公示) and for the county's own users; below the county, of one that is not public, the rows
+/// of subjects in the caller's scope, or 404 when it holds none of theirs.
+pub fn shown_to(row: &publication::Model, caller: Option<&Caller>) -> Result<Shown, ApiError> {
+    let mut content: PublicationContent = serde_json::from_str(&row.content)?;
+    let reader = match caller {
+        _ if row.public => None,
+        Some(c) if c.reads_whole_publication(row.county_id) => None,
+        Some(c) => Some(c),
+        None => {
+            return Err(ApiError::unauthorized(
+                "this publication is not public: a Bearer token is required",
+            ))
+        }
+    };
+    let Some(reader) = reader else {
+        return Ok(Shown {
+            content,
+            view_hash: None,
+        });
+    };
+    let county_id = row.county_id;
+    content
+        .results
+        .retain(|r| reader.reads_published_row(&Scope::new(county_id, r.township_id, r.village_id)));
+    // Ranking entries name only their subject: an entry is shown with its subject's result row.
+    let shown: HashSet<Uuid> = content.results.iter().map(|r| r.subject_id).collect();
+    for ranking in &mut content.rankings {
+        ranking.entries.retain(|e| shown.contains(&e.subject_id));
+    }
+    content.rankings.retain(|r| !r.entries.is_empty());
+    if content.results.is_empty() {
+        return Err(ApiError::not_found("publication"));
+    }
+    let (_, view_hash) = seal(&content)?;
+    Ok(Shown {
+        content,
+        // A scope that holds every row reads the whole.
+        view_hash: (view_hash != row.content_hash).then_some(view_hash),
+    })
 }
 
 fn scope_of(m: &publication::Model) -> Scope {
@@ -242,6 +307,8 @@ pub async fn publish(
         Some(t) => super::org_units::check_name("title", t)?,
         None => default_title,
     };
+    // The chain head the publication is made at: its own audit event follows it directly.
+    let (chain_seq, chain_hash) = tx.chain_head().await?;
     let at = now();
     let model = publication::Model {
         id: new_id(),
@@ -267,6 +334,8 @@ pub async fn publish(
         content: text,
         content_hash: hash,
         published_by: caller.id,
+        chain_seq: Some(chain_seq),
+        chain_hash: Some(chain_hash),
     };
     publication::Entity::insert(model.clone().into_active_model())
         .exec_without_returning(tx.conn())
@@ -275,6 +344,7 @@ pub async fn publish(
         "number": model.number, "title": model.title, "kind": model.kind, "as_of": model.as_of,
         "public": model.public, "township_id": model.township_id, "supersedes_id": model.supersedes_id,
         "correction_reason": model.correction_reason, "content_hash": model.content_hash,
+        "chain_seq": model.chain_seq, "chain_hash": model.chain_hash,
     });
     tx.audit(Change::created("publication", model.id, &summary)).await?;
     Ok(model)

@@ -547,6 +547,8 @@ struct Fixture {
     evaluations: Known,
     schemes: Known,
     publications: Known,
+    /// The scheme of each publication, in the same order, and whether it is public.
+    published_schemes: Vec<(String, bool)>,
     public_b: String,
     service_accounts: Known,
 }
@@ -558,6 +560,29 @@ impl Fixture {
             .find(|(n, _, _)| n == name)
             .map(|(_, id, _)| id.clone())
             .unwrap_or_else(|| panic!("no user {name}"))
+    }
+
+    /// The subjects a scheme scores.
+    fn covered(&self, scheme: &str) -> Known {
+        let ids: Vec<&String> = if scheme == self.scheme_a {
+            vec![&self.a1, &self.a2]
+        } else if scheme == self.scheme_b {
+            vec![&self.b1]
+        } else {
+            vec![
+                &self.town_a,
+                &self.town_b,
+                &self.department,
+                &self.sec_a,
+                &self.sec_b,
+                &self.tech_c,
+            ]
+        };
+        self.subjects
+            .iter()
+            .filter(|(id, _)| ids.contains(&id))
+            .cloned()
+            .collect()
     }
 
     fn first(list: &Known, place: Place) -> String {
@@ -648,6 +673,7 @@ async fn fixture() -> (Matrix, Fixture) {
         appeals.push((filed.assert(201).id(), place));
     }
     let mut publications = Vec::new();
+    let mut published_schemes = Vec::new();
     for (scheme, public, place) in [
         (&scheme_a, false, TOWN_A),
         (&scheme_b, false, TOWN_B),
@@ -662,6 +688,7 @@ async fn fixture() -> (Matrix, Fixture) {
             )
             .await;
         publications.push((published.assert(201).id(), place));
+        published_schemes.push((scheme.clone(), public));
     }
     let public_b = publications[3].0.clone();
     let account = app
@@ -822,6 +849,7 @@ async fn fixture() -> (Matrix, Fixture) {
         evaluations,
         schemes,
         publications,
+        published_schemes,
         public_b,
         service_accounts: vec![(account, COUNTY)],
     };
@@ -869,6 +897,7 @@ async fn every_operation_answers_every_role_level_and_scope_as_the_policy_says()
 
     lists(&mut m, &fx).await;
     single_reads(&mut m, &fx).await;
+    publication_views(&mut m, &fx).await;
     unscoped(&mut m).await;
     records(&mut m, &fx).await;
     identity_writes(&mut m, &fx).await;
@@ -1044,22 +1073,8 @@ async fn lists(m: &mut Matrix, fx: &Fixture) {
             &reply,
         );
         // Results and rankings of each scheme: the scheme must be visible, the rows filtered.
-        let covered = |scheme: &str| -> Known {
-            let ids: Vec<&String> = if scheme == fx.scheme_a {
-                vec![&fx.a1, &fx.a2]
-            } else if scheme == fx.scheme_b {
-                vec![&fx.b1]
-            } else {
-                vec![&fx.town_a, &fx.town_b, &fx.department, &fx.sec_a, &fx.sec_b, &fx.tech_c]
-            };
-            fx.subjects
-                .iter()
-                .filter(|(id, _)| ids.contains(&id))
-                .cloned()
-                .collect()
-        };
         for (scheme, place) in fx.schemes.clone() {
-            let universe = covered(&scheme);
+            let universe = fx.covered(&scheme);
             let expected = m.expect(c, Need::Read, place, &[(Kind::Rules, place)], 404, 200);
             let path = format!("/api/v1/results?scheme_id={scheme}");
             let reply = m.call(c, "GET", &path, None).await;
@@ -1097,6 +1112,60 @@ async fn lists(m: &mut Matrix, fx: &Fixture) {
             let reply = m.call(c, "GET", &path, None).await;
             let what = format!("rubrics of the {place:?} scheme");
             m.check("GET /api/v1/rubrics", c, place.scope(), &what, expected, &reply);
+        }
+    }
+}
+
+/// What each caller reads of each publication, in every format (issue 17 §1, DOMAIN.md §9): a
+/// public one every row; one that is not public the rows of subjects the caller's scope contains
+/// (the whole for the county), or 404 when there are none — and 404 where the publication itself
+/// is out of sight.
+async fn publication_views(m: &mut Matrix, fx: &Fixture) {
+    use crate::publications::{ranked_ids, result_ids, FORMATS};
+    for (n, (id, place)) in fx.publications.clone().into_iter().enumerate() {
+        let (scheme, public) = fx.published_schemes[n].clone();
+        let universe = fx.covered(&scheme);
+        let candidates: Vec<String> = universe.iter().map(|(s, _)| s.clone()).collect();
+        let token = m.app.admin.clone();
+        let whole = m
+            .request(Some(&token), "GET", &format!("/api/v1/publications/{id}"), None)
+            .await;
+        whole.assert(200);
+        let ranked_whole = ranked_ids(&whole, "json", &candidates);
+        let what = format!("{} publication at {place:?}", if public { "a public" } else { "a" });
+        for c in 0..m.callers.len() {
+            let caller = &m.callers[c];
+            let rows: BTreeSet<String> = universe
+                .iter()
+                .filter(|(_, p)| public || contains(caller, *p))
+                .map(|(s, _)| s.clone())
+                .collect();
+            let visible = public || sees(caller, Kind::Rules, place);
+            let expected = if visible && !rows.is_empty() { 200 } else { 404 };
+            let ranked: BTreeSet<String> = ranked_whole.intersection(&rows).cloned().collect();
+            for format in FORMATS {
+                let path = format!("/api/v1/publications/{id}?format={format}");
+                let reply = m.call(c, "GET", &path, None).await;
+                let op = "GET /api/v1/publications/{id}";
+                m.check(op, c, place.scope(), &format!("{what} as {format}"), expected, &reply);
+                if expected != 200 || reply.status.as_u16() != 200 {
+                    continue;
+                }
+                let name = m.callers[c].name;
+                m.listed += rows.len();
+                if format == "json" && result_ids(&reply) != rows {
+                    m.mismatches.push(format!(
+                        "{op} [{what}] as {name}: shows results of {:?}, its scope holds {rows:?}",
+                        result_ids(&reply)
+                    ));
+                }
+                let shown = ranked_ids(&reply, format, &candidates);
+                if shown != ranked {
+                    m.mismatches.push(format!(
+                        "{op} [{what} as {format}] as {name}: ranks {shown:?}, its scope holds {ranked:?}"
+                    ));
+                }
+            }
         }
     }
 }

@@ -1,0 +1,134 @@
+//! Issue 17 §4: a signed checkpoint of the audit chain catches a trail that was truncated (its
+//! last events deleted and the head rewound) or rewritten, which the chain alone cannot. The
+//! tests edit the database directly, as an intruder with database access would.
+
+use ed25519_dalek::SigningKey;
+use kaohe::store::audit;
+use kaohe::store::checkpoint::{self, Checkpoint};
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::helpers::{spawn_app, TestApp};
+
+/// Runs `text` with `?` placeholders bound to `values`, on either database.
+async fn sql(app: &TestApp, text: &str, values: Vec<sea_orm::Value>) {
+    let db = app.state.store.db();
+    let backend = db.get_database_backend();
+    let mut query = String::new();
+    for (i, part) in text.split('?').enumerate() {
+        if i > 0 {
+            match backend {
+                DbBackend::Postgres => query.push_str(&format!("${i}")),
+                _ => query.push('?'),
+            }
+        }
+        query.push_str(part);
+    }
+    db.execute_raw(Statement::from_sql_and_values(backend, &query, values))
+        .await
+        .unwrap_or_else(|e| panic!("{text}: {e}"));
+}
+
+/// Deletes the county's events from `seq` on and rewinds its head to the event before, as if
+/// they had never been: the chain that is left verifies by itself.
+async fn truncate(app: &TestApp, seq: i64) {
+    let postgres = app.state.store.db().get_database_backend() == DbBackend::Postgres;
+    if postgres {
+        // The append-only trigger is the database's own guard; an intruder with the owner's
+        // rights switches it off.
+        sql(
+            app,
+            "ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only",
+            vec![],
+        )
+        .await;
+    }
+    let county = Uuid::parse_str(&app.county_id).unwrap();
+    sql(
+        app,
+        "DELETE FROM audit_events WHERE county_id = ? AND seq >= ?",
+        vec![county.into(), seq.into()],
+    )
+    .await;
+    sql(
+        app,
+        "UPDATE audit_heads SET seq = ?, hash = (SELECT hash FROM audit_events WHERE county_id = ? AND seq = ?) WHERE county_id = ?",
+        vec![(seq - 1).into(), county.into(), (seq - 1).into(), county.into()],
+    )
+    .await;
+    if postgres {
+        sql(
+            app,
+            "ALTER TABLE audit_events ENABLE TRIGGER audit_events_append_only",
+            vec![],
+        )
+        .await;
+    }
+}
+
+fn ours<'a>(app: &TestApp, checkpoints: &'a [Checkpoint]) -> &'a Checkpoint {
+    checkpoints
+        .iter()
+        .find(|c| c.county_id.to_string() == app.county_id)
+        .expect("a checkpoint of the county")
+}
+
+#[actix_web::test]
+async fn a_signed_checkpoint_detects_a_truncated_or_rewritten_trail() {
+    let app = spawn_app().await;
+    let key = SigningKey::from_bytes(&[7u8; 32]);
+    let trusted = key.verifying_key();
+    let db = app.state.store.db();
+    app.org_unit("township", "东坪乡", None).await;
+    let checkpoints = checkpoint::checkpoint(db, &key).await.unwrap();
+    let cp = ours(&app, &checkpoints).clone();
+    assert!(cp.seq > 1);
+
+    // A clean database verifies; later writes do not disturb the checkpoint.
+    app.org_unit("township", "西岭乡", None).await;
+    assert!(audit::verify(db).await.unwrap().broken.is_empty());
+    assert!(checkpoint::verify_against(db, &checkpoints, &trusted)
+        .await
+        .unwrap()
+        .is_empty());
+
+    // A checkpoint is only as good as its signature.
+    let mut forged = cp.clone();
+    forged.seq -= 1;
+    let broken = checkpoint::verify_against(db, &[forged], &trusted).await.unwrap();
+    assert!(broken[0].reason.contains("signature"), "{broken:?}");
+    let other = SigningKey::from_bytes(&[8u8; 32]).verifying_key();
+    assert_eq!(
+        checkpoint::verify_against(db, &checkpoints, &other)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // Truncated: the checkpointed event and everything after deleted, the head rewound.
+    truncate(&app, cp.seq).await;
+    assert!(
+        audit::verify(db).await.unwrap().broken.is_empty(),
+        "the chain alone cannot tell"
+    );
+    let broken = checkpoint::verify_against(db, &checkpoints, &trusted).await.unwrap();
+    assert_eq!(broken.len(), 1, "{broken:?}");
+    assert_eq!(broken[0].seq, cp.seq);
+    assert!(broken[0].reason.contains("truncated"), "{broken:?}");
+
+    // Rewritten: writes after the truncation fill the checkpointed position with other events.
+    app.post(
+        "/api/v1/org-units",
+        &app.admin,
+        &json!({"kind": "township", "name": "南山乡"}),
+    )
+    .await
+    .assert(201);
+    app.org_unit("township", "北川乡", None).await;
+    assert!(audit::verify(db).await.unwrap().broken.is_empty());
+    let broken = checkpoint::verify_against(db, &checkpoints, &trusted).await.unwrap();
+    assert_eq!(broken[0].seq, cp.seq);
+    assert!(broken[0].reason.contains("rewritten"), "{broken:?}");
+}
