@@ -3,6 +3,7 @@
 
 mod auth;
 mod bulk;
+mod concurrency;
 mod data;
 mod helpers;
 mod identity;
