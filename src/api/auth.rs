@@ -48,7 +48,12 @@ async fn token(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -
             "send application/json or application/x-www-form-urlencoded",
         ));
     };
-    let response: TokenResponse = login::token(&state, request, crate::api::client_address(&req)).await?;
+    let response: TokenResponse = login::token(
+        &state,
+        request,
+        crate::api::client_address(&req, state.settings.server.trusted_proxy_hops),
+    )
+    .await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(response))

@@ -538,14 +538,27 @@ pub fn created<T: Serialize>(location: String, body: &T, version: i32) -> HttpRe
         .json(body)
 }
 
-/// The client's address for rate limiting (the peer; behind a proxy, the proxy's view).
-pub fn client_address(req: &HttpRequest) -> Option<String> {
-    req.connection_info().realip_remote_addr().map(|a| {
-        a.rsplit_once(':')
-            .filter(|(host, _)| !host.is_empty() && !a.starts_with('['))
-            .map(|(host, _)| host.to_owned())
-            .unwrap_or_else(|| a.to_owned())
-    })
+/// The client's address for rate limiting: the connection's peer, or, behind `hops` trusted
+/// proxies, the address the outermost of them saw (counted from the right of
+/// `X-Forwarded-For`; what a client writes further left is not believed).
+pub fn client_address(req: &HttpRequest, hops: usize) -> Option<String> {
+    let peer = req.peer_addr().map(|a| a.ip().to_string());
+    if hops == 0 {
+        return peer;
+    }
+    let forwarded: Vec<String> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|a| a.trim().to_owned())
+        .filter(|a| !a.is_empty())
+        .collect();
+    match forwarded.len().checked_sub(hops) {
+        Some(i) => Some(forwarded[i].clone()),
+        // Fewer entries than proxies: the leftmost is the best anyone knows.
+        None => forwarded.first().cloned().or(peer),
+    }
 }
 
 /// The weak ETag of any JSON body: its SHA-256, so equal answers share a tag.

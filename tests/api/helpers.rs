@@ -100,8 +100,13 @@ fn with_database(server_url: &str, database: &str) -> String {
 async fn template(server_url: &str) -> String {
     TEMPLATE
         .get_or_init(|| async {
-            let fingerprint =
-                hex::encode(&Sha256::digest(include_str!("../../migration/src/m20260101_000001_initial.rs"))[..6]);
+            // Every migration is in the fingerprint: a new one makes a new template.
+            let migrations = [
+                include_str!("../../migration/src/lib.rs"),
+                include_str!("../../migration/src/m20260101_000001_initial.rs"),
+                include_str!("../../migration/src/m20261202_000002_token_generations.rs"),
+            ];
+            let fingerprint = hex::encode(&Sha256::digest(migrations.concat())[..6]);
             let name = format!("kaohe_tpl_{fingerprint}");
             let admin = Database::connect(server_url)
                 .await

@@ -4,6 +4,7 @@
 mod auth;
 mod bulk;
 mod concurrency;
+mod credentials;
 mod data;
 mod helpers;
 mod identity;
