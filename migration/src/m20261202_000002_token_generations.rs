@@ -47,6 +47,25 @@ fn valid_after() -> ColumnDef {
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let conn = manager.get_connection();
+        let backend = manager.get_database_backend();
+        // Checked before anything changes: SQLite does not roll back a failed migration's DDL.
+        let clashes = conn
+            .query_all_raw(Statement::from_string(
+                backend,
+                "SELECT LOWER(username) AS k FROM users GROUP BY LOWER(username) HAVING COUNT(*) > 1".to_owned(),
+            ))
+            .await?;
+        if !clashes.is_empty() {
+            let names: Vec<String> = clashes
+                .iter()
+                .filter_map(|row| row.try_get::<String>("", "k").ok())
+                .collect();
+            return Err(DbErr::Migration(format!(
+                "usernames that differ only in case exist ({}): rename all but one of each, then migrate again",
+                names.join(", ")
+            )));
+        }
         for table in ["users", "service_accounts"] {
             add_column(manager, table, generation()).await?;
             add_column(manager, table, valid_after()).await?;
@@ -61,26 +80,8 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        let conn = manager.get_connection();
-        let backend = manager.get_database_backend();
         conn.execute_unprepared("UPDATE users SET username_key = LOWER(username)")
             .await?;
-        let clashes = conn
-            .query_all_raw(Statement::from_string(
-                backend,
-                "SELECT username_key AS k FROM users GROUP BY username_key HAVING COUNT(*) > 1".to_owned(),
-            ))
-            .await?;
-        if !clashes.is_empty() {
-            let names: Vec<String> = clashes
-                .iter()
-                .filter_map(|row| row.try_get::<String>("", "k").ok())
-                .collect();
-            return Err(DbErr::Migration(format!(
-                "usernames that differ only in case exist ({}): rename all but one of each, then migrate again",
-                names.join(", ")
-            )));
-        }
         manager
             .create_index(
                 Index::create()

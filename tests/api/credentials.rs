@@ -255,3 +255,40 @@ async fn usernames_differing_only_in_case_or_width_are_one_name() {
     }
     app.login("ADMIN", ADMIN_PASSWORD).await;
 }
+
+/// Runs a statement directly on the test's database.
+async fn execute(app: &TestApp, sql: &str) {
+    use sea_orm::ConnectionTrait;
+    let db = app.state.store.db();
+    db.execute_unprepared(sql).await.unwrap();
+}
+
+#[actix_web::test]
+async fn the_username_migration_fills_keys_and_names_existing_clashes() {
+    use migration::{Migrator, MigratorTrait};
+    let app = spawn_app().await;
+    let county = app.county_id.clone();
+    app.user("Mixed.Case", &county, "viewer").await;
+    let db = app.state.store.db();
+    // Back to the schema before the migration, then forward again: existing rows get their keys.
+    Migrator::down(db, Some(1)).await.unwrap();
+    Migrator::up(db, None).await.unwrap();
+    app.login("mixed.case", PASSWORD).await;
+    app.login("ADMIN", ADMIN_PASSWORD).await;
+    // Names that differ only in case stop the migration, naming the clash.
+    Migrator::down(db, Some(1)).await.unwrap();
+    execute(
+        &app,
+        "UPDATE users SET username = 'MIXED.case' WHERE username = 'admin'",
+    )
+    .await;
+    let err = Migrator::up(db, None).await.unwrap_err().to_string();
+    assert!(err.contains("mixed.case"), "{err}");
+    execute(
+        &app,
+        "UPDATE users SET username = 'admin' WHERE username = 'MIXED.case'",
+    )
+    .await;
+    Migrator::up(db, None).await.unwrap();
+    app.login("Admin", ADMIN_PASSWORD).await;
+}
