@@ -40,6 +40,10 @@ pub struct ServerSettings {
     pub shutdown_timeout_secs: u64,
     /// Public base URL announced in the OpenAPI document's `servers`.
     pub public_url: String,
+    /// Proxies in front of the service that append the client's address to `X-Forwarded-For`.
+    /// 0: the client is the peer of the connection and forwarding headers are ignored (anyone
+    /// could write them); N: the Nth address from the right of `X-Forwarded-For` is the client.
+    pub trusted_proxy_hops: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -97,8 +101,10 @@ pub struct AuthSettings {
     pub audience: String,
     pub token_ttl_secs: u64,
     pub leeway_secs: u64,
-    /// Failed logins allowed per username and per client address within the window.
+    /// Failed logins allowed per client address, and per account from one address, before each
+    /// further attempt waits: 1 s, doubling with every failure…
     pub login_max_failures: u32,
+    /// …up to this many seconds; a key's failures are forgotten this long after its last one.
     pub login_window_secs: u64,
 }
 
@@ -149,6 +155,7 @@ port = 8080
 workers = 0
 shutdown_timeout_secs = 30
 public_url = "http://127.0.0.1:8080"
+trusted_proxy_hops = 0
 
 [database]
 url = "sqlite://data/kaohe.db?mode=rwc"

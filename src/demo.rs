@@ -398,7 +398,7 @@ async fn load_into(store: &Store, county: org_unit::Model, scale: u32) -> Result
     ];
     for (username, display, unit, role) in demo_users {
         let taken = crate::store::entities::user::Entity::find()
-            .filter(crate::store::entities::user::Column::Username.eq(username))
+            .filter(crate::store::entities::user::Column::UsernameKey.eq(users::username_key(username)))
             .one(tx.conn())
             .await?
             .is_some();
@@ -549,6 +549,8 @@ async fn add_scheme(
         township_id: None,
         village_id: None,
         revision: 0,
+        token_generation: 0,
+        tokens_valid_after: None,
     };
     let row = crate::store::schemes::create(
         tx,

@@ -306,11 +306,31 @@ impl From<DbErr> for ApiError {
             // and query strings on PostgreSQL.
             return ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "request.nul_character", NUL_MESSAGE);
         }
+        if is_write_conflict(&err) {
+            // Writers of a county queue on its chain head (`Store::write`), so this is rare: a
+            // write that spans counties, or a lock timeout. The client retries; nothing was written.
+            tracing::warn!(cause = %err, "concurrent write conflict");
+            return ApiError::conflict(
+                "conflict.concurrent_write",
+                "a concurrent change conflicted with this one; nothing was written, retry",
+            );
+        }
         if is_unavailable(&err) {
             tracing::warn!(cause = %err, "database unavailable");
             return ApiError::unavailable("the database is unavailable; retry shortly");
         }
         ApiError::internal(err)
+    }
+}
+
+/// A serialization failure (40001), a deadlock (40P01) or a lock timeout (55P03) on PostgreSQL.
+fn is_write_conflict(err: &DbErr) -> bool {
+    let (DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e))) = err else {
+        return false;
+    };
+    match &**e {
+        sea_orm::sqlx::Error::Database(db) => matches!(db.code().as_deref(), Some("40001" | "40P01" | "55P03")),
+        _ => false,
     }
 }
 

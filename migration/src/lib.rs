@@ -3,6 +3,7 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20260101_000001_initial;
+mod m20261202_000002_token_generations;
 mod m20261202_000020_publication_chain_head;
 
 pub struct Migrator;
@@ -12,6 +13,7 @@ impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         vec![
             Box::new(m20260101_000001_initial::Migration),
+            Box::new(m20261202_000002_token_generations::Migration),
             Box::new(m20261202_000020_publication_chain_head::Migration),
         ]
     }

@@ -22,8 +22,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
     operation_id = "issueToken",
     request_body(
         content(
-            (TokenRequest = "application/json"),
-            (TokenRequest = "application/x-www-form-urlencoded")
+            (TokenGrant = "application/json"),
+            (TokenGrant = "application/x-www-form-urlencoded")
         )
     ),
     responses(
@@ -48,8 +48,62 @@ async fn token(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -
             "send application/json or application/x-www-form-urlencoded",
         ));
     };
-    let response: TokenResponse = login::token(&state, request, crate::api::client_address(&req)).await?;
+    let response: TokenResponse = login::token(
+        &state,
+        request,
+        crate::api::client_address(&req, state.settings.server.trusted_proxy_hops),
+    )
+    .await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(response))
 }
+
+/// The documented body of `POST /api/v1/auth/token`: exactly one of the two grants. (It is read
+/// as [`TokenRequest`], which names the missing field of a body that is neither.)
+pub struct TokenGrant;
+
+impl utoipa::PartialSchema for TokenGrant {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+        let text = |description: &str| {
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .description(Some(description))
+        };
+        let grant = |value: &str, description: &str| {
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some([value]))
+                .description(Some(description))
+        };
+        let password = ObjectBuilder::new()
+            .title(Some("PasswordGrant"))
+            .property("grant_type", grant("password", "`password`, the default"))
+            .property("username", text("The user's username"))
+            .required("username")
+            .property("password", text("The user's password"))
+            .required("password");
+        let client = ObjectBuilder::new()
+            .title(Some("ClientCredentialsGrant"))
+            .property("grant_type", grant("client_credentials", "A service account's grant"))
+            .required("grant_type")
+            .property("client_id", text("The service account's `client_id`"))
+            .required("client_id")
+            .property("client_secret", text("The secret shown when the account was created"))
+            .required("client_secret");
+        OneOfBuilder::new()
+            .description(Some(
+                "A user's `username` and `password` (`grant_type` `password` or left out), or a service \
+                 account's `client_id` and `client_secret` with `grant_type` `client_credentials`.",
+            ))
+            .item(password)
+            .item(client)
+            .examples([
+                serde_json::json!({"grant_type": "password", "username": "admin", "password": "correct horse battery staple"}),
+            ])
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for TokenGrant {}

@@ -446,6 +446,14 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         Err(err) => {
             let path = err.path().to_string();
             let inner = err.into_inner();
+            // JSON Schema counts `4744.0` as an integer; so does this service (once each body).
+            if inner.classify() == serde_json::error::Category::Data
+                && inner.to_string().starts_with("invalid type: floating point")
+            {
+                if let Some(integral) = integral_floats_as_integers(bytes) {
+                    return parse_json(&integral);
+                }
+            }
             match inner.classify() {
                 serde_json::error::Category::Data => Err(ApiError::validation(vec![FieldError::new(
                     if path == "." {
@@ -463,6 +471,37 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             }
         }
     }
+}
+
+/// The body again with every number that has a zero fraction (`4744.0`, `1e3`) written as an
+/// integer, or None when it has none (or is not JSON). The check is exact: the number's text as
+/// a decimal, never float arithmetic.
+fn integral_floats_as_integers(bytes: &[u8]) -> Option<Vec<u8>> {
+    use serde_json::Value;
+    fn walk(value: &mut Value) -> bool {
+        match value {
+            Value::Number(n) if n.is_f64() => {
+                let integral = n
+                    .to_string()
+                    .parse::<rust_decimal::Decimal>()
+                    .ok()
+                    .filter(|d| d.fract().is_zero())
+                    .and_then(|d| rust_decimal::prelude::ToPrimitive::to_i64(&d));
+                match integral {
+                    Some(i) => {
+                        *value = Value::from(i);
+                        true
+                    }
+                    None => false,
+                }
+            }
+            Value::Array(items) => items.iter_mut().fold(false, |changed, item| walk(item) | changed),
+            Value::Object(fields) => fields.values_mut().fold(false, |changed, item| walk(item) | changed),
+            _ => false,
+        }
+    }
+    let mut value: Value = serde_json::from_slice(bytes).ok()?;
+    walk(&mut value).then(|| serde_json::to_vec(&value).ok()).flatten()
 }
 
 /// The path (`a.b[2].c`) of the first string or key holding U+0000, if any.
@@ -542,14 +581,27 @@ pub fn created<T: Serialize>(location: String, body: &T, version: i32) -> HttpRe
         .json(body)
 }
 
-/// The client's address for rate limiting (the peer; behind a proxy, the proxy's view).
-pub fn client_address(req: &HttpRequest) -> Option<String> {
-    req.connection_info().realip_remote_addr().map(|a| {
-        a.rsplit_once(':')
-            .filter(|(host, _)| !host.is_empty() && !a.starts_with('['))
-            .map(|(host, _)| host.to_owned())
-            .unwrap_or_else(|| a.to_owned())
-    })
+/// The client's address for rate limiting: the connection's peer, or, behind `hops` trusted
+/// proxies, the address the outermost of them saw (counted from the right of
+/// `X-Forwarded-For`; what a client writes further left is not believed).
+pub fn client_address(req: &HttpRequest, hops: usize) -> Option<String> {
+    let peer = req.peer_addr().map(|a| a.ip().to_string());
+    if hops == 0 {
+        return peer;
+    }
+    let forwarded: Vec<String> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|a| a.trim().to_owned())
+        .filter(|a| !a.is_empty())
+        .collect();
+    match forwarded.len().checked_sub(hops) {
+        Some(i) => Some(forwarded[i].clone()),
+        // Fewer entries than proxies: the leftmost is the best anyone knows.
+        None => forwarded.first().cloned().or(peer),
+    }
 }
 
 /// The weak ETag of any JSON body: its SHA-256, so equal answers share a tag.

@@ -45,6 +45,8 @@ async fn publish(
 ) -> Result<HttpResponse, ApiError> {
     let db = state.store.db();
     let scheme = schemes::load_for(db, &caller, Action::ReadShared, new.scheme_id).await?;
+    let mut new = new;
+    new.month = crate::api::results::month_of_kind(Some(new.kind), new.month);
     let monthly = results::monthly_of(new.kind, new.month)?;
     let as_of = new.as_of.unwrap_or_else(crate::store::now);
     if as_of > crate::store::now() {

@@ -42,7 +42,7 @@ pub struct ResultsQuery {
     /// `annual` (default); `monthly` (月度公开: the running standing to the end of `month`);
     /// or one evaluation's own totals: `half_year`, `year_end`, `democratic`.
     pub kind: Option<ResultKind>,
-    /// 1–12, for `kind=monthly`.
+    /// 1–12: required with `kind=monthly`, ignored with the other kinds.
     #[param(minimum = 1, maximum = 12)]
     pub month: Option<u32>,
     /// The evaluation to show, for the evaluation kinds (needed when the scheme holds several
@@ -75,10 +75,16 @@ impl ResultsQuery {
     fn request(&self, full: bool) -> Result<Request, ApiError> {
         Ok(Request {
             as_of: self.as_of,
-            monthly: results::monthly_of(self.kind.unwrap_or_default(), self.month)?,
+            monthly: results::monthly_of(self.kind.unwrap_or_default(), month_of_kind(self.kind, self.month))?,
             full,
         })
     }
+}
+
+/// `month` counts only with `kind=monthly`; with the other kinds it is ignored (the document
+/// cannot tie one parameter to another's value, so a request it allows is not refused).
+pub fn month_of_kind(kind: Option<ResultKind>, month: Option<u32>) -> Option<u32> {
+    month.filter(|_| kind == Some(ResultKind::Monthly))
 }
 
 /// Answers 304 when the client's ETag is current, the same answer again when this scope asked
@@ -501,7 +507,7 @@ pub struct RankingsQuery {
     /// `annual` (default, with prizes and consequences); `monthly`; or one evaluation's
     /// ranking: `half_year`, `year_end`, `democratic`.
     pub kind: Option<ResultKind>,
-    /// 1–12, for `kind=monthly`.
+    /// 1–12: required with `kind=monthly`, ignored with the other kinds.
     #[param(minimum = 1, maximum = 12)]
     pub month: Option<u32>,
     /// The evaluation, for the evaluation kinds (see `GET /api/v1/results`).

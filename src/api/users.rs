@@ -39,6 +39,8 @@ async fn me(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, 
 }
 
 /// Change your own password.
+///
+/// Every token issued to you before ends, this request's too: log in again with the new password.
 #[utoipa::path(
     tag = "auth", operation_id = "changeMyPassword",
     request_body = PasswordChange,

@@ -1,5 +1,6 @@
-//! Logging in: password and client-credentials grants, with failed attempts rate-limited per
-//! account and per client address (kept in the database, so every instance sees them).
+//! Logging in: password and client-credentials grants, with failed attempts throttled per client
+//! address and per account from that address, by exponential backoff (kept in the database, so
+//! every instance sees them). Nobody can lock an account's owner out from elsewhere.
 
 use chrono::{Duration, Utc};
 use sea_orm::sea_query::OnConflict;
@@ -7,6 +8,7 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::tokens::Subject;
 use super::{parse_name, passwords, Level, PrincipalKind, Role};
 use crate::error::ApiError;
 use crate::startup::AppState;
@@ -51,6 +53,7 @@ struct Account {
     level: Level,
     role: Role,
     org_unit_id: uuid::Uuid,
+    generation: i32,
 }
 
 pub async fn token(
@@ -79,30 +82,33 @@ pub async fn token(
         }
     };
     let name = name.trim().to_owned();
-    let mut keys = vec![format!("account:{name}")];
-    if let Some(address) = &address {
-        keys.push(format!("address:{address}"));
-    }
+    let account_key = match kind {
+        PrincipalKind::User => crate::store::users::username_key(&name),
+        PrincipalKind::Service => name.clone(),
+    };
+    let keys = throttle_keys(kind, &account_key, address.as_deref());
     check_throttle(state, &keys).await?;
 
     let account = match kind {
-        PrincipalKind::User => authenticate_user(state, &name, secret).await?,
+        PrincipalKind::User => authenticate_user(state, &account_key, secret).await?,
         PrincipalKind::Service => authenticate_service(state, &name, secret).await?,
     };
     let Some(account) = account else {
         record_failure(state, &keys).await?;
         return Err(ApiError::unauthorized("the credentials are not valid"));
     };
-    clear_failures(state, &keys[..1]).await?;
+    // Success forgives this account's failures from this address, not the address's.
+    clear_failures(state, &keys[1]).await?;
 
-    let token = state.tokens.issue(
-        account.kind,
-        account.id,
-        account.county_id,
-        account.level,
-        account.org_unit_id,
-        account.role,
-    )?;
+    let token = state.tokens.issue(&Subject {
+        kind: account.kind,
+        id: account.id,
+        county_id: account.county_id,
+        level: account.level,
+        org_unit_id: account.org_unit_id,
+        role: account.role,
+        generation: account.generation,
+    })?;
     let actor = Actor {
         id: Some(account.id),
         name: account.name.clone(),
@@ -129,9 +135,10 @@ pub async fn token(
     })
 }
 
-async fn authenticate_user(state: &AppState, username: &str, password: String) -> Result<Option<Account>, ApiError> {
+/// The user whose normalised username is `key`, if the password is theirs.
+async fn authenticate_user(state: &AppState, key: &str, password: String) -> Result<Option<Account>, ApiError> {
     let row = user::Entity::find()
-        .filter(user::Column::Username.eq(username))
+        .filter(user::Column::UsernameKey.eq(key))
         .one(state.store.db())
         .await?;
     let stored = row
@@ -152,6 +159,7 @@ async fn authenticate_user(state: &AppState, username: &str, password: String) -
                 level,
                 role,
                 org_unit_id: r.org_unit_id,
+                generation: r.token_generation,
             })
         }
         _ => None,
@@ -177,50 +185,84 @@ async fn authenticate_service(state: &AppState, client_id: &str, secret: String)
             level: Level::County,
             role: Role::Viewer,
             org_unit_id: r.county_id,
+            generation: r.token_generation,
         }),
         _ => None,
     })
 }
 
+/// The throttle keys of an attempt: the client address, and the account from that address.
+/// Failures from one address never throttle the same account from another, so an attacker
+/// cannot lock the owner out.
+fn throttle_keys(kind: PrincipalKind, account_key: &str, address: Option<&str>) -> [String; 2] {
+    let address = address.unwrap_or("unknown");
+    let kind = match kind {
+        PrincipalKind::User => "user",
+        PrincipalKind::Service => "service",
+    };
+    [
+        format!("address:{address}"),
+        format!("account:{kind}:{account_key}@{address}"),
+    ]
+}
+
+/// How long a key with `failures` consecutive failures waits after its last one: nothing up to
+/// `free` failures, then 1 s doubling with each further failure, at most `cap` seconds.
+pub fn backoff_secs(failures: i32, free: u32, cap: u64) -> u64 {
+    let beyond = i64::from(failures) - i64::from(free);
+    if beyond < 0 {
+        return 0;
+    }
+    let doubled = 1u64.checked_shl(beyond.min(62) as u32).unwrap_or(u64::MAX);
+    doubled.min(cap)
+}
+
+/// The instant a row's failures are forgotten: the cap after its last failure.
+fn forgotten(row: &login_throttle::Model, cap: u64) -> chrono::DateTime<Utc> {
+    row.last_failure_at + Duration::seconds(cap.min(i64::MAX as u64) as i64)
+}
+
 async fn check_throttle(state: &AppState, keys: &[String]) -> Result<(), ApiError> {
     let settings = &state.settings.auth;
-    let window = Duration::seconds(settings.login_window_secs as i64);
     let rows = login_throttle::Entity::find()
         .filter(login_throttle::Column::Key.is_in(keys.iter().cloned()))
         .all(state.store.db())
         .await?;
     let now = Utc::now();
+    let mut wait = 0i64;
     for row in rows {
-        let ends = row.window_started_at + window;
-        if row.failures >= settings.login_max_failures as i32 && ends > now {
-            return Err(ApiError::too_many_requests((ends - now).num_seconds().max(1) as u64));
+        let backoff = backoff_secs(row.failures, settings.login_max_failures, settings.login_window_secs);
+        let until = row.last_failure_at + Duration::seconds(backoff as i64);
+        if until > now {
+            wait = wait.max((until - now).num_milliseconds());
         }
+    }
+    if wait > 0 {
+        // Whole seconds, rounded up: a client that waits `Retry-After` is let in.
+        return Err(ApiError::too_many_requests(((wait + 999) / 1000) as u64));
     }
     Ok(())
 }
 
 async fn record_failure(state: &AppState, keys: &[String]) -> Result<(), ApiError> {
-    let window = Duration::seconds(state.settings.auth.login_window_secs as i64);
+    let cap = state.settings.auth.login_window_secs;
     let db = state.store.db();
     let now = crate::store::now();
     for key in keys {
         let existing = login_throttle::Entity::find_by_id(key.clone()).one(db).await?;
-        let (failures, started) = match existing {
-            Some(row) if row.window_started_at + window > now => (row.failures + 1, row.window_started_at),
-            _ => (1, now),
+        let failures = match existing {
+            Some(row) if forgotten(&row, cap) > now => row.failures.saturating_add(1),
+            _ => 1,
         };
         let model = login_throttle::ActiveModel {
             key: Set(key.clone()),
             failures: Set(failures),
-            window_started_at: Set(started),
+            last_failure_at: Set(now),
         };
         login_throttle::Entity::insert(model)
             .on_conflict(
                 OnConflict::column(login_throttle::Column::Key)
-                    .update_columns([
-                        login_throttle::Column::Failures,
-                        login_throttle::Column::WindowStartedAt,
-                    ])
+                    .update_columns([login_throttle::Column::Failures, login_throttle::Column::LastFailureAt])
                     .to_owned(),
             )
             .exec_without_returning(db)
@@ -229,10 +271,24 @@ async fn record_failure(state: &AppState, keys: &[String]) -> Result<(), ApiErro
     Ok(())
 }
 
-async fn clear_failures(state: &AppState, keys: &[String]) -> Result<(), ApiError> {
-    login_throttle::Entity::delete_many()
-        .filter(login_throttle::Column::Key.is_in(keys.iter().cloned()))
+async fn clear_failures(state: &AppState, key: &str) -> Result<(), ApiError> {
+    login_throttle::Entity::delete_by_id(key.to_owned())
         .exec(state.store.db())
         .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::backoff_secs;
+
+    #[test]
+    fn backoff_doubles_after_the_free_failures_up_to_the_cap() {
+        assert_eq!(backoff_secs(4, 5, 900), 0);
+        assert_eq!(backoff_secs(5, 5, 900), 1);
+        assert_eq!(backoff_secs(6, 5, 900), 2);
+        assert_eq!(backoff_secs(10, 5, 900), 32);
+        assert_eq!(backoff_secs(15, 5, 900), 900);
+        assert_eq!(backoff_secs(i32::MAX, 5, 900), 900);
+    }
 }

@@ -88,6 +88,10 @@ pub struct Caller {
     pub village_id: Option<Uuid>,
     /// The county's data revision when the request started (see `store::revisions`).
     pub revision: i64,
+    /// Tokens issued before the account's last change of credentials or scope are dead: theirs
+    /// must carry this generation, or (without one) be issued after `tokens_valid_after`.
+    pub token_generation: i32,
+    pub tokens_valid_after: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Caller {
@@ -131,6 +135,11 @@ impl Caller {
                 caller
             }
         };
+        if !caller.accepts_issue(&claims) {
+            return Err(ApiError::unauthorized(
+                "the token was issued before the account's credentials or scope changed",
+            ));
+        }
         // The token's scope claims must still describe the account: a moved user needs a new token.
         if caller.county_id != claims.county_id
             || caller.level != claims.level
@@ -142,6 +151,19 @@ impl Caller {
             ));
         }
         Ok(caller)
+    }
+
+    /// Whether a token was issued at the account's current generation (or, lacking the claim,
+    /// after the account's last change of credentials or scope).
+    fn accepts_issue(&self, claims: &tokens::Claims) -> bool {
+        match claims.r#gen {
+            Some(generation) => generation == self.token_generation,
+            None => self.tokens_valid_after.is_none_or(|after| {
+                // `iat` has whole seconds: only a token of a later second is surely later.
+                let floor = after.timestamp() + 1;
+                i64::try_from(claims.iat).is_ok_and(|iat| iat >= floor)
+            }),
+        }
     }
 
     async fn load(state: &AppState, kind: PrincipalKind, subject: Uuid, revision: i64) -> Result<Self, ApiError> {
@@ -164,6 +186,8 @@ impl Caller {
                     township_id: row.township_id,
                     village_id: row.village_id,
                     revision,
+                    token_generation: row.token_generation,
+                    tokens_valid_after: row.tokens_valid_after,
                 }
             }
             PrincipalKind::Service => {
@@ -185,6 +209,8 @@ impl Caller {
                     township_id: None,
                     village_id: None,
                     revision,
+                    token_generation: row.token_generation,
+                    tokens_valid_after: row.tokens_valid_after,
                 }
             }
         })

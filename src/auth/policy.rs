@@ -206,6 +206,8 @@ mod tests {
             township_id: town,
             village_id: village,
             revision: 0,
+            token_generation: 0,
+            tokens_valid_after: None,
         }
     }
 

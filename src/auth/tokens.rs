@@ -25,6 +25,24 @@ pub struct Claims {
     pub level: Level,
     pub org_unit_id: Uuid,
     pub role: Role,
+    /// The account's token generation when the token was issued: a change of password, secret,
+    /// active flag, role, level or org unit raises the account's, ending every earlier token.
+    /// External identity providers may leave it out; their tokens must then be issued after the
+    /// account's last such change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#gen: Option<i32>,
+}
+
+/// Who a token is issued to.
+#[derive(Debug, Clone)]
+pub struct Subject {
+    pub kind: PrincipalKind,
+    pub id: Uuid,
+    pub county_id: Uuid,
+    pub level: Level,
+    pub org_unit_id: Uuid,
+    pub role: Role,
+    pub generation: i32,
 }
 
 /// Signs and verifies tokens with the configured key and algorithm.
@@ -114,16 +132,9 @@ impl TokenService {
         self.ttl_secs
     }
 
-    /// Issues a token for an account; None when this service only verifies (external issuer).
-    pub fn issue(
-        &self,
-        kind: PrincipalKind,
-        subject: Uuid,
-        county_id: Uuid,
-        level: Level,
-        org_unit_id: Uuid,
-        role: Role,
-    ) -> Result<String, ApiError> {
+    /// Issues a token for an account at its current token generation; an error when this
+    /// service only verifies (external issuer).
+    pub fn issue(&self, account: &Subject) -> Result<String, ApiError> {
         let key = self.encoding.as_ref().ok_or_else(|| {
             ApiError::conflict(
                 "auth.issuing_disabled",
@@ -132,17 +143,18 @@ impl TokenService {
         })?;
         let now = jsonwebtoken::get_current_timestamp();
         let claims = Claims {
-            sub: subject.to_string(),
+            sub: account.id.to_string(),
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
             exp: now + self.ttl_secs,
             iat: now,
             jti: Some(Uuid::now_v7().to_string()),
-            kind,
-            county_id,
-            level,
-            org_unit_id,
-            role,
+            kind: account.kind,
+            county_id: account.county_id,
+            level: account.level,
+            org_unit_id: account.org_unit_id,
+            role: account.role,
+            r#gen: Some(account.generation),
         };
         encode(&Header::new(self.algorithm), &claims, key).map_err(ApiError::internal)
     }

@@ -53,6 +53,13 @@ entity!(user, "users", {
     pub role: String,
     pub password_hash: String,
     pub active: bool,
+    /// Raised whenever the password, active flag, role, level or org unit changes; tokens carry
+    /// it (`gen`) and die when it moves on.
+    pub token_generation: i32,
+    /// When `token_generation` last moved: tokens without `gen` must be issued after it.
+    pub tokens_valid_after: Option<DateTimeUtc>,
+    /// The username after NFKC and case folding (unique).
+    pub username_key: String,
 });
 
 entity!(service_account, "service_accounts", {
@@ -66,13 +73,19 @@ entity!(service_account, "service_accounts", {
     pub name: String,
     pub secret_hash: String,
     pub active: bool,
+    /// Raised when the account is revoked or its secret changes (see `user::Model`).
+    pub token_generation: i32,
+    pub tokens_valid_after: Option<DateTimeUtc>,
 });
 
 entity!(login_throttle, "login_throttle", {
     #[sea_orm(primary_key, auto_increment = false)]
     pub key: String,
+    /// Consecutive failures of this key (see `auth::login`).
     pub failures: i32,
-    pub window_started_at: DateTimeUtc,
+    /// The time of the last failure (the column's name is historical).
+    #[sea_orm(column_name = "window_started_at")]
+    pub last_failure_at: DateTimeUtc,
 });
 
 entity!(scheme, "schemes", {

@@ -43,7 +43,8 @@ pub struct Store {
     db: DatabaseConnection,
     backend: DbBackend,
     /// SQLite allows one writer; queueing writers here avoids SQLITE_BUSY on lock upgrades.
-    /// PostgreSQL serialises only the audit chain, with a row lock (see `audit::append`).
+    /// PostgreSQL serialises a county's writers with a row lock on its audit chain head (see
+    /// `Store::write`).
     writer: Arc<Mutex<()>>,
     acquire_timeout: Duration,
     /// SQL statements run so far (tests check that a request's count does not grow with the data).
@@ -141,6 +142,13 @@ impl Store {
 
     /// Opens the transaction every write goes through: changes and their audit events commit
     /// together or not at all.
+    ///
+    /// Writers of one county run one after the other: SQLite has a single writer (queued here),
+    /// and on PostgreSQL the transaction first locks the county's audit chain head, which every
+    /// write of the county appends to anyway. Everything a write then reads (the version it
+    /// compares, the state it moves from) is the last committed one and cannot change before it
+    /// commits, so a compare-and-set or a state transition has exactly one winner, and two
+    /// writers never lock rows in opposite orders (no deadlock).
     pub async fn write(&self, actor: &Actor) -> Result<WriteTx, ApiError> {
         let guard = match self.backend {
             DbBackend::Sqlite => Some(
@@ -151,6 +159,9 @@ impl Store {
             _ => None,
         };
         let tx = self.db.begin().await?;
+        if self.backend == DbBackend::Postgres && !actor.county_id.is_nil() {
+            lock_county(&tx, actor.county_id).await?;
+        }
         Ok(WriteTx {
             tx,
             backend: self.backend,
@@ -227,6 +238,33 @@ impl WriteTx {
         self.commit().await?;
         Ok(response)
     }
+}
+
+/// Takes the row lock on a county's audit chain head (creating the head when the county has
+/// none yet), held until the transaction ends.
+async fn lock_county(tx: &DatabaseTransaction, county_id: Uuid) -> Result<(), ApiError> {
+    use sea_orm::sea_query::{OnConflict, Query};
+    use sea_orm::{EntityTrait, QuerySelect};
+    let mut insert_head = Query::insert();
+    insert_head
+        .into_table(entities::audit_head::Entity)
+        .columns([
+            entities::audit_head::Column::CountyId,
+            entities::audit_head::Column::Seq,
+            entities::audit_head::Column::Hash,
+        ])
+        .values_panic([county_id.into(), 0i64.into(), audit::GENESIS_HASH.into()])
+        .on_conflict(
+            OnConflict::column(entities::audit_head::Column::CountyId)
+                .do_nothing()
+                .to_owned(),
+        );
+    tx.execute(&insert_head).await?;
+    entities::audit_head::Entity::find_by_id(county_id)
+        .lock_exclusive()
+        .one(tx)
+        .await?;
+    Ok(())
 }
 
 /// The file path of a `sqlite:` URL, or None for in-memory and other databases.

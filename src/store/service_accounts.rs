@@ -85,6 +85,8 @@ pub async fn create(tx: &WriteTx, caller: &Caller, new: NewServiceAccount) -> Re
         name,
         secret_hash: passwords::hash(secret.clone()).await?,
         active: true,
+        token_generation: 0,
+        tokens_valid_after: None,
     };
     service_account::Entity::insert(model.clone().into_active_model())
         .exec_without_returning(tx.conn())
@@ -124,9 +126,13 @@ pub async fn revoke(tx: &WriteTx, caller: &Caller, id: Uuid) -> Result<service_a
         return Ok(current);
     }
     let mut active = current.clone().into_active_model();
+    // Revoking ends every token of the account (also were it ever reactivated).
+    let at = now();
     active.active = Set(false);
+    active.token_generation = Set(current.token_generation + 1);
+    active.tokens_valid_after = Set(Some(at));
     active.version = Set(current.version + 1);
-    active.updated_at = Set(now());
+    active.updated_at = Set(at);
     let updated = active.update(tx.conn()).await?;
     tx.audit(Change::updated(
         "revoke",

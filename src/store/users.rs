@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    TryIntoModel,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -87,10 +88,12 @@ pub struct NewUser {
 #[schema(example = json!({"active": false, "version": 1}))]
 pub struct UserPatch {
     pub display_name: Option<String>,
+    /// A new role ends the user's tokens issued before.
     pub role: Option<Role>,
-    /// `false` deactivates the user: their tokens stop working at once.
+    /// `false` deactivates the user: their tokens stop working at once, and stay dead should
+    /// the user be reactivated.
     pub active: Option<bool>,
-    /// Sets a new password (an admin resetting it).
+    /// Sets a new password (an admin resetting it); ends the user's tokens issued before.
     pub password: Option<String>,
     pub version: Option<i32>,
 }
@@ -119,6 +122,35 @@ fn check_username(username: &str) -> Result<String, ApiError> {
         ));
     }
     Ok(username.to_owned())
+}
+
+/// The key usernames are compared by: NFKC, then case folding, then NFKC again (Unicode's
+/// NFKC_Casefold, with the full lower-case mapping as the fold), so `ADMIN`, `admin` and
+/// `ａｄｍｉｎ` are one name.
+pub fn username_key(username: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    let folded: String = username.nfkc().collect::<String>().to_lowercase();
+    folded.nfkc().collect()
+}
+
+/// 409 naming `username`: another user's name differs from it at most in case or width.
+fn username_taken(username: &str) -> ApiError {
+    ApiError::invalid(
+        "username",
+        "user.username_taken",
+        format!("username {username} is taken (names differ in more than case)"),
+    )
+    .with_status(actix_web::http::StatusCode::CONFLICT)
+}
+
+/// Whether a change ends the user's tokens: a new password, the active flag, the role, level or
+/// org unit.
+fn ends_tokens(before: &user::Model, after: &user::Model) -> bool {
+    before.password_hash != after.password_hash
+        || before.active != after.active
+        || before.role != after.role
+        || before.level != after.level
+        || before.org_unit_id != after.org_unit_id
 }
 
 fn check_password(field: &str, password: &str) -> Result<(), ApiError> {
@@ -196,16 +228,14 @@ pub async fn create(
     if let Some(caller) = caller {
         caller.authorize(Action::Manage, &scope, "org unit")?;
     }
+    let key = username_key(&username);
     let taken = user::Entity::find()
-        .filter(user::Column::Username.eq(&username))
+        .filter(user::Column::UsernameKey.eq(&key))
         .one(tx.conn())
         .await?
         .is_some();
     if taken {
-        return Err(ApiError::conflict(
-            "user.username_taken",
-            format!("username {username} is taken"),
-        ));
+        return Err(username_taken(&username));
     }
     let hash = passwords::hash(new.password).await?;
     let at = now();
@@ -224,10 +254,18 @@ pub async fn create(
         role: new.role.as_str().to_owned(),
         password_hash: hash,
         active: true,
+        token_generation: 0,
+        tokens_valid_after: None,
+        username_key: key,
     };
+    // Two concurrent creations of one name: the unique index refuses the second.
     user::Entity::insert(model.clone().into_active_model())
         .exec_without_returning(tx.conn())
-        .await?;
+        .await
+        .map_err(|e| match e.sql_err() {
+            Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => username_taken(&model.username),
+            _ => e.into(),
+        })?;
     tx.audit(Change::created("user", model.id, &User::from(model.clone())))
         .await?;
     Ok(model)
@@ -270,8 +308,14 @@ pub async fn update(
         check_password("password", &password)?;
         active.password_hash = Set(passwords::hash(password).await?);
     }
+    let at = now();
+    let changed: user::Model = active.clone().try_into_model()?;
+    if ends_tokens(&current, &changed) {
+        active.token_generation = Set(current.token_generation + 1);
+        active.tokens_valid_after = Set(Some(at));
+    }
     active.version = Set(current.version + 1);
-    active.updated_at = Set(now());
+    active.updated_at = Set(at);
     let updated = active.update(tx.conn()).await?;
     tx.audit(Change::updated(
         "update",
@@ -298,8 +342,12 @@ pub async fn change_own_password(tx: &WriteTx, caller: &Caller, change: Password
     check_password("new_password", &change.new_password)?;
     let mut active = current.clone().into_active_model();
     active.password_hash = Set(passwords::hash(change.new_password).await?);
+    // Every token of the account ends, this request's too: log in again with the new password.
+    let at = now();
+    active.token_generation = Set(current.token_generation + 1);
+    active.tokens_valid_after = Set(Some(at));
     active.version = Set(current.version + 1);
-    active.updated_at = Set(now());
+    active.updated_at = Set(at);
     let updated = active.update(tx.conn()).await?;
     tx.audit(Change::updated(
         "change_password",

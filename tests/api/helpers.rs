@@ -96,80 +96,107 @@ fn with_database(server_url: &str, database: &str) -> String {
     format!("{prefix}/{database}{query}")
 }
 
-/// Migrates a template database once per schema version; tests clone it (fast, isolated).
+/// The template database of this schema version: every migration is in the fingerprint, so a new
+/// one makes a new template.
+fn template_name() -> String {
+    let migrations = [
+        include_str!("../../migration/src/lib.rs"),
+        include_str!("../../migration/src/m20260101_000001_initial.rs"),
+        include_str!("../../migration/src/m20261202_000002_token_generations.rs"),
+        include_str!("../../migration/src/m20261202_000020_publication_chain_head.rs"),
+    ];
+    format!("kaohe_tpl_{}", hex::encode(&Sha256::digest(migrations.concat())[..6]))
+}
+
+/// Creates and migrates the template unless it exists. Test runs of other branches share the
+/// server (and may drop templates they do not know), so a clone that finds it gone calls this
+/// again.
+async fn ensure_template(server_url: &str, name: &str) {
+    let admin = Database::connect(server_url)
+        .await
+        .expect("connect to the PostgreSQL test server");
+    let exec = |sql: String| Statement::from_string(sea_orm::DbBackend::Postgres, sql);
+    admin
+        .execute_raw(exec("SELECT pg_advisory_lock(72731)".into()))
+        .await
+        .expect("lock");
+    let exists = admin
+        .query_one_raw(exec(format!("SELECT 1 FROM pg_database WHERE datname = '{name}'")))
+        .await
+        .expect("query")
+        .is_some();
+    if !exists {
+        // Test databases left by earlier runs go first; one still in use stays. Templates stay:
+        // another branch's run may be cloning its own.
+        let old = admin
+            .query_all_raw(exec(
+                "SELECT datname FROM pg_database WHERE datname LIKE 'kaohe_t\\_%'".into(),
+            ))
+            .await
+            .unwrap_or_default();
+        for row in old {
+            if let Ok(db) = row.try_get::<String>("", "datname") {
+                let _ = admin
+                    .execute_raw(exec(format!("DROP DATABASE IF EXISTS \"{db}\"")))
+                    .await;
+            }
+        }
+        admin
+            .execute_raw(exec(format!("CREATE DATABASE \"{name}\"")))
+            .await
+            .expect("create template");
+        let mut settings = Settings::defaults().unwrap();
+        settings.database.url = Secret::new(with_database(server_url, name));
+        settings.database.min_connections = 0;
+        let store = kaohe::store::Store::connect(&settings.database)
+            .await
+            .expect("connect template");
+        store.migrate().await.expect("migrate template");
+        store.db().clone().close().await.ok();
+    }
+    admin
+        .execute_raw(exec("SELECT pg_advisory_unlock(72731)".into()))
+        .await
+        .expect("unlock");
+    admin.close().await.ok();
+}
+
+/// Migrates the template database once per run; tests clone it (fast, isolated).
 async fn template(server_url: &str) -> String {
     TEMPLATE
         .get_or_init(|| async {
-            let fingerprint =
-                hex::encode(&Sha256::digest(include_str!("../../migration/src/m20260101_000001_initial.rs"))[..6]);
-            let name = format!("kaohe_tpl_{fingerprint}");
-            let admin = Database::connect(server_url)
-                .await
-                .expect("connect to the PostgreSQL test server");
-            let exec = |sql: String| Statement::from_string(sea_orm::DbBackend::Postgres, sql);
-            admin
-                .execute_raw(exec("SELECT pg_advisory_lock(72731)".into()))
-                .await
-                .expect("lock");
-            let exists = admin
-                .query_one_raw(exec(format!("SELECT 1 FROM pg_database WHERE datname = '{name}'")))
-                .await
-                .expect("query")
-                .is_some();
-            if !exists {
-                // Leftovers of earlier runs go first; a database still in use stays.
-                let old = admin
-                    .query_all_raw(exec(
-                        "SELECT datname FROM pg_database WHERE datname LIKE 'kaohe_t_%' OR datname LIKE 'kaohe_tpl_%'"
-                            .into(),
-                    ))
-                    .await
-                    .unwrap_or_default();
-                for row in old {
-                    if let Ok(db) = row.try_get::<String>("", "datname") {
-                        let _ = admin
-                            .execute_raw(exec(format!("DROP DATABASE IF EXISTS \"{db}\"")))
-                            .await;
-                    }
-                }
-                admin
-                    .execute_raw(exec(format!("CREATE DATABASE \"{name}\"")))
-                    .await
-                    .expect("create template");
-                let mut settings = Settings::defaults().unwrap();
-                settings.database.url = Secret::new(with_database(server_url, &name));
-                settings.database.min_connections = 0;
-                let store = kaohe::store::Store::connect(&settings.database)
-                    .await
-                    .expect("connect template");
-                store.migrate().await.expect("migrate template");
-                store.db().clone().close().await.ok();
-            }
-            admin
-                .execute_raw(exec("SELECT pg_advisory_unlock(72731)".into()))
-                .await
-                .expect("unlock");
-            admin.close().await.ok();
+            let name = template_name();
+            ensure_template(server_url, &name).await;
             name
         })
         .await
         .clone()
 }
 
-/// A fresh PostgreSQL database cloned from the template.
+/// A fresh PostgreSQL database cloned from the template (made again should it have gone).
 async fn fresh_postgres(server_url: &str) -> String {
     let template = template(server_url).await;
     let name = format!("kaohe_t_{}", uuid::Uuid::now_v7().simple());
     let admin = Database::connect(server_url)
         .await
         .expect("connect to the PostgreSQL test server");
-    admin
-        .execute_raw(Statement::from_string(
-            sea_orm::DbBackend::Postgres,
-            format!("CREATE DATABASE \"{name}\" TEMPLATE \"{template}\""),
-        ))
-        .await
-        .expect("clone the template database");
+    let clone = format!("CREATE DATABASE \"{name}\" TEMPLATE \"{template}\"");
+    for attempt in 1.. {
+        let result = admin
+            .execute_raw(Statement::from_string(sea_orm::DbBackend::Postgres, clone.clone()))
+            .await;
+        match result {
+            Ok(_) => break,
+            Err(err) if attempt < 5 && err.to_string().contains("does not exist") => {
+                ensure_template(server_url, &template).await;
+            }
+            Err(err) if attempt < 5 && err.to_string().contains("is being accessed by other users") => {
+                // Another test is cloning the template this instant.
+                tokio::time::sleep(std::time::Duration::from_millis(100 * attempt)).await;
+            }
+            Err(err) => panic!("clone the template database: {err}"),
+        }
+    }
     admin.close().await.ok();
     with_database(server_url, &name)
 }

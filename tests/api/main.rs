@@ -1,8 +1,11 @@
 //! The integration tests: one binary, the real service on a random port, a fresh database each.
 //! Set KAOHE_TEST_DATABASE_URL=postgres://… to run them against PostgreSQL instead of SQLite.
 
+mod agreement;
 mod auth;
 mod bulk;
+mod concurrency;
+mod credentials;
 mod data;
 mod exactness;
 mod grammar;

@@ -1407,6 +1407,7 @@ async fn unscoped(m: &mut Matrix) {
             200,
             &reply,
         );
+        let username = reply.body["username"].as_str().unwrap_or_default().to_owned();
         let password = if c == 0 { ADMIN_PASSWORD } else { PASSWORD };
         let body = json!({"current_password": password, "new_password": password});
         let reply = m.call(c, "PUT", "/api/v1/users/me/password", Some(&body)).await;
@@ -1418,6 +1419,14 @@ async fn unscoped(m: &mut Matrix) {
             204,
             &reply,
         );
+        // A password change ends the caller's tokens, this one too (issue 17 §2): log in again.
+        if reply.status.as_u16() == 204 {
+            let token = m.app.login(&username, password).await;
+            if m.callers[c].token == m.app.admin {
+                m.app.admin = token.clone();
+            }
+            m.callers[c].token = token;
+        }
     }
 }
 
