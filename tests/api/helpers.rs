@@ -25,6 +25,36 @@ pub struct TestApp {
     pub admin: String,
     pub county_id: String,
     _dir: Option<tempfile::TempDir>,
+    /// The PostgreSQL server and the test's database, dropped when the test ends.
+    postgres: Option<(String, String)>,
+}
+
+impl Drop for TestApp {
+    /// Drops the test's PostgreSQL database with `FORCE`, which also ends its connections: the
+    /// server's worker threads outlive the test's runtime and would keep their pools open until
+    /// the server runs out of connections. On a thread of its own, as the test's runtime is
+    /// going away.
+    fn drop(&mut self) {
+        let Some((server, database)) = self.postgres.take() else {
+            return;
+        };
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            runtime.block_on(async {
+                let admin = Database::connect(&server).await.ok()?;
+                let sql = format!("DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
+                admin
+                    .execute_raw(Statement::from_string(sea_orm::DbBackend::Postgres, sql))
+                    .await
+                    .ok()?;
+                admin.close().await.ok()
+            })
+        });
+        dropped.join().ok();
+    }
 }
 
 /// A response, read whole.
@@ -173,8 +203,9 @@ async fn template(server_url: &str) -> String {
         .clone()
 }
 
-/// A fresh PostgreSQL database cloned from the template (made again should it have gone).
-async fn fresh_postgres(server_url: &str) -> String {
+/// A fresh PostgreSQL database cloned from the template (made again should it have gone): its
+/// URL and name.
+async fn fresh_postgres(server_url: &str) -> (String, String) {
     let template = template(server_url).await;
     let name = format!("kaohe_t_{}", uuid::Uuid::now_v7().simple());
     let admin = Database::connect(server_url)
@@ -198,7 +229,7 @@ async fn fresh_postgres(server_url: &str) -> String {
         }
     }
     admin.close().await.ok();
-    with_database(server_url, &name)
+    (with_database(server_url, &name), name)
 }
 
 pub fn test_settings() -> Settings {
@@ -229,9 +260,12 @@ pub async fn spawn_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         }
     });
     let mut settings = test_settings();
+    let mut postgres = None;
     let dir = match postgres_url() {
         Some(server) => {
-            settings.database.url = Secret::new(fresh_postgres(&server).await);
+            let (url, database) = fresh_postgres(&server).await;
+            settings.database.url = Secret::new(url);
+            postgres = Some((server, database));
             None
         }
         None => {
@@ -256,6 +290,7 @@ pub async fn spawn_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         admin: String::new(),
         county_id: String::new(),
         _dir: dir,
+        postgres,
     };
     test.admin = test.login("admin", ADMIN_PASSWORD).await;
     let me = test.get("/api/v1/users/me", &test.admin.clone()).await;
