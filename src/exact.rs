@@ -375,7 +375,7 @@ impl Ord for Exact {
 
 impl PartialEq<Decimal> for Exact {
     fn eq(&self, other: &Decimal) -> bool {
-        *self == Exact::from(*other)
+        self.cmp(&Exact::from(*other)) == Ordering::Equal
     }
 }
 
