@@ -4,7 +4,7 @@
 //! string, so no client or JSON library ever turns a score into a float. `build.rs` aliases
 //! `Decimal` to [`DecimalString`] for utoipa, so the OpenAPI document says the same everywhere.
 
-use rust_decimal::{Decimal, RoundingStrategy};
+use rust_decimal::Decimal;
 
 /// An exact decimal number written as a JSON string, e.g. `"87.04"` or `"-3"`.
 #[derive(utoipa::ToSchema)]
@@ -63,14 +63,6 @@ pub fn strict_map<'de, D: serde::Deserializer<'de>>(
         .collect()
 }
 
-/// Rounds half away from zero (四舍五入) to `digits` decimals and always shows that many digits,
-/// so `86` published to 2 digits reads `86.00`.
-pub fn round_half_up(value: Decimal, digits: u32) -> Decimal {
-    let mut rounded = value.round_dp_with_strategy(digits, RoundingStrategy::MidpointAwayFromZero);
-    rounded.rescale(digits);
-    rounded
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,13 +86,5 @@ mod tests {
             parse_decimal("1.00000000000000000000000000001").is_err(),
             "too many digits to be exact"
         );
-    }
-
-    #[test]
-    fn rounds_half_up_and_pads() {
-        assert_eq!(round_half_up(d("87.045"), 2).to_string(), "87.05");
-        assert_eq!(round_half_up(d("87.0449"), 2).to_string(), "87.04");
-        assert_eq!(round_half_up(d("-3.005"), 2).to_string(), "-3.01");
-        assert_eq!(round_half_up(d("86"), 2).to_string(), "86.00");
     }
 }
