@@ -7,7 +7,7 @@
 //! big integers, so no input can overflow.
 //!
 //! In JSON an `Exact` is a decimal string: the exact decimal when the value terminates within 28
-//! digits, otherwise the value rounded half-up to 28 significant digits. The fraction itself is
+//! digits, otherwise the value rounded half-up to as many digits as `Decimal` holds. The fraction itself is
 //! shown beside it where it matters (`Fraction`).
 //!
 //! Most values are sums and products of the inputs' decimals, which `Decimal` computes exactly
