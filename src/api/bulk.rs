@@ -28,7 +28,7 @@ use crate::store::entities::{ballot, incident};
 use crate::store::evaluations::{self, InputValidator, NewBallot, NewScoresheet};
 use crate::store::incidents::{NewIncident, Validator};
 use crate::store::subject_uploads::{self, AttributesRow, SubjectRow};
-use crate::store::{new_id, schemes, Change};
+use crate::store::{new_id, schemes, Change, WriteTx};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(bulk_incidents)
@@ -745,40 +745,16 @@ async fn bulk_subjects(
     params: Query<BulkParams>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let format = BodyFormat::of(&req)?;
-    let limits = &state.settings.limits;
-    let body = read_body(payload, limits.bulk_body_bytes).await?;
-    let dry_run = params.dry_run.unwrap_or(false);
-    let Split {
-        valid,
-        mut errors,
-        rows,
-    } = split(rows::<SubjectRow>(&body, format)?, limits.bulk_max_rows)?;
-    // Subjects are validated by creating them; a dry run does so in a transaction it rolls back.
-    let tx = state.store.write(&caller.actor()).await?;
-    let ids = match subject_uploads::create_rows(&tx, &caller, valid).await? {
-        Ok(ids) => ids,
-        Err(bad) => {
-            errors.extend(bad);
-            Vec::new()
-        }
-    };
-    let upload = Upload {
-        id: new_id(),
-        action: "bulk_create",
-        entity: "subject",
-        list_path: None,
-        format,
-        body: &body,
-    };
-    let outcome = Outcome {
-        rows,
-        sheets: None,
-        ids,
-    };
-    upload
-        .finish((!dry_run).then_some(tx), errors, outcome, HashSet::new())
-        .await
+    written_through(
+        &state,
+        &caller,
+        &req,
+        &params,
+        payload,
+        "bulk_create",
+        subject_uploads::create_rows,
+    )
+    .await
 }
 
 /// Set many subjects' per-scheme attributes in one upload.
@@ -810,7 +786,31 @@ async fn bulk_attributes(
     params: Query<BulkParams>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let format = BodyFormat::of(&req)?;
+    written_through(
+        &state,
+        &caller,
+        &req,
+        &params,
+        payload,
+        "bulk_set_attributes",
+        subject_uploads::set_rows,
+    )
+    .await
+}
+
+/// An upload of subject rows validated by writing them: `write` creates or sets every parsed row
+/// in one transaction and answers their ids in row order or every bad row; the transaction is
+/// committed only when every row is good and it is not a dry run.
+async fn written_through<T: DeserializeOwned>(
+    state: &AppState,
+    caller: &Caller,
+    req: &HttpRequest,
+    params: &BulkParams,
+    payload: web::Payload,
+    action: &'static str,
+    write: impl AsyncFnOnce(&WriteTx, &Caller, Vec<(usize, T)>) -> Result<Result<Vec<Uuid>, Vec<FieldError>>, ApiError>,
+) -> Result<HttpResponse, ApiError> {
+    let format = BodyFormat::of(req)?;
     let limits = &state.settings.limits;
     let body = read_body(payload, limits.bulk_body_bytes).await?;
     let dry_run = params.dry_run.unwrap_or(false);
@@ -818,10 +818,9 @@ async fn bulk_attributes(
         valid,
         mut errors,
         rows,
-    } = split(rows::<AttributesRow>(&body, format)?, limits.bulk_max_rows)?;
-    // Validated by writing them; a dry run does so in a transaction it rolls back.
+    } = split(rows::<T>(&body, format)?, limits.bulk_max_rows)?;
     let tx = state.store.write(&caller.actor()).await?;
-    let ids = match subject_uploads::set_rows(&tx, &caller, valid).await? {
+    let ids = match write(&tx, caller, valid).await? {
         Ok(ids) => ids,
         Err(bad) => {
             errors.extend(bad);
@@ -830,7 +829,7 @@ async fn bulk_attributes(
     };
     let upload = Upload {
         id: new_id(),
-        action: "bulk_set_attributes",
+        action,
         entity: "subject",
         list_path: None,
         format,
