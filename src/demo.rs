@@ -420,10 +420,12 @@ async fn load_into(store: &Store, county: org_unit::Model, scale: u32) -> Result
     }
     tx.set_actor(Actor::system(county.id, "demo"));
     tx.audit(
-        Change::new("demo_load", "scheme", summary.seed_b_scheme).after(&serde_json::json!({
-            "subjects": summary.subjects, "findings": summary.findings,
-            "scoresheets": summary.scoresheets, "ballots": summary.ballots, "scale": scale,
-        })),
+        Change::new("demo_load", "scheme", summary.seed_b_scheme)
+            .after(&serde_json::json!({
+                "subjects": summary.subjects, "findings": summary.findings,
+                "scoresheets": summary.scoresheets, "ballots": summary.ballots, "scale": scale,
+            }))
+            .seal(crate::store::seals::Seal::County),
     )
     .await?;
     tx.commit().await?;

@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20260101_000001_initial;
 mod m20261202_000002_token_generations;
 mod m20261202_000020_publication_chain_head;
+mod m20261202_000030_audit_row_seals;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20260101_000001_initial::Migration),
             Box::new(m20261202_000002_token_generations::Migration),
             Box::new(m20261202_000020_publication_chain_head::Migration),
+            Box::new(m20261202_000030_audit_row_seals::Migration),
         ]
     }
 }

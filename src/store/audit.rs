@@ -5,6 +5,8 @@
 //! breaks the chain at that event. Appends take a row lock on the county's chain head
 //! (PostgreSQL) or run under the single-writer lock (SQLite), so the chain cannot fork.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, SecondsFormat, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
@@ -13,7 +15,8 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::entities::{audit_event, audit_head};
+use super::entities::{audit_event, audit_head, audit_row};
+use super::seals::{self, RowSeal, Seal};
 use crate::telemetry;
 
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -51,6 +54,8 @@ pub struct Change {
     pub entity_id: Option<Uuid>,
     pub before: Option<Value>,
     pub after: Option<Value>,
+    /// Rows the change wrote beyond the one it names (see [`seals::default_seal`]).
+    pub seals: Vec<Seal>,
 }
 
 impl Change {
@@ -61,7 +66,14 @@ impl Change {
             entity_id,
             before: None,
             after: None,
+            seals: Vec::new(),
         }
+    }
+
+    /// Seals more rows the change wrote (a superseded scoresheet, a whole county).
+    pub fn seal(mut self, seal: Seal) -> Self {
+        self.seals.push(seal);
+        self
     }
 
     pub fn before(mut self, state: &impl Serialize) -> Self {
@@ -117,7 +129,7 @@ fn time_text(t: &DateTime<Utc>) -> String {
 
 /// The hash of an event given its predecessor's hash.
 pub fn event_hash(event: &audit_event::Model) -> String {
-    let body = serde_json::json!({
+    let mut body = serde_json::json!({
         "county_id": event.county_id,
         "seq": event.seq,
         "id": event.id,
@@ -134,6 +146,13 @@ pub fn event_hash(event: &audit_event::Model) -> String {
         "before": event.before,
         "after": event.after,
     });
+    // Events before row seals existed hash as they always did.
+    if let (Some(count), Some(digest), Some(map)) = (event.rows_count, &event.rows_digest, body.as_object_mut()) {
+        map.insert(
+            "rows".to_owned(),
+            serde_json::json!({ "count": count, "digest": digest }),
+        );
+    }
     let mut hasher = Sha256::new();
     hasher.update(event.prev_hash.as_bytes());
     hasher.update(b"\n");
@@ -171,6 +190,11 @@ pub async fn append<C: ConnectionTrait>(
         .await?
         .ok_or_else(|| DbErr::RecordNotFound("audit head".to_owned()))?;
 
+    let mut wanted = change.seals.clone();
+    if let Some(seal) = seals::default_seal(&change.action, change.entity, change.entity_id) {
+        wanted.insert(0, seal);
+    }
+    let rows = seals::resolve(conn, county_id, &wanted).await?;
     let request_id = telemetry::current_request().map(|c| c.request_id);
     let mut event = audit_event::Model {
         county_id,
@@ -190,11 +214,14 @@ pub async fn append<C: ConnectionTrait>(
         after: change.after.as_ref().map(canonical_json),
         prev_hash: head.hash.clone(),
         hash: String::new(),
+        rows_count: (!rows.is_empty()).then_some(rows.len() as i64),
+        rows_digest: (!rows.is_empty()).then(|| seals::rows_digest(&rows)),
     };
     event.hash = event_hash(&event);
 
     let active: audit_event::ActiveModel = event.clone().into();
     audit_event::Entity::insert(active).exec_without_returning(conn).await?;
+    insert_row_seals(conn, county_id, event.seq, rows).await?;
     let mut update_head = Query::update();
     update_head
         .table(audit_head::Entity)
@@ -215,6 +242,37 @@ pub async fn append<C: ConnectionTrait>(
         conn.execute_raw(notify).await?;
     }
     Ok(event)
+}
+
+async fn insert_row_seals<C: ConnectionTrait>(
+    conn: &C,
+    county_id: Uuid,
+    seq: i64,
+    rows: Vec<RowSeal>,
+) -> Result<(), DbErr> {
+    let lines: Vec<audit_row::ActiveModel> = rows
+        .into_iter()
+        .enumerate()
+        .map(|(ordinal, row)| {
+            audit_row::Model {
+                county_id,
+                seq,
+                ordinal: ordinal as i32,
+                entity: row.entity,
+                row_id: row.row_id,
+                digest: row.digest,
+            }
+            .into()
+        })
+        .collect();
+    let mut lines = lines.into_iter().peekable();
+    while lines.peek().is_some() {
+        let chunk: Vec<audit_row::ActiveModel> = lines.by_ref().take(1000).collect();
+        audit_row::Entity::insert_many(chunk)
+            .exec_without_returning(conn)
+            .await?;
+    }
+    Ok(())
 }
 
 /// The head of `county_id`'s chain (sequence and hash of its last event; 0 and the genesis hash
@@ -250,6 +308,8 @@ pub struct Broken {
 pub struct Verification {
     pub counties: usize,
     pub events: u64,
+    /// Current data rows checked against their seals.
+    pub rows: u64,
     pub broken: Vec<Broken>,
 }
 
@@ -263,6 +323,7 @@ pub async fn verify<C: ConnectionTrait>(conn: &C) -> Result<Verification, DbErr>
         let mut expected_seq = 1i64;
         let mut last_seq = 0i64;
         let mut broken: Option<Broken> = None;
+        let mut commitments: HashMap<i64, (i64, String)> = HashMap::new();
         let page_size = 5000u64;
         'pages: loop {
             let events = audit_event::Entity::find()
@@ -296,6 +357,9 @@ pub async fn verify<C: ConnectionTrait>(conn: &C) -> Result<Verification, DbErr>
                     broken = Some(fail("the event's content does not match its hash"));
                     break 'pages;
                 }
+                if let (Some(count), Some(digest)) = (event.rows_count, event.rows_digest.clone()) {
+                    commitments.insert(event.seq, (count, digest));
+                }
                 prev_hash = event.hash.clone();
                 last_seq = event.seq;
                 expected_seq += 1;
@@ -312,6 +376,171 @@ pub async fn verify<C: ConnectionTrait>(conn: &C) -> Result<Verification, DbErr>
             });
         }
         report.broken.extend(broken);
+        let (rows, differs) = verify_rows(conn, head.county_id, commitments).await?;
+        report.rows += rows;
+        report.broken.extend(differs);
     }
     Ok(report)
+}
+
+/// Checks a county's row seals against their events' commitments, then every current sealed row
+/// against its last seal; names the first seal or row that differs.
+async fn verify_rows<C: ConnectionTrait>(
+    conn: &C,
+    county_id: Uuid,
+    mut commitments: HashMap<i64, (i64, String)>,
+) -> Result<(u64, Option<Broken>), DbErr> {
+    let broken = |seq: i64, reason: String| Broken { county_id, seq, reason };
+    // The last seal of every row, and each event's seals against its commitment.
+    let mut last: HashMap<(String, Uuid), (i64, Option<String>)> = HashMap::new();
+    let mut group: Vec<RowSeal> = Vec::new();
+    let mut group_seq: Option<i64> = None;
+    let mut check_group = |seq: i64, group: &mut Vec<RowSeal>| -> Option<Broken> {
+        let expected = commitments.remove(&seq);
+        let found = (group.len() as i64, seals::rows_digest(group.iter()));
+        group.clear();
+        match expected {
+            Some(expected) if expected == found => None,
+            Some(_) => Some(broken(
+                seq,
+                format!("the row seals of event {seq} do not match what the event committed to"),
+            )),
+            None => Some(broken(
+                seq,
+                format!("row seals recorded for event {seq}, which committed to none"),
+            )),
+        }
+    };
+    let page_size = 5000u64;
+    let mut after: Option<(i64, i32)> = None;
+    loop {
+        let mut select = audit_row::Entity::find().filter(audit_row::Column::CountyId.eq(county_id));
+        if let Some((seq, ordinal)) = after {
+            select = select.filter(
+                sea_orm::Condition::any().add(audit_row::Column::Seq.gt(seq)).add(
+                    audit_row::Column::Seq
+                        .eq(seq)
+                        .and(audit_row::Column::Ordinal.gt(ordinal)),
+                ),
+            );
+        }
+        let page = select
+            .order_by_asc(audit_row::Column::Seq)
+            .order_by_asc(audit_row::Column::Ordinal)
+            .limit(page_size)
+            .all(conn)
+            .await?;
+        let fetched = page.len() as u64;
+        for line in page {
+            after = Some((line.seq, line.ordinal));
+            if group_seq != Some(line.seq) {
+                if let Some(seq) = group_seq {
+                    if let Some(b) = check_group(seq, &mut group) {
+                        return Ok((0, Some(b)));
+                    }
+                }
+                group_seq = Some(line.seq);
+            }
+            last.insert((line.entity.clone(), line.row_id), (line.seq, line.digest.clone()));
+            group.push(RowSeal {
+                entity: line.entity,
+                row_id: line.row_id,
+                digest: line.digest,
+            });
+        }
+        if fetched < page_size {
+            break;
+        }
+    }
+    if let Some(seq) = group_seq {
+        if let Some(b) = check_group(seq, &mut group) {
+            return Ok((0, Some(b)));
+        }
+    }
+    if let Some(seq) = commitments.keys().min().copied() {
+        return Ok((
+            0,
+            Some(broken(seq, format!("the row seals of event {seq} are missing"))),
+        ));
+    }
+    // Every current row against its last seal.
+    let mut rows = 0u64;
+    let mut first: Option<Broken> = None;
+    let mut differing = 0u64;
+    seals::county_rows(conn, county_id, |row| {
+        rows += 1;
+        let fault = match last.remove(&(row.entity.clone(), row.row_id)) {
+            None => Some((0, format!("{} {} is not in the audit trail", row.entity, row.row_id))),
+            Some((seq, sealed)) if sealed != row.digest => Some((
+                seq,
+                format!(
+                    "{} {} differs from what the audit trail recorded at event {seq}",
+                    row.entity, row.row_id
+                ),
+            )),
+            Some(_) => None,
+        };
+        if let Some((seq, reason)) = fault {
+            differing += 1;
+            first.get_or_insert(broken(seq, reason));
+        }
+    })
+    .await?;
+    let mut removed: Vec<((String, Uuid), i64)> = last
+        .into_iter()
+        .filter(|(_, (_, digest))| digest.is_some())
+        .map(|(key, (seq, _))| (key, seq))
+        .collect();
+    removed.sort_by_key(|(_, seq)| *seq);
+    for ((entity, row_id), seq) in &removed {
+        differing += 1;
+        first.get_or_insert(broken(
+            *seq,
+            format!("{entity} {row_id} was removed outside the audit trail"),
+        ));
+    }
+    Ok((
+        rows,
+        first.map(|mut b| {
+            if differing > 1 {
+                b.reason = format!("{} (and {} more rows)", b.reason, differing - 1);
+            }
+            b
+        }),
+    ))
+}
+
+/// Seals, once, the rows of every county written before row seals existed: one system event per
+/// county that has sealed rows but no seal yet (a county whose seals were deleted still fails
+/// verification, by the events whose seals are missing).
+pub async fn seal_baseline(db: &sea_orm::DatabaseConnection) -> Result<usize, DbErr> {
+    use sea_orm::TransactionTrait;
+    let mut sealed = 0;
+    for head in audit_head::Entity::find().all(db).await? {
+        let any = audit_row::Entity::find()
+            .filter(audit_row::Column::CountyId.eq(head.county_id))
+            .one(db)
+            .await?;
+        if any.is_some() {
+            continue;
+        }
+        let mut has_rows = false;
+        seals::county_rows(db, head.county_id, |_| has_rows = true).await?;
+        if !has_rows {
+            continue;
+        }
+        let tx = db.begin().await?;
+        let actor = Actor::system(head.county_id, "seal baseline");
+        append(
+            &tx,
+            db.get_database_backend(),
+            head.county_id,
+            &actor,
+            Change::new("seal_baseline", "county", Some(head.county_id)).seal(Seal::County),
+        )
+        .await?;
+        tx.commit().await?;
+        sealed += 1;
+    }
+    Ok(sealed)
 }

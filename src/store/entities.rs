@@ -331,6 +331,24 @@ entity!(audit_event, "audit_events", {
     pub after: Option<String>,
     pub prev_hash: String,
     pub hash: String,
+    /// How many data rows the event wrote (its row seals), when it wrote any.
+    pub rows_count: Option<i64>,
+    /// SHA-256 over the event's row seals in order, part of the event's hash.
+    pub rows_digest: Option<String>,
+});
+
+entity!(audit_row, "audit_rows", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub county_id: Uuid,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub seq: i64,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub ordinal: i32,
+    #[sea_orm(column_type = "Text")]
+    pub entity: String,
+    pub row_id: Uuid,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub digest: Option<String>,
 });
 
 entity!(audit_head, "audit_heads", {

@@ -791,6 +791,7 @@ async fn store(tx: &WriteTx, valid: ValidSheet, audited: bool) -> Result<(scores
             active.version = Set(old.version + 1);
             active.updated_at = Set(valid.sheet.created_at);
             active.update(tx.conn()).await?;
+            change = change.seal(super::seals::Seal::Row("scoresheet", old.id));
             Some(old.id)
         }
         None => None,

@@ -14,6 +14,7 @@ pub mod page;
 pub mod publications;
 pub mod revisions;
 pub mod schemes;
+pub mod seals;
 pub mod service_accounts;
 pub mod subject_uploads;
 pub mod subjects;
@@ -98,8 +99,10 @@ impl Store {
         })
     }
 
+    /// Applies pending migrations, then seals the rows written before row seals existed.
     pub async fn migrate(&self) -> Result<(), DbErr> {
-        Migrator::up(&self.db, None).await
+        Migrator::up(&self.db, None).await?;
+        audit::seal_baseline(&self.db).await.map(|_| ())
     }
 
     pub fn db(&self) -> &DatabaseConnection {

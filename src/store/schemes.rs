@@ -315,6 +315,7 @@ pub async fn create(tx: &WriteTx, caller: &Caller, new: NewScheme) -> Result<sch
             .exec_without_returning(tx.conn())
             .await?;
     }
+    let mut evaluations = Vec::new();
     for template in &definition.evaluations {
         if template.kind == EvaluationKind::Monthly {
             continue;
@@ -343,12 +344,16 @@ pub async fn create(tx: &WriteTx, caller: &Caller, new: NewScheme) -> Result<sch
             status: "open".to_owned(),
             closed_at: None,
         };
+        evaluations.push(super::seals::Seal::Row("evaluation", row.id));
         evaluation::Entity::insert(row.into_active_model())
             .exec_without_returning(tx.conn())
             .await?;
     }
     let api = to_api(tx.conn(), model.clone()).await?;
-    tx.audit(Change::created("scheme", id, &api)).await?;
+    let change = evaluations
+        .into_iter()
+        .fold(Change::created("scheme", id, &api), Change::seal);
+    tx.audit(change).await?;
     Ok(model)
 }
 

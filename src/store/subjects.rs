@@ -528,14 +528,12 @@ pub async fn set_attributes(
             .exec_without_returning(tx.conn())
             .await?;
     }
+    let row_id = model.id;
     let after = SubjectAttributes::from(model);
-    tx.audit(Change::updated(
-        "set_attributes",
-        "subject",
-        subject.id,
-        &current,
-        &after,
-    ))
+    tx.audit(
+        Change::updated("set_attributes", "subject", subject.id, &current, &after)
+            .seal(super::seals::Seal::Row("subject_attribute", row_id)),
+    )
     .await?;
     Ok(after)
 }

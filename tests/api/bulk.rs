@@ -101,6 +101,7 @@ async fn ndjson_csv_and_json_uploads_write_every_row() {
     assert_eq!(uploads.len(), 3);
     assert_eq!(uploads[0]["after"]["rows"], 12);
     assert_eq!(uploads[0]["after"]["content_sha256"].as_str().unwrap().len(), 64);
+    app.assert_trail_covers_data().await;
 }
 
 #[actix_web::test]
@@ -465,4 +466,5 @@ async fn scoresheets_ballots_and_subjects_upload_in_bulk() {
     .await
     .assert_problem(422, "ballot.score_out_of_range", Some("score"));
     assert_eq!(app.count("ballots").await, 30);
+    app.assert_trail_covers_data().await;
 }

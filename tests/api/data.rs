@@ -735,6 +735,7 @@ async fn subject_attributes_have_defaults_and_need_the_current_version() {
     assert_eq!(events[0]["after"]["has_special_indicators"], false);
     assert_eq!(events[1]["before"]["annual_target_met"], true);
     assert_eq!(events[1]["after"]["annual_target_met"], false);
+    app.assert_trail_covers_data().await;
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -909,6 +910,7 @@ async fn findings_of_every_method_are_recorded() {
     let mut expected = vec![id_of(&rate), id_of(&counts)];
     expected.sort();
     assert_eq!(listed, expected);
+    app.assert_trail_covers_data().await;
 }
 
 #[actix_web::test]
@@ -1302,6 +1304,7 @@ async fn revoking_needs_a_reason_and_happens_once() {
     assert_eq!(events[1]["before"]["status"], "active");
     assert_eq!(events[1]["after"]["status"], "revoked");
     assert_eq!(events[1]["after"]["revoke_reason"], "重复录入");
+    app.assert_trail_covers_data().await;
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -1425,6 +1428,7 @@ async fn villages_appeal_their_findings_and_assessors_decide() {
     );
     assert_eq!(events[1]["before"]["status"], "active");
     assert_eq!(events[1]["after"]["status"], "revoked");
+    app.assert_trail_covers_data().await;
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -1562,6 +1566,7 @@ async fn evaluations_are_created_closed_and_reopened() {
         audit_actions(&app, "evaluation", &extra).await,
         vec!["create", "close", "reopen"]
     );
+    app.assert_trail_covers_data().await;
 }
 
 #[actix_web::test]
@@ -1700,6 +1705,7 @@ async fn scoresheets_score_assessed_items_within_their_points_and_supersede() {
     assert_eq!(events[0]["action"], "create");
     assert_eq!(events[0]["before"]["id"], first["id"]);
     assert_eq!(events[0]["after"]["scores"]["1.1"], second["scores"]["1.1"]);
+    app.assert_trail_covers_data().await;
 }
 
 #[actix_web::test]
@@ -1783,4 +1789,5 @@ async fn ballots_score_0_to_100_with_one_decimal_once_per_participant() {
     assert_eq!(events[0]["action"], "create");
     assert_eq!(events[0]["after"]["score"], "93.5");
     assert_eq!(events[0]["after"]["participant"], "代表01");
+    app.assert_trail_covers_data().await;
 }

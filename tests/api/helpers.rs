@@ -134,6 +134,7 @@ fn template_name() -> String {
         include_str!("../../migration/src/m20260101_000001_initial.rs"),
         include_str!("../../migration/src/m20261202_000002_token_generations.rs"),
         include_str!("../../migration/src/m20261202_000020_publication_chain_head.rs"),
+        include_str!("../../migration/src/m20261202_000030_audit_row_seals.rs"),
     ];
     format!("kaohe_tpl_{}", hex::encode(&Sha256::digest(migrations.concat())[..6]))
 }
@@ -422,6 +423,14 @@ impl TestApp {
         .await
         .assert(201);
         self.login(username, PASSWORD).await
+    }
+
+    /// Asserts that `kaohe audit verify` finds the chain whole and every data row as the trail
+    /// recorded it: every write this test made sealed its rows.
+    pub async fn assert_trail_covers_data(&self) {
+        let report = kaohe::store::audit::verify(self.state.store.db()).await.unwrap();
+        assert!(report.broken.is_empty(), "{:?}", report.broken);
+        assert!(report.rows > 0, "no data rows checked");
     }
 
     /// Counts rows of a table directly in the database.

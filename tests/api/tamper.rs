@@ -107,12 +107,15 @@ async fn a_signed_checkpoint_detects_a_truncated_or_rewritten_trail() {
         1
     );
 
-    // Truncated: the checkpointed event and everything after deleted, the head rewound.
+    // Truncated: the checkpointed event and everything after deleted, the head rewound. The
+    // chain that is left is whole; the township subjects those events wrote no longer match it.
     truncate(&app, cp.seq).await;
+    let alone = audit::verify(db).await.unwrap().broken;
     assert!(
-        audit::verify(db).await.unwrap().broken.is_empty(),
-        "the chain alone cannot tell"
+        alone.iter().all(|b| !b.reason.contains("hash")),
+        "the chain itself verifies: {alone:?}"
     );
+    assert!(!alone.is_empty(), "the rows written by the deleted events betray it");
     let broken = checkpoint::verify_against(db, &checkpoints, &trusted).await.unwrap();
     assert_eq!(broken.len(), 1, "{broken:?}");
     assert_eq!(broken[0].seq, cp.seq);
@@ -127,8 +130,87 @@ async fn a_signed_checkpoint_detects_a_truncated_or_rewritten_trail() {
     .await
     .assert(201);
     app.org_unit("township", "北川乡", None).await;
-    assert!(audit::verify(db).await.unwrap().broken.is_empty());
     let broken = checkpoint::verify_against(db, &checkpoints, &trusted).await.unwrap();
     assert_eq!(broken[0].seq, cp.seq);
     assert!(broken[0].reason.contains("rewritten"), "{broken:?}");
+}
+
+/// The first failure `audit verify` reports for the test's county.
+async fn first_break(app: &TestApp) -> Option<audit::Broken> {
+    let report = audit::verify(app.state.store.db()).await.unwrap();
+    report
+        .broken
+        .into_iter()
+        .find(|b| b.county_id.to_string() == app.county_id)
+}
+
+#[actix_web::test]
+async fn verify_names_a_data_row_edited_deleted_or_added_beside_the_trail() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    crate::data::instantiate(&app, "tongshi-2023-village", Some(&w.town_a)).await;
+    let finding = crate::data::record(
+        &app,
+        &w.town_a_assessor,
+        json!({"subject_id": w.village_a1, "item_code": "1.1", "rule_code": "L1", "quantity": 4,
+               "occurred_on": "2023-03-15", "source": "system_analysis"}),
+    )
+    .await;
+    let finding_id = Uuid::parse_str(finding["id"].as_str().unwrap()).unwrap();
+    let other = crate::data::record(
+        &app,
+        &w.town_a_assessor,
+        json!({"subject_id": w.village_a2, "item_code": "1.1", "rule_code": "L1", "quantity": 1,
+               "occurred_on": "2023-04-15", "source": "system_analysis"}),
+    )
+    .await;
+    let other_id = Uuid::parse_str(other["id"].as_str().unwrap()).unwrap();
+    assert_eq!(first_break(&app).await, None);
+
+    // Edited in place: one finding's quantity, nothing else.
+    sql(
+        &app,
+        "UPDATE incidents SET quantity = 1 WHERE id = ?",
+        vec![finding_id.into()],
+    )
+    .await;
+    let broken = first_break(&app).await.expect("an edited finding is found");
+    assert!(
+        broken.reason.contains(&format!("incident {finding_id} differs")),
+        "{broken:?}"
+    );
+    sql(
+        &app,
+        "UPDATE incidents SET quantity = 4 WHERE id = ?",
+        vec![finding_id.into()],
+    )
+    .await;
+    assert_eq!(
+        first_break(&app).await,
+        None,
+        "restored, the row matches its seal again"
+    );
+
+    // Deleted: the other finding vanishes.
+    sql(&app, "DELETE FROM incidents WHERE id = ?", vec![other_id.into()]).await;
+    let broken = first_break(&app).await.expect("a deleted finding is found");
+    assert!(
+        broken.reason.contains(&format!("incident {other_id} was removed")),
+        "{broken:?}"
+    );
+
+    // Added beside the trail: a copy of the first finding under a new id.
+    let stray = Uuid::new_v5(&Uuid::NAMESPACE_OID, b"stray finding");
+    sql(
+        &app,
+        "INSERT INTO incidents SELECT ? AS id, county_id, created_at, updated_at, version, scheme_id, rubric_id, subject_id, township_id, village_id, kind, item_code, rule_code, occurred_on, quantity, period, rate, sampled, correct, amount, points, event_key, source, note, evidence, recorded_by, upload_id, status, revoked_at, revoked_by, revoke_reason FROM incidents WHERE id = ?",
+        vec![stray.into(), finding_id.into()],
+    )
+    .await;
+    let report = audit::verify(app.state.store.db()).await.unwrap();
+    assert!(
+        report.broken.iter().any(|b| b.reason.contains("more rows")),
+        "two rows differ now: {:?}",
+        report.broken
+    );
 }
