@@ -375,7 +375,11 @@ pub async fn verify<C: ConnectionTrait>(conn: &C) -> Result<Verification, DbErr>
                 reason: format!("the chain ends at event {last_seq} but its head says {}", head.seq),
             });
         }
-        report.broken.extend(broken);
+        if broken.is_some() {
+            // A broken chain is the first fault; its rows cannot be checked against it.
+            report.broken.extend(broken);
+            continue;
+        }
         let (rows, differs) = verify_rows(conn, head.county_id, commitments).await?;
         report.rows += rows;
         report.broken.extend(differs);
