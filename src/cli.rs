@@ -209,8 +209,8 @@ async fn audit_command(action: AuditAction, settings: &Settings) -> Result<(), S
     }
     if broken.is_empty() {
         println!(
-            "audit trail verified: {} counties, {} events, no break",
-            report.counties, report.events
+            "audit trail verified: {} counties, {} events, {} data rows as the trail recorded them, no break",
+            report.counties, report.events, report.rows
         );
         Ok(())
     } else {

@@ -6,6 +6,7 @@
 //! after the event (none when the row was removed).
 
 use sea_orm_migration::prelude::*;
+use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -60,7 +61,18 @@ impl MigrationTrait for Migration {
                     .col(Alias::new("seq"))
                     .take(),
             )
-            .await
+            .await?;
+        if manager.get_database_backend() == DbBackend::Postgres {
+            // Append-only like the events they belong to.
+            manager
+                .get_connection()
+                .execute_unprepared(
+                    "CREATE TRIGGER audit_rows_append_only BEFORE UPDATE OR DELETE ON audit_rows \
+                     FOR EACH ROW EXECUTE FUNCTION kaohe_audit_append_only()",
+                )
+                .await?;
+        }
+        Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
