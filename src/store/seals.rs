@@ -68,9 +68,10 @@ pub fn default_seal(action: &str, entity: &str, entity_id: Option<Uuid>) -> Opti
 }
 
 /// Rows to select from one sealed table.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 enum Filter {
     Id(Uuid),
+    Ids(Vec<Uuid>),
     Upload(Uuid),
     /// A page of a county's rows in id order, after `after`.
     County {
@@ -123,6 +124,7 @@ macro_rules! sealed_tables {
                     let mut select = table::Entity::find().order_by_asc(table::Column::Id);
                     select = match filter {
                         Filter::Id(id) => select.filter(table::Column::Id.eq(id)),
+                        Filter::Ids(ids) => select.filter(table::Column::Id.is_in(ids)),
                         Filter::Upload(upload) => {
                             let column = table::Column::from_str("upload_id")
                                 .map_err(|_| DbErr::Custom(format!("{entity} rows carry no upload")))?;
@@ -260,9 +262,9 @@ pub async fn resolve<C: ConnectionTrait>(conn: &C, county: Uuid, seals: &[Seal])
                             .into_tuple()
                             .all(conn)
                             .await?;
-                        for id in old {
-                            let digest = digests(conn, entity, Filter::Id(id)).await?;
-                            push_all(&mut out, entity, digest);
+                        if !old.is_empty() {
+                            let digests = digests(conn, entity, Filter::Ids(old)).await?;
+                            push_all(&mut out, entity, digests);
                         }
                     }
                 }
