@@ -251,11 +251,12 @@ async fn load_into(store: &Store, county: org_unit::Model, scale: u32) -> Result
             village,
         ));
         if i % 2 == 0 {
+            // Every other technician names the unit that sent it (§8.5).
             individuals.push(person(
                 &county,
                 SubjectType::AgriTech,
                 &person_name(&mut rng),
-                None,
+                (i % 4 == 0).then_some(department),
                 village,
             ));
         }
@@ -265,23 +266,32 @@ async fn load_into(store: &Store, county: org_unit::Model, scale: u32) -> Result
         .await?;
     summary.subjects += subjects_b.len() + village_subjects.len() + departments.len() + individuals.len();
 
-    // Attributes: department categories, a quarter without special indicators, missed targets.
+    // Attributes: department categories, a quarter without special indicators, missed targets;
+    // one vertically managed department (属上级垂管) that does badly, so its interview is
+    // referred to its supervising authority (§8.5).
     let mut attributes = Vec::new();
+    let weak_department = departments.get(1).map(|d| d.id);
     for (i, d) in departments.iter().enumerate() {
-        attributes.push(attribute(
+        let mut a = attribute(
             &seed_b,
             d,
             i % 4 != 3,
             Some(GROUPS[i % GROUPS.len()]),
             i % 9 != 4,
             false,
-        ));
+        );
+        a.vertically_managed = Some(d.id) == weak_department;
+        attributes.push(a);
     }
     for (i, t) in subjects_b.iter().enumerate() {
         attributes.push(attribute(&seed_b, t, true, None, i % 5 != 2, false));
     }
+    // A recalled first secretary who was a reserve cadre (后备干部): 不称职, accountability,
+    // reserve status revoked, and its department's head barred from honours (§8.5).
     if let Some(recalled) = individuals.iter().find(|s| s.subject_type == "first_secretary") {
-        attributes.push(attribute(&seed_b, recalled, true, None, true, true));
+        let mut a = attribute(&seed_b, recalled, true, None, true, true);
+        a.reserve_cadre = true;
+        attributes.push(a);
     }
     for chunk in attributes.chunks(500) {
         subject_attribute::Entity::insert_many(chunk.iter().cloned().map(IntoActiveModel::into_active_model))
@@ -305,6 +315,12 @@ async fn load_into(store: &Store, county: org_unit::Model, scale: u32) -> Result
     for e in &evaluations {
         for s in &scored {
             let subject_type: SubjectType = crate::auth::parse_name(&s.subject_type).unwrap_or(SubjectType::Village);
+            if definition_b
+                .evaluation_template(&e.key)
+                .is_some_and(|template| !template.applies_to(subject_type))
+            {
+                continue;
+            }
             if e.kind == "democratic" {
                 if subject_type.is_individual() {
                     let centre: i64 = rng.gen_range(78..96);
@@ -318,6 +334,7 @@ async fn load_into(store: &Store, county: org_unit::Model, scale: u32) -> Result
             let rubric = rubric_of(&definition_b, subject_type)?;
             let skip_derived = no_special.get(&s.id).copied().unwrap_or(false);
             let quality: i64 = rng.gen_range(70..=98);
+            let quality = if Some(s.id) == weak_department { 52 } else { quality };
             for assessor in ["县考核组一", "县考核组二"] {
                 let sheet_id = new_id();
                 for item in assessed_items(rubric, skip_derived) {
@@ -377,6 +394,33 @@ async fn load_into(store: &Store, county: org_unit::Model, scale: u32) -> Result
             date(11, 20),
             "发生规模性返贫，脱贫攻坚工作被一票否决",
         ));
+    }
+    // A work team's major failure (重大失误: leader removed, members penalised) and a
+    // technician's dereliction (失职渎职: accountability), §8.5.
+    if let Some(team) = individuals.iter().find(|s| s.subject_type == "work_team") {
+        let rubric_id = rubric_id(&tx, seed_b.id, SubjectType::WorkTeam).await?;
+        let mut f = veto(
+            &seed_b,
+            rubric_id,
+            team,
+            date(9, 8),
+            "驻村帮扶工作出现重大失误，群众反响恶劣",
+        );
+        f.kind = "major_failure".to_owned();
+        findings.push(f);
+    }
+    if let Some(technician) = individuals.iter().find(|s| s.subject_type == "agri_tech") {
+        let rubric_id = rubric_id(&tx, seed_b.id, SubjectType::AgriTech).await?;
+        let mut f = veto(
+            &seed_b,
+            rubric_id,
+            technician,
+            date(7, 15),
+            "技术服务失职，严重影响产业项目进度",
+        );
+        f.kind = "dereliction".to_owned();
+        f.source = "special_inspection".to_owned();
+        findings.push(f);
     }
     for chunk in findings.chunks(1000) {
         incident::Entity::insert_many(chunk.iter().cloned().map(IntoActiveModel::into_active_model))
@@ -801,6 +845,8 @@ fn attribute(
         ranking_group: group.map(str::to_owned),
         annual_target_met: target_met,
         recalled,
+        reserve_cadre: false,
+        vertically_managed: false,
     }
 }
 

@@ -64,6 +64,8 @@ pub fn reason(computed: &Computed, view: View, summary: &ResultSummary) -> Optio
                 summary
                     .evaluations
                     .iter()
+                    // Quarterly assessments are listed beside the annual score, not part of it (§8.6).
+                    .filter(|e| e.kind != EvaluationKind::Quarterly)
                     .filter(|e| e.score.is_none() && (e.kind == EvaluationKind::Democratic) == democratic)
                     .map(|e| e.title.as_str())
                     .collect()

@@ -18,8 +18,8 @@ use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::exact::{non_terminating, Exact, Fraction};
 use crate::scoring::{
-    compute_year, ComputeOptions, Consequence, Detail, EvaluationKind, EvaluationRankings, GradeResult, Prize,
-    RankingResult, SubjectType, SubjectYearResult, Veto, YearResults,
+    compute_year, ComputeOptions, Consequence, ConsequenceDetail, Detail, EvaluationKind, EvaluationRankings,
+    GradeResult, Prize, QuarterlyScore, RankingResult, SubjectType, SubjectYearResult, Veto, YearResults,
 };
 use crate::store::entities::scheme;
 use crate::store::schemes::LoadedScheme;
@@ -377,7 +377,13 @@ pub struct ResultSummary {
     pub published_score: Option<Decimal>,
     pub vetoed: Option<Veto>,
     pub grade: Option<GradeResult>,
+    /// Consequence codes, once each, in code order (annual view).
     pub consequences: Vec<Consequence>,
+    /// Each consequence with its cause (annual view).
+    pub consequence_details: Vec<ConsequenceDetail>,
+    /// Q1–Q4 quarterly assessments, absent ones marked (annual view, first secretaries).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub quarterly: Vec<QuarterlyScore>,
     pub standings: Vec<Standing>,
 }
 
@@ -397,6 +403,9 @@ pub enum ResultKind {
     /// A democratic evaluation's scores (民主测评); name it with `evaluation_id` when the
     /// scheme holds several.
     Democratic,
+    /// A quarterly assessment's totals (季度考核, first secretaries); name the quarter's
+    /// evaluation with `evaluation_id` when the scheme holds several.
+    Quarterly,
 }
 
 impl ResultKind {
@@ -407,6 +416,7 @@ impl ResultKind {
             ResultKind::HalfYear => Some(EvaluationKind::HalfYear),
             ResultKind::YearEnd => Some(EvaluationKind::YearEnd),
             ResultKind::Democratic => Some(EvaluationKind::Democratic),
+            ResultKind::Quarterly => Some(EvaluationKind::Quarterly),
         }
     }
 
@@ -416,6 +426,7 @@ impl ResultKind {
             EvaluationKind::YearEnd => ResultKind::YearEnd,
             EvaluationKind::Democratic => ResultKind::Democratic,
             EvaluationKind::Monthly => ResultKind::Monthly,
+            EvaluationKind::Quarterly => ResultKind::Quarterly,
         }
     }
 }
@@ -461,7 +472,7 @@ impl View {
             (Some(ResultKind::Annual), Some(_)) | (Some(ResultKind::Monthly), Some(_)) => Err(ApiError::invalid(
                 "evaluation_id",
                 "results.evaluation_not_applicable",
-                "evaluation_id applies to kind=half_year, year_end or democratic",
+                "evaluation_id applies to kind=half_year, year_end, democratic or quarterly",
             )),
             (None, None) => Ok((View::Annual, ResultKind::Annual)),
             (Some(ResultKind::Annual), None) => Ok((View::Annual, ResultKind::Annual)),
@@ -641,6 +652,12 @@ fn summary(
         vetoed,
         grade: if annual { s.grade.clone() } else { None },
         consequences: if annual { s.consequences.clone() } else { Vec::new() },
+        consequence_details: if annual {
+            s.consequence_details.clone()
+        } else {
+            Vec::new()
+        },
+        quarterly: if annual { s.quarterly.clone() } else { Vec::new() },
         standings,
     }
 }

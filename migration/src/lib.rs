@@ -6,6 +6,7 @@ mod m20260101_000001_initial;
 mod m20261202_000002_token_generations;
 mod m20261202_000020_publication_chain_head;
 mod m20261202_000030_audit_row_seals;
+mod m20261203_000040_seed_b_attributes;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000002_token_generations::Migration),
             Box::new(m20261202_000020_publication_chain_head::Migration),
             Box::new(m20261202_000030_audit_row_seals::Migration),
+            Box::new(m20261203_000040_seed_b_attributes::Migration),
         ]
     }
 }

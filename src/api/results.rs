@@ -21,7 +21,7 @@ use crate::error::ApiError;
 use crate::exact::Exact;
 use crate::not_scored::{self, NotScoredReason};
 use crate::results::{self, Computed, Rendered, Request, ResultKind, ResultSummary, Standing, View};
-use crate::scoring::{Consequence, RankingResult, RubricResult, SubjectType, SubjectYearResult};
+use crate::scoring::{Consequence, ConsequenceDetail, RankingResult, RubricResult, SubjectType, SubjectYearResult};
 use crate::startup::AppState;
 use crate::store::entities::scheme;
 use crate::store::page::{decode_cursor, encode_cursor};
@@ -198,7 +198,7 @@ pub struct ResultsPage {
     pub evaluation_id: Option<Uuid>,
     pub as_of: Option<DateTime<Utc>>,
     /// One row per subject, ordered by `subject_id`. In each row, `evaluations` follow the
-    /// scheme's evaluations by window start, then kind (half-year, year-end, democratic), then
+    /// scheme's evaluations by window start, then kind (half-year, year-end, democratic, quarterly), then
     /// key, then id; `standings` follow the scheme's rankings; `consequences` are in code order.
     pub items: Vec<ResultRow>,
     pub next_cursor: Option<String>,
@@ -353,6 +353,37 @@ fn consequence_names(list: &[Consequence]) -> String {
         .join(";")
 }
 
+/// `code: cause` per consequence, e.g. `accountability: 召回`.
+fn consequence_causes(list: &[ConsequenceDetail]) -> String {
+    list.iter()
+        .map(|d| format!("{}: {}", d.code.code(), d.cause_text()))
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
+/// The consequences referred to a vertically managed department's supervising authority.
+fn referred_names(list: &[ConsequenceDetail]) -> String {
+    list.iter()
+        .filter(|d| d.referred_to_supervisor)
+        .map(|d| d.code.code())
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
+/// `Q1=88.50;Q2=absent;…` (季度考核得分).
+fn quarterly_cells(list: &[crate::scoring::QuarterlyScore]) -> String {
+    list.iter()
+        .map(|q| {
+            let value = match q.published_score {
+                Some(score) if !q.absent => export::cell(Some(score)),
+                _ => "absent".to_owned(),
+            };
+            format!("{:?}={value}", q.quarter)
+        })
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
 fn results_table(items: &[ResultRow]) -> Table {
     let columns = vec![
         ("subject_id", "考核对象ID"),
@@ -367,6 +398,9 @@ fn results_table(items: &[ResultRow]) -> Table {
         ("bonus_pay", "年终目标奖比例"),
         ("vetoed", "一票否决"),
         ("consequences", "结果运用"),
+        ("consequence_causes", "结果运用原因"),
+        ("referred_to_supervisor", "建议主管部门处理"),
+        ("quarterly", "季度考核得分"),
         ("rank", "排名"),
         ("prize", "奖项"),
         ("not_scored_reason", "未得分原因"),
@@ -393,6 +427,9 @@ fn results_table(items: &[ResultRow]) -> Table {
                 s.grade.as_ref().map(|g| g.bonus_pay.to_string()).unwrap_or_default(),
                 s.vetoed.as_ref().map(|v| v.reason.clone()).unwrap_or_default(),
                 consequence_names(&s.consequences),
+                consequence_causes(&s.consequence_details),
+                referred_names(&s.consequence_details),
+                quarterly_cells(&s.quarterly),
                 first.and_then(|st| st.rank).map(|r| r.to_string()).unwrap_or_default(),
                 first
                     .and_then(|st| st.prize.as_ref())
@@ -429,7 +466,7 @@ pub struct SubjectResult {
     /// Every evaluation with each section, item, finding and scoresheet and the points it
     /// moved; the annual formula tree with each leaf's value, weight and absence; grade,
     /// bonus pay, veto and consequences. `evaluations` are in the scheme's evaluation order:
-    /// window start, then kind (half-year, year-end, democratic), then key, then id.
+    /// window start, then kind (half-year, year-end, democratic, quarterly), then key, then id.
     pub result: SubjectYearResult,
     /// The running monthly standing, when `month` was given.
     pub monthly: Option<RubricResult>,
@@ -637,6 +674,8 @@ pub fn rankings_table(list: &[RankingResult]) -> Table {
         ("prize", "奖项"),
         ("vetoed", "一票否决"),
         ("consequences", "结果运用"),
+        ("consequence_causes", "结果运用原因"),
+        ("referred_to_supervisor", "建议主管部门处理"),
     ];
     let mut rows = Vec::new();
     for ranking in list {
@@ -658,6 +697,8 @@ pub fn rankings_table(list: &[RankingResult]) -> Table {
                 e.prize.as_ref().map(|p| p.title.clone()).unwrap_or_default(),
                 if e.vetoed { "true".to_owned() } else { String::new() },
                 consequence_names(&e.consequences),
+                consequence_causes(&e.consequence_details),
+                referred_names(&e.consequence_details),
             ]);
         }
     }

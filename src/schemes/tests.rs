@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 
 use super::*;
 use crate::scoring::{
-    AdjustmentRuleKind, EvaluationKind, FormulaNode, Grade, Item, LinkRelation, Method, Node, NonStacking,
+    AdjustmentRuleKind, EvaluationKind, FormulaNode, Grade, Item, LinkRelation, Method, Node, NonStacking, Period,
     RankingGrouping, Rubric, Section, SubjectType,
 };
 
@@ -391,8 +391,25 @@ fn seed_b_is_tabulated_exactly() {
             EvaluationKind::HalfYear,
             EvaluationKind::YearEnd,
             EvaluationKind::Democratic,
-            EvaluationKind::Democratic
+            EvaluationKind::Democratic,
+            EvaluationKind::Quarterly,
+            EvaluationKind::Quarterly,
+            EvaluationKind::Quarterly,
+            EvaluationKind::Quarterly
         ]
+    );
+    // 第一书记每季度的考核结果与年终目标奖挂钩 (§8.6): Q1–Q4, first secretaries only.
+    let quarters: Vec<_> = scheme
+        .evaluations
+        .iter()
+        .filter(|t| t.kind == EvaluationKind::Quarterly)
+        .map(|t| (t.window, t.subject_types.clone()))
+        .collect();
+    assert_eq!(
+        quarters,
+        [Period::Q1, Period::Q2, Period::Q3, Period::Q4]
+            .map(|q| (Some(q), vec![SubjectType::FirstSecretary]))
+            .to_vec()
     );
 }
 
@@ -440,6 +457,11 @@ fn cases() -> Vec<(&'static str, &'static str, Mutation)> {
         }),
         ("evaluation.subject_type_unknown", "tongshi-2023-village", |s| {
             s.evaluations[0].subject_types = vec![Township]
+        }),
+        ("evaluation.window_not_quarter", "county-poverty", |s| {
+            if let Some(quarterly) = s.evaluations.iter_mut().find(|t| t.kind == EvaluationKind::Quarterly) {
+                quarterly.window = Some(crate::scoring::Period::H1);
+            }
         }),
         ("rubric.subject_type_mismatch", "county-poverty", |s| {
             rubric_mut(s, Township).subject_type = Village

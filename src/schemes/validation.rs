@@ -9,8 +9,8 @@ use utoipa::ToSchema;
 
 use crate::scoring::year::type_order;
 use crate::scoring::{
-    AdjustmentRuleKind, EvaluationKind, FormulaNode, Grading, LinkRelation, Method, Node, PrizeBand, RankingGrouping,
-    Rubric, SchemeDefinition, Section, SteppedAmount, SubjectType, SubjectTypeScheme,
+    AdjustmentRuleKind, EvaluationKind, FormulaNode, Grading, LinkRelation, Method, Node, Period, PrizeBand,
+    RankingGrouping, Rubric, SchemeDefinition, Section, SteppedAmount, SubjectType, SubjectTypeScheme,
 };
 
 /// One problem found in a scheme or rubric.
@@ -100,6 +100,14 @@ pub fn validate_scheme(scheme: &SchemeDefinition) -> Vec<ValidationProblem> {
                 format!("{path}.key"),
                 "evaluation.key_duplicate",
                 format!("evaluation key {:?} is used twice", template.key),
+            );
+        }
+        let quarter = matches!(template.window, Some(Period::Q1 | Period::Q2 | Period::Q3 | Period::Q4));
+        if template.kind == EvaluationKind::Quarterly && !quarter {
+            problems.add(
+                format!("{path}.window"),
+                "evaluation.window_not_quarter",
+                "a quarterly evaluation's window is one quarter, Q1–Q4",
             );
         }
         for subject_type in &template.subject_types {
@@ -745,6 +753,7 @@ pub const PROBLEM_CODES: &[&str] = &[
     "options.timezone_missing",
     "evaluation.key_duplicate",
     "evaluation.subject_type_unknown",
+    "evaluation.window_not_quarter",
     "rubric.subject_type_mismatch",
     "rubric.title_missing",
     "rubric.empty",

@@ -1,11 +1,10 @@
-//! Grades of individuals (考核等次, §8.2) and the consequences that follow from a subject's own
-//! score (约谈, §8.4); the group-dependent dismissal rule lives with rankings.
+//! Grades of individuals (考核等次, §8.2); consequences live in `consequences`.
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::scoring::scheme::{ConsequenceRules, Grade, GradeBand, Grading};
+use crate::scoring::scheme::{Grade, GradeBand, Grading};
 
 /// A subject's grade for the year.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -36,16 +35,6 @@ pub enum GradeBasis {
     Vetoed,
 }
 
-/// A consequence for a township's or department's leaders (§8.4).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Consequence {
-    /// 约谈主要领导，诫勉分管领导: published score below the interview threshold.
-    Interview,
-    /// 主要领导、分管领导予以免职: below the threshold, target missed, among the group's last 3.
-    Dismissal,
-}
-
 /// Grades a published annual score. A recalled individual gets the recalled grade even without a
 /// score; otherwise no score means no grade. A vetoed subject is graded at best `vetoed_ceiling`.
 pub fn grade(grading: &Grading, published_score: Option<Decimal>, vetoed: bool, recalled: bool) -> Option<GradeResult> {
@@ -72,14 +61,5 @@ pub fn grade(grading: &Grading, published_score: Option<Decimal>, vetoed: bool, 
     match ceiling {
         Some(ceiling) if ceiling > position => grading.bands.get(ceiling).map(|band| result(band, GradeBasis::Vetoed)),
         _ => grading.bands.get(position).map(|band| result(band, GradeBasis::Score)),
-    }
-}
-
-/// The consequences a published score brings on its own (the interview); dismissal also needs
-/// the ranking group (see `ranking::rank`).
-pub fn own_consequences(rules: &ConsequenceRules, published_score: Option<Decimal>) -> Vec<Consequence> {
-    match published_score {
-        Some(score) if score < rules.interview_below => vec![Consequence::Interview],
-        _ => Vec::new(),
     }
 }

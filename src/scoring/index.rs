@@ -94,6 +94,8 @@ pub(crate) enum Fact<'a> {
     Amount(Decimal),
     Adjustment(Decimal),
     Veto,
+    /// A major failure or a dereliction: moves no points, brings consequences (§8.5).
+    Mark,
 }
 
 impl<'a> Fact<'a> {
@@ -108,6 +110,7 @@ impl<'a> Fact<'a> {
             FindingDetail::Amount { amount } => Fact::Amount(*amount),
             FindingDetail::Adjustment { points, .. } => Fact::Adjustment(*points),
             FindingDetail::Veto { .. } => Fact::Veto,
+            FindingDetail::MajorFailure { .. } | FindingDetail::Dereliction { .. } => Fact::Mark,
         }
     }
 }
@@ -136,6 +139,8 @@ pub(crate) struct SubjectFindings<'a> {
     /// Per item position, its entries' range.
     ranges: Vec<Range<usize>>,
     vetoes: Vec<(OrderKey, &'a Finding)>,
+    /// Major failures and derelictions, in processing order.
+    marks: Vec<(OrderKey, &'a Finding)>,
     /// Findings naming no item or an item the rubric lacks.
     strays: Vec<(OrderKey, &'a Finding)>,
 }
@@ -173,6 +178,11 @@ impl<'a> SubjectFindings<'a> {
             })
     }
 
+    /// The major failures and derelictions, in processing order.
+    pub(crate) fn marks(&self) -> impl Iterator<Item = &'a Finding> + '_ {
+        self.marks.iter().map(|(_, finding)| *finding)
+    }
+
     /// Findings inside the window that name no item of the rubric.
     pub(crate) fn strays_in(&self, window: Window) -> impl Iterator<Item = &'a Finding> + '_ {
         self.strays
@@ -187,6 +197,7 @@ impl<'a> SubjectFindings<'a> {
 pub(crate) struct SubjectFindingsBuilder<'a> {
     items: Vec<(usize, Entry<'a>)>,
     vetoes: Vec<(OrderKey, &'a Finding)>,
+    marks: Vec<(OrderKey, &'a Finding)>,
     strays: Vec<(OrderKey, &'a Finding)>,
 }
 
@@ -201,9 +212,10 @@ impl<'a> SubjectFindingsBuilder<'a> {
     pub(crate) fn add(&mut self, index: &RubricIndex<'_>, finding: &'a Finding) {
         let key = finding.order_key();
         let fact = Fact::of(&finding.detail);
-        if matches!(fact, Fact::Veto) {
-            self.vetoes.push((key, finding));
-            return;
+        match fact {
+            Fact::Veto => return self.vetoes.push((key, finding)),
+            Fact::Mark => return self.marks.push((key, finding)),
+            _ => {}
         }
         match index.resolve(finding) {
             Some((position, rule)) => self.items.push((
@@ -224,6 +236,7 @@ impl<'a> SubjectFindingsBuilder<'a> {
         self.items
             .sort_unstable_by_key(|(position, entry)| (*position, entry.key));
         self.vetoes.sort_unstable_by_key(|(key, _)| *key);
+        self.marks.sort_unstable_by_key(|(key, _)| *key);
         self.strays.sort_unstable_by_key(|(key, _)| *key);
         let mut ranges = vec![0..0; index.items.len()];
         let mut start = 0;
@@ -239,6 +252,7 @@ impl<'a> SubjectFindingsBuilder<'a> {
             entries: self.items.into_iter().map(|(_, entry)| entry).collect(),
             ranges,
             vetoes: self.vetoes,
+            marks: self.marks,
             strays: self.strays,
         }
     }

@@ -49,8 +49,16 @@ pub struct SubjectAttributes {
     pub ranking_group: Option<String>,
     /// 完成年度减贫目标任务 (townships and departments).
     pub annual_target_met: bool,
-    /// 召回: a recalled individual is graded with the scheme's recalled grade (不称职).
+    /// 召回: a recalled individual is graded with the scheme's recalled grade (不称职); a
+    /// recalled first secretary or technician brings `accountability` on itself and
+    /// `head_barred_from_honours` on the unit that sent it (§8.5).
     pub recalled: bool,
+    /// 优秀年轻干部人才递进培养计划学员、后备干部 (individuals): recalled, it also loses that status
+    /// (`reserve_status_revoked`, §8.5).
+    pub reserve_cadre: bool,
+    /// 属上级垂管的单位 (departments): its `interview` and `dismissal` are referred to its
+    /// supervising authority (`referred_to_supervisor`, §8.5).
+    pub vertically_managed: bool,
 }
 
 impl Default for SubjectAttributes {
@@ -60,6 +68,8 @@ impl Default for SubjectAttributes {
             ranking_group: None,
             annual_target_met: true,
             recalled: false,
+            reserve_cadre: false,
+            vertically_managed: false,
         }
     }
 }
@@ -156,6 +166,30 @@ pub enum FindingDetail {
         /// Why.
         reason: String,
     },
+    /// 驻村帮扶工作出现重大失误，反响恶劣 (work teams): `leader_removed` and `members_penalised`
+    /// (§8.5); moves no points.
+    MajorFailure {
+        /// Why.
+        reason: String,
+    },
+    /// 失职渎职，严重影响工作进度与质效 (any subject): `accountability` (§8.5); moves no points.
+    Dereliction {
+        /// Why.
+        reason: String,
+    },
+}
+
+impl FindingDetail {
+    /// The reason of a finding that names no item (veto, major failure, dereliction).
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            FindingDetail::Veto { reason }
+            | FindingDetail::MajorFailure { reason }
+            | FindingDetail::Dereliction { reason } => Some(reason),
+            FindingDetail::Adjustment { reason, .. } => Some(reason),
+            _ => None,
+        }
+    }
 }
 
 fn one() -> u32 {
@@ -351,12 +385,18 @@ pub enum EvaluationKind {
     Democratic,
     /// 月度公开: the year-end computation over 1 Jan–month end; virtual, never stored.
     Monthly,
+    /// 季度考核 (first secretaries, §8.6): rubric total over one quarter, scored like a
+    /// half-year assessment; listed beside the annual result, not part of its formula.
+    Quarterly,
 }
 
 impl EvaluationKind {
-    /// Half-year and year-end evaluations score the rubric.
+    /// Half-year, year-end and quarterly evaluations score the rubric.
     pub fn scores_rubric(self) -> bool {
-        matches!(self, EvaluationKind::HalfYear | EvaluationKind::YearEnd)
+        matches!(
+            self,
+            EvaluationKind::HalfYear | EvaluationKind::YearEnd | EvaluationKind::Quarterly
+        )
     }
 }
 

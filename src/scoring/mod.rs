@@ -8,6 +8,7 @@
 //! - [`score_rubric`], [`democratic_score`], [`evaluate_annual`], [`grade`], [`rank`]: the same
 //!   steps one at a time, for single-subject results and what-if simulations.
 
+pub mod consequences;
 pub mod democratic;
 pub mod explain;
 mod fast_hash;
@@ -25,6 +26,10 @@ pub mod year;
 #[cfg(test)]
 mod tests;
 
+pub use consequences::{
+    individual_consequences, own_consequences, score_consequences, CauseAttribute, CauseFindingKind, Consequence,
+    ConsequenceCause, ConsequenceDetail,
+};
 pub use democratic::{democratic_score, DemocraticResult};
 pub use explain::{
     Contribution, ContributionNote, ContributionSource, Explanation, IgnoredFinding, IgnoredReason, Missing, Veto,
@@ -33,7 +38,7 @@ pub use formula::{
     evaluate_annual, AnnualInputs, AnnualResult, EvaluationScore, FormulaInput, FormulaResult, FormulaResultNode,
     LinkedScore,
 };
-pub use grading::{grade, own_consequences, Consequence, GradeBasis, GradeResult};
+pub use grading::{grade, GradeBasis, GradeResult};
 pub use inputs::{
     Ballot, EvaluationInfo, EvaluationKind, Finding, FindingDetail, MeasuredRate, Period, Quarter, Scoresheet,
     SubjectAttributes, SubjectInfo, Window, YearData,
@@ -55,5 +60,6 @@ pub use scheme::{
 };
 pub use year::{
     compute_year, monthly_window, type_order, ComputeOptions, EvaluationOutcome, EvaluationRankings, EvaluationResult,
-    MonthlyStanding, MonthlyStandings, RankingGroup, RankingResult, ScoringError, SubjectYearResult, YearResults,
+    MonthlyStanding, MonthlyStandings, QuarterlyScore, RankingGroup, RankingResult, ScoringError, SubjectYearResult,
+    YearResults,
 };

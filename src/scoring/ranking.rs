@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::scoring::grading::{own_consequences, Consequence};
+use crate::scoring::consequences::{
+    codes, dismissal, refer_to_supervisor, score_consequences, Consequence, ConsequenceDetail,
+};
 use crate::scoring::scheme::{ConsequenceRules, PrizeBand};
 
 /// A subject to rank.
@@ -26,6 +28,10 @@ pub struct RankingCandidate {
     /// For the dismissal rule.
     #[serde(default = "yes")]
     pub annual_target_met: bool,
+    /// A vertically managed department (属上级垂管): its interview and dismissal are referred
+    /// to its supervising authority.
+    #[serde(default)]
+    pub vertically_managed: bool,
 }
 
 fn yes() -> bool {
@@ -64,9 +70,13 @@ pub struct RankingEntry {
     pub prize: Option<Prize>,
     /// Whether the subject is vetoed (no prize, rank kept).
     pub vetoed: bool,
-    /// Consequences for the subject's leaders.
+    /// Consequence codes, once each, in code order (annual rankings: every consequence of the
+    /// subject's annual result).
     #[serde(default)]
     pub consequences: Vec<Consequence>,
+    /// Each consequence with its cause, in code order.
+    #[serde(default)]
+    pub consequence_details: Vec<ConsequenceDetail>,
 }
 
 /// A prize won.
@@ -125,20 +135,21 @@ pub fn rank(candidates: &[RankingCandidate], rules: &RankingRules) -> Vec<Rankin
                         title: band.title.clone(),
                     })
             });
-            let mut consequences = Vec::new();
+            let mut details = Vec::new();
             if let Some(rules) = &rules.consequences {
-                consequences = own_consequences(rules, candidate.published_score);
-                let dismissed = rules.dismissal.as_ref().is_some_and(|dismissal| {
-                    candidate.published_score.is_some_and(|score| {
-                        score < dismissal.below
-                            && (!dismissal.requires_target_missed || !candidate.annual_target_met)
-                            && dismissal_line.is_some_and(|line| score <= line)
-                    })
+                details = score_consequences(rules, candidate.published_score);
+                let dismissed = rules.dismissal.as_ref().and_then(|rule| {
+                    let score = candidate.published_score?;
+                    let line = dismissal_line?;
+                    (score < rule.below
+                        && (!rule.requires_target_missed || !candidate.annual_target_met)
+                        && score <= line)
+                        .then(|| dismissal(score, rule.below, rule.last_n, line, candidate.annual_target_met))
                 });
-                if dismissed {
-                    consequences.push(Consequence::Dismissal);
-                }
+                details.extend(dismissed);
+                refer_to_supervisor(&mut details, candidate.vertically_managed);
             }
+            let consequences = codes(&mut details);
             RankingEntry {
                 subject_id: candidate.subject_id,
                 name: candidate.name.clone(),
@@ -148,6 +159,7 @@ pub fn rank(candidates: &[RankingCandidate], rules: &RankingRules) -> Vec<Rankin
                 prize,
                 vetoed: candidate.vetoed,
                 consequences,
+                consequence_details: details,
             }
         })
         .collect()

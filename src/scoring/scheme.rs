@@ -75,8 +75,9 @@ pub struct EvaluationTemplate {
     /// Display title.
     #[schema(example = "半年考核")]
     pub title: String,
-    /// The findings window; default H1 for half-year, the whole year otherwise. Monthly
-    /// standings always run 1 Jan to the month's last day.
+    /// The findings window; default H1 for half-year, the whole year otherwise; a quarterly
+    /// evaluation names its quarter (Q1–Q4). Monthly standings always run 1 Jan to the
+    /// month's last day.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub window: Option<Period>,
     /// The subject types it covers; empty = every type of the scheme.
@@ -89,7 +90,10 @@ impl EvaluationTemplate {
     pub fn window_period(&self) -> Period {
         self.window.unwrap_or(match self.kind {
             EvaluationKind::HalfYear => Period::H1,
-            EvaluationKind::YearEnd | EvaluationKind::Democratic | EvaluationKind::Monthly => Period::Y,
+            EvaluationKind::YearEnd
+            | EvaluationKind::Democratic
+            | EvaluationKind::Monthly
+            | EvaluationKind::Quarterly => Period::Y,
         })
     }
 

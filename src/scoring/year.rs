@@ -1,7 +1,7 @@
 //! The whole scheme-year in one call: every subject's evaluation results, annual score, veto,
 //! grade and consequences, all rankings with prizes, and optionally a monthly standing.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
@@ -10,14 +10,17 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::exact::Exact;
+use crate::scoring::consequences::{
+    codes, individual_consequences, refer_to_supervisor, score_consequences, Consequence, ConsequenceDetail,
+};
 use crate::scoring::democratic::{score_ballots, DemocraticResult};
 use crate::scoring::explain::Veto;
 use crate::scoring::fast_hash::FastMap;
 use crate::scoring::formula::{evaluate_annual, AnnualInputs, AnnualResult, EvaluationScore, LinkedScore};
-use crate::scoring::grading::{grade, own_consequences, Consequence, GradeResult};
+use crate::scoring::grading::{grade, GradeResult};
 use crate::scoring::index::{RubricIndex, SubjectFindings, SubjectFindingsBuilder};
 use crate::scoring::inputs::{
-    last_day_of_month, EvaluationInfo, EvaluationKind, Period, Scoresheet, SubjectInfo, Window, YearData,
+    last_day_of_month, EvaluationInfo, EvaluationKind, Period, Quarter, Scoresheet, SubjectInfo, Window, YearData,
 };
 use crate::scoring::model::SubjectType;
 use crate::scoring::ranking::{rank, RankingCandidate, RankingEntry, RankingRules};
@@ -114,15 +117,47 @@ pub struct SubjectYearResult {
     pub evaluations: Vec<EvaluationResult>,
     /// Its annual score.
     pub annual: AnnualResult,
+    /// The four quarterly assessments (Q1–Q4, absent ones marked), for types a quarterly
+    /// evaluation template covers; the annual formula does not read them (§8.6).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub quarterly: Vec<QuarterlyScore>,
     /// The year's first active veto, if any: no excellence, no prize.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vetoed: Option<Veto>,
     /// Its grade, for types the scheme grades.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grade: Option<GradeResult>,
-    /// Consequences for its leaders, for types the scheme attaches them to.
+    /// Consequence codes, once each, in code order (§8.4–8.5).
     #[serde(default)]
     pub consequences: Vec<Consequence>,
+    /// Each consequence with its cause (a finding, an attribute, a linked subject, the score
+    /// or the ranking), in code order.
+    #[serde(default)]
+    pub consequence_details: Vec<ConsequenceDetail>,
+}
+
+/// One quarter's assessment beside the annual result (§8.6).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"quarter": "Q1", "absent": false, "evaluation_id": "0193b0d2-0000-7000-8000-000000000031", "title": "第一季度考核", "published_score": "88.50"}))]
+pub struct QuarterlyScore {
+    /// The quarter.
+    pub quarter: Quarter,
+    /// No quarterly evaluation of this quarter, or no total in it.
+    pub absent: bool,
+    /// The quarter's evaluation, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evaluation_id: Option<Uuid>,
+    /// Its title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// The exact total.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "88.5")]
+    pub score: Option<Exact>,
+    /// The published score.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "88.50")]
+    pub published_score: Option<Decimal>,
 }
 
 /// One subject's result in one evaluation.
@@ -258,14 +293,16 @@ pub fn compute_year(
             .filter(|evaluation| covers(scheme, evaluation, subject.subject_type))
             .filter_map(|evaluation| {
                 let outcome = match evaluation.kind {
-                    EvaluationKind::HalfYear | EvaluationKind::YearEnd => EvaluationOutcome::Rubric(score_indexed(
-                        index.rubric(subject.subject_type)?,
-                        &subject.attributes,
-                        index.findings(subject.id),
-                        evaluation.window,
-                        &index.sheets(evaluation.id, subject.id, &settings),
-                        &settings,
-                    )),
+                    EvaluationKind::HalfYear | EvaluationKind::YearEnd | EvaluationKind::Quarterly => {
+                        EvaluationOutcome::Rubric(score_indexed(
+                            index.rubric(subject.subject_type)?,
+                            &subject.attributes,
+                            index.findings(subject.id),
+                            evaluation.window,
+                            &index.sheets(evaluation.id, subject.id, &settings),
+                            &settings,
+                        ))
+                    }
                     EvaluationKind::Democratic => EvaluationOutcome::Democratic(score_ballots(
                         index.ballots(evaluation.id, subject.id),
                         scheme.options.ballot_trim,
@@ -354,20 +391,30 @@ pub fn compute_year(
                 subject.attributes.recalled,
             )
         });
-        let consequences = config
+        let mut consequence_details = config
             .consequences
             .as_ref()
-            .map(|rules| own_consequences(rules, annual.published_score))
+            .map(|rules| score_consequences(rules, annual.published_score))
             .unwrap_or_default();
+        consequence_details.extend(individual_consequences(
+            subject,
+            index.findings(subject.id).marks(),
+            year_window,
+            index.dispatched_by.get(&subject.id).into_iter().flatten().copied(),
+        ));
+        let evaluations = evaluations.remove(&subject.id).unwrap_or_default();
+        let quarterly = quarterly_scores(scheme, data.year, subject.subject_type, &evaluations);
         subjects.push(SubjectYearResult {
             subject_id: subject.id,
             subject_type: subject.subject_type,
             name: subject.name.clone(),
-            evaluations: evaluations.remove(&subject.id).unwrap_or_default(),
+            evaluations,
             annual,
+            quarterly,
             vetoed,
             grade,
-            consequences,
+            consequences: Vec::new(),
+            consequence_details,
         });
     }
 
@@ -384,28 +431,39 @@ pub fn compute_year(
                     published_score: result.annual.published_score,
                     vetoed: result.vetoed.is_some(),
                     annual_target_met: attributes.is_none_or(|a| a.annual_target_met),
+                    vertically_managed: vertically_managed(index.subject(result.subject_id)),
                 },
             )
         })
         .collect();
     let mut rankings = index.rankings(&candidates, true);
-    let mut dismissed: HashSet<Uuid> = HashSet::new();
+    let mut dismissed: FastMap<Uuid, ConsequenceDetail> = FastMap::default();
     for entry in rankings.iter().flat_map(|ranking| &ranking.entries) {
-        if entry.consequences.contains(&Consequence::Dismissal) {
-            dismissed.insert(entry.subject_id);
+        if let Some(detail) = entry
+            .consequence_details
+            .iter()
+            .find(|detail| detail.code == Consequence::Dismissal)
+        {
+            dismissed.entry(entry.subject_id).or_insert_with(|| detail.clone());
         }
     }
-    let mut final_consequences: FastMap<Uuid, Vec<Consequence>> = FastMap::default();
+    let mut final_consequences: FastMap<Uuid, (Vec<Consequence>, Vec<ConsequenceDetail>)> = FastMap::default();
     for result in &mut subjects {
-        if dismissed.contains(&result.subject_id) {
-            result.consequences.push(Consequence::Dismissal);
-        }
-        result.consequences.sort_unstable();
-        result.consequences.dedup();
-        final_consequences.insert(result.subject_id, result.consequences.clone());
+        result.consequence_details.extend(dismissed.remove(&result.subject_id));
+        refer_to_supervisor(
+            &mut result.consequence_details,
+            vertically_managed(index.subject(result.subject_id)),
+        );
+        result.consequences = codes(&mut result.consequence_details);
+        final_consequences.insert(
+            result.subject_id,
+            (result.consequences.clone(), result.consequence_details.clone()),
+        );
     }
     for entry in rankings.iter_mut().flat_map(|ranking| &mut ranking.entries) {
-        entry.consequences = final_consequences.get(&entry.subject_id).cloned().unwrap_or_default();
+        let (codes, details) = final_consequences.get(&entry.subject_id).cloned().unwrap_or_default();
+        entry.consequences = codes;
+        entry.consequence_details = details;
     }
 
     let monthly = match (options.monthly, monthly_window) {
@@ -452,6 +510,7 @@ fn evaluation_rankings(
                             published_score: result.outcome.published_score(),
                             vetoed,
                             annual_target_met: subject.attributes.annual_target_met,
+                            vertically_managed: false,
                         },
                     ))
                 })
@@ -470,6 +529,55 @@ fn evaluation_rankings(
             }
         })
         .collect()
+}
+
+/// A department marked 属上级垂管.
+fn vertically_managed(subject: Option<&SubjectInfo>) -> bool {
+    subject.is_some_and(|s| s.subject_type == SubjectType::Department && s.attributes.vertically_managed)
+}
+
+/// Q1–Q4 for a type that a quarterly template covers: each quarter's first quarterly
+/// evaluation (by window) and its total, or absent.
+fn quarterly_scores(
+    scheme: &SchemeDefinition,
+    year: i32,
+    subject_type: SubjectType,
+    evaluations: &[EvaluationResult],
+) -> Vec<QuarterlyScore> {
+    let quarterly = scheme
+        .evaluations
+        .iter()
+        .any(|template| template.kind == EvaluationKind::Quarterly && template.applies_to(subject_type));
+    if !quarterly {
+        return Vec::new();
+    }
+    Quarter::ALL
+        .into_iter()
+        .map(|quarter| {
+            let window = quarter_period(quarter).window(year);
+            let found = evaluations
+                .iter()
+                .find(|e| e.kind == EvaluationKind::Quarterly && Some(e.window) == window);
+            let score = found.and_then(|e| e.outcome.value().cloned());
+            QuarterlyScore {
+                quarter,
+                absent: score.is_none(),
+                evaluation_id: found.map(|e| e.evaluation_id),
+                title: found.map(|e| e.title.clone()),
+                published_score: found.and_then(|e| e.outcome.published_score()),
+                score,
+            }
+        })
+        .collect()
+}
+
+fn quarter_period(quarter: Quarter) -> Period {
+    match quarter {
+        Quarter::Q1 => Period::Q1,
+        Quarter::Q2 => Period::Q2,
+        Quarter::Q3 => Period::Q3,
+        Quarter::Q4 => Period::Q4,
+    }
 }
 
 /// 1 Jan–the month's last day.
@@ -840,6 +948,7 @@ impl<'a> YearIndex<'a> {
                     published_score: result.published_score,
                     vetoed: result.vetoed.is_some(),
                     annual_target_met: subject.attributes.annual_target_met,
+                    vertically_managed: false,
                 },
             );
             results.push(MonthlyStanding {

@@ -153,6 +153,8 @@ entity!(subject_attribute, "subject_attributes", {
     pub ranking_group: Option<String>,
     pub annual_target_met: bool,
     pub recalled: bool,
+    pub reserve_cadre: bool,
+    pub vertically_managed: bool,
 });
 
 entity!(incident, "incidents", {

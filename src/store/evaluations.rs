@@ -20,7 +20,7 @@ use super::{name_of, new_id, now, Change, WriteTx};
 use crate::auth::policy::{Action, Scope};
 use crate::auth::{parse_name, Caller};
 use crate::error::{ApiError, FieldError};
-use crate::scoring::{EvaluationKind, Method, Node, Rubric, SubjectType};
+use crate::scoring::{EvaluationKind, Method, Node, Period, Rubric, SubjectType};
 
 /// `open` (accepting scoresheets or ballots) or `closed`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -90,15 +90,18 @@ pub fn scope_of(m: &evaluation::Model) -> Scope {
 #[schema(example = json!({"scheme_id": "0193b0d2-0000-7000-8000-000000000010", "kind": "democratic", "key": "democratic_extra", "title": "民主测评（补充）"}))]
 pub struct NewEvaluation {
     pub scheme_id: Uuid,
-    /// `half_year`, `year_end` or `democratic` (monthly standings are computed, not created).
+    /// `half_year`, `year_end`, `democratic` or `quarterly` (monthly standings are computed,
+    /// not created).
     pub kind: EvaluationKind,
     /// Unique within the scheme.
     pub key: String,
     pub title: String,
-    /// Default: 1 January (half-year and year-end) of the scheme year.
+    /// Default: 1 January of the scheme year; a quarterly evaluation defaults to the quarter of
+    /// the scheme's template with the same key, and otherwise names its quarter's first day.
     #[serde(default, deserialize_with = "crate::date::strict_option")]
     pub window_from: Option<NaiveDate>,
-    /// Default: 30 June for a half-year, 31 December otherwise.
+    /// Default: 30 June for a half-year, 31 December otherwise; a quarterly evaluation's window
+    /// is one whole calendar quarter.
     #[serde(default, deserialize_with = "crate::date::strict_option")]
     pub window_to: Option<NaiveDate>,
 }
@@ -117,6 +120,73 @@ pub async fn load_for<C: ConnectionTrait>(
     Ok(row)
 }
 
+/// The window of a new evaluation: the one given, or the kind's default (§4); a quarterly one
+/// must be a whole quarter (§8.6).
+fn window_of(scheme: &scheme::Model, new: &NewEvaluation) -> Result<(NaiveDate, NaiveDate), ApiError> {
+    let year = scheme.year;
+    let bad_year = || ApiError::internal("bad year");
+    let quarter_window = |period: Period| period.window(year).map(|w| (w.from, w.to));
+    let (default_from, default_to) = if new.kind == EvaluationKind::Quarterly {
+        // The scheme's own template of that key, read without its rubrics.
+        let template = serde_json::from_str::<serde_json::Value>(&scheme.definition)
+            .ok()
+            .and_then(|definition| {
+                let templates = definition.get("evaluations")?.as_array()?.clone();
+                let template = templates
+                    .into_iter()
+                    .find(|t| t.get("key").and_then(|k| k.as_str()) == Some(new.key.as_str()))?;
+                serde_json::from_value::<Period>(template.get("window")?.clone()).ok()
+            });
+        let named = new.window_from.and_then(|from| {
+            [Period::Q1, Period::Q2, Period::Q3, Period::Q4]
+                .into_iter()
+                .filter_map(quarter_window)
+                .find(|(start, _)| *start == from)
+        });
+        match template.and_then(quarter_window).or(named) {
+            Some(window) => window,
+            None => {
+                return Err(ApiError::invalid(
+                    "window_from",
+                    "evaluation.window_not_quarter",
+                    "a quarterly evaluation needs window_from on the first day of its quarter (or a key of the scheme's quarterly templates)",
+                ))
+            }
+        }
+    } else {
+        let to = if new.kind == EvaluationKind::HalfYear {
+            (6, 30)
+        } else {
+            (12, 31)
+        };
+        (
+            NaiveDate::from_ymd_opt(year, 1, 1).ok_or_else(bad_year)?,
+            NaiveDate::from_ymd_opt(year, to.0, to.1).ok_or_else(bad_year)?,
+        )
+    };
+    let from = new.window_from.unwrap_or(default_from);
+    let to = new.window_to.unwrap_or(default_to);
+    if from.year() != year || to.year() != year || from > to {
+        return Err(ApiError::invalid(
+            "window_to",
+            "evaluation.window_invalid",
+            format!("the window must lie in {year} with window_from ≤ window_to"),
+        ));
+    }
+    let whole_quarter = [Period::Q1, Period::Q2, Period::Q3, Period::Q4]
+        .into_iter()
+        .filter_map(quarter_window)
+        .any(|window| window == (from, to));
+    if new.kind == EvaluationKind::Quarterly && !whole_quarter {
+        return Err(ApiError::invalid(
+            "window_to",
+            "evaluation.window_not_quarter",
+            "a quarterly evaluation's window is one whole calendar quarter (Q1–Q4)",
+        ));
+    }
+    Ok((from, to))
+}
+
 pub async fn create(tx: &WriteTx, caller: &Caller, new: NewEvaluation) -> Result<evaluation::Model, ApiError> {
     let scheme = super::schemes::load_for(tx.conn(), caller, Action::ReadShared, new.scheme_id).await?;
     let scope = super::schemes::scope_of(&scheme);
@@ -130,27 +200,7 @@ pub async fn create(tx: &WriteTx, caller: &Caller, new: NewEvaluation) -> Result
     }
     let key = super::org_units::check_name("key", &new.key)?;
     let title = super::org_units::check_name("title", &new.title)?;
-    let year = scheme.year;
-    let default_to = if new.kind == EvaluationKind::HalfYear {
-        (6, 30)
-    } else {
-        (12, 31)
-    };
-    let from = new
-        .window_from
-        .or(NaiveDate::from_ymd_opt(year, 1, 1))
-        .ok_or_else(|| ApiError::internal("bad year"))?;
-    let to = new
-        .window_to
-        .or(NaiveDate::from_ymd_opt(year, default_to.0, default_to.1))
-        .ok_or_else(|| ApiError::internal("bad year"))?;
-    if from.year() != year || to.year() != year || from > to {
-        return Err(ApiError::invalid(
-            "window_to",
-            "evaluation.window_invalid",
-            format!("the window must lie in {year} with window_from ≤ window_to"),
-        ));
-    }
+    let (from, to) = window_of(&scheme, &new)?;
     let taken = evaluation::Entity::find()
         .filter(evaluation::Column::SchemeId.eq(scheme.id))
         .filter(evaluation::Column::Key.eq(key.as_str()))

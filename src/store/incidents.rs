@@ -38,6 +38,22 @@ pub enum IncidentKind {
     Adjustment,
     /// 一票否决: bars the subject from excellence and prizes.
     Veto,
+    /// 驻村帮扶工作出现重大失误，反响恶劣 (work teams only): the team's leader is removed from
+    /// their post and its members penalised (§8.5); no item, moves no points.
+    MajorFailure,
+    /// 失职渎职，严重影响工作进度与质效 (any subject): accountability for the unit's head and those
+    /// directly responsible (§8.5); no item, moves no points.
+    Dereliction,
+}
+
+impl IncidentKind {
+    /// Kinds recorded against the subject itself, with a reason and no item.
+    pub fn is_itemless(self) -> bool {
+        matches!(
+            self,
+            IncidentKind::Veto | IncidentKind::MajorFailure | IncidentKind::Dereliction
+        )
+    }
 }
 
 /// Where a finding came from.
@@ -366,27 +382,39 @@ impl Validator {
         let mut allowed: HashSet<&str> = HashSet::new();
 
         match new.item_code.as_deref() {
-            None => {
-                if new.kind != Some(IncidentKind::Veto) {
-                    errors.push(FieldError::new(
-                        "item_code",
-                        "incident.item_required",
-                        "item_code is required (a veto has kind \"veto\" and no item)",
-                    ));
-                } else if note.is_none() {
-                    errors.push(FieldError::new(
-                        "note",
-                        "incident.reason_required",
-                        "a veto needs its reason in note",
-                    ));
+            None => match new.kind.filter(|k| k.is_itemless()) {
+                None => errors.push(FieldError::new(
+                    "item_code",
+                    "incident.item_required",
+                    "item_code is required (a veto, major_failure or dereliction has that kind and no item)",
+                )),
+                Some(given) => {
+                    kind = given;
+                    if given == IncidentKind::MajorFailure && subject_type != SubjectType::WorkTeam {
+                        errors.push(FieldError::new(
+                            "kind",
+                            "incident.kind_not_applicable",
+                            format!(
+                                "a major_failure (重大失误) is recorded against a work team, not a {}",
+                                subject_type.as_str()
+                            ),
+                        ));
+                    }
+                    if note.is_none() {
+                        errors.push(FieldError::new(
+                            "note",
+                            "incident.reason_required",
+                            format!("a {} needs its reason in note", name_of(given)),
+                        ));
+                    }
                 }
-            }
+            },
             Some(code) => {
-                if new.kind == Some(IncidentKind::Veto) {
+                if let Some(given) = new.kind.filter(|k| k.is_itemless()) {
                     errors.push(FieldError::new(
                         "item_code",
                         "incident.field_not_applicable",
-                        "a veto has no item",
+                        format!("a {} has no item", name_of(given)),
                     ));
                 }
                 match config.rubric.find_item(code) {

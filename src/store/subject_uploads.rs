@@ -278,6 +278,8 @@ pub struct AttributesRow {
     pub ranking_group: Option<String>,
     pub annual_target_met: Option<bool>,
     pub recalled: Option<bool>,
+    pub reserve_cadre: Option<bool>,
+    pub vertically_managed: Option<bool>,
     /// The version you read; required once the subject's attributes for the scheme were set
     /// (their first write may leave it out), as for the single write.
     pub version: Option<i32>,
@@ -351,6 +353,8 @@ pub async fn set_rows(
             ranking_group: r.ranking_group,
             annual_target_met: r.annual_target_met,
             recalled: r.recalled,
+            reserve_cadre: r.reserve_cadre,
+            vertically_managed: r.vertically_managed,
             version: r.version,
         };
         match subjects::set_attributes(tx, caller, &subject, r.scheme_id, update, None).await {

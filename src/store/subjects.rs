@@ -165,13 +165,15 @@ async fn resolve_links<C: ConnectionTrait>(
 ) -> Result<Links, ApiError> {
     let county_id = caller.county_id;
     let mut errors = Vec::new();
-    let may_be_dispatched = matches!(subject_type, SubjectType::FirstSecretary | SubjectType::WorkTeam);
+    // Technicians may carry the unit that sent them too (§8.5: its head is barred from honours
+    // when they are recalled); only first secretaries and work teams feed its formula.
+    let may_be_dispatched = subject_type.is_individual();
     if let Some(id) = dispatched_by {
         if !may_be_dispatched {
             errors.push(crate::error::FieldError::new(
                 "dispatched_by",
                 "subject.link_not_allowed",
-                "only first secretaries and work teams are dispatched by a department",
+                "only first secretaries, work teams and technicians are dispatched by a department",
             ));
         } else {
             match find(conn, id).await? {
@@ -402,7 +404,8 @@ pub async fn list<C: ConnectionTrait>(
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({
     "scheme_id": "0193b0d2-0000-7000-8000-000000000010", "subject_id": "0193b0d2-0000-7000-8000-000000000004",
-    "has_special_indicators": false, "ranking_group": "经济类", "annual_target_met": true, "recalled": false, "version": 2
+    "has_special_indicators": false, "ranking_group": "经济类", "annual_target_met": true, "recalled": false,
+    "reserve_cadre": false, "vertically_managed": true, "version": 2
 }))]
 pub struct SubjectAttributes {
     pub scheme_id: Uuid,
@@ -413,8 +416,18 @@ pub struct SubjectAttributes {
     pub ranking_group: Option<String>,
     /// Township and department: 完成年度减贫目标任务.
     pub annual_target_met: bool,
-    /// Individual: recalled (召回) during the year → graded 不称职.
+    /// Individual: recalled (召回) during the year → graded 不称职; a recalled first secretary
+    /// or technician brings `accountability`, and `head_barred_from_honours` on the unit that
+    /// sent it (§8.5).
     pub recalled: bool,
+    /// Individual: 优秀年轻干部人才递进培养计划学员、后备干部; recalled, it loses that status
+    /// (`reserve_status_revoked`).
+    #[serde(default)]
+    pub reserve_cadre: bool,
+    /// Department: 属上级垂管的单位; its `interview` and `dismissal` are referred to its
+    /// supervising authority (`referred_to_supervisor`).
+    #[serde(default)]
+    pub vertically_managed: bool,
     /// 0 until first set.
     pub version: i32,
 }
@@ -428,6 +441,8 @@ impl SubjectAttributes {
             ranking_group: None,
             annual_target_met: true,
             recalled: false,
+            reserve_cadre: false,
+            vertically_managed: false,
             version: 0,
         }
     }
@@ -442,6 +457,8 @@ impl From<subject_attribute::Model> for SubjectAttributes {
             ranking_group: m.ranking_group,
             annual_target_met: m.annual_target_met,
             recalled: m.recalled,
+            reserve_cadre: m.reserve_cadre,
+            vertically_managed: m.vertically_managed,
             version: m.version,
         }
     }
@@ -450,12 +467,16 @@ impl From<subject_attribute::Model> for SubjectAttributes {
 /// Body of `PUT /api/v1/subjects/{id}/attributes/{scheme_id}`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"has_special_indicators": false, "ranking_group": "经济类", "annual_target_met": true, "recalled": false, "version": 0}))]
+#[schema(example = json!({"has_special_indicators": false, "ranking_group": "经济类", "annual_target_met": true, "recalled": false, "vertically_managed": true, "version": 0}))]
 pub struct AttributesUpdate {
     pub has_special_indicators: Option<bool>,
     pub ranking_group: Option<String>,
     pub annual_target_met: Option<bool>,
     pub recalled: Option<bool>,
+    /// Individuals only (first secretaries, work teams, technicians).
+    pub reserve_cadre: Option<bool>,
+    /// Departments only.
+    pub vertically_managed: Option<bool>,
     /// The version you read, unless you send `If-Match`; required once the attributes were set
     /// (their first write may leave it out).
     pub version: Option<i32>,
@@ -501,6 +522,7 @@ pub async fn set_attributes(
     if given.is_some() || current.version > 0 {
         super::check_version(given, current.version)?;
     }
+    check_applicable(subject, &update)?;
     let ranking_group = match update.ranking_group {
         Some(g) if g.trim().is_empty() => None,
         Some(g) => Some(org_units::check_name("ranking_group", &g)?),
@@ -519,6 +541,8 @@ pub async fn set_attributes(
         ranking_group,
         annual_target_met: update.annual_target_met.unwrap_or(current.annual_target_met),
         recalled: update.recalled.unwrap_or(current.recalled),
+        reserve_cadre: update.reserve_cadre.unwrap_or(current.reserve_cadre),
+        vertically_managed: update.vertically_managed.unwrap_or(current.vertically_managed),
     };
     let active = model.clone().into_active_model();
     if existing.is_some() {
@@ -536,6 +560,34 @@ pub async fn set_attributes(
     )
     .await?;
     Ok(after)
+}
+
+/// `reserve_cadre` is for individuals and `vertically_managed` for departments: setting either
+/// on another subject type is refused, naming the field.
+fn check_applicable(subject: &subject::Model, update: &AttributesUpdate) -> Result<(), ApiError> {
+    let subject_type: Option<SubjectType> = parse_name(&subject.subject_type);
+    let individual = subject_type.is_some_and(SubjectType::is_individual);
+    let department = subject_type == Some(SubjectType::Department);
+    let mut errors = Vec::new();
+    if update.reserve_cadre == Some(true) && !individual {
+        errors.push(crate::error::FieldError::new(
+            "reserve_cadre",
+            "attributes.not_applicable",
+            "reserve_cadre (后备干部) is for first secretaries, work teams and technicians",
+        ));
+    }
+    if update.vertically_managed == Some(true) && !department {
+        errors.push(crate::error::FieldError::new(
+            "vertically_managed",
+            "attributes.not_applicable",
+            "vertically_managed (属上级垂管) is for departments",
+        ));
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::validation(errors))
+    }
 }
 
 /// The subjects of a county whose row or attributes changed after `since`.

@@ -239,6 +239,8 @@ async fn load_subjects<C: ConnectionTrait>(
                 ranking_group: attrs.and_then(|a| a.ranking_group.clone()),
                 annual_target_met: attrs.is_none_or(|a| a.annual_target_met),
                 recalled: attrs.is_some_and(|a| a.recalled),
+                reserve_cadre: attrs.is_some_and(|a| a.reserve_cadre),
+                vertically_managed: attrs.is_some_and(|a| a.vertically_managed),
             },
         });
     }
@@ -270,14 +272,15 @@ async fn load_subjects<C: ConnectionTrait>(
 }
 
 /// The documented order of a scheme's evaluations, wherever a list shows them: by window start,
-/// then kind (half-year, year-end, democratic), then key, then id.
+/// then kind (half-year, year-end, democratic, quarterly), then key, then id.
 pub fn evaluation_order(e: &evaluation::Model) -> (NaiveDate, u8, &str, Uuid) {
     let kind = match parse_name::<EvaluationKind>(&e.kind) {
         Some(EvaluationKind::HalfYear) => 0,
         Some(EvaluationKind::YearEnd) => 1,
         Some(EvaluationKind::Democratic) => 2,
-        Some(EvaluationKind::Monthly) => 3,
-        None => 4,
+        Some(EvaluationKind::Quarterly) => 3,
+        Some(EvaluationKind::Monthly) => 4,
+        None => 5,
     };
     (e.window_from, kind, e.key.as_str(), e.id)
 }
@@ -347,6 +350,8 @@ async fn revert_subjects<C: ConnectionTrait>(
             current.ranking_group = then.ranking_group;
             current.annual_target_met = then.annual_target_met;
             current.recalled = then.recalled;
+            current.reserve_cadre = then.reserve_cadre;
+            current.vertically_managed = then.vertically_managed;
         }
     }
     Ok(())
@@ -545,6 +550,12 @@ fn finding_of(r: FindingRow) -> Option<Finding> {
             reason: r.note.unwrap_or_default(),
         },
         "veto" => FindingDetail::Veto {
+            reason: r.note.unwrap_or_default(),
+        },
+        "major_failure" => FindingDetail::MajorFailure {
+            reason: r.note.unwrap_or_default(),
+        },
+        "dereliction" => FindingDetail::Dereliction {
             reason: r.note.unwrap_or_default(),
         },
         _ => return None,

@@ -331,6 +331,11 @@ async fn built_in_schemes_instantiate_with_their_rubrics_and_evaluations() {
             span("democratic_half_year", "2023-06-30"),
             span("democratic_year_end", "2023-12-31"),
             span("half_year", "2023-06-30"),
+            // First secretaries' quarterly assessments (§8.6).
+            span("quarterly_q1", "2023-03-31"),
+            ("quarterly_q2".to_owned(), "2023-04-01".to_owned(), "2023-06-30".to_owned()),
+            ("quarterly_q3".to_owned(), "2023-07-01".to_owned(), "2023-09-30".to_owned()),
+            ("quarterly_q4".to_owned(), "2023-10-01".to_owned(), "2023-12-31".to_owned()),
             span("year_end", "2023-12-31"),
         ]
     );
@@ -577,8 +582,8 @@ async fn subject_links_must_point_at_the_right_kind_of_subject() {
             "stationed_in",
         ),
         (
-            json!({"subject_type": "agri_tech", "name": "戊", "dispatched_by": w.department, "stationed_in": w.village_a1}),
-            "subject.link_not_allowed",
+            json!({"subject_type": "agri_tech", "name": "戊", "dispatched_by": w.village_a1, "stationed_in": w.village_a1}),
+            "subject.link_wrong_kind",
             "dispatched_by",
         ),
         (

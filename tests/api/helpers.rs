@@ -135,6 +135,7 @@ fn template_name() -> String {
         include_str!("../../migration/src/m20261202_000002_token_generations.rs"),
         include_str!("../../migration/src/m20261202_000020_publication_chain_head.rs"),
         include_str!("../../migration/src/m20261202_000030_audit_row_seals.rs"),
+        include_str!("../../migration/src/m20261203_000040_seed_b_attributes.rs"),
     ];
     format!("kaohe_tpl_{}", hex::encode(&Sha256::digest(migrations.concat())[..6]))
 }

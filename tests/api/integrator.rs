@@ -263,14 +263,18 @@ async fn evaluations_in_results_follow_the_documented_order() {
     }
     let half = evaluation(&app, &scheme, "half_year").await;
     sheet(&app, &app.admin, &half, &secretary, scores(SECRETARY_ITEMS, 8850)).await;
-    // Window start, then kind (half-year, year-end, democratic), then key.
+    // Window start, then kind (half-year, year-end, democratic, quarterly), then key.
     let expected = [
         "half_year",
         "year_end",
         "a_extra",
         "democratic_half_year",
         "democratic_year_end",
+        "quarterly_q1",
         "z_spring",
+        "quarterly_q2",
+        "quarterly_q3",
+        "quarterly_q4",
     ];
     let result = app
         .get(

@@ -10,6 +10,7 @@ fn candidate(name: &str, score: Option<&str>) -> RankingCandidate {
         published_score: score.map(d),
         vetoed: false,
         annual_target_met: true,
+        vertically_managed: false,
     }
 }
 
