@@ -333,9 +333,21 @@ async fn built_in_schemes_instantiate_with_their_rubrics_and_evaluations() {
             span("half_year", "2023-06-30"),
             // First secretaries' quarterly assessments (§8.6).
             span("quarterly_q1", "2023-03-31"),
-            ("quarterly_q2".to_owned(), "2023-04-01".to_owned(), "2023-06-30".to_owned()),
-            ("quarterly_q3".to_owned(), "2023-07-01".to_owned(), "2023-09-30".to_owned()),
-            ("quarterly_q4".to_owned(), "2023-10-01".to_owned(), "2023-12-31".to_owned()),
+            (
+                "quarterly_q2".to_owned(),
+                "2023-04-01".to_owned(),
+                "2023-06-30".to_owned()
+            ),
+            (
+                "quarterly_q3".to_owned(),
+                "2023-07-01".to_owned(),
+                "2023-09-30".to_owned()
+            ),
+            (
+                "quarterly_q4".to_owned(),
+                "2023-10-01".to_owned(),
+                "2023-12-31".to_owned()
+            ),
             span("year_end", "2023-12-31"),
         ]
     );

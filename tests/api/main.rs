@@ -5,6 +5,7 @@ mod agreement;
 mod auth;
 mod bulk;
 mod concurrency;
+mod consequences;
 mod credentials;
 mod data;
 mod exactness;

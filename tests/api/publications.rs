@@ -142,7 +142,11 @@ async fn below_the_county_a_private_publication_shows_the_readers_scope_in_every
     let whole_etag = whole.header("etag").unwrap();
     assert_eq!(whole_etag, format!("\"{whole_hash}-json\""));
     let ranked_whole = ranked_ids(&whole, "json", &candidates);
-    assert_eq!(ranked_whole, set(&[&w.town_a, &w.town_b, &w.department]));
+    // Townships, departments and (Seed B ranks them too) first secretaries.
+    assert_eq!(
+        ranked_whole,
+        set(&[&w.town_a, &w.town_b, &w.department, &sec_a, &sec_b])
+    );
 
     // Below the county: exactly the rows of the reader's scope, in every format.
     let town_a_rows = set(&[&w.town_a, &sec_a, &team_a2]);

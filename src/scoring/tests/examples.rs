@@ -157,7 +157,7 @@ impl SeedBYear {
         }
     }
 
-    fn add(&mut self, subject: &SubjectInfo, half_year: &str, year_end: &str, ballots: [&[&str]; 2]) {
+    pub(super) fn add(&mut self, subject: &SubjectInfo, half_year: &str, year_end: &str, ballots: [&[&str]; 2]) {
         let rubric = rubric_of(&seed_b(), subject.subject_type);
         let skip_derived = !subject.attributes.has_special_indicators;
         for (evaluation, total) in [(&self.half_year, half_year), (&self.year_end, year_end)] {

@@ -1,6 +1,7 @@
 //! Tests of the engine, written like the specification's examples (DOMAIN.md §5–§11).
 
 mod annual;
+mod consequences;
 mod democratic;
 mod evaluations;
 mod exact;
