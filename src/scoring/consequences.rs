@@ -14,7 +14,17 @@ use crate::scoring::inputs::{Finding, FindingDetail, SubjectInfo, Window};
 use crate::scoring::model::SubjectType;
 use crate::scoring::scheme::ConsequenceRules;
 
-/// A consequence code. Codes are stable and language-neutral; `title` gives the Chinese.
+/// A consequence code (结果运用). Codes are stable and language-neutral; `title` gives the
+/// Chinese:
+/// - `interview`: 约谈主要领导，诫勉分管领导 (township or department under 75);
+/// - `dismissal`: 主要领导、分管领导予以免职 (under 75, target missed, among its group's last 3);
+/// - `accountability`: 启动问责程序 / 依纪依法从严追究责任 (recalled first secretary or technician;
+///   dereliction 失职渎职);
+/// - `reserve_status_revoked`: 取消相应资格 (recalled reserve cadre 后备干部);
+/// - `head_barred_from_honours`: 取消所在单位主要负责人当年评先评优资格 (the unit that sent a
+///   recalled individual);
+/// - `leader_removed`: 撤除工作队队长原单位职务 (work team's major failure 重大失误);
+/// - `members_penalised`: 对队员进行相应处罚 (work team's major failure).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Consequence {
@@ -216,7 +226,7 @@ pub enum ConsequenceCause {
     },
 }
 
-/// An attribute that causes a consequence.
+/// An attribute that causes a consequence: `recalled` (召回), `reserve_cadre` (后备干部).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CauseAttribute {
@@ -226,7 +236,8 @@ pub enum CauseAttribute {
     ReserveCadre,
 }
 
-/// The finding kinds that cause consequences.
+/// The finding kinds that cause consequences: `major_failure` (重大失误, work teams),
+/// `dereliction` (失职渎职).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CauseFindingKind {

@@ -373,7 +373,8 @@ impl Window {
     }
 }
 
-/// The kind of an evaluation (§7).
+/// The kind of an evaluation (§7): `half_year` (半年考核), `year_end` (年终考评), `democratic`
+/// (民主测评), `monthly` (月度公开, computed), `quarterly` (季度考核, first secretaries).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum EvaluationKind {

@@ -22,7 +22,10 @@ use crate::auth::{parse_name, Caller};
 use crate::error::{ApiError, FieldError};
 use crate::scoring::{AdjustmentDirection, AdjustmentRuleKind, Method, NonStacking, Quarter, SubjectType};
 
-/// What a finding records; it follows from the item's scoring method.
+/// What a finding records; it follows from the item's scoring method, except for the three
+/// kinds that name no item: `deduction` (扣分), `bonus` (加分), `measurement` (季度抽查准确率),
+/// `amount` (金额, e.g. 社会扶贫资金), `adjustment` (奖惩得分), `veto` (一票否决),
+/// `major_failure` (驻村帮扶工作出现重大失误, work teams), `dereliction` (失职渎职).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum IncidentKind {
