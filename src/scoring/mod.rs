@@ -8,6 +8,7 @@
 //! - [`score_rubric`], [`democratic_score`], [`evaluate_annual`], [`grade`], [`rank`]: the same
 //!   steps one at a time, for single-subject results and what-if simulations.
 
+pub mod admission;
 pub mod consequences;
 pub mod democratic;
 pub mod explain;

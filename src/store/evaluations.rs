@@ -20,7 +20,8 @@ use super::{name_of, new_id, now, Change, WriteTx};
 use crate::auth::policy::{Action, Scope};
 use crate::auth::{parse_name, Caller};
 use crate::error::{ApiError, FieldError};
-use crate::scoring::{EvaluationKind, Method, Node, Period, Rubric, SubjectType};
+use crate::scoring::admission::{admit_ballot, admit_scoresheet};
+use crate::scoring::{EvaluationKind, Period, SubjectType};
 
 /// `open` (accepting scoresheets or ballots) or `closed`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -564,7 +565,7 @@ impl InputValidator {
             return Err(invalid(
                 "evaluation_id",
                 "scoresheet.evaluation_not_scored",
-                "scoresheets belong to half-year and year-end evaluations",
+                "scoresheets belong to half-year, year-end and quarterly evaluations",
             ));
         }
         if evaluation.status != "open" {
@@ -628,46 +629,7 @@ impl InputValidator {
             .subject_types
             .get(&subject_type)
             .ok_or(RowError::Internal)?;
-        let derived = derived_items(&config.rubric);
         let no_special = self.no_special.contains(&(scheme.row.id, subject.id));
-        let mut errors = Vec::new();
-        if new.scores.is_empty() {
-            errors.push(FieldError::new(
-                "scores",
-                "scoresheet.empty",
-                "scores must name at least one item",
-            ));
-        }
-        for (code, score) in &new.scores {
-            let field = format!("scores.{code}");
-            match config.rubric.find_item(code) {
-                None => errors.push(FieldError::new(
-                    field,
-                    "scoresheet.item_unknown",
-                    format!("item {code} is not in the rubric"),
-                )),
-                Some(item) if item.method != Method::Assessed => errors.push(FieldError::new(
-                    field,
-                    "scoresheet.item_not_assessed",
-                    format!("item {code} is scored from findings, not by assessors"),
-                )),
-                Some(_) if no_special && derived.contains(code.as_str()) => errors.push(FieldError::new(
-                    field,
-                    "scoresheet.item_derived",
-                    format!("item {code} is derived for this department (no special indicators)"),
-                )),
-                Some(item) => {
-                    let max = item.max.unwrap_or(Decimal::ZERO);
-                    if *score < Decimal::ZERO || *score > max || score.normalize().scale() > 4 {
-                        errors.push(FieldError::new(
-                            field,
-                            "scoresheet.score_out_of_range",
-                            format!("the score of item {code} must be from 0 to {max} with at most 4 decimals"),
-                        ));
-                    }
-                }
-            }
-        }
         let assessor = new
             .assessor
             .as_deref()
@@ -675,16 +637,8 @@ impl InputValidator {
             .filter(|a| !a.is_empty())
             .unwrap_or(&caller.name)
             .to_owned();
-        if assessor.chars().count() > 200 {
-            errors.push(FieldError::new(
-                "assessor",
-                "field.length",
-                "assessor must be at most 200 characters",
-            ));
-        }
-        if !errors.is_empty() {
-            return Err(RowError::Invalid(errors));
-        }
+        admit_scoresheet(&config.rubric, !no_special, &new.scores, &assessor)
+            .map_err(|violations| RowError::Invalid(violations.into_iter().map(FieldError::from).collect()))?;
         let at = now();
         let id = new_id();
         let sheet = scoresheet::Model {
@@ -736,13 +690,7 @@ impl InputValidator {
     ) -> Result<ballot::Model, super::incidents::RowError> {
         use super::incidents::RowError;
         let (evaluation, scheme, subject, _) = self.locate(caller, new.evaluation_id, new.subject_id, true)?;
-        if new.score < Decimal::ZERO || new.score > Decimal::ONE_HUNDRED || new.score.normalize().scale() > 1 {
-            return Err(RowError::Invalid(vec![FieldError::new(
-                "score",
-                "ballot.score_out_of_range",
-                "a ballot's score is from 0 to 100 with at most 1 decimal",
-            )]));
-        }
+        admit_ballot(new.score).map_err(|violation| RowError::Invalid(vec![violation.into()]))?;
         let participant = new
             .participant
             .as_deref()
@@ -780,25 +728,6 @@ impl InputValidator {
     }
 }
 
-/// Item codes under derived sections (§5.6).
-fn derived_items(rubric: &Rubric) -> HashSet<&str> {
-    fn walk<'a>(nodes: &'a [Node], inside: bool, out: &mut HashSet<&'a str>) {
-        for node in nodes {
-            match node {
-                Node::Section(s) => walk(&s.children, inside || s.derived_from.is_some(), out),
-                Node::Item(i) if inside => {
-                    out.insert(i.code.as_str());
-                }
-                Node::Item(_) => {}
-            }
-        }
-    }
-    let mut out = HashSet::new();
-    walk(&rubric.nodes, false, &mut out);
-    out
-}
-
-/// Stores a validated sheet, superseding the same assessor's earlier active sheet, with its audit event.
 pub async fn store_sheet(tx: &WriteTx, valid: ValidSheet) -> Result<(scoresheet::Model, Option<Uuid>), ApiError> {
     store(tx, valid, true).await
 }

@@ -20,44 +20,10 @@ use super::{name_of, new_id, now, Change, WriteTx};
 use crate::auth::policy::{Action, Scope};
 use crate::auth::{parse_name, Caller};
 use crate::error::{ApiError, FieldError};
-use crate::scoring::{AdjustmentDirection, AdjustmentRuleKind, Method, NonStacking, Quarter, SubjectType};
+use crate::scoring::admission::{admit_finding, FindingDraft, FindingRules, Refusal, Violation};
+use crate::scoring::{Quarter, SubjectType};
 
-/// What a finding records; it follows from the item's scoring method, except for the three
-/// kinds that name no item: `deduction` (扣分), `bonus` (加分), `measurement` (季度抽查准确率),
-/// `amount` (金额, e.g. 社会扶贫资金), `adjustment` (奖惩得分), `veto` (一票否决),
-/// `major_failure` (驻村帮扶工作出现重大失误, work teams), `dereliction` (失职渎职).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum IncidentKind {
-    /// A deduction rule broken `quantity` times (`deduction` items).
-    Deduction,
-    /// A bonus rule earned (`bonus` items).
-    Bonus,
-    /// A period's measured rate (`rate_band` items).
-    Measurement,
-    /// An amount, e.g. social funds raised (`stepped_amount` items and rules).
-    Amount,
-    /// A reward or penalty with its own points (`adjustment` items).
-    Adjustment,
-    /// 一票否决: bars the subject from excellence and prizes.
-    Veto,
-    /// 驻村帮扶工作出现重大失误，反响恶劣 (work teams only): the team's leader is removed from
-    /// their post and its members penalised (§8.5); no item, moves no points.
-    MajorFailure,
-    /// 失职渎职，严重影响工作进度与质效 (any subject): accountability for the unit's head and those
-    /// directly responsible (§8.5); no item, moves no points.
-    Dereliction,
-}
-
-impl IncidentKind {
-    /// Kinds recorded against the subject itself, with a reason and no item.
-    pub fn is_itemless(self) -> bool {
-        matches!(
-            self,
-            IncidentKind::Veto | IncidentKind::MajorFailure | IncidentKind::Dereliction
-        )
-    }
-}
+pub use crate::scoring::admission::IncidentKind;
 
 /// Where a finding came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema, Default)]
@@ -307,7 +273,8 @@ impl Validator {
         Ok(())
     }
 
-    /// Validates one row. Errors name fields; the first error decides single-write statuses.
+    /// Validates one row: the subject in scope and active, its scheme, then admission against
+    /// the scheme's rules. Errors name fields; the first error decides single-write statuses.
     pub fn check(&mut self, caller: &Caller, new: &NewIncident) -> Result<incident::Model, RowError> {
         let unknown_subject = || {
             RowError::Invalid(vec![FieldError::new(
@@ -333,316 +300,23 @@ impl Validator {
         }
         let subject_type: SubjectType = parse_name(&subject.subject_type).ok_or(RowError::Internal)?;
         let scheme = self.scheme_for(new, subject, subject_type)?;
-        let mut errors = Vec::new();
-        let year = scheme.row.year;
-        if new.occurred_on.year() != year {
-            errors.push(FieldError::new(
-                "occurred_on",
-                "incident.date_outside_year",
-                format!("occurred_on {} is outside the scheme year {year}", new.occurred_on),
-            ));
-        }
         let rubric_id = *scheme.rubric_ids.get(&subject_type).ok_or(RowError::Internal)?;
         let config = scheme
             .definition
             .subject_types
             .get(&subject_type)
             .ok_or(RowError::Internal)?;
-        let note = new
-            .note
-            .as_deref()
-            .map(str::trim)
-            .filter(|n| !n.is_empty())
-            .map(str::to_owned);
-        if note.as_ref().is_some_and(|n| n.chars().count() > 2000) {
-            errors.push(FieldError::new(
-                "note",
-                "field.length",
-                "note must be at most 2000 characters",
-            ));
-        }
-        if new.evidence.len() > 50
-            || new
-                .evidence
-                .iter()
-                .any(|e| e.trim().is_empty() || e.chars().count() > 500)
-        {
-            errors.push(FieldError::new(
-                "evidence",
-                "incident.evidence_invalid",
-                "evidence is at most 50 non-empty references of at most 500 characters",
-            ));
-        }
-
-        let mut kind = IncidentKind::Veto;
-        let mut quantity = 1;
-        let mut rate = None;
-        let mut amount = None;
-        let mut points = None;
-        let mut period = None;
-        let mut event_key = None;
-        // Fields that the method does not use must be absent, so a mistake is not silently ignored.
-        let mut allowed: HashSet<&str> = HashSet::new();
-
-        match new.item_code.as_deref() {
-            None => match new.kind.filter(|k| k.is_itemless()) {
-                None => errors.push(FieldError::new(
-                    "item_code",
-                    "incident.item_required",
-                    "item_code is required (a veto, major_failure or dereliction has that kind and no item)",
-                )),
-                Some(given) => {
-                    kind = given;
-                    if given == IncidentKind::MajorFailure && subject_type != SubjectType::WorkTeam {
-                        errors.push(FieldError::new(
-                            "kind",
-                            "incident.kind_not_applicable",
-                            format!(
-                                "a major_failure (重大失误) is recorded against a work team, not a {}",
-                                subject_type.as_str()
-                            ),
-                        ));
-                    }
-                    if note.is_none() {
-                        errors.push(FieldError::new(
-                            "note",
-                            "incident.reason_required",
-                            format!("a {} needs its reason in note", name_of(given)),
-                        ));
-                    }
-                }
-            },
-            Some(code) => {
-                if let Some(given) = new.kind.filter(|k| k.is_itemless()) {
-                    errors.push(FieldError::new(
-                        "item_code",
-                        "incident.field_not_applicable",
-                        format!("a {} has no item", name_of(given)),
-                    ));
-                }
-                match config.rubric.find_item(code) {
-                    None => errors.push(FieldError::new(
-                        "item_code",
-                        "incident.item_unknown",
-                        format!("item {code} is not in the {} rubric", subject_type.as_str()),
-                    )),
-                    Some(item) => {
-                        match &item.method {
-                            Method::Assessed => errors.push(FieldError::new(
-                                "item_code",
-                                "incident.item_assessed",
-                                format!("item {code} is scored by assessors on scoresheets, not by findings"),
-                            )),
-                            Method::Deduction(m) => {
-                                kind = IncidentKind::Deduction;
-                                allowed.extend(["rule_code", "quantity"]);
-                                match new.rule_code.as_deref() {
-                                    None => errors.push(rule_required(code)),
-                                    Some(rule) if !m.rules.iter().any(|r| r.code == rule) => {
-                                        errors.push(rule_unknown(code, rule))
-                                    }
-                                    Some(_) => {}
-                                }
-                                quantity = check_quantity(new.quantity, &mut errors);
-                            }
-                            Method::Bonus(m) => {
-                                kind = IncidentKind::Bonus;
-                                allowed.extend(["rule_code", "quantity", "event_key"]);
-                                match new.rule_code.as_deref() {
-                                    None => errors.push(rule_required(code)),
-                                    Some(rule) if !m.rules.iter().any(|r| r.code == rule) => {
-                                        errors.push(rule_unknown(code, rule))
-                                    }
-                                    Some(_) => {}
-                                }
-                                quantity = check_quantity(new.quantity, &mut errors);
-                                event_key = new
-                                    .event_key
-                                    .as_deref()
-                                    .map(str::trim)
-                                    .filter(|k| !k.is_empty())
-                                    .map(str::to_owned);
-                                if m.non_stacking == NonStacking::PerEvent && event_key.is_none() {
-                                    errors.push(FieldError::new(
-                                        "event_key",
-                                        "incident.event_key_required",
-                                        format!("item {code} counts each achievement once: name it in event_key"),
-                                    ));
-                                }
-                            }
-                            Method::RateBand(_) => {
-                                kind = IncidentKind::Measurement;
-                                allowed.extend(["period", "rate", "sampled", "correct"]);
-                                match new.period {
-                                    None => errors.push(FieldError::new(
-                                        "period",
-                                        "incident.period_required",
-                                        "a measurement needs its period (Q1–Q4)",
-                                    )),
-                                    Some(q) => {
-                                        period = Some(q);
-                                        let key = (scheme.row.id, subject.id, code.to_owned(), name_of(q));
-                                        if self.measured.contains(&key) {
-                                            return Err(RowError::Conflict(FieldError::new(
-                                            "period",
-                                            "incident.period_already_measured",
-                                            format!("{} of item {code} already has an active measurement; revoke it first", name_of(q)),
-                                        )));
-                                        }
-                                    }
-                                }
-                                match (new.rate, new.sampled, new.correct) {
-                                    (Some(r), None, None) => {
-                                        if r < Decimal::ZERO || r > Decimal::ONE_HUNDRED || r.normalize().scale() > 2 {
-                                            errors.push(FieldError::new(
-                                                "rate",
-                                                "incident.rate_out_of_range",
-                                                "rate must be a percentage from 0 to 100 with at most 2 decimals",
-                                            ));
-                                        }
-                                        rate = Some(r);
-                                    }
-                                    (None, Some(s), Some(c)) => {
-                                        if s < 1 {
-                                            errors.push(FieldError::new(
-                                                "sampled",
-                                                "incident.counts_invalid",
-                                                "sampled must be at least 1",
-                                            ));
-                                        } else if c < 0 || c > s {
-                                            errors.push(FieldError::new(
-                                                "correct",
-                                                "incident.counts_invalid",
-                                                "correct must be from 0 to sampled",
-                                            ));
-                                        }
-                                    }
-                                    (None, Some(_), None) => errors.push(FieldError::new(
-                                        "correct",
-                                        "incident.rate_required",
-                                        "sampled needs correct beside it (or give rate alone)",
-                                    )),
-                                    (None, None, Some(_)) => errors.push(FieldError::new(
-                                        "sampled",
-                                        "incident.rate_required",
-                                        "correct needs sampled beside it (or give rate alone)",
-                                    )),
-                                    _ => errors.push(FieldError::new(
-                                        "rate",
-                                        "incident.rate_required",
-                                        "a measurement needs either rate, or sampled and correct",
-                                    )),
-                                }
-                            }
-                            Method::SteppedAmount(_) => {
-                                kind = IncidentKind::Amount;
-                                allowed.insert("amount");
-                                amount = check_amount(new.amount, &mut errors);
-                            }
-                            Method::Adjustment(m) => {
-                                allowed.extend(["rule_code", "points", "amount"]);
-                                let rule = match new.rule_code.as_deref() {
-                                    None => None,
-                                    Some(code_) => match m.rules.iter().find(|r| r.code == code_) {
-                                        Some(r) => Some(r),
-                                        None => {
-                                            errors.push(rule_unknown(code, code_));
-                                            None
-                                        }
-                                    },
-                                };
-                                // An amount without its rule: name the stepped rule it needs.
-                                let unnamed_amount = if new.rule_code.is_none() && new.amount.is_some() {
-                                    m.rules
-                                        .iter()
-                                        .find(|r| matches!(r.kind, AdjustmentRuleKind::SteppedAmount(_)))
-                                } else {
-                                    None
-                                };
-                                match (unnamed_amount, rule.map(|r| &r.kind)) {
-                                    (Some(stepped), _) => {
-                                        kind = IncidentKind::Amount;
-                                        errors.push(FieldError::new(
-                                            "rule_code",
-                                            "incident.rule_required",
-                                            format!(
-                                                "an amount is scored by a stepped rule: name it in rule_code (\"{}\")",
-                                                stepped.code
-                                            ),
-                                        ));
-                                    }
-                                    (None, Some(AdjustmentRuleKind::SteppedAmount(_))) => {
-                                        kind = IncidentKind::Amount;
-                                        allowed.remove("points");
-                                        amount = check_amount(new.amount, &mut errors);
-                                    }
-                                    (None, other) => {
-                                        kind = IncidentKind::Adjustment;
-                                        allowed.remove("amount");
-                                        let (bound, direction) = match other {
-                                            Some(AdjustmentRuleKind::Manual { max_points, direction }) => {
-                                                (*max_points, *direction)
-                                            }
-                                            _ => (None, None),
-                                        };
-                                        points = check_points(new.points, bound, direction, &mut errors);
-                                        if note.is_none() {
-                                            errors.push(FieldError::new(
-                                                "note",
-                                                "incident.reason_required",
-                                                "an adjustment needs its reason in note",
-                                            ));
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-                if let Some(given) = new.kind {
-                    if given != kind && errors.is_empty() {
-                        errors.push(FieldError::new(
-                            "kind",
-                            "incident.kind_mismatch",
-                            format!("item {code} records {}, not {}", name_of(kind), name_of(given)),
-                        ));
-                    }
-                }
-            }
-        }
-        let present: [(&str, bool); 8] = [
-            ("rule_code", new.rule_code.is_some()),
-            ("quantity", new.quantity.is_some()),
-            ("period", new.period.is_some()),
-            ("rate", new.rate.is_some()),
-            ("sampled", new.sampled.is_some()),
-            ("correct", new.correct.is_some()),
-            ("amount", new.amount.is_some()),
-            ("points", new.points.is_some()),
-        ];
-        let extra_event = new.event_key.is_some() && !allowed.contains("event_key");
-        if errors.is_empty() {
-            for (field, is_set) in present {
-                if is_set && !allowed.contains(field) {
-                    errors.push(FieldError::new(
-                        field,
-                        "incident.field_not_applicable",
-                        format!("{field} does not apply to a {} finding", name_of(kind)),
-                    ));
-                }
-            }
-            if extra_event {
-                errors.push(FieldError::new(
-                    "event_key",
-                    "incident.field_not_applicable",
-                    format!("event_key does not apply to a {} finding", name_of(kind)),
-                ));
-            }
-        }
-        if !errors.is_empty() {
-            return Err(RowError::Invalid(errors));
-        }
+        let rules = FindingRules {
+            rubric: &config.rubric,
+            subject_type,
+            year: scheme.row.year,
+        };
         let scheme_id = scheme.row.id;
+        let measured = |item: &str, quarter: Quarter| {
+            self.measured
+                .contains(&(scheme_id, subject.id, item.to_owned(), name_of(quarter)))
+        };
+        let admitted = admit_finding(&rules, &draft_of(new), &measured).map_err(RowError::from)?;
         let at = now();
         let model = incident::Model {
             id: new_id(),
@@ -655,20 +329,20 @@ impl Validator {
             subject_id: subject.id,
             township_id: subject.township_id,
             village_id: subject.village_id,
-            kind: name_of(kind),
+            kind: admitted.kind.as_str().to_owned(),
             item_code: new.item_code.clone(),
             rule_code: new.rule_code.clone(),
             occurred_on: new.occurred_on,
-            quantity,
-            period: period.map(name_of),
-            rate: rate.map(Into::into),
+            quantity: admitted.quantity,
+            period: admitted.period.map(name_of),
+            rate: admitted.rate.map(Into::into),
             sampled: new.sampled,
             correct: new.correct,
-            amount: amount.map(Into::into),
-            points: points.map(Into::into),
-            event_key,
+            amount: admitted.amount.map(Into::into),
+            points: admitted.points.map(Into::into),
+            event_key: admitted.event_key,
             source: name_of(new.source.unwrap_or_default()),
-            note,
+            note: admitted.note,
             evidence: serde_json::to_string(&new.evidence.iter().map(|e| e.trim()).collect::<Vec<_>>())
                 .unwrap_or_else(|_| "[]".into()),
             recorded_by: caller.id,
@@ -678,7 +352,9 @@ impl Validator {
             revoked_by: None,
             revoke_reason: None,
         };
-        if let (IncidentKind::Measurement, Some(q), Some(code)) = (kind, period, new.item_code.as_deref()) {
+        if let (IncidentKind::Measurement, Some(q), Some(code)) =
+            (admitted.kind, admitted.period, new.item_code.as_deref())
+        {
             self.measured
                 .insert((model.scheme_id, model.subject_id, code.to_owned(), name_of(q)));
         }
@@ -790,97 +466,39 @@ impl RowError {
     }
 }
 
-fn rule_required(item: &str) -> FieldError {
-    FieldError::new(
-        "rule_code",
-        "incident.rule_required",
-        format!("item {item} needs rule_code"),
-    )
-}
-
-fn rule_unknown(item: &str, rule: &str) -> FieldError {
-    FieldError::new(
-        "rule_code",
-        "incident.rule_unknown",
-        format!("rule {rule} is not a rule of item {item}"),
-    )
-}
-
-fn check_quantity(quantity: Option<i32>, errors: &mut Vec<FieldError>) -> i32 {
-    let quantity = quantity.unwrap_or(1);
-    if !(1..=100_000).contains(&quantity) {
-        errors.push(FieldError::new(
-            "quantity",
-            "incident.quantity_invalid",
-            "quantity must be a whole number from 1 to 100000",
-        ));
+/// The draft admission reads from a request row.
+pub fn draft_of(new: &NewIncident) -> FindingDraft<'_> {
+    FindingDraft {
+        kind: new.kind,
+        item_code: new.item_code.as_deref(),
+        rule_code: new.rule_code.as_deref(),
+        occurred_on: new.occurred_on,
+        quantity: new.quantity,
+        period: new.period,
+        rate: new.rate,
+        sampled: new.sampled,
+        correct: new.correct,
+        amount: new.amount,
+        points: new.points,
+        event_key: new.event_key.as_deref(),
+        note: new.note.as_deref(),
+        evidence: &new.evidence,
     }
-    quantity
 }
 
-fn check_amount(amount: Option<Decimal>, errors: &mut Vec<FieldError>) -> Option<Decimal> {
-    match amount {
-        None => errors.push(FieldError::new(
-            "amount",
-            "incident.amount_required",
-            "an amount finding needs amount (yuan)",
-        )),
-        Some(a) if a < Decimal::ZERO || a.normalize().scale() > 2 || a > Decimal::from(1_000_000_000_000i64) => errors
-            .push(FieldError::new(
-                "amount",
-                "incident.amount_invalid",
-                "amount must be 0 or more yuan with at most 2 decimals",
-            )),
-        Some(_) => {}
+impl From<Violation> for FieldError {
+    fn from(v: Violation) -> Self {
+        FieldError::new(v.field, v.code, v.message)
     }
-    amount
 }
 
-fn check_points(
-    points: Option<Decimal>,
-    bound: Option<Decimal>,
-    direction: Option<AdjustmentDirection>,
-    errors: &mut Vec<FieldError>,
-) -> Option<Decimal> {
-    match points {
-        None => errors.push(FieldError::new(
-            "points",
-            "incident.points_required",
-            "an adjustment needs points",
-        )),
-        Some(p) if p.is_zero() || p.normalize().scale() > 4 || p.abs() > Decimal::from(1000) => {
-            errors.push(FieldError::new(
-                "points",
-                "incident.points_invalid",
-                "points must be non-zero with at most 4 decimals",
-            ))
-        }
-        Some(p) => {
-            match direction {
-                Some(AdjustmentDirection::Bonus) if p.is_sign_negative() => errors.push(FieldError::new(
-                    "points",
-                    "incident.points_sign",
-                    "this rule rewards: its points are positive (a penalty goes under the penalty rule)",
-                )),
-                Some(AdjustmentDirection::Penalty) if p.is_sign_positive() => errors.push(FieldError::new(
-                    "points",
-                    "incident.points_sign",
-                    "this rule penalises: its points are negative, e.g. \"-2\"",
-                )),
-                _ => {}
-            }
-            if let Some(max) = bound {
-                if p.abs() > max {
-                    errors.push(FieldError::new(
-                        "points",
-                        "incident.points_above_bound",
-                        format!("one finding of this rule moves at most {max} points"),
-                    ));
-                }
-            }
+impl From<Refusal> for RowError {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::Invalid(violations) => RowError::Invalid(violations.into_iter().map(FieldError::from).collect()),
+            Refusal::Conflict(violation) => RowError::Conflict(violation.into()),
         }
     }
-    points
 }
 
 /// Records one finding.
