@@ -23,7 +23,7 @@ use uuid::Uuid;
 use super::Query;
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldError};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::entities::{ballot, incident};
 use crate::store::evaluations::{self, InputValidator, NewBallot, NewScoresheet};
 use crate::store::incidents::{NewIncident, Validator};

@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 
 use crate::auth::PrincipalKind;
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::idempotency::{self, Claim, Context};
 
 const HEADER: &str = "idempotency-key";

@@ -14,7 +14,7 @@ use crate::auth::{Caller, MaybeCaller};
 use crate::error::ApiError;
 use crate::results::{self, Request, View};
 use crate::scoring::RankingGroup;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::entities::publication;
 use crate::store::page::{Page, PageParams};
 use crate::store::publications::{self, NewPublication, Publication, PublicationContent, PublicationFilter};

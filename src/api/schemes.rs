@@ -11,7 +11,7 @@ use crate::auth::policy::Action;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::scoring::{EvaluationKind, Rubric, SchemeDefinition, SubjectType};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::entities::scheme;
 use crate::store::page::{Page, PageParams};
 use crate::store::schemes::{self, NewScheme, RubricFilter, RubricVersion, Scheme, SchemeFilter, SchemePatch};

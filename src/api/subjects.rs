@@ -8,7 +8,7 @@ use super::{created, if_match, ok_versioned, Body, Query};
 use crate::auth::policy::Action;
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::entities::subject;
 use crate::store::page::{Page, PageParams};
 use crate::store::subjects::{
