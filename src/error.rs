@@ -218,12 +218,18 @@ impl ApiError {
         )
     }
 
-    /// Replaces the human-readable detail.
+    /// Replaces the status the problem is answered with.
     pub fn with_status(mut self, status: StatusCode) -> Self {
         self.status = status;
         self
     }
 
+    /// The same problem answered 409: the request is well formed but clashes with what is stored.
+    pub fn as_conflict(self) -> Self {
+        self.with_status(StatusCode::CONFLICT)
+    }
+
+    /// Replaces the human-readable detail.
     pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
         self.detail = detail.into();
         self

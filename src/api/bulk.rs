@@ -20,6 +20,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
+use super::idempotency::Respond;
 use super::Query;
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldError};

@@ -8,6 +8,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::export::{self, Format, HeaderLanguage};
+use super::idempotency::Respond;
 use super::{created, not_modified, Body, Query};
 use crate::auth::policy::Action;
 use crate::auth::{Caller, MaybeCaller};

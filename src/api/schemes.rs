@@ -6,6 +6,7 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
+use super::idempotency::Respond;
 use super::{created, if_match, ok_versioned, Body, Query};
 use crate::auth::policy::Action;
 use crate::auth::Caller;

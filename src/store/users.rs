@@ -140,7 +140,7 @@ fn username_taken(username: &str) -> ApiError {
         "user.username_taken",
         format!("username {username} is taken (names differ in more than case)"),
     )
-    .with_status(actix_web::http::StatusCode::CONFLICT)
+    .as_conflict()
 }
 
 /// Whether a change ends the user's tokens: a new password, the active flag, the role, level or
