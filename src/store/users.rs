@@ -258,14 +258,11 @@ pub async fn create(
         tokens_valid_after: None,
         username_key: key,
     };
-    // Two concurrent creations of one name: the unique index refuses the second.
+    // Two concurrent creations of one name: the unique index refuses the second, answered as
+    // `user.username_taken` too (`error::UNIQUE_KEYS`).
     user::Entity::insert(model.clone().into_active_model())
         .exec_without_returning(tx.conn())
-        .await
-        .map_err(|e| match e.sql_err() {
-            Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => username_taken(&model.username),
-            _ => e.into(),
-        })?;
+        .await?;
     tx.audit(Change::created("user", model.id, &User::from(model.clone())))
         .await?;
     Ok(model)
