@@ -197,6 +197,7 @@ pub async fn load_for<C: ConnectionTrait>(
 }
 
 /// Creates a user at an org unit (the caller must manage that unit's scope).
+#[tracing::instrument(skip_all, fields(county = %county_id))]
 pub async fn create(
     tx: &WriteTx,
     caller: Option<&Caller>,
@@ -268,6 +269,7 @@ pub async fn create(
     Ok(model)
 }
 
+#[tracing::instrument(skip_all, fields(county = %caller.county_id, user = %id))]
 pub async fn update(
     tx: &WriteTx,
     caller: &Caller,
@@ -325,6 +327,7 @@ pub async fn update(
     Ok(updated)
 }
 
+#[tracing::instrument(skip_all, fields(county = %caller.county_id, user = %caller.id))]
 pub async fn change_own_password(tx: &WriteTx, caller: &Caller, change: PasswordChange) -> Result<(), ApiError> {
     let current = find(tx.conn(), caller.id)
         .await?
