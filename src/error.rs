@@ -218,12 +218,18 @@ impl ApiError {
         )
     }
 
-    /// Replaces the human-readable detail.
+    /// Replaces the status the problem is answered with.
     pub fn with_status(mut self, status: StatusCode) -> Self {
         self.status = status;
         self
     }
 
+    /// The same problem answered 409: the request is well formed but clashes with what is stored.
+    pub fn as_conflict(self) -> Self {
+        self.with_status(StatusCode::CONFLICT)
+    }
+
+    /// Replaces the human-readable detail.
     pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
         self.detail = detail.into();
         self
@@ -298,8 +304,15 @@ impl ResponseError for ApiError {
 
 impl From<DbErr> for ApiError {
     fn from(err: DbErr) -> Self {
-        if let Some(SqlErr::UniqueConstraintViolation(_)) = err.sql_err() {
-            return ApiError::conflict("conflict.duplicate", "a record with the same unique key already exists");
+        if let Some(SqlErr::UniqueConstraintViolation(message)) = err.sql_err() {
+            let constraint = database_error(&err).and_then(|db| db.constraint().map(str::to_owned));
+            return match on_constraint(constraint.as_deref().unwrap_or(&message)) {
+                Some(key) => key.problem(),
+                None => {
+                    tracing::warn!(cause = %err, "unique constraint without a field mapping");
+                    ApiError::conflict("conflict.duplicate", "a record with the same unique key already exists")
+                }
+            };
         }
         if is_nul_in_text(&err) {
             // JSON bodies are checked before this (naming the field); this catches CSV uploads
@@ -323,15 +336,148 @@ impl From<DbErr> for ApiError {
     }
 }
 
+/// A unique index of the schema (see `migration/`) and the problem a violation of it answers
+/// with. The store checks these keys before it writes; the index catches what a check cannot, such
+/// as two requests racing for one name, and the client should hear the same problem either way.
+#[derive(Debug)]
+struct UniqueKey {
+    /// The index's name, which PostgreSQL reports.
+    index: &'static str,
+    /// Its table and columns in index order, which SQLite reports
+    /// (`UNIQUE constraint failed: table.a, table.b`).
+    table: &'static str,
+    columns: &'static [&'static str],
+    /// The request field the problem names.
+    field: &'static str,
+    code: &'static str,
+    message: &'static str,
+    status: StatusCode,
+}
+
+impl UniqueKey {
+    fn problem(&self) -> ApiError {
+        ApiError::invalid(self.field, self.code, self.message).with_status(self.status)
+    }
+}
+
+/// Every unique index of the schema: a test checks this list against the migrated schema.
+const UNIQUE_KEYS: &[UniqueKey] = &[
+    UniqueKey {
+        index: "ux_users_username",
+        table: "users",
+        columns: &["username"],
+        field: "username",
+        code: "user.username_taken",
+        message: "this username is taken",
+        status: StatusCode::CONFLICT,
+    },
+    UniqueKey {
+        index: "ux_users_username_key",
+        table: "users",
+        columns: &["username_key"],
+        field: "username",
+        code: "user.username_taken",
+        message: "this username is taken (names differ in more than case)",
+        status: StatusCode::CONFLICT,
+    },
+    UniqueKey {
+        index: "ux_service_accounts_client_id",
+        table: "service_accounts",
+        columns: &["client_id"],
+        field: "client_id",
+        code: "service_account.client_id_taken",
+        message: "the generated client id is taken; retry",
+        status: StatusCode::CONFLICT,
+    },
+    UniqueKey {
+        index: "ux_schemes_key_year",
+        table: "schemes",
+        columns: &["county_id", "org_unit_id", "key", "year"],
+        field: "year",
+        code: "scheme.duplicate",
+        message: "this scheme already exists for this year in this org unit",
+        status: StatusCode::CONFLICT,
+    },
+    UniqueKey {
+        index: "ux_rubrics_version",
+        table: "rubrics",
+        columns: &["scheme_id", "subject_type", "version_no"],
+        field: "version",
+        code: "rubric.version_taken",
+        message: "another change made this rubric version first; read the rubric again and retry",
+        status: StatusCode::CONFLICT,
+    },
+    UniqueKey {
+        index: "ux_subject_attributes_subject",
+        table: "subject_attributes",
+        columns: &["scheme_id", "subject_id"],
+        field: "subject_id",
+        code: "attributes.duplicate",
+        message: "the subject's attributes for this scheme were recorded by another request; read them and retry",
+        status: StatusCode::CONFLICT,
+    },
+    UniqueKey {
+        index: "ux_evaluations_key",
+        table: "evaluations",
+        columns: &["scheme_id", "key"],
+        field: "key",
+        code: "evaluation.key_taken",
+        message: "the scheme already has an evaluation with this key",
+        status: StatusCode::CONFLICT,
+    },
+    UniqueKey {
+        index: "ux_scoresheet_items_item",
+        table: "scoresheet_items",
+        columns: &["scoresheet_id", "item_code"],
+        field: "scores",
+        code: "scoresheet.item_duplicate",
+        message: "a scoresheet scores each item once",
+        status: StatusCode::UNPROCESSABLE_ENTITY,
+    },
+    UniqueKey {
+        index: "ux_publications_number",
+        table: "publications",
+        columns: &["scheme_id", "number"],
+        field: "number",
+        code: "publication.number_taken",
+        message: "another publication took this number first; retry",
+        status: StatusCode::CONFLICT,
+    },
+];
+
+/// The unique key a violated constraint is: PostgreSQL names the index (or its message quotes
+/// it); SQLite lists the table's columns (`UNIQUE constraint failed: users.username_key`).
+fn on_constraint(constraint: &str) -> Option<&'static UniqueKey> {
+    let constraint = constraint.trim();
+    if let Some(columns) = constraint.strip_prefix("UNIQUE constraint failed: ") {
+        let columns: Vec<(&str, &str)> = columns.split(", ").filter_map(|c| c.trim().split_once('.')).collect();
+        return UNIQUE_KEYS.iter().find(|key| {
+            key.columns.len() == columns.len()
+                && key
+                    .columns
+                    .iter()
+                    .zip(&columns)
+                    .all(|(want, (table, column))| *table == key.table && want == column)
+        });
+    }
+    let name = match constraint.split_once("unique constraint \"") {
+        Some((_, rest)) => rest.split('"').next().unwrap_or_default(),
+        None => constraint,
+    };
+    UNIQUE_KEYS.iter().find(|key| key.index == name)
+}
+
+/// The database's own error inside `err`, if the database answered.
+fn database_error(err: &DbErr) -> Option<&(dyn sea_orm::sqlx::error::DatabaseError + 'static)> {
+    let (DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e))) = err else {
+        return None;
+    };
+    e.as_database_error()
+}
+
 /// A serialization failure (40001), a deadlock (40P01) or a lock timeout (55P03) on PostgreSQL.
 fn is_write_conflict(err: &DbErr) -> bool {
-    let (DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e))) = err else {
-        return false;
-    };
-    match &**e {
-        sea_orm::sqlx::Error::Database(db) => matches!(db.code().as_deref(), Some("40001" | "40P01" | "55P03")),
-        _ => false,
-    }
+    database_error(err).is_some_and(|db| matches!(db.code().as_deref(), Some("40001" | "40P01" | "55P03")))
 }
 
 /// Why text holding U+0000 is refused (PostgreSQL cannot store it).
@@ -340,13 +486,7 @@ pub const NUL_MESSAGE: &str = "text may not contain the NUL character (U+0000)";
 /// PostgreSQL refuses the NUL character in text (22021) and in JSON (22P05); only a client's input
 /// can hold one (SQLite stores it).
 fn is_nul_in_text(err: &DbErr) -> bool {
-    let (DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e))) = err else {
-        return false;
-    };
-    match &**e {
-        sea_orm::sqlx::Error::Database(db) => matches!(db.code().as_deref(), Some("22021" | "22P05")),
-        _ => false,
-    }
+    database_error(err).is_some_and(|db| matches!(db.code().as_deref(), Some("22021" | "22P05")))
 }
 
 /// Errors that mean "the database cannot be reached right now" rather than "this query is wrong".
@@ -376,5 +516,119 @@ fn is_unavailable(err: &DbErr) -> bool {
 impl From<serde_json::Error> for ApiError {
     fn from(err: serde_json::Error) -> Self {
         ApiError::internal(err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{ConnectOptions, ConnectionTrait, Database, Statement};
+
+    use super::*;
+
+    #[test]
+    fn a_unique_violation_names_its_field_on_both_databases() {
+        let postgres = on_constraint("ux_evaluations_key").map(UniqueKey::problem);
+        let quoted = on_constraint("duplicate key value violates unique constraint \"ux_evaluations_key\"")
+            .map(UniqueKey::problem);
+        let sqlite =
+            on_constraint("UNIQUE constraint failed: evaluations.scheme_id, evaluations.key").map(UniqueKey::problem);
+        for problem in [postgres, quoted, sqlite] {
+            let problem = problem.expect("mapped").problem();
+            assert_eq!((problem.status, problem.code.as_str()), (409, "evaluation.key_taken"));
+            assert_eq!(problem.errors.len(), 1);
+            assert_eq!(
+                (problem.errors[0].field.as_str(), problem.errors[0].code.as_str()),
+                ("key", "evaluation.key_taken")
+            );
+        }
+        let username = on_constraint("UNIQUE constraint failed: users.username_key").map(UniqueKey::problem);
+        let username = username.expect("mapped").problem();
+        assert_eq!((username.status, username.errors[0].field.as_str()), (409, "username"));
+        let item = on_constraint("ux_scoresheet_items_item").map(UniqueKey::problem);
+        assert_eq!(item.expect("mapped").problem().status, 422);
+    }
+
+    #[test]
+    fn an_unknown_constraint_is_not_mapped() {
+        assert!(on_constraint("audit_events_pkey").is_none());
+        assert!(on_constraint("UNIQUE constraint failed: audit_events.county_id, audit_events.seq").is_none());
+        // The same columns in another table, or a subset of a key's columns, are another key.
+        assert!(on_constraint("UNIQUE constraint failed: subjects.key").is_none());
+        assert!(on_constraint("UNIQUE constraint failed: evaluations.key").is_none());
+    }
+
+    /// Every unique index the migrations create has a mapping, and a real violation of it (on
+    /// SQLite) answers its problem.
+    #[tokio::test]
+    async fn every_unique_index_of_the_schema_is_mapped() {
+        let mut options = ConnectOptions::new("sqlite::memory:");
+        options.max_connections(1).min_connections(1).sqlx_logging(false);
+        let db = Database::connect(options).await.expect("connect");
+        <migration::Migrator as migration::MigratorTrait>::up(&db, None)
+            .await
+            .expect("migrate");
+        let backend = db.get_database_backend();
+        let names = |sql: String| {
+            let db = &db;
+            async move {
+                let rows = db
+                    .query_all_raw(Statement::from_string(backend, sql))
+                    .await
+                    .expect("query");
+                rows.iter()
+                    .map(|r| {
+                        (
+                            r.try_get::<String>("", "name").expect("name"),
+                            r.try_get::<String>("", "other").expect("other"),
+                        )
+                    })
+                    .collect::<Vec<_>>()
+            }
+        };
+        let indexes = names(
+            "SELECT name, tbl_name AS other FROM sqlite_master WHERE type = 'index' AND name LIKE 'ux\\_%' ESCAPE '\\'"
+                .to_owned(),
+        )
+        .await;
+        assert!(indexes.len() >= UNIQUE_KEYS.len(), "{} unique indexes", indexes.len());
+        for (n, (name, table)) in indexes.into_iter().enumerate() {
+            let key = on_constraint(&name)
+                .unwrap_or_else(|| panic!("unique index {name} has no entry in error::UNIQUE_KEYS"));
+            assert_eq!(key.table, table, "{name}");
+            let indexed = names(format!(
+                "SELECT name, '' AS other FROM pragma_index_info('{name}') ORDER BY seqno"
+            ))
+            .await;
+            let indexed: Vec<&str> = indexed.iter().map(|(c, _)| c.as_str()).collect();
+            assert_eq!(key.columns, indexed.as_slice(), "{name}");
+            // Two rows equal in the index's columns and different in every other column.
+            let columns = names(format!("SELECT name, '' AS other FROM pragma_table_info('{table}')")).await;
+            let row = |other: &str| {
+                let values: Vec<String> = columns
+                    .iter()
+                    .map(|(c, _)| match indexed.contains(&c.as_str()) {
+                        true => format!("'{n}a'"),
+                        false => format!("'{n}{other}'"),
+                    })
+                    .collect();
+                let columns: Vec<String> = columns.iter().map(|(c, _)| format!("\"{c}\"")).collect();
+                Statement::from_string(
+                    backend,
+                    format!(
+                        "INSERT INTO \"{table}\" ({}) VALUES ({})",
+                        columns.join(", "),
+                        values.join(", ")
+                    ),
+                )
+            };
+            db.execute_raw(row("a")).await.expect("the first row");
+            let err = db.execute_raw(row("b")).await.expect_err("the second row");
+            let problem = ApiError::from(err).problem();
+            assert_eq!(
+                (problem.status, problem.code.as_str(), problem.errors[0].field.as_str()),
+                (key.status.as_u16(), key.code, key.field),
+                "{name}"
+            );
+        }
     }
 }

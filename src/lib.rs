@@ -14,5 +14,6 @@ pub mod results;
 pub mod schemes;
 pub mod scoring;
 pub mod startup;
+pub mod state;
 pub mod store;
 pub mod telemetry;

@@ -1,5 +1,5 @@
-//! Builds the application: the state every request shares, the routes and middleware, and the
-//! HTTP server bound to its own listener (port 0 in tests).
+//! Builds the application: the state every request shares (`state::AppState`), the routes and
+//! middleware, and the HTTP server bound to its own listener (port 0 in tests).
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -18,17 +18,9 @@ use crate::auth::tokens::TokenService;
 use crate::auth::Role;
 use crate::config::Settings;
 use crate::error::ApiError;
+use crate::state::AppState;
 use crate::store::{org_units, users, Actor, Store};
 use crate::telemetry;
-
-/// What every request shares.
-pub struct AppState {
-    pub settings: Arc<Settings>,
-    pub store: Store,
-    pub tokens: TokenService,
-    pub results: crate::results::ResultsCache,
-    pub accounts: crate::auth::AccountCache,
-}
 
 /// A running (or ready to run) HTTP server.
 pub struct Application {

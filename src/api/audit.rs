@@ -12,7 +12,7 @@ use super::Query;
 use crate::auth::policy::{Action, Scope};
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::entities::audit_event;
 
 pub fn configure(cfg: &mut ServiceConfig) {

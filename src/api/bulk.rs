@@ -20,10 +20,11 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
+use super::idempotency::Respond;
 use super::Query;
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldError};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::entities::{ballot, incident};
 use crate::store::evaluations::{self, InputValidator, NewBallot, NewScoresheet};
 use crate::store::incidents::{NewIncident, Validator};

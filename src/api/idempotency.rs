@@ -1,21 +1,28 @@
 //! Middleware honouring `Idempotency-Key` on every POST under `/api/v1`: a retry with the same
 //! key and body gets the first answer and writes nothing; another body with the same key is
-//! refused (422); a retry while the first is still running is refused (409).
+//! refused (422); a retry while the first is still running is refused (409). Also the HTTP side
+//! of the stored answers (`store::idempotency` keeps them as plain data): a handler's response
+//! becomes a record in its write transaction ([`Respond::respond`]), a record becomes a replay.
 
 use std::sync::{Arc, Mutex};
 
+use std::future::Future;
+
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
-use actix_web::http::Method;
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
-use actix_web::{web, Error, HttpMessage, ResponseError};
+use actix_web::{web, Error, HttpMessage, HttpResponse, ResponseError};
 use futures_util::StreamExt;
+use sea_orm::ConnectionTrait;
 use sha2::{Digest, Sha256};
 
 use crate::auth::PrincipalKind;
 use crate::error::ApiError;
-use crate::startup::AppState;
-use crate::store::idempotency::{self, Claim, Context};
+use crate::state::AppState;
+use crate::store::idempotency::{self, Claim, Context, StoredResponse};
+use crate::store::WriteTx;
 
 const HEADER: &str = "idempotency-key";
 /// A claim still "running" after this long belongs to a request whose process died.
@@ -107,7 +114,7 @@ pub async fn middleware(
                     ),
                 );
             }
-            Ok(req.into_response(response.to_response()))
+            Ok(req.into_response(replay(&response)))
         }
         Ok(Claim::Proceed) => {
             let context = Context {
@@ -137,7 +144,7 @@ pub async fn middleware(
                     if response.status().is_success() {
                         // Answers that wrote nothing (a dry run, a simulation) are stored as they are.
                         let (request, http) = response.into_parts();
-                        let stored = idempotency::scope(context.clone(), idempotency::store_in(db, http)).await;
+                        let stored = store_answer(db, &context, http).await;
                         return Ok(match stored {
                             Ok(http) => ServiceResponse::new(request, http),
                             Err(err) => ServiceResponse::new(request, err.error_response()),
@@ -153,4 +160,62 @@ pub async fn middleware(
             }
         }
     }
+}
+
+/// How a handler ends a write: [`WriteTx::respond`] commits and answers.
+pub trait Respond {
+    /// Commits and answers `response`. When the request carries an `Idempotency-Key`, the
+    /// response is stored in this same transaction, so a retry replays exactly what was written.
+    fn respond(self, response: HttpResponse) -> impl Future<Output = Result<HttpResponse, ApiError>>;
+}
+
+impl Respond for WriteTx {
+    async fn respond(self, response: HttpResponse) -> Result<HttpResponse, ApiError> {
+        let response = match idempotency::current() {
+            Some(context) => store_answer(self.conn(), &context, response).await?,
+            None => response,
+        };
+        self.commit().await?;
+        Ok(response)
+    }
+}
+
+/// The headers a replay repeats.
+const REPLAYED_HEADERS: [&str; 3] = ["content-type", "location", "etag"];
+
+/// Stores `response` as the answer of `context`'s request on `conn` and gives it back.
+async fn store_answer<C: ConnectionTrait>(
+    conn: &C,
+    context: &Context,
+    response: HttpResponse,
+) -> Result<HttpResponse, ApiError> {
+    let (response, body) = response.into_parts();
+    let bytes = body
+        .try_into_bytes()
+        .map_err(|_| ApiError::internal("idempotent response body is a stream"))?;
+    let headers: Vec<(String, String)> = response
+        .headers()
+        .iter()
+        .filter(|(n, _)| REPLAYED_HEADERS.contains(&n.as_str()))
+        .filter_map(|(n, v)| v.to_str().ok().map(|v| (n.as_str().to_owned(), v.to_owned())))
+        .collect();
+    let stored = StoredResponse {
+        status: response.status().as_u16(),
+        headers,
+        body: bytes.into(),
+    };
+    idempotency::record(conn, context, &stored).await?;
+    Ok(response.set_body(web::Bytes::from(stored.body)).map_into_boxed_body())
+}
+
+/// The first answer again, marked `idempotent-replayed: true`.
+fn replay(stored: &StoredResponse) -> HttpResponse {
+    let mut builder = HttpResponse::build(StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK));
+    for (name, value) in &stored.headers {
+        if let (Ok(n), Ok(v)) = (HeaderName::try_from(name.as_str()), HeaderValue::from_str(value)) {
+            builder.insert_header((n, v));
+        }
+    }
+    builder.insert_header(("idempotent-replayed", "true"));
+    builder.body(stored.body.clone())
 }

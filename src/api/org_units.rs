@@ -4,11 +4,12 @@ use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
+use super::idempotency::Respond;
 use super::{created, if_match, ok_versioned, Body, Query};
 use crate::auth::policy::Action;
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::entities::org_unit;
 use crate::store::org_units::{self, NewOrgUnit, OrgUnit, OrgUnitFilter, OrgUnitPatch};
 use crate::store::page::{Page, PageParams};

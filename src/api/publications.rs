@@ -8,13 +8,14 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::export::{self, Format, HeaderLanguage};
+use super::idempotency::Respond;
 use super::{created, not_modified, Body, Query};
 use crate::auth::policy::Action;
 use crate::auth::{Caller, MaybeCaller};
 use crate::error::ApiError;
 use crate::results::{self, Request, View};
 use crate::scoring::RankingGroup;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::entities::publication;
 use crate::store::page::{Page, PageParams};
 use crate::store::publications::{self, NewPublication, Publication, PublicationContent, PublicationFilter};

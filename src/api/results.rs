@@ -22,7 +22,7 @@ use crate::exact::Exact;
 use crate::not_scored::{self, NotScoredReason};
 use crate::results::{self, Computed, Rendered, Request, ResultKind, ResultSummary, Standing, View};
 use crate::scoring::{Consequence, ConsequenceDetail, RankingResult, RubricResult, SubjectType, SubjectYearResult};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::entities::scheme;
 use crate::store::page::{decode_cursor, encode_cursor};
 use crate::store::{schemes, subjects};

@@ -6,12 +6,13 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
+use super::idempotency::Respond;
 use super::{created, if_match, ok_versioned, Body, Query};
 use crate::auth::policy::Action;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::scoring::{EvaluationKind, Rubric, SchemeDefinition, SubjectType};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::entities::scheme;
 use crate::store::page::{Page, PageParams};
 use crate::store::schemes::{self, NewScheme, RubricFilter, RubricVersion, Scheme, SchemeFilter, SchemePatch};

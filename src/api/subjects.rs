@@ -4,11 +4,12 @@ use actix_web::{get, patch, post, put, web, HttpRequest, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
+use super::idempotency::Respond;
 use super::{created, if_match, ok_versioned, Body, Query};
 use crate::auth::policy::Action;
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::entities::subject;
 use crate::store::page::{Page, PageParams};
 use crate::store::subjects::{

@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use super::tokens::Subject;
 use super::{parse_name, passwords, Level, PrincipalKind, Role};
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::entities::{login_throttle, service_account, user};
 use crate::store::{Actor, Change};
 

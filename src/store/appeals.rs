@@ -110,6 +110,7 @@ fn check_text(field: &str, text: &str) -> Result<String, ApiError> {
 }
 
 /// Files an appeal against an active finding.
+#[tracing::instrument(skip_all, fields(county = %caller.county_id, incident = %incident_id))]
 pub async fn file(tx: &WriteTx, caller: &Caller, incident_id: Uuid, new: NewAppeal) -> Result<appeal::Model, ApiError> {
     let finding = incidents::load_for(tx.conn(), caller, Action::Appeal, incident_id).await?;
     let reason = check_text("reason", &new.reason)?;
@@ -171,6 +172,7 @@ pub async fn load_for<C: ConnectionTrait>(
 }
 
 /// An assessor decides a pending appeal; accepting revokes the finding in the same transaction.
+#[tracing::instrument(skip_all, fields(county = %caller.county_id, appeal = %id))]
 pub async fn decide(
     tx: &WriteTx,
     caller: &Caller,

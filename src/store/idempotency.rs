@@ -1,15 +1,12 @@
 //! `Idempotency-Key` records: the first answer to a POST, kept for a while and replayed to retries.
 //!
 //! The HTTP side (`api::idempotency`) claims the key before the handler runs and hashes the body
-//! as the handler reads it; the handler's write transaction stores the answer (`store_in`), so the
-//! answer exists exactly when the write does.
+//! as the handler reads it; the handler's write transaction stores the answer (`record`), so the
+//! answer exists exactly when the write does. Answers are plain data here (status, headers, body);
+//! turning them into and out of HTTP responses is `api::idempotency`'s business.
 
 use std::sync::{Arc, Mutex};
 
-use actix_web::body::MessageBody;
-use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::http::StatusCode;
-use actix_web::HttpResponse;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
@@ -38,7 +35,8 @@ pub async fn scope<F: std::future::Future>(context: Context, f: F) -> F::Output 
     CONTEXT.scope(context, f).await
 }
 
-fn current() -> Option<Context> {
+/// The idempotent request this task serves, if any.
+pub fn current() -> Option<Context> {
     CONTEXT.try_with(Clone::clone).ok()
 }
 
@@ -53,25 +51,12 @@ impl Context {
     }
 }
 
-/// A stored first answer.
+/// A stored first answer: its status, the headers worth replaying (name, value) and its body.
 #[derive(Debug, Clone)]
 pub struct StoredResponse {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
-}
-
-impl StoredResponse {
-    pub fn to_response(&self) -> HttpResponse {
-        let mut builder = HttpResponse::build(StatusCode::from_u16(self.status).unwrap_or(StatusCode::OK));
-        for (name, value) in &self.headers {
-            if let (Ok(n), Ok(v)) = (HeaderName::try_from(name.as_str()), HeaderValue::from_str(value)) {
-                builder.insert_header((n, v));
-            }
-        }
-        builder.insert_header(("idempotent-replayed", "true"));
-        builder.body(self.body.clone())
-    }
 }
 
 /// What a key's record says when a request with it arrives.
@@ -161,38 +146,25 @@ pub async fn release<C: ConnectionTrait>(conn: &C, principal: &str, key: &str) -
     Ok(())
 }
 
-/// Stores `response` as the answer of the current idempotent request (if any) on `conn`.
-pub async fn store_in<C: ConnectionTrait>(conn: &C, response: HttpResponse) -> Result<HttpResponse, ApiError> {
-    let Some(context) = current() else {
-        return Ok(response);
-    };
-    let (response, body) = response.into_parts();
-    let bytes = body
-        .try_into_bytes()
-        .map_err(|_| ApiError::internal("idempotent response body is a stream"))?;
-    let keep = ["content-type", "location", "etag"];
-    let headers: Vec<(String, String)> = response
-        .headers()
-        .iter()
-        .filter(|(n, _)| keep.contains(&n.as_str()))
-        .filter_map(|(n, v)| v.to_str().ok().map(|v| (n.as_str().to_owned(), v.to_owned())))
-        .collect();
+/// Stores `response` as the answer of `context`'s request on `conn`.
+pub async fn record<C: ConnectionTrait>(
+    conn: &C,
+    context: &Context,
+    response: &StoredResponse,
+) -> Result<(), ApiError> {
     let mut update = Query::update();
     update
         .table(idempotency_key::Entity)
         .value(idempotency_key::Column::Status, "done")
         .value(idempotency_key::Column::RequestHash, context.request_hash())
-        .value(
-            idempotency_key::Column::ResponseStatus,
-            response.status().as_u16() as i32,
-        )
+        .value(idempotency_key::Column::ResponseStatus, response.status as i32)
         .value(
             idempotency_key::Column::ResponseHeaders,
-            serde_json::to_string(&headers)?,
+            serde_json::to_string(&response.headers)?,
         )
         .value(
             idempotency_key::Column::ResponseBody,
-            String::from_utf8_lossy(&bytes).into_owned(),
+            String::from_utf8_lossy(&response.body).into_owned(),
         )
         .and_where(Expr::col(idempotency_key::Column::Principal).eq(context.principal.clone()))
         .and_where(Expr::col(idempotency_key::Column::Key).eq(context.key.clone()));
@@ -200,7 +172,7 @@ pub async fn store_in<C: ConnectionTrait>(conn: &C, response: HttpResponse) -> R
     if let Ok(mut stored) = context.stored.lock() {
         *stored = true;
     }
-    Ok(response.set_body(bytes).map_into_boxed_body())
+    Ok(())
 }
 
 /// Deletes expired records (called now and then).

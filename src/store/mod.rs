@@ -233,14 +233,6 @@ impl WriteTx {
         }
         Ok(())
     }
-
-    /// Commits and answers `response`. When the request carries an `Idempotency-Key`, the
-    /// response is stored in this same transaction, so a retry replays exactly what was written.
-    pub async fn respond(self, response: actix_web::HttpResponse) -> Result<actix_web::HttpResponse, ApiError> {
-        let response = idempotency::store_in(&self.tx, response).await?;
-        self.commit().await?;
-        Ok(response)
-    }
 }
 
 /// Takes the row lock on a county's audit chain head (creating the head when the county has

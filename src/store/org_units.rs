@@ -139,6 +139,7 @@ pub async fn load_for<C: ConnectionTrait>(
 }
 
 /// Creates a county (the tenant) with its chain's first audit event.
+#[tracing::instrument(skip_all, fields(name = %name))]
 pub async fn create_county(tx: &WriteTx, name: &str) -> Result<org_unit::Model, ApiError> {
     let id = new_id();
     let at = now();
@@ -165,6 +166,7 @@ pub async fn create_county(tx: &WriteTx, name: &str) -> Result<org_unit::Model, 
 }
 
 /// Creates a township, village or department in the caller's county, and its subject.
+#[tracing::instrument(skip_all, fields(county = %caller.county_id, parent = ?new.parent_id))]
 pub async fn create(tx: &WriteTx, caller: &Caller, new: NewOrgUnit) -> Result<org_unit::Model, ApiError> {
     let name = check_name("name", &new.name)?;
     let county_id = caller.county_id;
@@ -262,6 +264,7 @@ pub async fn create(tx: &WriteTx, caller: &Caller, new: NewOrgUnit) -> Result<or
 }
 
 /// Renames, recodes or (de)activates an org unit; its subject follows.
+#[tracing::instrument(skip_all, fields(county = %caller.county_id, org_unit = %id))]
 pub async fn update(
     tx: &WriteTx,
     caller: &Caller,

@@ -205,6 +205,7 @@ fn seal(content: &PublicationContent) -> Result<(String, String), ApiError> {
 }
 
 /// Freezes results into a new numbered publication.
+#[tracing::instrument(skip_all, fields(county = %caller.county_id, scheme = %scheme_row.id))]
 pub async fn publish(
     tx: &WriteTx,
     caller: &Caller,

@@ -202,6 +202,7 @@ pub async fn to_api<C: ConnectionTrait>(conn: &C, row: scheme::Model) -> Result<
 
 /// Instantiates a scheme for a year in the caller's county (or one town), with its rubrics
 /// (version 1) and the evaluations its templates describe.
+#[tracing::instrument(skip_all, fields(county = %caller.county_id, year = new.year))]
 pub async fn create(tx: &WriteTx, caller: &Caller, new: NewScheme) -> Result<scheme::Model, ApiError> {
     let definition = match (new.built_in.as_deref(), new.definition) {
         (Some(key), None) => crate::schemes::built_in_by_key(key)
@@ -357,6 +358,7 @@ pub async fn create(tx: &WriteTx, caller: &Caller, new: NewScheme) -> Result<sch
     Ok(model)
 }
 
+#[tracing::instrument(skip_all, fields(county = %caller.county_id, scheme = %id))]
 pub async fn update(
     tx: &WriteTx,
     caller: &Caller,
@@ -474,6 +476,7 @@ pub async fn list_rubrics<C: ConnectionTrait>(
 
 /// Replaces a rubric: in place while no finding or scoresheet used it, else as the next version.
 /// Answers the stored version and whether it is new.
+#[tracing::instrument(skip_all, fields(county = %caller.county_id, rubric = %id))]
 pub async fn edit_rubric(
     tx: &WriteTx,
     caller: &Caller,

@@ -68,6 +68,7 @@ fn scope_of(m: &service_account::Model) -> Scope {
     Scope::county(m.county_id)
 }
 
+#[tracing::instrument(skip_all, fields(county = %caller.county_id))]
 pub async fn create(tx: &WriteTx, caller: &Caller, new: NewServiceAccount) -> Result<CreatedServiceAccount, ApiError> {
     caller.require(Action::Manage, &Scope::county(caller.county_id), "service account")?;
     let name = super::org_units::check_name("name", &new.name)?;
@@ -120,6 +121,7 @@ pub async fn load_for<C: ConnectionTrait>(
     Ok(row)
 }
 
+#[tracing::instrument(skip_all, fields(county = %caller.county_id, service_account = %id))]
 pub async fn revoke(tx: &WriteTx, caller: &Caller, id: Uuid) -> Result<service_account::Model, ApiError> {
     let current = load_for(tx.conn(), caller, Action::Manage, id).await?;
     if !current.active {

@@ -140,7 +140,7 @@ fn username_taken(username: &str) -> ApiError {
         "user.username_taken",
         format!("username {username} is taken (names differ in more than case)"),
     )
-    .with_status(actix_web::http::StatusCode::CONFLICT)
+    .as_conflict()
 }
 
 /// Whether a change ends the user's tokens: a new password, the active flag, the role, level or
@@ -197,6 +197,7 @@ pub async fn load_for<C: ConnectionTrait>(
 }
 
 /// Creates a user at an org unit (the caller must manage that unit's scope).
+#[tracing::instrument(skip_all, fields(county = %county_id))]
 pub async fn create(
     tx: &WriteTx,
     caller: Option<&Caller>,
@@ -258,19 +259,17 @@ pub async fn create(
         tokens_valid_after: None,
         username_key: key,
     };
-    // Two concurrent creations of one name: the unique index refuses the second.
+    // Two concurrent creations of one name: the unique index refuses the second, answered as
+    // `user.username_taken` too (`error::UNIQUE_KEYS`).
     user::Entity::insert(model.clone().into_active_model())
         .exec_without_returning(tx.conn())
-        .await
-        .map_err(|e| match e.sql_err() {
-            Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => username_taken(&model.username),
-            _ => e.into(),
-        })?;
+        .await?;
     tx.audit(Change::created("user", model.id, &User::from(model.clone())))
         .await?;
     Ok(model)
 }
 
+#[tracing::instrument(skip_all, fields(county = %caller.county_id, user = %id))]
 pub async fn update(
     tx: &WriteTx,
     caller: &Caller,
@@ -328,6 +327,7 @@ pub async fn update(
     Ok(updated)
 }
 
+#[tracing::instrument(skip_all, fields(county = %caller.county_id, user = %caller.id))]
 pub async fn change_own_password(tx: &WriteTx, caller: &Caller, change: PasswordChange) -> Result<(), ApiError> {
     let current = find(tx.conn(), caller.id)
         .await?

@@ -351,7 +351,12 @@ async fn single_posts_honour_idempotency_keys_too() {
     let second = send().await;
     second.assert(201);
     assert_eq!(second.id(), first.id());
-    assert_eq!(second.header("location"), first.header("location"));
+    assert_eq!(second.header("idempotent-replayed").as_deref(), Some("true"));
+    // The replay is the first answer: status, body and the headers a client acts on.
+    assert_eq!(second.body, first.body);
+    for header in ["location", "etag", "content-type"] {
+        assert_eq!(second.header(header), first.header(header), "{header}");
+    }
     assert_eq!(app.count("incidents").await, 1);
     // A failed request does not keep its key: the corrected retry goes through.
     let bad = json!({"subject_id": v1, "item_code": "1.1", "rule_code": "L9", "occurred_on": "2023-03-01"});

@@ -21,7 +21,7 @@ pub const HMAC_SECRET: &str = "a-test-signing-secret-of-at-least-32-bytes";
 pub struct TestApp {
     pub address: String,
     pub client: awc::Client,
-    pub state: actix_web::web::Data<kaohe::startup::AppState>,
+    pub state: actix_web::web::Data<kaohe::state::AppState>,
     pub admin: String,
     pub county_id: String,
     _dir: Option<tempfile::TempDir>,

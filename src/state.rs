@@ -1,0 +1,18 @@
+//! What every request shares: the settings, the store, the token service and the caches.
+
+use std::sync::Arc;
+
+use crate::auth::tokens::TokenService;
+use crate::auth::AccountCache;
+use crate::config::Settings;
+use crate::results::ResultsCache;
+use crate::store::Store;
+
+/// What every request shares.
+pub struct AppState {
+    pub settings: Arc<Settings>,
+    pub store: Store,
+    pub tokens: TokenService,
+    pub results: ResultsCache,
+    pub accounts: AccountCache,
+}
