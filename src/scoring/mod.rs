@@ -27,6 +27,7 @@ pub mod year;
 #[cfg(test)]
 mod tests;
 
+pub use admission::IncidentKind;
 pub use consequences::{
     individual_consequences, own_consequences, score_consequences, CauseAttribute, CauseFindingKind, Consequence,
     ConsequenceCause, ConsequenceDetail,

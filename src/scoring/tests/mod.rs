@@ -1,5 +1,6 @@
 //! Tests of the engine, written like the specification's examples (DOMAIN.md §5–§11).
 
+mod admission;
 mod annual;
 mod consequences;
 mod democratic;
