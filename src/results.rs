@@ -242,6 +242,18 @@ pub async fn year_at(
     Ok(computed)
 }
 
+/// The current inputs of a scheme-year and the revision they are at, from the cache when the
+/// county's data has not changed since (what-if simulations start from them).
+pub async fn base_inputs(
+    store: &Store,
+    cache: &ResultsCache,
+    scheme: scheme::Model,
+) -> Result<(LoadedScheme, Arc<year_data::LoadedYear>, i64), ApiError> {
+    let revision = store.revision(scheme.county_id).await?;
+    let (loaded, year) = inputs(store, cache, scheme, revision).await?;
+    Ok((loaded, year, revision))
+}
+
 /// The current inputs of a scheme-year at `revision`: the last loaded ones brought up to date
 /// from the audit trail when only findings changed since (a county's findings are most of its
 /// rows, and most writes are findings), or loaded afresh.

@@ -12,7 +12,6 @@ use actix_web::http::header;
 use actix_web::{post, web, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
 use rust_decimal::Decimal;
-use sea_orm::{EntityTrait, IntoActiveModel};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -24,10 +23,12 @@ use super::idempotency::Respond;
 use super::Query;
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldError};
+use crate::recording::findings::FindingsUpload;
+use crate::recording::inputs::{BallotsUpload, ScoresheetsUpload};
+use crate::recording::{Recorded, Recorder, BATCH};
 use crate::state::AppState;
-use crate::store::entities::{ballot, incident};
-use crate::store::evaluations::{self, InputValidator, NewBallot, NewScoresheet};
-use crate::store::incidents::{NewIncident, Validator};
+use crate::store::evaluations::{NewBallot, NewScoresheet};
+use crate::store::incidents::NewIncident;
 use crate::store::subject_uploads::{self, AttributesRow, SubjectRow};
 use crate::store::{new_id, schemes, Change, WriteTx};
 
@@ -39,8 +40,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(bulk_attributes);
 }
 
-/// Rows validated (and written) per batch.
-const BATCH: usize = 1000;
 /// Bad rows listed in one answer; the detail says how many there were in all.
 const MAX_REPORTED: usize = 1000;
 
@@ -275,162 +274,98 @@ async fn bulk_incidents(
     params: Query<BulkParams>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let format = BodyFormat::of(&req)?;
-    let limits = &state.settings.limits;
-    let body = read_body(payload, limits.bulk_body_bytes).await?;
-    let dry_run = params.dry_run.unwrap_or(false);
-    let upload_id = new_id();
-    let parsed = rows::<NewIncident>(&body, format)?;
-    let db = state.store.db();
-    let mut validator = Validator::new(db, &caller).await?;
+    let upload = Upload::read(&state, &req, &params, payload, "incident", "/api/v1/incidents").await?;
+    let parsed = rows::<NewIncident>(&upload.body, upload.format)?;
+    let tx = state.store.write(&caller.actor()).await?;
+    let recorder = FindingsUpload::begin(&tx, &caller, upload.id).await?;
+    let recorded = record(&tx, &caller, recorder, parsed, state.settings.limits.bulk_max_rows).await?;
+    upload.finish(tx, recorded).await
+}
 
-    let tx = if dry_run {
-        None
-    } else {
-        Some(state.store.write(&caller.actor()).await?)
-    };
-    let mut upload = IncidentUpload {
-        upload_id,
-        errors: Vec::new(),
-        rubrics: HashSet::new(),
-        ids: Vec::new(),
-    };
-    let mut batch: Vec<(usize, NewIncident)> = Vec::with_capacity(BATCH);
-    let mut total = 0usize;
+/// Feeds parsed rows to a use case batch by batch; the rows that did not parse are reported
+/// with the ones it refuses, in row order.
+async fn record<R: Recorder>(
+    tx: &WriteTx,
+    caller: &Caller,
+    mut recorder: R,
+    parsed: impl Iterator<Item = Parsed<R::Row>>,
+    max_rows: usize,
+) -> Result<Recorded, ApiError> {
+    let mut unparsed = Vec::new();
+    let mut batch = Vec::with_capacity(BATCH);
+    let mut rows = 0usize;
     for (row, result) in parsed {
-        total = row;
-        if total > limits.bulk_max_rows {
-            return Err(too_many(limits.bulk_max_rows));
+        rows = rows.max(row);
+        if rows > max_rows {
+            return Err(too_many(max_rows));
         }
         match result {
-            Ok(new) => batch.push((row, new)),
-            Err(e) => upload.errors.extend(e),
+            Ok(value) => batch.push((row, value)),
+            Err(e) => unparsed.extend(e),
         }
         if batch.len() == BATCH {
-            upload
-                .batch(&tx, db, &mut validator, &caller, std::mem::take(&mut batch))
-                .await?;
+            recorder.add(tx, caller, std::mem::take(&mut batch)).await?;
         }
     }
-    upload.batch(&tx, db, &mut validator, &caller, batch).await?;
-    let IncidentUpload {
-        errors, rubrics, ids, ..
-    } = upload;
-    let outcome = Outcome {
-        rows: total,
-        sheets: None,
-        ids,
-    };
-    Upload {
-        id: upload_id,
-        action: "bulk_create",
-        entity: "incident",
-        list_path: Some("/api/v1/incidents"),
-        format,
-        body: &body,
-    }
-    .finish(tx, errors, outcome, rubrics)
-    .await
-}
-
-/// A findings upload in progress.
-struct IncidentUpload {
-    upload_id: Uuid,
-    errors: Vec<FieldError>,
-    rubrics: HashSet<Uuid>,
-    /// Ids written so far, in row order.
-    ids: Vec<Uuid>,
-}
-
-impl IncidentUpload {
-    /// Validates a batch and, while the upload is clean and not a dry run, writes it.
-    async fn batch(
-        &mut self,
-        tx: &Option<crate::store::WriteTx>,
-        db: &sea_orm::DatabaseConnection,
-        validator: &mut Validator,
-        caller: &Caller,
-        batch: Vec<(usize, NewIncident)>,
-    ) -> Result<(), ApiError> {
-        let ids = batch.iter().map(|(_, r)| r.subject_id).collect();
-        load_subjects(tx, db, validator, caller, &ids).await?;
-        let mut models = Vec::with_capacity(batch.len());
-        for (row, new) in batch {
-            match validator.check(caller, &new) {
-                Ok(mut model) => {
-                    model.upload_id = Some(self.upload_id);
-                    self.rubrics.insert(model.rubric_id);
-                    models.push(model);
-                }
-                Err(e) => self.errors.extend(e.into_fields(row)),
-            }
-        }
-        if let (Some(tx), true, false) = (tx, self.errors.is_empty(), models.is_empty()) {
-            self.ids.extend(models.iter().map(|m| m.id));
-            incident::Entity::insert_many(models.into_iter().map(IntoActiveModel::into_active_model))
-                .exec_without_returning(tx.conn())
-                .await?;
-        }
-        Ok(())
-    }
-}
-
-async fn load_subjects(
-    tx: &Option<crate::store::WriteTx>,
-    db: &sea_orm::DatabaseConnection,
-    validator: &mut Validator,
-    caller: &Caller,
-    ids: &HashSet<Uuid>,
-) -> Result<(), ApiError> {
-    match tx {
-        Some(tx) => validator.load_subjects(tx.conn(), caller, ids).await,
-        None => validator.load_subjects(db, caller, ids).await,
-    }
-}
-
-/// What an upload read and wrote.
-struct Outcome {
-    /// Data rows read.
-    rows: usize,
-    /// Scoresheets those rows made (scoresheet uploads only).
-    sheets: Option<usize>,
-    /// Ids written, in row order (empty on a dry run).
-    ids: Vec<Uuid>,
+    recorder.add(tx, caller, batch).await?;
+    let mut recorded = recorder.finish();
+    recorded.rows = rows;
+    recorded.errors.extend(unparsed);
+    recorded.errors.sort_by_key(|e| e.row);
+    Ok(recorded)
 }
 
 /// What an upload is, for its audit event and summary.
-struct Upload<'a> {
+struct Upload {
     id: Uuid,
+    dry_run: bool,
     /// The audit event's action: `bulk_create`, `bulk_set_attributes`.
     action: &'static str,
     entity: &'static str,
     /// The list its rows are found in by `upload_id`, if they carry it.
-    list_path: Option<&'a str>,
+    list_path: Option<&'static str>,
     format: BodyFormat,
-    body: &'a [u8],
+    body: web::Bytes,
 }
 
-impl Upload<'_> {
-    /// Ends an upload: the 422 with every bad row, the dry-run report, or the commit with its
-    /// audit event and summary.
-    async fn finish(
-        self,
-        tx: Option<crate::store::WriteTx>,
-        errors: Vec<FieldError>,
-        outcome: Outcome,
-        rubrics: HashSet<Uuid>,
-    ) -> Result<HttpResponse, ApiError> {
-        if !errors.is_empty() {
-            return Err(rejected(errors));
+impl Upload {
+    /// Reads an upload of findings, scoresheets or ballots: its format and whole body.
+    async fn read(
+        state: &AppState,
+        req: &HttpRequest,
+        params: &BulkParams,
+        payload: web::Payload,
+        entity: &'static str,
+        list_path: &'static str,
+    ) -> Result<Self, ApiError> {
+        let format = BodyFormat::of(req)?;
+        Ok(Upload {
+            id: new_id(),
+            dry_run: params.dry_run.unwrap_or(false),
+            action: "bulk_create",
+            entity,
+            list_path: Some(list_path),
+            format,
+            body: read_body(payload, state.settings.limits.bulk_body_bytes).await?,
+        })
+    }
+
+    /// Ends an upload: the 422 with every bad row, the dry-run report (its transaction rolled
+    /// back), or the commit with its audit event and summary.
+    async fn finish(self, tx: WriteTx, recorded: Recorded) -> Result<HttpResponse, ApiError> {
+        if !recorded.errors.is_empty() {
+            return Err(rejected(recorded.errors));
         }
-        if outcome.rows == 0 {
+        if recorded.rows == 0 {
             return Err(ApiError::invalid("", "bulk.empty", "the upload has no rows"));
         }
-        let content_sha256 = sha256(self.body);
-        let Some(tx) = tx else {
+        let content_sha256 = sha256(&self.body);
+        if self.dry_run {
+            // Dropped uncommitted: everything the upload wrote is rolled back.
+            drop(tx);
             return Ok(HttpResponse::Ok().json(BulkSummary {
-                rows: outcome.rows,
-                sheets: outcome.sheets,
+                rows: recorded.rows,
+                sheets: recorded.sheets,
                 created: 0,
                 dry_run: true,
                 upload_id: None,
@@ -438,26 +373,26 @@ impl Upload<'_> {
                 ids: Vec::new(),
                 content_sha256,
             }));
-        };
-        for rubric in rubrics {
-            schemes::mark_used(tx.conn(), rubric).await?;
         }
-        let created = outcome.ids.len();
+        for rubric in &recorded.rubrics {
+            schemes::mark_used(tx.conn(), *rubric).await?;
+        }
+        let created = recorded.ids.len();
         tx.audit(
             Change::new(self.action, self.entity, Some(self.id)).after(&serde_json::json!({
-                "rows": outcome.rows, "created": created, "format": self.format.name(),
+                "rows": recorded.rows, "created": created, "format": self.format.name(),
                 "content_sha256": content_sha256,
             })),
         )
         .await?;
         let summary = BulkSummary {
-            rows: outcome.rows,
-            sheets: outcome.sheets,
+            rows: recorded.rows,
+            sheets: recorded.sheets,
             created,
             dry_run: false,
             upload_id: Some(self.id),
             list: self.list_path.map(|path| format!("{path}?upload_id={}", self.id)),
-            ids: outcome.ids,
+            ids: recorded.ids,
             content_sha256,
         };
         tx.respond(HttpResponse::Created().json(summary)).await
@@ -549,85 +484,17 @@ async fn bulk_scoresheets(
     params: Query<BulkParams>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let format = BodyFormat::of(&req)?;
-    let limits = &state.settings.limits;
-    let body = read_body(payload, limits.bulk_body_bytes).await?;
-    let dry_run = params.dry_run.unwrap_or(false);
-    let (parsed, rows) = sheets(&body, format)?;
-    if rows > limits.bulk_max_rows {
-        return Err(too_many(limits.bulk_max_rows));
+    let upload = Upload::read(&state, &req, &params, payload, "scoresheet", "/api/v1/scoresheets").await?;
+    let (parsed, rows) = sheets(&upload.body, upload.format)?;
+    let max_rows = state.settings.limits.bulk_max_rows;
+    if rows > max_rows {
+        return Err(too_many(max_rows));
     }
-    let evaluation_ids: HashSet<Uuid> = parsed
-        .iter()
-        .filter_map(|(_, r)| r.as_ref().ok().map(|s| s.evaluation_id))
-        .collect();
-    let subject_ids: HashSet<Uuid> = parsed
-        .iter()
-        .filter_map(|(_, r)| r.as_ref().ok().map(|s| s.subject_id))
-        .collect();
-    let upload_id = new_id();
-    let tx = if dry_run {
-        None
-    } else {
-        Some(state.store.write(&caller.actor()).await?)
-    };
-    let validator = match &tx {
-        Some(tx) => InputValidator::prepare(tx.conn(), &caller, &evaluation_ids, &subject_ids, false).await?,
-        None => InputValidator::prepare(state.store.db(), &caller, &evaluation_ids, &subject_ids, false).await?,
-    };
-    let mut errors = Vec::new();
-    let mut valid = Vec::new();
-    let sheet_count = parsed.len();
-    let mut seen: HashSet<(Uuid, Uuid, String)> = HashSet::new();
-    for (row, result) in parsed {
-        match result.and_then(|new| validator.check_sheet(&caller, &new).map_err(|e| e.into_fields(row))) {
-            Ok(mut sheet) => {
-                let key = (
-                    sheet.sheet.evaluation_id,
-                    sheet.sheet.subject_id,
-                    sheet.sheet.assessor_name.clone(),
-                );
-                if !seen.insert(key) {
-                    errors.push(
-                        FieldError::new(
-                            "assessor",
-                            "scoresheet.duplicate_in_upload",
-                            "this assessor's sheet for this subject appears twice in the upload",
-                        )
-                        .at_row(row),
-                    );
-                    continue;
-                }
-                sheet.sheet.upload_id = Some(upload_id);
-                valid.push(sheet);
-            }
-            Err(e) => errors.extend(e),
-        }
-    }
-    let mut ids = Vec::new();
-    let mut rubrics = HashSet::new();
-    if let (Some(tx), true) = (&tx, errors.is_empty()) {
-        for sheet in valid {
-            rubrics.insert(sheet.rubric_id);
-            let (stored, _) = evaluations::store_sheet_quietly(tx, sheet).await?;
-            ids.push(stored.id);
-        }
-    }
-    let outcome = Outcome {
-        rows,
-        sheets: Some(sheet_count),
-        ids,
-    };
-    Upload {
-        id: upload_id,
-        action: "bulk_create",
-        entity: "scoresheet",
-        list_path: Some("/api/v1/scoresheets"),
-        format,
-        body: &body,
-    }
-    .finish(tx, errors, outcome, rubrics)
-    .await
+    let tx = state.store.write(&caller.actor()).await?;
+    let recorder = ScoresheetsUpload::begin(upload.id, parsed.len());
+    let mut recorded = record(&tx, &caller, recorder, parsed.into_iter(), max_rows).await?;
+    recorded.rows = rows;
+    upload.finish(tx, recorded).await
 }
 
 /// Upload ballots in bulk (JSON array, NDJSON or CSV with `evaluation_id,subject_id,score[,participant]`).
@@ -652,68 +519,12 @@ async fn bulk_ballots(
     params: Query<BulkParams>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let format = BodyFormat::of(&req)?;
-    let limits = &state.settings.limits;
-    let body = read_body(payload, limits.bulk_body_bytes).await?;
-    let dry_run = params.dry_run.unwrap_or(false);
-    let parsed: Vec<Parsed<NewBallot>> = rows::<NewBallot>(&body, format)?.collect();
-    if parsed.len() > limits.bulk_max_rows {
-        return Err(too_many(limits.bulk_max_rows));
-    }
-    let evaluation_ids: HashSet<Uuid> = parsed
-        .iter()
-        .filter_map(|(_, r)| r.as_ref().ok().map(|s| s.evaluation_id))
-        .collect();
-    let subject_ids: HashSet<Uuid> = parsed
-        .iter()
-        .filter_map(|(_, r)| r.as_ref().ok().map(|s| s.subject_id))
-        .collect();
-    let upload_id = new_id();
-    let tx = if dry_run {
-        None
-    } else {
-        Some(state.store.write(&caller.actor()).await?)
-    };
-    let mut validator = match &tx {
-        Some(tx) => InputValidator::prepare(tx.conn(), &caller, &evaluation_ids, &subject_ids, true).await?,
-        None => InputValidator::prepare(state.store.db(), &caller, &evaluation_ids, &subject_ids, true).await?,
-    };
-    let rows = parsed.len();
-    let mut errors = Vec::new();
-    let mut models = Vec::new();
-    for (row, result) in parsed {
-        match result.and_then(|new| validator.check_ballot(&caller, &new).map_err(|e| e.into_fields(row))) {
-            Ok(mut model) => {
-                model.upload_id = Some(upload_id);
-                models.push(model);
-            }
-            Err(e) => errors.extend(e),
-        }
-    }
-    let mut ids = Vec::new();
-    if let (Some(tx), true) = (&tx, errors.is_empty()) {
-        for chunk in models.chunks(BATCH) {
-            ballot::Entity::insert_many(chunk.iter().cloned().map(IntoActiveModel::into_active_model))
-                .exec_without_returning(tx.conn())
-                .await?;
-            ids.extend(chunk.iter().map(|m| m.id));
-        }
-    }
-    let outcome = Outcome {
-        rows,
-        sheets: None,
-        ids,
-    };
-    Upload {
-        id: upload_id,
-        action: "bulk_create",
-        entity: "ballot",
-        list_path: Some("/api/v1/ballots"),
-        format,
-        body: &body,
-    }
-    .finish(tx, errors, outcome, HashSet::new())
-    .await
+    let upload = Upload::read(&state, &req, &params, payload, "ballot", "/api/v1/ballots").await?;
+    let parsed = rows::<NewBallot>(&upload.body, upload.format)?;
+    let tx = state.store.write(&caller.actor()).await?;
+    let recorder = BallotsUpload::begin(upload.id);
+    let recorded = record(&tx, &caller, recorder, parsed, state.settings.limits.bulk_max_rows).await?;
+    upload.finish(tx, recorded).await
 }
 
 /// Upload subjects in bulk (JSON array, NDJSON or CSV with the `SubjectRow` fields).
@@ -830,20 +641,20 @@ async fn written_through<T: DeserializeOwned>(
     };
     let upload = Upload {
         id: new_id(),
+        dry_run,
         action,
         entity: "subject",
         list_path: None,
         format,
-        body: &body,
+        body,
     };
-    let outcome = Outcome {
+    let recorded = Recorded {
         rows,
-        sheets: None,
         ids,
+        errors,
+        ..Recorded::default()
     };
-    upload
-        .finish((!dry_run).then_some(tx), errors, outcome, HashSet::new())
-        .await
+    upload.finish(tx, recorded).await
 }
 
 /// The rows of an upload: those that parsed, the errors of those that did not, and how many

@@ -141,7 +141,7 @@ async fn create_sheet(
     Body(new): Body<NewScoresheet>,
 ) -> Result<HttpResponse, ApiError> {
     let tx = state.store.write(&caller.actor()).await?;
-    let (sheet, supersedes) = evaluations::create_sheet(&tx, &caller, new).await?;
+    let (sheet, supersedes) = crate::recording::inputs::record_scoresheet(&tx, &caller, new).await?;
     let location = format!(
         "/api/v1/scoresheets?evaluation_id={}&subject_id={}",
         sheet.evaluation_id, sheet.subject_id
@@ -196,7 +196,7 @@ async fn create_ballot(
     Body(new): Body<NewBallot>,
 ) -> Result<HttpResponse, ApiError> {
     let tx = state.store.write(&caller.actor()).await?;
-    let ballot = evaluations::create_ballot(&tx, &caller, new).await?;
+    let ballot = crate::recording::inputs::record_ballot(&tx, &caller, new).await?;
     let location = format!(
         "/api/v1/ballots?evaluation_id={}&subject_id={}",
         ballot.evaluation_id, ballot.subject_id

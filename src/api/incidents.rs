@@ -44,7 +44,7 @@ async fn create(
     Body(new): Body<NewIncident>,
 ) -> Result<HttpResponse, ApiError> {
     let tx = state.store.write(&caller.actor()).await?;
-    let row = incidents::create(&tx, &caller, new).await?;
+    let row = crate::recording::findings::record_finding(&tx, &caller, new).await?;
     tx.respond(created(
         format!("/api/v1/incidents/{}", row.id),
         &Incident::from(row.clone()),

@@ -1,7 +1,6 @@
 //! `/api/v1/results`, `/api/v1/subjects/{id}/result`, `/api/v1/rankings` and
 //! `/api/v1/results:simulate`: scores with every point explained, live and as of any instant.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use actix_web::http::header;
@@ -20,6 +19,7 @@ use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::exact::Exact;
 use crate::not_scored::{self, NotScoredReason};
+use crate::recording::simulation::{self, WhatIf};
 use crate::results::{self, Computed, Rendered, Request, ResultKind, ResultSummary, Standing, View};
 use crate::scoring::{Consequence, ConsequenceDetail, RankingResult, RubricResult, SubjectType, SubjectYearResult};
 use crate::state::AppState;
@@ -757,138 +757,20 @@ async fn simulate(
     caller: Caller,
     Body(sim): Body<Simulation>,
 ) -> Result<HttpResponse, ApiError> {
-    let db = state.store.db();
-    subjects::load_for(db, &caller, Action::Read, sim.subject_id).await?;
-    let scheme = schemes::load_for(db, &caller, Action::ReadShared, sim.scheme_id).await?;
-    if sim.findings.len() + sim.scoresheets.len() + sim.ballots.len() + sim.revoke.len() > 1000 {
-        return Err(ApiError::invalid(
-            "findings",
-            "simulation.too_large",
-            "simulate at most 1000 inputs at once",
-        ));
-    }
-    if sim.month.is_some_and(|m| !(1..=12).contains(&m)) {
-        return Err(ApiError::invalid(
-            "month",
-            "results.month_invalid",
-            "month must be 1–12",
-        ));
-    }
-    let current = results::year(&state.store, &state.results, scheme.clone(), Request::default()).await?;
-    let current_published_score = current
-        .results
-        .subject(sim.subject_id)
-        .and_then(|s| s.annual.published_score);
-
-    let loaded = schemes::load_definition(db, scheme).await?;
-    let mut year = crate::store::year_data::load(db, &loaded, None).await?;
-    let now = crate::store::now();
-    let mut errors = Vec::new();
-    let mut validator = crate::store::incidents::Validator::prepare(db, &caller, &sim.findings).await?;
-    for (i, new) in sim.findings.iter().enumerate() {
-        match validator.check(&caller, new) {
-            Ok(model) => year
-                .data
-                .findings
-                .extend(crate::store::year_data::finding_of_model(model)),
-            Err(e) => errors.extend(prefixed(e.into_fields(i + 1), "findings", i)),
-        }
-    }
-    let evaluation_ids: HashSet<Uuid> = sim
-        .scoresheets
-        .iter()
-        .map(|s| s.evaluation_id)
-        .chain(sim.ballots.iter().map(|b| b.evaluation_id))
-        .collect();
-    let subject_ids: HashSet<Uuid> = sim
-        .scoresheets
-        .iter()
-        .map(|s| s.subject_id)
-        .chain(sim.ballots.iter().map(|b| b.subject_id))
-        .collect();
-    let mut inputs =
-        crate::store::evaluations::InputValidator::prepare(db, &caller, &evaluation_ids, &subject_ids, true).await?;
-    for (i, new) in sim.scoresheets.iter().enumerate() {
-        match inputs.check_sheet(&caller, new) {
-            Ok(valid) => year.data.scoresheets.push(crate::scoring::Scoresheet {
-                id: valid.sheet.id,
-                evaluation_id: valid.sheet.evaluation_id,
-                subject_id: valid.sheet.subject_id,
-                assessor_id: crate::store::year_data::assessor_identity(&valid.sheet.assessor_name),
-                recorded_at: now,
-                scores: new.scores.clone(),
-            }),
-            Err(e) => errors.extend(prefixed(e.into_fields(i + 1), "scoresheets", i)),
-        }
-    }
-    for (i, new) in sim.ballots.iter().enumerate() {
-        match inputs.check_ballot(&caller, new) {
-            Ok(b) => year.data.ballots.push(crate::scoring::Ballot {
-                id: b.id,
-                evaluation_id: b.evaluation_id,
-                subject_id: b.subject_id,
-                score: b.score.0,
-                recorded_at: now,
-            }),
-            Err(e) => errors.extend(prefixed(e.into_fields(i + 1), "ballots", i)),
-        }
-    }
-    for (i, id) in sim.revoke.iter().enumerate() {
-        match year
-            .data
-            .findings
-            .iter_mut()
-            .find(|f| f.id == *id && f.revoked_at.is_none())
-        {
-            Some(f) => f.revoked_at = Some(now),
-            None => errors.push(crate::error::FieldError::new(
-                format!("revoke[{i}]"),
-                "simulation.finding_unknown",
-                "not an active finding of this scheme",
-            )),
-        }
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
-    }
-    let request = Request {
-        as_of: None,
-        monthly: sim.month,
-        full: true,
+    let what = WhatIf {
+        scheme_id: sim.scheme_id,
+        subject_id: sim.subject_id,
+        findings: &sim.findings,
+        scoresheets: &sim.scoresheets,
+        ballots: &sim.ballots,
+        revoke: &sim.revoke,
+        month: sim.month,
     };
-    let computed = results::compute(loaded, std::sync::Arc::new(year), request, -1).await?;
-    let result = computed
-        .results
-        .subject(sim.subject_id)
-        .cloned()
-        .ok_or_else(|| ApiError::not_found("result of this subject in this scheme"))?;
-    let standings = results::summaries(&computed, Some(&caller), View::Annual, None, None)
-        .into_iter()
-        .find(|s| s.subject_id == sim.subject_id)
-        .map(|s| s.standings)
-        .unwrap_or_default();
-    let monthly = computed
-        .results
-        .monthly
-        .as_ref()
-        .and_then(|m| m.results.iter().find(|r| r.subject_id == sim.subject_id))
-        .map(|r| r.result.clone());
+    let simulated = simulation::simulate(&state.store, &state.results, &caller, what).await?;
     Ok(HttpResponse::Ok().json(SimulationResult {
-        result,
-        standings,
-        current_published_score,
-        monthly,
+        result: simulated.result,
+        standings: simulated.standings,
+        current_published_score: simulated.current_published_score,
+        monthly: simulated.monthly,
     }))
-}
-
-/// Row errors of a simulation's list, named by list and index.
-fn prefixed(errors: Vec<crate::error::FieldError>, list: &str, index: usize) -> Vec<crate::error::FieldError> {
-    errors
-        .into_iter()
-        .map(|mut e| {
-            e.field = format!("{list}[{index}].{}", e.field);
-            e.row = None;
-            e
-        })
-        .collect()
 }

@@ -531,6 +531,11 @@ impl InputValidator {
         Ok(())
     }
 
+    /// A loaded evaluation.
+    pub fn evaluation(&self, id: Uuid) -> Option<&evaluation::Model> {
+        self.evaluations.get(&id).map(|(evaluation, _)| evaluation)
+    }
+
     /// The evaluation (open, of the right kind) and the subject (in scope, in the scheme).
     fn locate(
         &self,
@@ -860,49 +865,13 @@ pub async fn list_ballots<C: ConnectionTrait>(
     Ok((rows, evaluations))
 }
 
-/// Records one scoresheet.
-pub async fn create_sheet(
-    tx: &WriteTx,
-    caller: &Caller,
-    new: NewScoresheet,
-) -> Result<(Scoresheet, Option<Uuid>), ApiError> {
-    let validator = InputValidator::prepare(
-        tx.conn(),
-        caller,
-        &HashSet::from([new.evaluation_id]),
-        &HashSet::from([new.subject_id]),
-        false,
-    )
-    .await?;
-    let valid = validator
-        .check_sheet(caller, &new)
-        .map_err(super::incidents::RowError::into_api)?;
-    let items = valid.items.clone();
-    let (sheet, superseded) = store_sheet(tx, valid).await?;
-    Ok((Scoresheet::from_rows(sheet, &items), superseded))
-}
-
-/// Records one ballot; answers it with its evaluation.
-pub async fn create_ballot(tx: &WriteTx, caller: &Caller, new: NewBallot) -> Result<Ballot, ApiError> {
-    let mut validator = InputValidator::prepare(
-        tx.conn(),
-        caller,
-        &HashSet::from([new.evaluation_id]),
-        &HashSet::from([new.subject_id]),
-        new.participant.is_some(),
-    )
-    .await?;
-    let model = validator
-        .check_ballot(caller, &new)
-        .map_err(super::incidents::RowError::into_api)?;
-    let (evaluation, _) = validator
-        .evaluations
-        .get(&model.evaluation_id)
-        .ok_or_else(|| ApiError::internal("validated ballot without its evaluation"))?;
-    let ballot = Ballot::of(model.clone(), evaluation);
-    ballot::Entity::insert(model.into_active_model())
-        .exec_without_returning(tx.conn())
+/// Inserts admitted ballots.
+pub async fn insert_ballots<C: ConnectionTrait>(conn: &C, models: &[ballot::Model]) -> Result<(), ApiError> {
+    if models.is_empty() {
+        return Ok(());
+    }
+    ballot::Entity::insert_many(models.iter().cloned().map(IntoActiveModel::into_active_model))
+        .exec_without_returning(conn)
         .await?;
-    tx.audit(Change::created("ballot", ballot.id, &ballot)).await?;
-    Ok(ballot)
+    Ok(())
 }

@@ -501,17 +501,15 @@ impl From<Refusal> for RowError {
     }
 }
 
-/// Records one finding.
-pub async fn create(tx: &WriteTx, caller: &Caller, new: NewIncident) -> Result<incident::Model, ApiError> {
-    let mut validator = Validator::prepare(tx.conn(), caller, std::slice::from_ref(&new)).await?;
-    let model = validator.check(caller, &new).map_err(RowError::into_api)?;
-    incident::Entity::insert(model.clone().into_active_model())
-        .exec_without_returning(tx.conn())
+/// Inserts admitted findings.
+pub async fn insert_many<C: ConnectionTrait>(conn: &C, models: Vec<incident::Model>) -> Result<(), ApiError> {
+    if models.is_empty() {
+        return Ok(());
+    }
+    incident::Entity::insert_many(models.into_iter().map(IntoActiveModel::into_active_model))
+        .exec_without_returning(conn)
         .await?;
-    super::schemes::mark_used(tx.conn(), model.rubric_id).await?;
-    tx.audit(Change::created("incident", model.id, &Incident::from(model.clone())))
-        .await?;
-    Ok(model)
+    Ok(())
 }
 
 pub async fn find<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<incident::Model>, ApiError> {

@@ -1,0 +1,73 @@
+//! Recording findings (§6): one at a time (`POST /api/v1/incidents`) or a whole upload
+//! (`POST /api/v1/incidents:bulk`), through the same admission and the same writes.
+
+use uuid::Uuid;
+
+use super::{Recorded, Recorder};
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::store::entities::incident;
+use crate::store::incidents::{self, Incident, NewIncident, RowError, Validator};
+use crate::store::{schemes, Change, WriteTx};
+
+/// Records one finding: admitted against its subject's scheme, inserted, its rubric version
+/// marked used, audited.
+#[tracing::instrument(skip_all, fields(county = %caller.county_id, subject = %new.subject_id))]
+pub async fn record_finding(tx: &WriteTx, caller: &Caller, new: NewIncident) -> Result<incident::Model, ApiError> {
+    let mut validator = Validator::prepare(tx.conn(), caller, std::slice::from_ref(&new)).await?;
+    let model = validator.check(caller, &new).map_err(RowError::into_api)?;
+    incidents::insert_many(tx.conn(), vec![model.clone()]).await?;
+    schemes::mark_used(tx.conn(), model.rubric_id).await?;
+    tx.audit(Change::created("incident", model.id, &Incident::from(model.clone())))
+        .await?;
+    Ok(model)
+}
+
+/// A findings upload in progress: each batch's subjects loaded, its rows admitted and, while
+/// the upload is clean, inserted with the upload's id.
+pub struct FindingsUpload {
+    upload_id: Uuid,
+    validator: Validator,
+    recorded: Recorded,
+}
+
+impl FindingsUpload {
+    /// Starts an upload: the county's active schemes.
+    #[tracing::instrument(skip_all, fields(county = %caller.county_id, upload = %upload_id))]
+    pub async fn begin(tx: &WriteTx, caller: &Caller, upload_id: Uuid) -> Result<Self, ApiError> {
+        Ok(FindingsUpload {
+            upload_id,
+            validator: Validator::new(tx.conn(), caller).await?,
+            recorded: Recorded::default(),
+        })
+    }
+}
+
+impl Recorder for FindingsUpload {
+    type Row = NewIncident;
+
+    async fn add(&mut self, tx: &WriteTx, caller: &Caller, batch: Vec<(usize, NewIncident)>) -> Result<(), ApiError> {
+        let subjects = batch.iter().map(|(_, new)| new.subject_id).collect();
+        self.validator.load_subjects(tx.conn(), caller, &subjects).await?;
+        let mut models = Vec::with_capacity(batch.len());
+        for (row, new) in batch {
+            match self.validator.check(caller, &new) {
+                Ok(mut model) => {
+                    model.upload_id = Some(self.upload_id);
+                    self.recorded.rubrics.insert(model.rubric_id);
+                    models.push(model);
+                }
+                Err(e) => self.recorded.errors.extend(e.into_fields(row)),
+            }
+        }
+        if self.recorded.errors.is_empty() && !models.is_empty() {
+            self.recorded.ids.extend(models.iter().map(|m| m.id));
+            incidents::insert_many(tx.conn(), models).await?;
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Recorded {
+        self.recorded
+    }
+}
