@@ -16,7 +16,7 @@ use utoipa::ToSchema;
 
 use crate::scoring::inputs::{FindingDetail, MeasuredRate, Quarter};
 use crate::scoring::model::{
-    AdjustmentDirection, AdjustmentRuleKind, Item, Method, Node, NonStacking, Rubric, SubjectType,
+    AdjustmentDirection, AdjustmentMethod, AdjustmentRuleKind, Item, Method, Node, NonStacking, Rubric, SubjectType,
 };
 
 /// What a finding records; it follows from the item's scoring method, except for the three
@@ -389,60 +389,71 @@ fn method_fields(
             allowed.insert("amount");
             admitted.amount = check_amount(draft.amount, errors);
         }
-        Method::Adjustment(m) => {
-            allowed.extend(["rule_code", "points", "amount"]);
-            let rule = draft.rule_code.and_then(|wanted| {
-                let found = m.rules.iter().find(|r| r.code == wanted);
-                if found.is_none() {
-                    errors.push(rule_unknown(code, wanted));
-                }
-                found
-            });
-            // An amount without its rule: name the stepped rule it needs.
-            let unnamed_amount = (draft.rule_code.is_none() && draft.amount.is_some())
-                .then(|| {
-                    m.rules
-                        .iter()
-                        .find(|r| matches!(r.kind, AdjustmentRuleKind::SteppedAmount(_)))
-                })
-                .flatten();
-            match (unnamed_amount, rule.map(|r| &r.kind)) {
-                (Some(stepped), _) => {
-                    admitted.kind = IncidentKind::Amount;
-                    errors.push(violation(
-                        "rule_code",
-                        "incident.rule_required",
-                        format!(
-                            "an amount is scored by a stepped rule: name it in rule_code (\"{}\")",
-                            stepped.code
-                        ),
-                    ));
-                }
-                (None, Some(AdjustmentRuleKind::SteppedAmount(_))) => {
-                    admitted.kind = IncidentKind::Amount;
-                    allowed.remove("points");
-                    admitted.amount = check_amount(draft.amount, errors);
-                }
-                (None, other) => {
-                    admitted.kind = IncidentKind::Adjustment;
-                    allowed.remove("amount");
-                    let (bound, direction) = match other {
-                        Some(AdjustmentRuleKind::Manual { max_points, direction }) => (*max_points, *direction),
-                        _ => (None, None),
-                    };
-                    admitted.points = check_points(draft.points, bound, direction, errors);
-                    if admitted.note.is_none() {
-                        errors.push(violation(
-                            "note",
-                            "incident.reason_required",
-                            "an adjustment needs its reason in note",
-                        ));
-                    }
-                }
+        Method::Adjustment(m) => adjustment_fields(m, code, draft, admitted, &mut allowed, errors),
+    }
+    Ok(allowed)
+}
+
+/// The ±10 section (§5.7): signed points under a manual rule (bounded, signed by its
+/// direction), or an amount under its stepped rule.
+fn adjustment_fields(
+    m: &AdjustmentMethod,
+    code: &str,
+    draft: &FindingDraft<'_>,
+    admitted: &mut AdmittedFinding,
+    allowed: &mut HashSet<&'static str>,
+    errors: &mut Vec<Violation>,
+) {
+    allowed.extend(["rule_code", "points", "amount"]);
+    let rule = draft.rule_code.and_then(|wanted| {
+        let found = m.rules.iter().find(|r| r.code == wanted);
+        if found.is_none() {
+            errors.push(rule_unknown(code, wanted));
+        }
+        found
+    });
+    // An amount without its rule: name the stepped rule it needs.
+    let unnamed_amount = (draft.rule_code.is_none() && draft.amount.is_some())
+        .then(|| {
+            m.rules
+                .iter()
+                .find(|r| matches!(r.kind, AdjustmentRuleKind::SteppedAmount(_)))
+        })
+        .flatten();
+    match (unnamed_amount, rule.map(|r| &r.kind)) {
+        (Some(stepped), _) => {
+            admitted.kind = IncidentKind::Amount;
+            errors.push(violation(
+                "rule_code",
+                "incident.rule_required",
+                format!(
+                    "an amount is scored by a stepped rule: name it in rule_code (\"{}\")",
+                    stepped.code
+                ),
+            ));
+        }
+        (None, Some(AdjustmentRuleKind::SteppedAmount(_))) => {
+            admitted.kind = IncidentKind::Amount;
+            allowed.remove("points");
+            admitted.amount = check_amount(draft.amount, errors);
+        }
+        (None, other) => {
+            admitted.kind = IncidentKind::Adjustment;
+            allowed.remove("amount");
+            let (bound, direction) = match other {
+                Some(AdjustmentRuleKind::Manual { max_points, direction }) => (*max_points, *direction),
+                _ => (None, None),
+            };
+            admitted.points = check_points(draft.points, bound, direction, errors);
+            if admitted.note.is_none() {
+                errors.push(violation(
+                    "note",
+                    "incident.reason_required",
+                    "an adjustment needs its reason in note",
+                ));
             }
         }
     }
-    Ok(allowed)
 }
 
 /// Fields the method does not use must be absent, so a mistake is not silently ignored.

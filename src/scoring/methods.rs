@@ -491,6 +491,82 @@ fn stepped_amount<'e, 'a: 'e>(
     trace.finish(Some(Exact::from(points)), || stepped_calculation(steps, total, points))
 }
 
+/// The running sums of the ±10 section against its caps (§5.7). The score needs only the two
+/// sums; the sums before each contribution let its explanation show it cut short once its
+/// side's cap is reached.
+struct Caps {
+    bonus_cap: Decimal,
+    penalty_cap: Decimal,
+    bonuses: Decimal,
+    penalties: Decimal,
+}
+
+impl Caps {
+    fn new(method: &AdjustmentMethod) -> Self {
+        Caps {
+            bonus_cap: method.bonus_cap.max(Decimal::ZERO),
+            penalty_cap: method.penalty_cap.max(Decimal::ZERO),
+            bonuses: Decimal::ZERO,
+            penalties: Decimal::ZERO,
+        }
+    }
+
+    /// Adds signed points to their side; answers the sums before.
+    fn take(&mut self, points: Decimal) -> (Decimal, Decimal) {
+        let before = (self.bonuses, self.penalties);
+        if points >= Decimal::ZERO {
+            self.bonuses = self.bonuses.saturating_add(points);
+        } else {
+            self.penalties = self.penalties.saturating_add(-points);
+        }
+        before
+    }
+
+    /// What signed points moved, given the sums before them, noting a cap that cut them.
+    fn moved(
+        &self,
+        points: Decimal,
+        (bonuses, penalties): (Decimal, Decimal),
+        notes: &mut Vec<ContributionNote>,
+    ) -> Decimal {
+        if points >= Decimal::ZERO {
+            let room = self.bonus_cap.saturating_sub(bonuses).max(Decimal::ZERO);
+            if points > room {
+                notes.push(ContributionNote::BonusCap);
+            }
+            points.min(room)
+        } else {
+            let room = self.penalty_cap.saturating_sub(penalties).max(Decimal::ZERO);
+            if -points > room {
+                notes.push(ContributionNote::PenaltyCap);
+            }
+            -(-points).min(room)
+        }
+    }
+
+    fn score(&self) -> Decimal {
+        self.bonuses
+            .min(self.bonus_cap)
+            .saturating_sub(self.penalties.min(self.penalty_cap))
+    }
+}
+
+/// A manual finding's points within its rule's bound, and the note when the bound cut them.
+fn bounded(points: Decimal, rule: Option<&crate::scoring::model::AdjustmentRule>) -> (Decimal, Option<ContributionNote>) {
+    if let Some(AdjustmentRuleKind::Manual {
+        max_points: Some(bound),
+        ..
+    }) = rule.map(|rule| &rule.kind)
+    {
+        let bound = (*bound).max(Decimal::ZERO);
+        if points.abs() > bound {
+            let bounded = if points.is_sign_negative() { -bound } else { bound };
+            return (bounded, Some(ContributionNote::RuleBound { max_points: bound }));
+        }
+    }
+    (points, None)
+}
+
 /// §5.7: `min(bonus_cap, Σ bonuses) − min(penalty_cap, Σ penalties)`; rules may bound one
 /// finding; stepped-amount rules count as bonuses.
 fn adjustment<'e, 'a: 'e>(
@@ -500,36 +576,7 @@ fn adjustment<'e, 'a: 'e>(
     full: bool,
 ) -> ItemOutcome {
     let mut trace = Trace::new(full);
-    let bonus_cap = method.bonus_cap.max(Decimal::ZERO);
-    let penalty_cap = method.penalty_cap.max(Decimal::ZERO);
-    let mut bonuses = Decimal::ZERO;
-    let mut penalties = Decimal::ZERO;
-    // The score needs only the two sums; the sums before each contribution let its explanation
-    // show it cut short once its side's cap is reached.
-    let mut take = |points: Decimal| -> (Decimal, Decimal) {
-        let before = (bonuses, penalties);
-        if points >= Decimal::ZERO {
-            bonuses = bonuses.saturating_add(points);
-        } else {
-            penalties = penalties.saturating_add(-points);
-        }
-        before
-    };
-    let moved = |points: Decimal, (bonuses, penalties): (Decimal, Decimal), notes: &mut Vec<ContributionNote>| {
-        if points >= Decimal::ZERO {
-            let room = bonus_cap.saturating_sub(bonuses).max(Decimal::ZERO);
-            if points > room {
-                notes.push(ContributionNote::BonusCap);
-            }
-            points.min(room)
-        } else {
-            let room = penalty_cap.saturating_sub(penalties).max(Decimal::ZERO);
-            if -points > room {
-                notes.push(ContributionNote::PenaltyCap);
-            }
-            -(-points).min(room)
-        }
-    };
+    let mut caps = Caps::new(method);
     // Amount findings per stepped rule (by rule position), scored after the manual ones.
     let mut amounts: BTreeMap<usize, Vec<&Entry>> = BTreeMap::new();
     for entry in entries {
@@ -544,23 +591,11 @@ fn adjustment<'e, 'a: 'e>(
         };
         match (entry.fact, rule.map(|(_, rule)| &rule.kind)) {
             (Fact::Adjustment(points), None | Some(AdjustmentRuleKind::Manual { .. })) => {
-                let mut bounded = points;
-                let mut bound_note = None;
-                if let Some(AdjustmentRuleKind::Manual {
-                    max_points: Some(bound),
-                    ..
-                }) = rule.map(|(_, rule)| &rule.kind)
-                {
-                    let bound = (*bound).max(Decimal::ZERO);
-                    if bounded.abs() > bound {
-                        bounded = if bounded.is_sign_negative() { -bound } else { bound };
-                        bound_note = Some(ContributionNote::RuleBound { max_points: bound });
-                    }
-                }
-                let before = take(bounded);
+                let (bounded, bound_note) = bounded(points, rule.map(|(_, rule)| rule));
+                let before = caps.take(bounded);
                 trace.add(|| {
                     let mut notes: Vec<ContributionNote> = bound_note.into_iter().collect();
-                    let moved = moved(bounded, before, &mut notes);
+                    let moved = caps.moved(bounded, before, &mut notes);
                     Contribution {
                         rule_label: rule.map(|(_, rule)| rule.label.clone()),
                         reason: match &finding.detail {
@@ -592,13 +627,13 @@ fn adjustment<'e, 'a: 'e>(
         };
         let (total, counted) = sum_amounts(item, rule_entries.iter().copied(), &mut trace);
         let points = steps.points(total);
-        let before = take(points);
+        let before = caps.take(points);
         if full {
             stepped_parts.push(format!("{}: {}", rule.code, stepped_calculation(steps, total, points)));
         }
         trace.add(|| {
             let mut notes = Vec::new();
-            let moved = moved(points, before, &mut notes);
+            let moved = caps.moved(points, before, &mut notes);
             Contribution {
                 rule_code: Some(rule.code.clone()),
                 rule_label: Some(rule.label.clone()),
@@ -614,14 +649,14 @@ fn adjustment<'e, 'a: 'e>(
             }
         });
     }
-    let score = bonuses.min(bonus_cap).saturating_sub(penalties.min(penalty_cap));
+    let score = caps.score();
     trace.finish(Some(Exact::from(score)), || {
         let mut calculation = format!(
             "min({}, {}) − min({}, {}) = {}",
-            show(bonus_cap),
-            show(bonuses),
-            show(penalty_cap),
-            show(penalties),
+            show(caps.bonus_cap),
+            show(caps.bonuses),
+            show(caps.penalty_cap),
+            show(caps.penalties),
             show(score)
         );
         if !stepped_parts.is_empty() {
