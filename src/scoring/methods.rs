@@ -552,7 +552,10 @@ impl Caps {
 }
 
 /// A manual finding's points within its rule's bound, and the note when the bound cut them.
-fn bounded(points: Decimal, rule: Option<&crate::scoring::model::AdjustmentRule>) -> (Decimal, Option<ContributionNote>) {
+fn bounded(
+    points: Decimal,
+    rule: Option<&crate::scoring::model::AdjustmentRule>,
+) -> (Decimal, Option<ContributionNote>) {
     if let Some(AdjustmentRuleKind::Manual {
         max_points: Some(bound),
         ..

@@ -284,7 +284,49 @@ pub fn compute_year(
     let order = type_order(scheme)?;
     let index = YearIndex::new(scheme, data, options.as_of);
 
-    // Evaluation results, subject by subject.
+    let mut evaluations = evaluation_results(scheme, data, &index, &settings);
+    let evaluation_rankings = evaluation_rankings(scheme, data, &index, &evaluations);
+    let mut annual = annual_results(scheme, &order, &index, &evaluations, &settings);
+    let mut subjects: Vec<SubjectYearResult> = Vec::with_capacity(index.scored.len());
+    for subject in &index.scored {
+        let (Some(config), Some(annual)) = (index.config(subject), annual.remove(&subject.id)) else {
+            continue;
+        };
+        let evaluations = evaluations.remove(&subject.id).unwrap_or_default();
+        subjects.push(subject_year(
+            scheme,
+            year_window,
+            &index,
+            subject,
+            config,
+            annual,
+            evaluations,
+        ));
+    }
+    let rankings = annual_rankings(&index, &mut subjects);
+    let monthly = match (options.monthly, monthly_window) {
+        (Some(month), Some(window)) => Some(index.monthly(month, window, &settings)),
+        _ => None,
+    };
+
+    Ok(YearResults {
+        scheme_key: scheme.key.clone(),
+        year: data.year,
+        as_of: options.as_of,
+        subjects,
+        rankings,
+        monthly,
+        evaluation_rankings,
+    })
+}
+
+/// Every scored subject's result in each evaluation covering its type.
+fn evaluation_results(
+    scheme: &SchemeDefinition,
+    data: &YearData,
+    index: &YearIndex<'_>,
+    settings: &ScoringSettings,
+) -> FastMap<Uuid, Vec<EvaluationResult>> {
     let mut evaluations: FastMap<Uuid, Vec<EvaluationResult>> = FastMap::default();
     for subject in &index.scored {
         let results = data
@@ -299,14 +341,14 @@ pub fn compute_year(
                             &subject.attributes,
                             index.findings(subject.id),
                             evaluation.window,
-                            &index.sheets(evaluation.id, subject.id, &settings),
-                            &settings,
+                            &index.sheets(evaluation.id, subject.id, settings),
+                            settings,
                         ))
                     }
                     EvaluationKind::Democratic => EvaluationOutcome::Democratic(score_ballots(
                         index.ballots(evaluation.id, subject.id),
                         scheme.options.ballot_trim,
-                        &settings,
+                        settings,
                     )),
                     EvaluationKind::Monthly => return None,
                 };
@@ -322,12 +364,19 @@ pub fn compute_year(
             .collect();
         evaluations.insert(subject.id, results);
     }
+    evaluations
+}
 
-    let evaluation_rankings = evaluation_rankings(scheme, data, &index, &evaluations);
-
-    // Annual results, linked types before the types linking to them.
+/// Annual results (§8.1), linked types before the types linking to them.
+fn annual_results(
+    scheme: &SchemeDefinition,
+    order: &[SubjectType],
+    index: &YearIndex<'_>,
+    evaluations: &FastMap<Uuid, Vec<EvaluationResult>>,
+    settings: &ScoringSettings,
+) -> FastMap<Uuid, AnnualResult> {
     let mut annual: FastMap<Uuid, AnnualResult> = FastMap::default();
-    for subject_type in order {
+    for &subject_type in order {
         let Some(config) = scheme.subject_types.get(&subject_type) else {
             continue;
         };
@@ -369,56 +418,62 @@ pub fn compute_year(
                 evaluations: own,
                 linked,
             };
-            annual.insert(subject.id, evaluate_annual(&config.annual, &inputs, &settings));
+            annual.insert(subject.id, evaluate_annual(&config.annual, &inputs, settings));
         }
     }
+    annual
+}
 
-    // Veto, grade and own consequences.
-    let mut subjects: Vec<SubjectYearResult> = Vec::with_capacity(index.scored.len());
-    for subject in &index.scored {
-        let Some(config) = index.config(subject) else {
-            continue;
-        };
-        let Some(annual) = annual.remove(&subject.id) else {
-            continue;
-        };
-        let vetoed = index.findings(subject.id).veto_in(year_window);
-        let grade = config.grading.as_ref().and_then(|grading| {
-            grade(
-                grading,
-                annual.published_score,
-                vetoed.is_some(),
-                subject.attributes.recalled,
-            )
-        });
-        let mut consequence_details = config
-            .consequences
-            .as_ref()
-            .map(|rules| score_consequences(rules, annual.published_score))
-            .unwrap_or_default();
-        consequence_details.extend(individual_consequences(
-            subject,
-            index.findings(subject.id).marks(),
-            year_window,
-            index.dispatched_by.get(&subject.id).into_iter().flatten().copied(),
-        ));
-        let evaluations = evaluations.remove(&subject.id).unwrap_or_default();
-        let quarterly = quarterly_scores(scheme, data.year, subject.subject_type, &evaluations);
-        subjects.push(SubjectYearResult {
-            subject_id: subject.id,
-            subject_type: subject.subject_type,
-            name: subject.name.clone(),
-            evaluations,
-            annual,
-            quarterly,
-            vetoed,
-            grade,
-            consequences: Vec::new(),
-            consequence_details,
-        });
+/// One subject's year: veto, grade, quarters and the consequences of its own result (§8.2,
+/// §8.4–8.6); dismissal follows from the rankings.
+fn subject_year(
+    scheme: &SchemeDefinition,
+    year_window: Window,
+    index: &YearIndex<'_>,
+    subject: &SubjectInfo,
+    config: &SubjectTypeScheme,
+    annual: AnnualResult,
+    evaluations: Vec<EvaluationResult>,
+) -> SubjectYearResult {
+    let vetoed = index.findings(subject.id).veto_in(year_window);
+    let grade = config.grading.as_ref().and_then(|grading| {
+        grade(
+            grading,
+            annual.published_score,
+            vetoed.is_some(),
+            subject.attributes.recalled,
+        )
+    });
+    let mut consequence_details = config
+        .consequences
+        .as_ref()
+        .map(|rules| score_consequences(rules, annual.published_score))
+        .unwrap_or_default();
+    consequence_details.extend(individual_consequences(
+        subject,
+        index.findings(subject.id).marks(),
+        year_window,
+        index.dispatched_by.get(&subject.id).into_iter().flatten().copied(),
+    ));
+    let quarterly = quarterly_scores(scheme, year_window.year(), subject.subject_type, &evaluations);
+    SubjectYearResult {
+        subject_id: subject.id,
+        subject_type: subject.subject_type,
+        name: subject.name.clone(),
+        evaluations,
+        annual,
+        quarterly,
+        vetoed,
+        grade,
+        consequences: Vec::new(),
+        consequence_details,
     }
+}
 
-    // Rankings; dismissal comes from the dismissal groups and is then shown everywhere.
+/// The annual rankings. Dismissal comes from the dismissal groups; then every subject's final
+/// consequences (referred to the supervisor where vertically managed) are shown on its result
+/// and on each of its ranking entries.
+fn annual_rankings(index: &YearIndex<'_>, subjects: &mut [SubjectYearResult]) -> Vec<RankingResult> {
     let candidates: FastMap<Uuid, RankingCandidate> = subjects
         .iter()
         .map(|result| {
@@ -448,7 +503,7 @@ pub fn compute_year(
         }
     }
     let mut final_consequences: FastMap<Uuid, (Vec<Consequence>, Vec<ConsequenceDetail>)> = FastMap::default();
-    for result in &mut subjects {
+    for result in subjects.iter_mut() {
         result.consequence_details.extend(dismissed.remove(&result.subject_id));
         refer_to_supervisor(
             &mut result.consequence_details,
@@ -465,21 +520,7 @@ pub fn compute_year(
         entry.consequences = codes;
         entry.consequence_details = details;
     }
-
-    let monthly = match (options.monthly, monthly_window) {
-        (Some(month), Some(window)) => Some(index.monthly(month, window, &settings)),
-        _ => None,
-    };
-
-    Ok(YearResults {
-        scheme_key: scheme.key.clone(),
-        year: data.year,
-        as_of: options.as_of,
-        subjects,
-        rankings,
-        monthly,
-        evaluation_rankings,
-    })
+    rankings
 }
 
 /// Ranks every half-year, year-end and democratic evaluation on its own published scores.
