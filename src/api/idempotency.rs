@@ -29,7 +29,7 @@ const HEADER: &str = "idempotency-key";
 const STALE_AFTER_SECS: i64 = 600;
 
 pub async fn middleware(
-    mut req: ServiceRequest,
+    req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let key = req
@@ -96,68 +96,90 @@ pub async fn middleware(
                 "a request with this Idempotency-Key is still being processed; retry later",
             ),
         ),
-        Ok(Claim::Done { request_hash, response }) => {
-            let mut payload = req.take_payload();
-            while let Some(chunk) = payload.next().await {
-                match chunk {
-                    Ok(bytes) => hasher.update(&bytes),
-                    Err(e) => return fail(req, ApiError::bad_request("request.body_unreadable", e.to_string())),
-                }
-            }
-            if hex::encode(hasher.finalize()) != request_hash {
-                return fail(
-                    req,
-                    ApiError::invalid(
-                        "Idempotency-Key",
-                        "idempotency.key_reused",
-                        "this Idempotency-Key was used with a different request; use a new key",
-                    ),
-                );
-            }
-            Ok(req.into_response(replay(&response)))
+        Ok(Claim::Done { request_hash, response }) => replay_done(req, hasher, &request_hash, &response).await,
+        Ok(Claim::Proceed) => proceed(req, next, &state, principal, key, hasher).await,
+    }
+}
+
+/// A key already answered: the same request (by its hash) replays the stored answer; another
+/// request with the key is refused.
+async fn replay_done(
+    mut req: ServiceRequest,
+    mut hasher: Sha256,
+    request_hash: &str,
+    response: &StoredResponse,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let fail = |req: ServiceRequest, err: ApiError| Ok(req.into_response(err.error_response()));
+    let mut payload = req.take_payload();
+    while let Some(chunk) = payload.next().await {
+        match chunk {
+            Ok(bytes) => hasher.update(&bytes),
+            Err(e) => return fail(req, ApiError::bad_request("request.body_unreadable", e.to_string())),
         }
-        Ok(Claim::Proceed) => {
-            let context = Context {
-                principal: principal.clone(),
-                key: key.clone(),
-                hasher: Arc::new(Mutex::new(hasher)),
-                stored: Arc::new(Mutex::new(false)),
-            };
-            let tee = context.hasher.clone();
-            let payload = req.take_payload().map(move |chunk| {
-                if let (Ok(bytes), Ok(mut h)) = (&chunk, tee.lock()) {
-                    h.update(bytes);
-                }
-                chunk
-            });
-            req.set_payload(Payload::Stream {
-                payload: Box::pin(payload),
-            });
-            let outcome = idempotency::scope(context.clone(), next.call(req)).await;
-            let db = state.store.db();
-            match outcome {
-                Ok(response) => {
-                    let response = response.map_into_boxed_body();
-                    if context.is_stored() {
-                        return Ok(response);
-                    }
-                    if response.status().is_success() {
-                        // Answers that wrote nothing (a dry run, a simulation) are stored as they are.
-                        let (request, http) = response.into_parts();
-                        let stored = store_answer(db, &context, http).await;
-                        return Ok(match stored {
-                            Ok(http) => ServiceResponse::new(request, http),
-                            Err(err) => ServiceResponse::new(request, err.error_response()),
-                        });
-                    }
-                    let _ = idempotency::release(db, &principal, &key).await;
-                    Ok(response)
-                }
-                Err(err) => {
-                    let _ = idempotency::release(db, &principal, &key).await;
-                    Err(err)
-                }
+    }
+    if hex::encode(hasher.finalize()) != request_hash {
+        return fail(
+            req,
+            ApiError::invalid(
+                "Idempotency-Key",
+                "idempotency.key_reused",
+                "this Idempotency-Key was used with a different request; use a new key",
+            ),
+        );
+    }
+    Ok(req.into_response(replay(response)))
+}
+
+/// A key claimed for this request: the body is hashed as the handler reads it, and a
+/// successful answer is stored with the key (in the handler's own transaction when it writes);
+/// a failed one releases the key.
+async fn proceed(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+    state: &AppState,
+    principal: String,
+    key: String,
+    hasher: Sha256,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let context = Context {
+        principal: principal.clone(),
+        key: key.clone(),
+        hasher: Arc::new(Mutex::new(hasher)),
+        stored: Arc::new(Mutex::new(false)),
+    };
+    let tee = context.hasher.clone();
+    let payload = req.take_payload().map(move |chunk| {
+        if let (Ok(bytes), Ok(mut h)) = (&chunk, tee.lock()) {
+            h.update(bytes);
+        }
+        chunk
+    });
+    req.set_payload(Payload::Stream {
+        payload: Box::pin(payload),
+    });
+    let outcome = idempotency::scope(context.clone(), next.call(req)).await;
+    let db = state.store.db();
+    match outcome {
+        Ok(response) => {
+            let response = response.map_into_boxed_body();
+            if context.is_stored() {
+                return Ok(response);
             }
+            if response.status().is_success() {
+                // Answers that wrote nothing (a dry run, a simulation) are stored as they are.
+                let (request, http) = response.into_parts();
+                let stored = store_answer(db, &context, http).await;
+                return Ok(match stored {
+                    Ok(http) => ServiceResponse::new(request, http),
+                    Err(err) => ServiceResponse::new(request, err.error_response()),
+                });
+            }
+            let _ = idempotency::release(db, &principal, &key).await;
+            Ok(response)
+        }
+        Err(err) => {
+            let _ = idempotency::release(db, &principal, &key).await;
+            Err(err)
         }
     }
 }
