@@ -2,7 +2,6 @@
 
 use actix_web::{get, web, HttpResponse};
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -13,6 +12,7 @@ use crate::auth::policy::{Action, Scope};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::store::audit::{self, EventQuery};
 use crate::store::entities::audit_event;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -132,29 +132,14 @@ async fn list(
             )
         })?,
     };
-    let mut select = audit_event::Entity::find()
-        .filter(audit_event::Column::CountyId.eq(caller.county_id))
-        .filter(audit_event::Column::Seq.gt(after));
-    if let Some(entity) = &filter.entity {
-        select = select.filter(audit_event::Column::Entity.eq(entity.as_str()));
-    }
-    if let Some(id) = filter.entity_id {
-        select = select.filter(audit_event::Column::EntityId.eq(id));
-    }
-    if let Some(actor) = filter.actor_id {
-        select = select.filter(audit_event::Column::ActorId.eq(actor));
-    }
-    if let Some(from) = filter.from {
-        select = select.filter(audit_event::Column::OccurredAt.gte(from));
-    }
-    if let Some(to) = filter.to {
-        select = select.filter(audit_event::Column::OccurredAt.lt(to));
-    }
-    let mut rows = select
-        .order_by_asc(audit_event::Column::Seq)
-        .limit(limit + 1)
-        .all(state.store.db())
-        .await?;
+    let query = EventQuery {
+        entity: filter.entity.as_deref(),
+        entity_id: filter.entity_id,
+        actor_id: filter.actor_id,
+        from: filter.from,
+        to: filter.to,
+    };
+    let mut rows = audit::events(state.store.db(), caller.county_id, &query, after, limit + 1).await?;
     let more = rows.len() as u64 > limit;
     rows.truncate(limit as usize);
     let next_cursor = if more {

@@ -548,3 +548,46 @@ pub async fn seal_baseline(db: &sea_orm::DatabaseConnection) -> Result<usize, Db
     }
     Ok(sealed)
 }
+
+/// Which audit events a listing wants.
+#[derive(Debug, Clone, Default)]
+pub struct EventQuery<'a> {
+    pub entity: Option<&'a str>,
+    pub entity_id: Option<Uuid>,
+    pub actor_id: Option<Uuid>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// A county's events after sequence number `after`, oldest first, at most `limit`.
+pub async fn events<C: ConnectionTrait>(
+    conn: &C,
+    county_id: Uuid,
+    query: &EventQuery<'_>,
+    after: i64,
+    limit: u64,
+) -> Result<Vec<audit_event::Model>, DbErr> {
+    let mut select = audit_event::Entity::find()
+        .filter(audit_event::Column::CountyId.eq(county_id))
+        .filter(audit_event::Column::Seq.gt(after));
+    if let Some(entity) = query.entity {
+        select = select.filter(audit_event::Column::Entity.eq(entity));
+    }
+    if let Some(id) = query.entity_id {
+        select = select.filter(audit_event::Column::EntityId.eq(id));
+    }
+    if let Some(actor) = query.actor_id {
+        select = select.filter(audit_event::Column::ActorId.eq(actor));
+    }
+    if let Some(from) = query.from {
+        select = select.filter(audit_event::Column::OccurredAt.gte(from));
+    }
+    if let Some(to) = query.to {
+        select = select.filter(audit_event::Column::OccurredAt.lt(to));
+    }
+    select
+        .order_by_asc(audit_event::Column::Seq)
+        .limit(limit)
+        .all(conn)
+        .await
+}
