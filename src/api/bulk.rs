@@ -32,6 +32,96 @@ use crate::store::incidents::NewIncident;
 use crate::store::subject_uploads::{self, AttributesRow, SubjectRow};
 use crate::store::{new_id, schemes, Change, WriteTx};
 
+/// Declares a bulk-upload handler: its route and its OpenAPI operation — a JSON array, NDJSON
+/// or CSV body of `rows`, 201 when every row was written, 200 on a valid dry run — with the
+/// arguments every upload reads.
+macro_rules! bulk_upload {
+    (
+        $(#[doc = $doc:expr])*
+        $name:ident: POST $path:literal, operation $operation:literal, rows $row:ty,
+        written $written:literal, valid $valid:literal,
+        |$args:ident| $body:expr
+    ) => {
+        $(#[doc = $doc])*
+        #[utoipa::path(
+            tag = "bulk", operation_id = $operation,
+            params(BulkParams),
+            request_body(content(
+                (Vec<$row> = "application/json"),
+                ($row = "application/x-ndjson"),
+                (String = "text/csv")
+            )),
+            responses(
+                (status = 201, description = $written, body = BulkSummary),
+                (status = 200, description = $valid, body = BulkSummary)
+            )
+        )]
+        #[post($path)]
+        async fn $name(
+            state: web::Data<AppState>,
+            caller: Caller,
+            req: HttpRequest,
+            params: Query<BulkParams>,
+            payload: web::Payload,
+        ) -> Result<HttpResponse, ApiError> {
+            let format = BodyFormat::of(&req)?;
+            let $args = BulkArgs {
+                body: read_body(payload, state.settings.limits.bulk_body_bytes).await?,
+                dry_run: params.dry_run.unwrap_or(false),
+                format,
+                state,
+                caller,
+            };
+            $body
+        }
+    };
+}
+
+/// What every bulk handler works with: the caller, and the upload's format and whole body.
+struct BulkArgs {
+    state: web::Data<AppState>,
+    caller: Caller,
+    dry_run: bool,
+    format: BodyFormat,
+    body: web::Bytes,
+}
+
+impl BulkArgs {
+    /// The upload, for its audit event and summary.
+    fn upload(&self, action: &'static str, entity: &'static str, list_path: Option<&'static str>) -> Upload {
+        Upload {
+            id: new_id(),
+            dry_run: self.dry_run,
+            action,
+            entity,
+            list_path,
+            format: self.format,
+            body: self.body.clone(),
+        }
+    }
+
+    /// The upload's one transaction.
+    async fn write(&self) -> Result<WriteTx, ApiError> {
+        self.state.store.write(&self.caller.actor()).await
+    }
+
+    fn max_rows(&self) -> usize {
+        self.state.settings.limits.bulk_max_rows
+    }
+
+    /// Records the parsed rows by a use case and ends the upload.
+    async fn recorded<R: Recorder>(
+        &self,
+        upload: Upload,
+        tx: WriteTx,
+        recorder: R,
+        parsed: impl Iterator<Item = Parsed<R::Row>>,
+    ) -> Result<HttpResponse, ApiError> {
+        let recorded = record(&tx, &self.caller, recorder, parsed, self.max_rows()).await?;
+        upload.finish(tx, recorded).await
+    }
+}
+
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(bulk_incidents)
         .service(bulk_scoresheets)
@@ -248,38 +338,21 @@ fn too_many(limit: usize) -> ApiError {
     ApiError::payload_too_large(format!("uploads are limited to {limit} rows"))
 }
 
-/// Upload findings in bulk.
-///
-/// A JSON array, NDJSON or CSV (header row with the `NewIncident` field names; UTF-8, BOM
-/// optional) of findings. All-or-nothing: any invalid row answers 422 listing every bad row
-/// (row, field, code, message) and writes nothing. `?dry_run=true` validates only.
-#[utoipa::path(
-    tag = "bulk", operation_id = "bulkCreateIncidents",
-    params(BulkParams),
-    request_body(content(
-        (Vec<NewIncident> = "application/json"),
-        (NewIncident = "application/x-ndjson"),
-        (String = "text/csv")
-    )),
-    responses(
-        (status = 201, description = "Every row written", body = BulkSummary),
-        (status = 200, description = "Dry run: every row is valid", body = BulkSummary)
-    )
-)]
-#[post("/incidents:bulk")]
-async fn bulk_incidents(
-    state: web::Data<AppState>,
-    caller: Caller,
-    req: HttpRequest,
-    params: Query<BulkParams>,
-    payload: web::Payload,
-) -> Result<HttpResponse, ApiError> {
-    let upload = Upload::read(&state, &req, &params, payload, "incident", "/api/v1/incidents").await?;
-    let parsed = rows::<NewIncident>(&upload.body, upload.format)?;
-    let tx = state.store.write(&caller.actor()).await?;
-    let recorder = FindingsUpload::begin(&tx, &caller, upload.id).await?;
-    let recorded = record(&tx, &caller, recorder, parsed, state.settings.limits.bulk_max_rows).await?;
-    upload.finish(tx, recorded).await
+bulk_upload! {
+    /// Upload findings in bulk.
+    ///
+    /// A JSON array, NDJSON or CSV (header row with the `NewIncident` field names; UTF-8, BOM
+    /// optional) of findings. All-or-nothing: any invalid row answers 422 listing every bad row
+    /// (row, field, code, message) and writes nothing. `?dry_run=true` validates only.
+    bulk_incidents: POST "/incidents:bulk", operation "bulkCreateIncidents", rows NewIncident,
+    written "Every row written", valid "Dry run: every row is valid",
+    |args| {
+        let upload = args.upload("bulk_create", "incident", Some("/api/v1/incidents"));
+        let parsed = rows::<NewIncident>(&args.body, args.format)?;
+        let tx = args.write().await?;
+        let recorder = FindingsUpload::begin(&tx, &args.caller, upload.id).await?;
+        args.recorded(upload, tx, recorder, parsed).await
+    }
 }
 
 /// Feeds parsed rows to a use case batch by batch; the rows that did not parse are reported
@@ -329,27 +402,6 @@ struct Upload {
 }
 
 impl Upload {
-    /// Reads an upload of findings, scoresheets or ballots: its format and whole body.
-    async fn read(
-        state: &AppState,
-        req: &HttpRequest,
-        params: &BulkParams,
-        payload: web::Payload,
-        entity: &'static str,
-        list_path: &'static str,
-    ) -> Result<Self, ApiError> {
-        let format = BodyFormat::of(req)?;
-        Ok(Upload {
-            id: new_id(),
-            dry_run: params.dry_run.unwrap_or(false),
-            action: "bulk_create",
-            entity,
-            list_path: Some(list_path),
-            format,
-            body: read_body(payload, state.settings.limits.bulk_body_bytes).await?,
-        })
-    }
-
     /// Ends an upload: the 422 with every bad row, the dry-run report (its transaction rolled
     /// back), or the commit with its audit event and summary.
     async fn finish(self, tx: WriteTx, recorded: Recorded) -> Result<HttpResponse, ApiError> {
@@ -457,196 +509,92 @@ fn sheets(body: &[u8], format: BodyFormat) -> Result<(Vec<Parsed<NewScoresheet>>
     Ok((out, read))
 }
 
-/// Upload scoresheets in bulk.
-///
-/// JSON array or NDJSON of scoresheets, or CSV in long form: `evaluation_id,subject_id,assessor,
-/// item_code,score` (consecutive rows of one evaluation, subject and assessor form one sheet).
-/// All-or-nothing; `?dry_run=true` validates only. A sheet replaces the same assessor's
-/// earlier sheet for that subject.
-#[utoipa::path(
-    tag = "bulk", operation_id = "bulkCreateScoresheets",
-    params(BulkParams),
-    request_body(content(
-        (Vec<NewScoresheet> = "application/json"),
-        (NewScoresheet = "application/x-ndjson"),
-        (String = "text/csv")
-    )),
-    responses(
-        (status = 201, description = "Every sheet written", body = BulkSummary),
-        (status = 200, description = "Dry run: every sheet is valid", body = BulkSummary)
-    )
-)]
-#[post("/scoresheets:bulk")]
-async fn bulk_scoresheets(
-    state: web::Data<AppState>,
-    caller: Caller,
-    req: HttpRequest,
-    params: Query<BulkParams>,
-    payload: web::Payload,
-) -> Result<HttpResponse, ApiError> {
-    let upload = Upload::read(&state, &req, &params, payload, "scoresheet", "/api/v1/scoresheets").await?;
-    let (parsed, rows) = sheets(&upload.body, upload.format)?;
-    let max_rows = state.settings.limits.bulk_max_rows;
-    if rows > max_rows {
-        return Err(too_many(max_rows));
+bulk_upload! {
+    /// Upload scoresheets in bulk.
+    ///
+    /// JSON array or NDJSON of scoresheets, or CSV in long form: `evaluation_id,subject_id,assessor,
+    /// item_code,score` (consecutive rows of one evaluation, subject and assessor form one sheet).
+    /// All-or-nothing; `?dry_run=true` validates only. A sheet replaces the same assessor's
+    /// earlier sheet for that subject.
+    bulk_scoresheets: POST "/scoresheets:bulk", operation "bulkCreateScoresheets", rows NewScoresheet,
+    written "Every sheet written", valid "Dry run: every sheet is valid",
+    |args| {
+        let upload = args.upload("bulk_create", "scoresheet", Some("/api/v1/scoresheets"));
+        let (parsed, rows) = sheets(&args.body, args.format)?;
+        if rows > args.max_rows() {
+            return Err(too_many(args.max_rows()));
+        }
+        let tx = args.write().await?;
+        let recorder = ScoresheetsUpload::begin(upload.id, parsed.len());
+        let mut recorded = record(&tx, &args.caller, recorder, parsed.into_iter(), args.max_rows()).await?;
+        // A long-form CSV has more rows than sheets.
+        recorded.rows = rows;
+        upload.finish(tx, recorded).await
     }
-    let tx = state.store.write(&caller.actor()).await?;
-    let recorder = ScoresheetsUpload::begin(upload.id, parsed.len());
-    let mut recorded = record(&tx, &caller, recorder, parsed.into_iter(), max_rows).await?;
-    recorded.rows = rows;
-    upload.finish(tx, recorded).await
 }
 
-/// Upload ballots in bulk (JSON array, NDJSON or CSV with `evaluation_id,subject_id,score[,participant]`).
-#[utoipa::path(
-    tag = "bulk", operation_id = "bulkCreateBallots",
-    params(BulkParams),
-    request_body(content(
-        (Vec<NewBallot> = "application/json"),
-        (NewBallot = "application/x-ndjson"),
-        (String = "text/csv")
-    )),
-    responses(
-        (status = 201, description = "Every ballot written", body = BulkSummary),
-        (status = 200, description = "Dry run: every ballot is valid", body = BulkSummary)
-    )
-)]
-#[post("/ballots:bulk")]
-async fn bulk_ballots(
-    state: web::Data<AppState>,
-    caller: Caller,
-    req: HttpRequest,
-    params: Query<BulkParams>,
-    payload: web::Payload,
-) -> Result<HttpResponse, ApiError> {
-    let upload = Upload::read(&state, &req, &params, payload, "ballot", "/api/v1/ballots").await?;
-    let parsed = rows::<NewBallot>(&upload.body, upload.format)?;
-    let tx = state.store.write(&caller.actor()).await?;
-    let recorder = BallotsUpload::begin(upload.id);
-    let recorded = record(&tx, &caller, recorder, parsed, state.settings.limits.bulk_max_rows).await?;
-    upload.finish(tx, recorded).await
+bulk_upload! {
+    /// Upload ballots in bulk (JSON array, NDJSON or CSV with `evaluation_id,subject_id,score[,participant]`).
+    bulk_ballots: POST "/ballots:bulk", operation "bulkCreateBallots", rows NewBallot,
+    written "Every ballot written", valid "Dry run: every ballot is valid",
+    |args| {
+        let upload = args.upload("bulk_create", "ballot", Some("/api/v1/ballots"));
+        let parsed = rows::<NewBallot>(&args.body, args.format)?;
+        let tx = args.write().await?;
+        let recorder = BallotsUpload::begin(upload.id);
+        args.recorded(upload, tx, recorder, parsed).await
+    }
 }
 
-/// Upload subjects in bulk (JSON array, NDJSON or CSV with the `SubjectRow` fields).
-///
-/// Townships, villages and departments are created with their org units. A row may give itself
-/// a client key (`ref`) and name other rows of the same upload by theirs (`parent_ref`,
-/// `dispatched_by_ref`, `stationed_in_ref`) instead of by id, in any order without cycles: a
-/// village and the first secretary stationed in it go up together. Rows are created so that
-/// each follows the rows it names (otherwise in upload order), each audited; `ids` answers them
-/// in row order. An unknown, duplicate or cyclic ref is a 422 naming the row and field; any
-/// invalid row rolls back the whole upload.
-#[utoipa::path(
-    tag = "bulk", operation_id = "bulkCreateSubjects",
-    params(BulkParams),
-    request_body(content(
-        (Vec<SubjectRow> = "application/json"),
-        (SubjectRow = "application/x-ndjson"),
-        (String = "text/csv")
-    )),
-    responses(
-        (status = 201, description = "Every subject created", body = BulkSummary),
-        (status = 200, description = "Dry run: every row is valid", body = BulkSummary)
-    )
-)]
-#[post("/subjects:bulk")]
-async fn bulk_subjects(
-    state: web::Data<AppState>,
-    caller: Caller,
-    req: HttpRequest,
-    params: Query<BulkParams>,
-    payload: web::Payload,
-) -> Result<HttpResponse, ApiError> {
-    written_through(
-        &state,
-        &caller,
-        &req,
-        &params,
-        payload,
-        "bulk_create",
-        subject_uploads::create_rows,
-    )
-    .await
+bulk_upload! {
+    /// Upload subjects in bulk (JSON array, NDJSON or CSV with the `SubjectRow` fields).
+    ///
+    /// Townships, villages and departments are created with their org units. A row may give itself
+    /// a client key (`ref`) and name other rows of the same upload by theirs (`parent_ref`,
+    /// `dispatched_by_ref`, `stationed_in_ref`) instead of by id, in any order without cycles: a
+    /// village and the first secretary stationed in it go up together. Rows are created so that
+    /// each follows the rows it names (otherwise in upload order), each audited; `ids` answers them
+    /// in row order. An unknown, duplicate or cyclic ref is a 422 naming the row and field; any
+    /// invalid row rolls back the whole upload.
+    bulk_subjects: POST "/subjects:bulk", operation "bulkCreateSubjects", rows SubjectRow,
+    written "Every subject created", valid "Dry run: every row is valid",
+    |args| written_through(args, "bulk_create", subject_uploads::create_rows).await
 }
 
-/// Set many subjects' per-scheme attributes in one upload.
-///
-/// A JSON array, NDJSON or CSV of `AttributesRow`s: each sets one subject's attributes for one
-/// scheme as `PUT /api/v1/subjects/{id}/attributes/{scheme_id}` does (fields left out or empty
-/// keep their value; `version` is required once the attributes were set). The same rules as the
-/// single write decide who may; a subject or scheme outside your scope is an unknown reference
-/// (422). All-or-nothing; `?dry_run=true` validates only. Each row is audited like the single
-/// write, and the upload once more; `ids` answers the subject ids in row order.
-#[utoipa::path(
-    tag = "bulk", operation_id = "bulkSetAttributes",
-    params(BulkParams),
-    request_body(content(
-        (Vec<AttributesRow> = "application/json"),
-        (AttributesRow = "application/x-ndjson"),
-        (String = "text/csv")
-    )),
-    responses(
-        (status = 201, description = "Every row's attributes set", body = BulkSummary),
-        (status = 200, description = "Dry run: every row is valid", body = BulkSummary)
-    )
-)]
-#[post("/attributes:bulk")]
-async fn bulk_attributes(
-    state: web::Data<AppState>,
-    caller: Caller,
-    req: HttpRequest,
-    params: Query<BulkParams>,
-    payload: web::Payload,
-) -> Result<HttpResponse, ApiError> {
-    written_through(
-        &state,
-        &caller,
-        &req,
-        &params,
-        payload,
-        "bulk_set_attributes",
-        subject_uploads::set_rows,
-    )
-    .await
+bulk_upload! {
+    /// Set many subjects' per-scheme attributes in one upload.
+    ///
+    /// A JSON array, NDJSON or CSV of `AttributesRow`s: each sets one subject's attributes for one
+    /// scheme as `PUT /api/v1/subjects/{id}/attributes/{scheme_id}` does (fields left out or empty
+    /// keep their value; `version` is required once the attributes were set). The same rules as the
+    /// single write decide who may; a subject or scheme outside your scope is an unknown reference
+    /// (422). All-or-nothing; `?dry_run=true` validates only. Each row is audited like the single
+    /// write, and the upload once more; `ids` answers the subject ids in row order.
+    bulk_attributes: POST "/attributes:bulk", operation "bulkSetAttributes", rows AttributesRow,
+    written "Every row's attributes set", valid "Dry run: every row is valid",
+    |args| written_through(args, "bulk_set_attributes", subject_uploads::set_rows).await
 }
 
 /// An upload of subject rows validated by writing them: `write` creates or sets every parsed row
 /// in one transaction and answers their ids in row order or every bad row; the transaction is
 /// committed only when every row is good and it is not a dry run.
 async fn written_through<T: DeserializeOwned>(
-    state: &AppState,
-    caller: &Caller,
-    req: &HttpRequest,
-    params: &BulkParams,
-    payload: web::Payload,
+    args: BulkArgs,
     action: &'static str,
     write: impl AsyncFnOnce(&WriteTx, &Caller, Vec<(usize, T)>) -> Result<Result<Vec<Uuid>, Vec<FieldError>>, ApiError>,
 ) -> Result<HttpResponse, ApiError> {
-    let format = BodyFormat::of(req)?;
-    let limits = &state.settings.limits;
-    let body = read_body(payload, limits.bulk_body_bytes).await?;
-    let dry_run = params.dry_run.unwrap_or(false);
     let Split {
         valid,
         mut errors,
         rows,
-    } = split(rows::<T>(&body, format)?, limits.bulk_max_rows)?;
-    let tx = state.store.write(&caller.actor()).await?;
-    let ids = match write(&tx, caller, valid).await? {
+    } = split(rows::<T>(&args.body, args.format)?, args.max_rows())?;
+    let tx = args.write().await?;
+    let ids = match write(&tx, &args.caller, valid).await? {
         Ok(ids) => ids,
         Err(bad) => {
             errors.extend(bad);
             Vec::new()
         }
-    };
-    let upload = Upload {
-        id: new_id(),
-        dry_run,
-        action,
-        entity: "subject",
-        list_path: None,
-        format,
-        body,
     };
     let recorded = Recorded {
         rows,
@@ -654,7 +602,7 @@ async fn written_through<T: DeserializeOwned>(
         errors,
         ..Recorded::default()
     };
-    upload.finish(tx, recorded).await
+    args.upload(action, "subject", None).finish(tx, recorded).await
 }
 
 /// The rows of an upload: those that parsed, the errors of those that did not, and how many
