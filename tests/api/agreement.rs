@@ -5,7 +5,7 @@
 
 use serde_json::{json, Value};
 
-use crate::data::{id_of, individual, instantiate};
+use crate::data::{id_of, instantiate, stationed};
 use crate::helpers::{spawn_app, ADMIN_PASSWORD};
 
 fn document() -> Value {
@@ -16,14 +16,7 @@ fn document() -> Value {
 async fn integral_numbers_are_integers_whichever_way_they_are_written() {
     let app = spawn_app().await;
     let w = app.world().await;
-    let subject = individual(
-        &app,
-        "first_secretary",
-        "李明",
-        Some(&w.department),
-        Some(&w.village_a1),
-    )
-    .await;
+    let subject = stationed(&app, &w, "first_secretary", "李明", &w.village_a1).await;
     let path = format!("/api/v1/subjects/{subject}");
 
     // The document says integer; 1.0 is one.

@@ -6,7 +6,7 @@
 use futures_util::future::join_all;
 use serde_json::{json, Value};
 
-use crate::data::{audit, evaluation, id_of, individual, instantiate, record};
+use crate::data::{audit, evaluation, id_of, instantiate, record, stationed};
 use crate::helpers::{spawn_app, Reply, TestApp};
 
 /// Requests fired at once per round.
@@ -88,14 +88,7 @@ async fn simultaneous_patches_with_one_version_have_one_winner() {
     let app = spawn_app().await;
     let w = app.world().await;
 
-    let subject = individual(
-        &app,
-        "first_secretary",
-        "李明",
-        Some(&w.department),
-        Some(&w.village_a1),
-    )
-    .await;
+    let subject = stationed(&app, &w, "first_secretary", "李明", &w.village_a1).await;
     compare_and_set_rounds(
         &app,
         ("PATCH", &format!("/api/v1/subjects/{subject}")),

@@ -4,8 +4,8 @@
 use serde_json::{json, Value};
 
 use crate::data::{
-    ballot, evaluation, id_of, individual, instantiate, record, scores, sheet, DEPARTMENT_ITEMS, SECRETARY_ITEMS,
-    WORK_TEAM_ITEMS,
+    ballot, evaluation, id_of, individual, instantiate, record, scores, sheet, stationed, DEPARTMENT_ITEMS,
+    SECRETARY_ITEMS, WORK_TEAM_ITEMS,
 };
 use crate::helpers::{spawn_app, TestApp};
 
@@ -179,14 +179,7 @@ async fn a_recalled_reserve_cadre_faces_accountability_and_bars_the_head_of_the_
 async fn a_work_teams_major_failure_removes_its_leader_until_the_finding_is_revoked_or_appealed() {
     let app = spawn_app().await;
     let w = app.world().await;
-    let team = individual(
-        &app,
-        "work_team",
-        "童市村驻村工作队",
-        Some(&w.department),
-        Some(&w.village_a1),
-    )
-    .await;
+    let team = stationed(&app, &w, "work_team", "童市村驻村工作队", &w.village_a1).await;
     let scheme = id_of(&instantiate(&app, "county-poverty", None).await);
     both_sheets(&app, &scheme, &team, WORK_TEAM_ITEMS, 8800).await;
     let score_before = result_of(&app, &team, &scheme, "").await["annual"]["published_score"].clone();

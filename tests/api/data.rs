@@ -147,6 +147,11 @@ pub async fn individual(
     app.post("/api/v1/subjects", &app.admin, &body).await.assert(201).id()
 }
 
+/// Creates a first secretary or work team sent by the department to a village.
+pub async fn stationed(app: &TestApp, w: &World, subject_type: &str, name: &str, village: &str) -> String {
+    individual(app, subject_type, name, Some(&w.department), Some(village)).await
+}
+
 /// Records a finding and expects it stored.
 pub async fn record(app: &TestApp, token: &str, body: Value) -> Value {
     let reply = app.post("/api/v1/incidents", token, &body).await;
@@ -239,14 +244,7 @@ async fn setup() -> Setup {
     let w = app.world().await;
     let villages = instantiate(&app, "tongshi-2023-village", Some(&w.town_a)).await;
     let county = instantiate(&app, "county-poverty", None).await;
-    let secretary = individual(
-        &app,
-        "first_secretary",
-        "李明",
-        Some(&w.department),
-        Some(&w.village_a1),
-    )
-    .await;
+    let secretary = stationed(&app, &w, "first_secretary", "李明", &w.village_a1).await;
     Setup {
         app,
         w,
@@ -1785,14 +1783,7 @@ async fn ballots_score_0_to_100_with_one_decimal_once_per_participant() {
         .assert_problem(403, "auth.forbidden", None);
     assert_eq!(snapshot(&app, &tables).await, before);
     // The same participant may score another subject.
-    let other = individual(
-        &app,
-        "first_secretary",
-        "张华",
-        Some(&w.department),
-        Some(&w.village_a2),
-    )
-    .await;
+    let other = stationed(&app, &w, "first_secretary", "张华", &w.village_a2).await;
     app.post(
         "/api/v1/ballots",
         &w.county_assessor,

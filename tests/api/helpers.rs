@@ -57,6 +57,11 @@ impl Drop for TestApp {
     }
 }
 
+/// The content types of bulk uploads.
+pub const NDJSON: &str = "application/x-ndjson";
+pub const CSV: &str = "text/csv";
+pub const JSON: &str = "application/json";
+
 /// A response, read whole.
 #[derive(Debug)]
 pub struct Reply {
@@ -82,6 +87,15 @@ impl Reply {
             .as_str()
             .unwrap_or_else(|| panic!("no id in {}", self.body))
             .to_owned()
+    }
+    /// The `ids` of a bulk upload's answer, in the order of its rows.
+    pub fn created_ids(&self) -> Vec<String> {
+        self.body["ids"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no ids in {}", self.body))
+            .iter()
+            .map(|v| v.as_str().unwrap().to_owned())
+            .collect()
     }
     #[track_caller]
     pub fn assert(&self, status: u16) -> &Self {
@@ -348,6 +362,21 @@ impl TestApp {
         }
         .expect("the request is answered");
         Self::read(response).await
+    }
+
+    /// A bulk upload as the county admin, with an `Idempotency-Key` when one is given.
+    pub async fn upload(&self, path: &str, content_type: &str, body: impl Into<Vec<u8>>, key: Option<&str>) -> Reply {
+        let mut headers = vec![("content-type", content_type)];
+        if let Some(key) = key {
+            headers.push(("idempotency-key", key));
+        }
+        self.send("POST", path, Some(&self.admin), &headers, Some(body.into()))
+            .await
+    }
+
+    /// A bulk upload of a JSON array as the county admin.
+    pub async fn upload_json(&self, path: &str, rows: &impl serde::Serialize, key: Option<&str>) -> Reply {
+        self.upload(path, JSON, serde_json::to_vec(rows).unwrap(), key).await
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Reply {

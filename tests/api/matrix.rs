@@ -20,8 +20,8 @@ use std::time::Instant;
 use serde_json::{json, Value};
 
 use crate::data::{
-    evaluation, id_of, individual, instantiate, record, rubric_of, scores, sheet, DEPARTMENT_ITEMS, SECRETARY_ITEMS,
-    TOWNSHIP_ITEMS,
+    evaluation, id_of, individual, instantiate, record, rubric_of, scores, sheet, stationed, DEPARTMENT_ITEMS,
+    SECRETARY_ITEMS, TOWNSHIP_ITEMS,
 };
 use crate::helpers::{spawn_app, Reply, TestApp, ADMIN_PASSWORD, PASSWORD};
 
@@ -602,22 +602,8 @@ async fn fixture() -> (Matrix, Fixture) {
     let scheme_a = id_of(&instantiate(&app, "tongshi-2023-village", Some(&w.town_a)).await);
     let scheme_b = id_of(&instantiate(&app, "tongshi-2023-village", Some(&w.town_b)).await);
     let scheme_c = id_of(&instantiate(&app, "county-poverty", None).await);
-    let sec_a = individual(
-        &app,
-        "first_secretary",
-        "李明",
-        Some(&w.department),
-        Some(&w.village_a1),
-    )
-    .await;
-    let sec_b = individual(
-        &app,
-        "first_secretary",
-        "王强",
-        Some(&w.department),
-        Some(&w.village_b1),
-    )
-    .await;
+    let sec_a = stationed(&app, &w, "first_secretary", "李明", &w.village_a1).await;
+    let sec_b = stationed(&app, &w, "first_secretary", "王强", &w.village_b1).await;
     let tech_c = individual(&app, "agri_tech", "赵农", None, None).await;
 
     let mut incidents = Vec::new();

@@ -8,7 +8,7 @@ use std::io::Read;
 
 use serde_json::{json, Value};
 
-use crate::data::{id_of, individual, instantiate};
+use crate::data::{id_of, individual, instantiate, stationed};
 use crate::helpers::{spawn_app, Reply, TestApp};
 
 /// The export formats of a publication.
@@ -99,30 +99,9 @@ async fn below_the_county_a_private_publication_shows_the_readers_scope_in_every
     let w = app.world().await;
     let town_b_viewer = app.user("town-b-viewer", &w.town_b, "viewer").await;
     let scheme = id_of(&instantiate(&app, "county-poverty", None).await);
-    let sec_a = individual(
-        &app,
-        "first_secretary",
-        "李明",
-        Some(&w.department),
-        Some(&w.village_a1),
-    )
-    .await;
-    let team_a2 = individual(
-        &app,
-        "work_team",
-        "大路村工作队",
-        Some(&w.department),
-        Some(&w.village_a2),
-    )
-    .await;
-    let sec_b = individual(
-        &app,
-        "first_secretary",
-        "王强",
-        Some(&w.department),
-        Some(&w.village_b1),
-    )
-    .await;
+    let sec_a = stationed(&app, &w, "first_secretary", "李明", &w.village_a1).await;
+    let team_a2 = stationed(&app, &w, "work_team", "大路村工作队", &w.village_a2).await;
+    let sec_b = stationed(&app, &w, "first_secretary", "王强", &w.village_b1).await;
     let tech = individual(&app, "agri_tech", "赵农", None, None).await;
     let everyone = [&w.town_a, &w.town_b, &w.department, &sec_a, &team_a2, &sec_b, &tech];
     let candidates: Vec<String> = everyone.iter().map(|s| (*s).clone()).collect();

@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value};
 
-use crate::data::{id_of, ids, individual, instantiate, record};
+use crate::data::{id_of, ids, instantiate, record, stationed};
 use crate::helpers::{spawn_app, Reply, TestApp, World};
 
 /// A county-wide Seed A scheme (all villages of both towns), one finding in each of villages A1,
@@ -28,22 +28,8 @@ async fn fixture() -> Fixture {
     let finding_a1 = id_of(&record(&app, &w.town_a_assessor, deduction(&w.village_a1)).await);
     let finding_a2 = id_of(&record(&app, &w.town_a_assessor, deduction(&w.village_a2)).await);
     let finding_b1 = id_of(&record(&app, &w.town_b_assessor, deduction(&w.village_b1)).await);
-    let secretary_a = individual(
-        &app,
-        "first_secretary",
-        "李明",
-        Some(&w.department),
-        Some(&w.village_a1),
-    )
-    .await;
-    let secretary_b = individual(
-        &app,
-        "first_secretary",
-        "王强",
-        Some(&w.department),
-        Some(&w.village_b1),
-    )
-    .await;
+    let secretary_a = stationed(&app, &w, "first_secretary", "李明", &w.village_a1).await;
+    let secretary_b = stationed(&app, &w, "first_secretary", "王强", &w.village_b1).await;
     Fixture {
         app,
         w,
