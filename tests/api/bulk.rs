@@ -157,13 +157,7 @@ async fn a_township_assessor_cannot_sneak_in_another_towns_finding() {
     .assert(201);
     let body = format!("{}{}", ndjson_row(&w.village_a1, 3), ndjson_row(&w.village_b1, 3));
     let reply = app
-        .send(
-            "POST",
-            "/api/v1/incidents:bulk",
-            Some(&w.town_a_assessor),
-            &[("content-type", "application/x-ndjson")],
-            Some(body.into_bytes()),
-        )
+        .upload_as(&w.town_a_assessor, "/api/v1/incidents:bulk", NDJSON, body)
         .await;
     reply.assert_problem(422, "incident.subject_unknown", Some("subject_id"));
     assert_eq!(reply.body["errors"][0]["row"], 2);

@@ -7,7 +7,7 @@ use futures_util::future::join_all;
 use serde_json::{json, Value};
 
 use crate::data::{audit, evaluation, id_of, instantiate, record, stationed};
-use crate::helpers::{spawn_app, Reply, TestApp};
+use crate::helpers::{spawn_app, Reply, TestApp, JSON};
 
 /// Requests fired at once per round.
 const RACERS: usize = 8;
@@ -203,15 +203,11 @@ async fn simultaneous_transitions_have_one_winner() {
                 serde_json::to_vec(&json!({"decision": decision, "note": "经核实"})).unwrap()
             })
             .collect();
-        let replies = join_all(bodies.into_iter().map(|body| {
-            app.send(
-                "POST",
-                &path,
-                Some(&w.town_a_assessor),
-                &[("content-type", "application/json")],
-                Some(body),
-            )
-        }))
+        let replies = join_all(
+            bodies
+                .into_iter()
+                .map(|body| app.upload_as(&w.town_a_assessor, &path, JSON, body)),
+        )
         .await;
         let won = one_winner(replies, 200, &[409], "appeal decision");
         let decides = audit(&app, "appeal", &appeal.id())

@@ -7,7 +7,7 @@ use crate::data::{
     ballot, evaluation, id_of, individual, instantiate, record, scores, sheet, stationed, DEPARTMENT_ITEMS,
     SECRETARY_ITEMS, WORK_TEAM_ITEMS,
 };
-use crate::helpers::{spawn_app, TestApp};
+use crate::helpers::{spawn_app, TestApp, CSV};
 
 fn now() -> String {
     chrono::Utc::now().to_rfc3339().replace('+', "%2B")
@@ -306,15 +306,7 @@ async fn derelictions_are_bulk_uploaded_and_bring_accountability() {
          {town},dereliction,2023-06-01,再次失职\n",
         town = w.town_a
     );
-    let reply = app
-        .send(
-            "POST",
-            "/api/v1/incidents:bulk",
-            Some(&app.admin),
-            &[("content-type", "text/csv")],
-            Some(csv.into_bytes()),
-        )
-        .await;
+    let reply = app.upload("/api/v1/incidents:bulk", CSV, csv, None).await;
     reply.assert(201);
     assert_eq!(reply.body["created"], 2);
     let result = result_of(&app, &w.town_a, &scheme, "").await;
@@ -332,15 +324,7 @@ async fn derelictions_are_bulk_uploaded_and_bring_accountability() {
         "subject_id,kind,occurred_on,note\n{town},dereliction,2023-04-01,\n",
         town = w.town_a
     );
-    let reply = app
-        .send(
-            "POST",
-            "/api/v1/incidents:bulk",
-            Some(&app.admin),
-            &[("content-type", "text/csv")],
-            Some(bad.into_bytes()),
-        )
-        .await;
+    let reply = app.upload("/api/v1/incidents:bulk", CSV, bad, None).await;
     reply.assert(422);
     assert_eq!(reply.body["errors"][0]["field"], "note", "{}", reply.body);
     assert_eq!(app.count("incidents").await, findings);

@@ -91,34 +91,17 @@ async fn a_service_accounts_tokens_die_when_it_is_revoked() {
         created.body["client_id"].as_str().unwrap(),
         created.body["client_secret"].as_str().unwrap()
     );
-    let login = |form: String| {
-        let app = &app;
-        async move {
-            app.send(
-                "POST",
-                "/api/v1/auth/token",
-                None,
-                &[("content-type", "application/x-www-form-urlencoded")],
-                Some(form.into_bytes()),
-            )
-            .await
-        }
-    };
-    let reply = login(form.clone()).await;
+    let reply = app.form_grant(form.clone()).await;
     reply.assert(200);
     let token = reply.body["access_token"].as_str().unwrap().to_owned();
     app.get("/api/v1/org-units", &token).await.assert(200);
-    app.post(
-        &format!("/api/v1/service-accounts/{}/revoke", created.id()),
-        &app.admin,
-        &json!({}),
-    )
-    .await
-    .assert(200);
+    app.revoke_service_account(&created.id()).await;
     app.get("/api/v1/org-units", &token)
         .await
         .assert_problem(401, "auth.unauthorized", None);
-    login(form).await.assert_problem(401, "auth.unauthorized", None);
+    app.form_grant(form)
+        .await
+        .assert_problem(401, "auth.unauthorized", None);
 }
 
 #[actix_web::test]

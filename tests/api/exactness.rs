@@ -80,15 +80,7 @@ async fn seed_b(app: &TestApp) -> Scheme {
 }
 
 async fn bulk(app: &TestApp, path: &str, rows: &[Value]) -> Value {
-    let reply = app
-        .send(
-            "POST",
-            path,
-            Some(&app.admin),
-            &[("content-type", "application/json")],
-            Some(serde_json::to_vec(rows).unwrap()),
-        )
-        .await;
+    let reply = app.upload_json(path, rows, None).await;
     reply.assert(201);
     reply.body
 }

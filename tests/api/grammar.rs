@@ -52,14 +52,8 @@ fn assert_grammar(reply: &Reply, accepted: bool, ok: u16, field: &str, what: &st
 }
 
 async fn bulk(app: &TestApp, content_type: &str, body: String) -> Reply {
-    app.send(
-        "POST",
-        "/api/v1/incidents:bulk?dry_run=true",
-        Some(&app.admin),
-        &[("content-type", content_type)],
-        Some(body.into_bytes()),
-    )
-    .await
+    app.upload("/api/v1/incidents:bulk?dry_run=true", content_type, body, None)
+        .await
 }
 
 /// Sends a finding with `points` and `occurred_on` as given: as a JSON body (a real write),

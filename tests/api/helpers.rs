@@ -97,6 +97,21 @@ impl Reply {
             .map(|v| v.as_str().unwrap().to_owned())
             .collect()
     }
+    /// The `errors` of a refused bulk upload: row, field and code of each.
+    pub fn row_errors(&self) -> Vec<(u64, String, String)> {
+        self.body["errors"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no errors in {}", self.body))
+            .iter()
+            .map(|e| {
+                (
+                    e["row"].as_u64().unwrap(),
+                    e["field"].as_str().unwrap().to_owned(),
+                    e["code"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    }
     #[track_caller]
     pub fn assert(&self, status: u16) -> &Self {
         assert_eq!(self.status.as_u16(), status, "unexpected answer: {}", self.body);
@@ -364,7 +379,8 @@ impl TestApp {
         Self::read(response).await
     }
 
-    /// A bulk upload as the county admin, with an `Idempotency-Key` when one is given.
+    /// A body of `content_type` POSTed as the county admin (a bulk upload, or a body `post` does
+    /// not send as written), with an `Idempotency-Key` when one is given.
     pub async fn upload(&self, path: &str, content_type: &str, body: impl Into<Vec<u8>>, key: Option<&str>) -> Reply {
         let mut headers = vec![("content-type", content_type)];
         if let Some(key) = key {
@@ -374,8 +390,14 @@ impl TestApp {
             .await
     }
 
+    /// A body of `content_type` POSTed with `token`.
+    pub async fn upload_as(&self, token: &str, path: &str, content_type: &str, body: impl Into<Vec<u8>>) -> Reply {
+        let headers = [("content-type", content_type)];
+        self.send("POST", path, Some(token), &headers, Some(body.into())).await
+    }
+
     /// A bulk upload of a JSON array as the county admin.
-    pub async fn upload_json(&self, path: &str, rows: &impl serde::Serialize, key: Option<&str>) -> Reply {
+    pub async fn upload_json(&self, path: &str, rows: &(impl serde::Serialize + ?Sized), key: Option<&str>) -> Reply {
         self.upload(path, JSON, serde_json::to_vec(rows).unwrap(), key).await
     }
 
@@ -418,17 +440,35 @@ impl TestApp {
 
     /// Logs in and returns the access token.
     pub async fn login(&self, username: &str, password: &str) -> String {
-        let reply = self
-            .send(
-                "POST",
-                "/api/v1/auth/token",
-                None,
-                &[("content-type", "application/json")],
-                Some(serde_json::to_vec(&json!({"username": username, "password": password})).unwrap()),
-            )
-            .await;
+        let reply = self.password_grant(username, password).await;
         reply.assert(200);
         reply.body["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// `POST /api/v1/auth/token` with a JSON password grant.
+    pub async fn password_grant(&self, username: &str, password: &str) -> Reply {
+        let body = serde_json::to_vec(&json!({"username": username, "password": password})).unwrap();
+        self.send(
+            "POST",
+            "/api/v1/auth/token",
+            None,
+            &[("content-type", JSON)],
+            Some(body),
+        )
+        .await
+    }
+
+    /// `POST /api/v1/auth/token` with a form body.
+    pub async fn form_grant(&self, form: impl Into<Vec<u8>>) -> Reply {
+        let headers = [("content-type", "application/x-www-form-urlencoded")];
+        self.send("POST", "/api/v1/auth/token", None, &headers, Some(form.into()))
+            .await
+    }
+
+    /// Revokes a service account as the county admin.
+    pub async fn revoke_service_account(&self, id: &str) {
+        let path = format!("/api/v1/service-accounts/{id}/revoke");
+        self.post(&path, &self.admin, &json!({})).await.assert(200);
     }
 
     /// Creates an org unit as the county admin and returns its id.

@@ -240,28 +240,15 @@ async fn service_accounts_log_in_read_the_county_and_can_be_revoked() {
     created.assert(201);
     let client_id = created.body["client_id"].as_str().unwrap().to_owned();
     let secret = created.body["client_secret"].as_str().unwrap().to_owned();
-    let login = app
-        .send(
-            "POST",
-            "/api/v1/auth/token",
-            None,
-            &[("content-type", "application/x-www-form-urlencoded")],
-            Some(format!("grant_type=client_credentials&client_id={client_id}&client_secret={secret}").into_bytes()),
-        )
-        .await;
+    let form = format!("grant_type=client_credentials&client_id={client_id}&client_secret={secret}");
+    let login = app.form_grant(form).await;
     login.assert(200);
     let token = login.body["access_token"].as_str().unwrap().to_owned();
     app.get("/api/v1/org-units", &token).await.assert(200);
     app.post("/api/v1/org-units", &token, &json!({"kind": "township", "name": "x"}))
         .await
         .assert(403);
-    app.post(
-        &format!("/api/v1/service-accounts/{}/revoke", created.id()),
-        &app.admin,
-        &json!({}),
-    )
-    .await
-    .assert(200);
+    app.revoke_service_account(&created.id()).await;
     app.get("/api/v1/org-units", &token)
         .await
         .assert_problem(401, "auth.unauthorized", None);

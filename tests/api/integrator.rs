@@ -6,7 +6,7 @@
 use serde_json::{json, Value};
 
 use crate::data::{evaluation, id_of, individual, instantiate, scores, sheet, SECRETARY_ITEMS, TOWNSHIP_ITEMS};
-use crate::helpers::{spawn_app, TestApp, CSV, NDJSON};
+use crate::helpers::{spawn_app, TestApp, CSV, JSON, NDJSON};
 
 fn keys(list: &Value) -> Vec<String> {
     list.as_array()
@@ -354,20 +354,8 @@ async fn unknown_duplicate_and_cyclic_refs_are_named_and_write_nothing() {
     ]);
     let reply = app.upload_json("/api/v1/subjects:bulk", &body, None).await;
     assert_eq!(reply.status.as_u16(), 422, "{}", reply.body);
-    let errors: Vec<(u64, String, String)> = reply.body["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            (
-                e["row"].as_u64().unwrap(),
-                e["field"].as_str().unwrap().to_owned(),
-                e["code"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
     assert_eq!(
-        errors,
+        reply.row_errors(),
         [
             (2, "ref".to_owned(), "bulk.ref_duplicate".to_owned()),
             (3, "stationed_in_ref".to_owned(), "bulk.ref_unknown".to_owned()),
@@ -475,20 +463,8 @@ async fn attribute_uploads_set_many_subjects_all_or_nothing() {
     );
     let reply = app.upload("/api/v1/attributes:bulk", NDJSON, body, None).await;
     assert_eq!(reply.status.as_u16(), 422, "{}", reply.body);
-    let errors: Vec<(u64, String, String)> = reply.body["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            (
-                e["row"].as_u64().unwrap(),
-                e["field"].as_str().unwrap().to_owned(),
-                e["code"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
     assert_eq!(
-        errors,
+        reply.row_errors(),
         [
             (1, "version".to_owned(), "precondition_required".to_owned()),
             (3, "subject_id".to_owned(), "attributes.subject_unknown".to_owned()),
@@ -506,26 +482,14 @@ async fn attribute_uploads_set_many_subjects_all_or_nothing() {
         "[{{\"subject_id\":\"{}\",\"scheme_id\":\"{scheme}\",\"recalled\":false}}]",
         w.village_a1
     );
-    app.send(
-        "POST",
-        "/api/v1/attributes:bulk",
-        Some(&w.town_a_assessor),
-        &[("content-type", "application/json")],
-        Some(mine.into_bytes()),
-    )
-    .await
-    .assert_problem(403, "auth.forbidden", Some("subject_id"));
+    app.upload_as(&w.town_a_assessor, "/api/v1/attributes:bulk", JSON, mine)
+        .await
+        .assert_problem(403, "auth.forbidden", Some("subject_id"));
     let theirs = format!(
         "[{{\"subject_id\":\"{}\",\"scheme_id\":\"{scheme}\",\"recalled\":false}}]",
         w.village_b1
     );
-    app.send(
-        "POST",
-        "/api/v1/attributes:bulk",
-        Some(&w.town_a_admin),
-        &[("content-type", "application/json")],
-        Some(theirs.into_bytes()),
-    )
-    .await
-    .assert_problem(422, "attributes.subject_unknown", Some("subject_id"));
+    app.upload_as(&w.town_a_admin, "/api/v1/attributes:bulk", JSON, theirs)
+        .await
+        .assert_problem(422, "attributes.subject_unknown", Some("subject_id"));
 }

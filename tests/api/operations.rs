@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::helpers::{spawn_app, spawn_with};
+use crate::helpers::{spawn_app, spawn_with, JSON};
 
 #[actix_web::test]
 async fn health_and_readiness_answer() {
@@ -87,13 +87,7 @@ async fn malformed_json_is_a_400_problem_and_writes_nothing() {
     let app = spawn_app().await;
     let before = app.count("org_units").await;
     let reply = app
-        .send(
-            "POST",
-            "/api/v1/org-units",
-            Some(&app.admin),
-            &[("content-type", "application/json")],
-            Some(b"{\"kind\": \"township\",".to_vec()),
-        )
+        .upload("/api/v1/org-units", JSON, b"{\"kind\": \"township\",".to_vec(), None)
         .await;
     reply.assert_problem(400, "request.malformed_json", None);
     assert_eq!(app.count("org_units").await, before);
@@ -136,13 +130,7 @@ async fn a_bad_query_parameter_is_a_400_naming_it() {
 async fn wrong_content_type_is_415() {
     let app = spawn_app().await;
     let reply = app
-        .send(
-            "POST",
-            "/api/v1/org-units",
-            Some(&app.admin),
-            &[("content-type", "text/plain")],
-            Some(b"hello".to_vec()),
-        )
+        .upload("/api/v1/org-units", "text/plain", b"hello".to_vec(), None)
         .await;
     reply.assert_problem(415, "request.unsupported_media_type", None);
 }
