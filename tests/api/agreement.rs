@@ -101,9 +101,8 @@ async fn month_is_ignored_unless_the_kind_is_monthly() {
     .assert_problem(422, "results.month_required", Some("month"));
     // A publication of the annual results with a month is the annual publication.
     let published = app
-        .post(
+        .post_as_admin(
             "/api/v1/publications",
-            &app.admin,
             &json!({"scheme_id": scheme, "kind": "annual", "month": 3, "township_id": w.town_a}),
         )
         .await;

@@ -129,13 +129,9 @@ async fn a_deactivated_users_token_stops_working_at_once() {
     app.get("/api/v1/users/me", &token).await.assert(200);
     let me = app.get("/api/v1/users/me", &token).await;
     let id = me.id();
-    app.patch(
-        &format!("/api/v1/users/{id}"),
-        &app.admin,
-        &json!({"active": false, "version": 1}),
-    )
-    .await
-    .assert(200);
+    app.patch_as_admin(&format!("/api/v1/users/{id}"), &json!({"active": false, "version": 1}))
+        .await
+        .assert(200);
     assert_rejected(&app, &token).await;
 }
 

@@ -12,9 +12,8 @@ async fn seed_a(app: &TestApp) -> (String, String, String) {
     let v1 = app.org_unit("village", "童市村", Some(&town)).await;
     let v2 = app.org_unit("village", "大路村", Some(&town)).await;
     let scheme = app
-        .post(
+        .post_as_admin(
             "/api/v1/schemes",
-            &app.admin,
             &json!({"built_in": "tongshi-2023-village", "year": 2023, "org_unit_id": town}),
         )
         .await
@@ -141,16 +140,14 @@ async fn every_bad_row_is_reported_with_its_field() {
 async fn a_township_assessor_cannot_sneak_in_another_towns_finding() {
     let app = spawn_app().await;
     let w = app.world().await;
-    app.post(
+    app.post_as_admin(
         "/api/v1/schemes",
-        &app.admin,
         &json!({"built_in": "tongshi-2023-village", "year": 2023, "org_unit_id": w.town_a}),
     )
     .await
     .assert(201);
-    app.post(
+    app.post_as_admin(
         "/api/v1/schemes",
-        &app.admin,
         &json!({"built_in": "tongshi-2023-village", "year": 2023, "org_unit_id": w.town_b}),
     )
     .await
@@ -293,9 +290,8 @@ async fn single_posts_honour_idempotency_keys_too() {
 async fn scoresheets_ballots_and_subjects_upload_in_bulk() {
     let app = spawn_app().await;
     let department = app
-        .post(
+        .post_as_admin(
             "/api/v1/subjects",
-            &app.admin,
             &json!({"subject_type": "department", "name": "县农业农村局"}),
         )
         .await
@@ -314,11 +310,7 @@ async fn scoresheets_ballots_and_subjects_upload_in_bulk() {
     assert_eq!(ids.len(), 2);
     let secretary = ids[0].as_str().unwrap().to_owned();
     let scheme = app
-        .post(
-            "/api/v1/schemes",
-            &app.admin,
-            &json!({"built_in": "county-poverty", "year": 2023}),
-        )
+        .post_as_admin("/api/v1/schemes", &json!({"built_in": "county-poverty", "year": 2023}))
         .await
         .assert(201)
         .id();

@@ -261,9 +261,8 @@ async fn simultaneous_closes_and_corrections_have_one_winner() {
 
     // Correcting one publication: one new version supersedes it.
     let first = app
-        .post(
+        .post_as_admin(
             "/api/v1/publications",
-            &app.admin,
             &json!({"scheme_id": scheme, "subject_type": "township", "title": "2023年度乡镇考核结果"}),
         )
         .await;

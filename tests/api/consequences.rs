@@ -449,9 +449,8 @@ async fn first_secretaries_quarterly_assessments_are_scored_ranked_published_and
     )
     .await;
     // Only first secretaries are assessed quarterly.
-    app.post(
+    app.post_as_admin(
         "/api/v1/scoresheets",
-        &app.admin,
         &json!({"evaluation_id": quarters[0], "subject_id": department, "scores": scores(DEPARTMENT_ITEMS, 9000)}),
     )
     .await
@@ -531,12 +530,7 @@ async fn first_secretaries_quarterly_assessments_are_scored_ranked_published_and
         entry(&ranked.body, "first_secretaries", &other)["published_score"],
         "92.00"
     );
-    let published = app
-        .post(
-            "/api/v1/publications",
-            &app.admin,
-            &json!({"scheme_id": scheme, "kind": "quarterly", "evaluation_id": quarters[0], "subject_type": "first_secretary"}),
-        )
+    let published = app.post_as_admin("/api/v1/publications", &json!({"scheme_id": scheme, "kind": "quarterly", "evaluation_id": quarters[0], "subject_type": "first_secretary"}))
         .await;
     published.assert(201);
     assert!(
@@ -546,18 +540,16 @@ async fn first_secretaries_quarterly_assessments_are_scored_ranked_published_and
     );
 
     // An evaluation of kind quarterly covers one whole quarter.
-    app.post(
+    app.post_as_admin(
         "/api/v1/evaluations",
-        &app.admin,
         &json!({"scheme_id": scheme, "kind": "quarterly", "key": "q_extra", "title": "补充季度考核",
                 "window_from": "2023-01-01", "window_to": "2023-06-30"}),
     )
     .await
     .assert_problem(422, "evaluation.window_not_quarter", Some("window_to"));
     let extra = app
-        .post(
+        .post_as_admin(
             "/api/v1/evaluations",
-            &app.admin,
             &json!({"scheme_id": scheme, "kind": "quarterly", "key": "q_extra", "title": "补充季度考核",
                     "window_from": "2023-04-01"}),
         )

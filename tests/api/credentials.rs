@@ -25,7 +25,7 @@ async fn user_version(app: &TestApp, id: &str) -> i64 {
 
 async fn admin_patch(app: &TestApp, id: &str, mut body: Value) {
     body["version"] = json!(user_version(app, id).await);
-    app.patch(&format!("/api/v1/users/{id}"), &app.admin, &body)
+    app.patch_as_admin(&format!("/api/v1/users/{id}"), &body)
         .await
         .assert(200);
 }
@@ -83,7 +83,7 @@ async fn a_token_dies_when_the_password_role_or_active_flag_changes() {
 async fn a_service_accounts_tokens_die_when_it_is_revoked() {
     let app = spawn_app().await;
     let created = app
-        .post("/api/v1/service-accounts", &app.admin, &json!({"name": "省数据平台"}))
+        .post_as_admin("/api/v1/service-accounts", &json!({"name": "省数据平台"}))
         .await;
     created.assert(201);
     let form = format!(
@@ -220,16 +220,16 @@ async fn usernames_differing_only_in_case_or_width_are_one_name() {
         json!({"username": username, "display_name": username, "password": PASSWORD,
                "org_unit_id": county, "role": "viewer"})
     };
-    let created = app.post("/api/v1/users", &app.admin, &new_user("CaseUser")).await;
+    let created = app.post_as_admin("/api/v1/users", &new_user("CaseUser")).await;
     created.assert(201);
     assert_eq!(created.body["username"], "CaseUser");
     let users_before = app.count("users").await;
     for clash in ["caseuser", "CASEUSER", "ADMIN"] {
-        app.post("/api/v1/users", &app.admin, &new_user(clash))
+        app.post_as_admin("/api/v1/users", &new_user(clash))
             .await
             .assert_problem(409, "user.username_taken", Some("username"));
     }
-    app.post("/api/v1/users", &app.admin, &new_user("ＣａｓｅＵｓｅｒ"))
+    app.post_as_admin("/api/v1/users", &new_user("ＣａｓｅＵｓｅｒ"))
         .await
         .assert_problem(422, "user.username_invalid", Some("username"));
     assert_eq!(app.count("users").await, users_before);

@@ -85,7 +85,7 @@ pub async fn instantiate(app: &TestApp, built_in: &str, org_unit: Option<&str>) 
     if let Some(unit) = org_unit {
         body["org_unit_id"] = json!(unit);
     }
-    let reply = app.post("/api/v1/schemes", &app.admin, &body).await;
+    let reply = app.post_as_admin("/api/v1/schemes", &body).await;
     reply.assert(201);
     reply.body
 }
@@ -144,7 +144,7 @@ pub async fn individual(
     if let Some(s) = stationed_in {
         body["stationed_in"] = json!(s);
     }
-    app.post("/api/v1/subjects", &app.admin, &body).await.assert(201).id()
+    app.post_as_admin("/api/v1/subjects", &body).await.assert(201).id()
 }
 
 /// Creates a first secretary or work team sent by the department to a village.
@@ -262,9 +262,8 @@ async fn built_in_schemes_instantiate_with_their_rubrics_and_evaluations() {
     let app = spawn_app().await;
     let town = app.org_unit("township", "童市镇", None).await;
     let seed_a = app
-        .post(
+        .post_as_admin(
             "/api/v1/schemes",
-            &app.admin,
             &json!({"built_in": "tongshi-2023-village", "year": 2023, "org_unit_id": town}),
         )
         .await;
@@ -366,30 +365,18 @@ async fn invalid_schemes_are_refused_and_nothing_is_written() {
     let tables = ["schemes", "rubrics", "evaluations", "audit_events"];
     let before = snapshot(&app, &tables).await;
 
-    app.post(
-        "/api/v1/schemes",
-        &app.admin,
-        &json!({"built_in": "no-such-scheme", "year": 2023}),
-    )
-    .await
-    .assert_problem(422, "scheme.built_in_unknown", Some("built_in"));
-    app.post("/api/v1/schemes", &app.admin, &json!({"year": 2023}))
+    app.post_as_admin("/api/v1/schemes", &json!({"built_in": "no-such-scheme", "year": 2023}))
+        .await
+        .assert_problem(422, "scheme.built_in_unknown", Some("built_in"));
+    app.post_as_admin("/api/v1/schemes", &json!({"year": 2023}))
         .await
         .assert_problem(422, "scheme.source_required", Some("built_in"));
-    app.post(
-        "/api/v1/schemes",
-        &app.admin,
-        &json!({"built_in": "county-poverty", "year": 1999}),
-    )
-    .await
-    .assert_problem(422, "scheme.year_out_of_range", Some("year"));
-    app.post(
-        "/api/v1/schemes",
-        &app.admin,
-        &json!({"built_in": "county-poverty", "year": 2023}),
-    )
-    .await
-    .assert_problem(409, "scheme.duplicate", None);
+    app.post_as_admin("/api/v1/schemes", &json!({"built_in": "county-poverty", "year": 1999}))
+        .await
+        .assert_problem(422, "scheme.year_out_of_range", Some("year"));
+    app.post_as_admin("/api/v1/schemes", &json!({"built_in": "county-poverty", "year": 2023}))
+        .await
+        .assert_problem(409, "scheme.duplicate", None);
     app.post(
         "/api/v1/schemes",
         &county_assessor,
@@ -410,27 +397,19 @@ async fn invalid_schemes_are_refused_and_nothing_is_written() {
     let section = &mut definition["subject_types"]["department"]["rubric"]["nodes"][0];
     assert_eq!(section["code"], "1");
     section["points"] = json!("45");
-    app.post(
-        "/api/v1/schemes",
-        &app.admin,
-        &json!({"definition": definition, "year": 2023}),
-    )
-    .await
-    .assert_problem(
-        422,
-        "rubric.section_points_mismatch",
-        Some("definition.subject_types.department.rubric/1.points"),
-    );
+    app.post_as_admin("/api/v1/schemes", &json!({"definition": definition, "year": 2023}))
+        .await
+        .assert_problem(
+            422,
+            "rubric.section_points_mismatch",
+            Some("definition.subject_types.department.rubric/1.points"),
+        );
     // Annual weights must add up to 1.
     let mut weights = definition.clone();
     weights["subject_types"]["department"]["rubric"]["nodes"][0]["points"] = json!("50");
     weights["subject_types"]["first_secretary"]["annual"]["children"][0]["weight"] = json!("0.7");
     let reply = app
-        .post(
-            "/api/v1/schemes",
-            &app.admin,
-            &json!({"definition": weights, "year": 2023}),
-        )
+        .post_as_admin("/api/v1/schemes", &json!({"definition": weights, "year": 2023}))
         .await;
     reply.assert(422);
     let fields: Vec<&str> = reply.body["errors"]
@@ -451,9 +430,8 @@ async fn invalid_schemes_are_refused_and_nothing_is_written() {
     // Fixed, the same custom definition is accepted.
     definition["subject_types"]["department"]["rubric"]["nodes"][0]["points"] = json!("50");
     let custom = app
-        .post(
+        .post_as_admin(
             "/api/v1/schemes",
-            &app.admin,
             &json!({"definition": definition, "year": 2023, "title": "本县2023年度脱贫攻坚考核（自定义）"}),
         )
         .await;
@@ -603,18 +581,13 @@ async fn subject_links_must_point_at_the_right_kind_of_subject() {
         ),
     ];
     for (body, code, field) in cases {
-        app.post("/api/v1/subjects", &app.admin, &body)
+        app.post_as_admin("/api/v1/subjects", &body)
             .await
             .assert_problem(422, code, Some(field));
     }
     assert_eq!(snapshot(&app, &["subjects", "audit_events"]).await, before);
 
-    let secretary = app
-        .post(
-            "/api/v1/subjects",
-            &app.admin,
-            &json!({"subject_type": "first_secretary", "name": "李明", "dispatched_by": w.department, "stationed_in": w.village_a1}),
-        )
+    let secretary = app.post_as_admin("/api/v1/subjects", &json!({"subject_type": "first_secretary", "name": "李明", "dispatched_by": w.department, "stationed_in": w.village_a1}))
         .await;
     secretary.assert(201);
     assert_eq!(secretary.body["dispatched_by"], json!(w.department));
@@ -626,9 +599,8 @@ async fn subject_links_must_point_at_the_right_kind_of_subject() {
         "it counts in its village's town"
     );
     let technician = app
-        .post(
+        .post_as_admin(
             "/api/v1/subjects",
-            &app.admin,
             &json!({"subject_type": "agri_tech", "name": "王农", "stationed_in": w.village_b1}),
         )
         .await;
@@ -639,17 +611,15 @@ async fn subject_links_must_point_at_the_right_kind_of_subject() {
     assert_eq!(events[0]["after"]["name"], "李明");
 
     // Relinking is validated the same way.
-    app.patch(
+    app.patch_as_admin(
         &format!("/api/v1/subjects/{}", secretary.id()),
-        &app.admin,
         &json!({"dispatched_by": w.town_b, "version": 1}),
     )
     .await
     .assert_problem(422, "subject.link_wrong_kind", Some("dispatched_by"));
     let moved = app
-        .patch(
+        .patch_as_admin(
             &format!("/api/v1/subjects/{}", secretary.id()),
-            &app.admin,
             &json!({"stationed_in": w.village_b1, "version": 1}),
         )
         .await;
@@ -1673,12 +1643,7 @@ async fn scoresheets_score_assessed_items_within_their_points_and_supersede() {
     assert_eq!(ids(&app.get(&list(false), &app.admin).await).len(), 2);
     // An assessor is the name on the sheet: the admin entering 李四's corrected sheet
     // supersedes the one the county assessor entered for them.
-    let corrected = app
-        .post(
-            "/api/v1/scoresheets",
-            &app.admin,
-            &json!({"evaluation_id": half, "subject_id": w.town_a, "scores": scores(TOWNSHIP_ITEMS, 8600), "assessor": "县考核组-李四"}),
-        )
+    let corrected = app.post_as_admin("/api/v1/scoresheets", &json!({"evaluation_id": half, "subject_id": w.town_a, "scores": scores(TOWNSHIP_ITEMS, 8600), "assessor": "县考核组-李四"}))
         .await;
     corrected.assert(201);
     assert_eq!(corrected.body["supersedes"], other.body["id"]);

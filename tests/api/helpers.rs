@@ -406,36 +406,31 @@ impl TestApp {
     }
 
     pub async fn post(&self, path: &str, token: &str, body: &Value) -> Reply {
-        self.send(
-            "POST",
-            path,
-            Some(token),
-            &[("content-type", "application/json")],
-            Some(serde_json::to_vec(body).unwrap()),
-        )
-        .await
+        self.send_json("POST", path, token, body).await
     }
 
     pub async fn patch(&self, path: &str, token: &str, body: &Value) -> Reply {
-        self.send(
-            "PATCH",
-            path,
-            Some(token),
-            &[("content-type", "application/json")],
-            Some(serde_json::to_vec(body).unwrap()),
-        )
-        .await
+        self.send_json("PATCH", path, token, body).await
     }
 
     pub async fn put(&self, path: &str, token: &str, body: &Value) -> Reply {
-        self.send(
-            "PUT",
-            path,
-            Some(token),
-            &[("content-type", "application/json")],
-            Some(serde_json::to_vec(body).unwrap()),
-        )
-        .await
+        self.send_json("PUT", path, token, body).await
+    }
+
+    /// `post` as the county admin.
+    pub async fn post_as_admin(&self, path: &str, body: &Value) -> Reply {
+        self.post(path, &self.admin, body).await
+    }
+
+    /// `patch` as the county admin.
+    pub async fn patch_as_admin(&self, path: &str, body: &Value) -> Reply {
+        self.patch(path, &self.admin, body).await
+    }
+
+    async fn send_json(&self, method: &str, path: &str, token: &str, body: &Value) -> Reply {
+        let body = serde_json::to_vec(body).unwrap();
+        self.send(method, path, Some(token), &[("content-type", JSON)], Some(body))
+            .await
     }
 
     /// Logs in and returns the access token.

@@ -9,9 +9,8 @@ async fn org_units_form_a_tree_and_create_their_subjects() {
     let app = spawn_app().await;
     let town = app.org_unit("township", "童市镇", None).await;
     let village = app
-        .post(
+        .post_as_admin(
             "/api/v1/org-units",
-            &app.admin,
             &json!({"kind": "village", "name": "童市村", "parent_id": town}),
         )
         .await;
@@ -24,20 +23,15 @@ async fn org_units_form_a_tree_and_create_their_subjects() {
     assert_eq!(subject.body["township_id"], json!(town));
     // A village under a village is refused, naming the field; nothing is written.
     let before = app.count("org_units").await;
-    app.post(
+    app.post_as_admin(
         "/api/v1/org-units",
-        &app.admin,
         &json!({"kind": "village", "name": "x", "parent_id": village.id()}),
     )
     .await
     .assert_problem(422, "org_unit.parent_not_township", Some("parent_id"));
-    app.post(
-        "/api/v1/org-units",
-        &app.admin,
-        &json!({"kind": "village", "name": "x"}),
-    )
-    .await
-    .assert_problem(422, "org_unit.parent_required", Some("parent_id"));
+    app.post_as_admin("/api/v1/org-units", &json!({"kind": "village", "name": "x"}))
+        .await
+        .assert_problem(422, "org_unit.parent_required", Some("parent_id"));
     assert_eq!(app.count("org_units").await, before);
 }
 
@@ -46,7 +40,7 @@ async fn updates_need_the_current_version() {
     let app = spawn_app().await;
     let town = app.org_unit("township", "童市镇", None).await;
     let path = format!("/api/v1/org-units/{town}");
-    app.patch(&path, &app.admin, &json!({"name": "童市镇人民政府"}))
+    app.patch_as_admin(&path, &json!({"name": "童市镇人民政府"}))
         .await
         .assert_problem(428, "precondition_required", None);
     let updated = app
@@ -60,7 +54,7 @@ async fn updates_need_the_current_version() {
         .await;
     updated.assert(200);
     assert_eq!(updated.header("etag").as_deref(), Some("\"2\""));
-    app.patch(&path, &app.admin, &json!({"name": "B", "version": 1}))
+    app.patch_as_admin(&path, &json!({"name": "B", "version": 1}))
         .await
         .assert_problem(412, "precondition_failed", None);
     let subject = app.get(&format!("/api/v1/subjects/{town}"), &app.admin).await;
@@ -235,7 +229,7 @@ async fn the_scope_matrix_holds_for_identity_endpoints() {
 async fn service_accounts_log_in_read_the_county_and_can_be_revoked() {
     let app = spawn_app().await;
     let created = app
-        .post("/api/v1/service-accounts", &app.admin, &json!({"name": "省数据平台"}))
+        .post_as_admin("/api/v1/service-accounts", &json!({"name": "省数据平台"}))
         .await;
     created.assert(201);
     let client_id = created.body["client_id"].as_str().unwrap().to_owned();
@@ -278,9 +272,8 @@ async fn users_change_their_own_password() {
 async fn every_write_is_in_the_audit_trail_and_the_chain_verifies() {
     let app = spawn_app().await;
     let town = app.org_unit("township", "童市镇", None).await;
-    app.patch(
+    app.patch_as_admin(
         &format!("/api/v1/org-units/{town}"),
-        &app.admin,
         &json!({"name": "童市", "version": 1}),
     )
     .await

@@ -178,9 +178,8 @@ async fn seed_b_democratic_evaluations_have_their_meetings_windows_and_ballots_s
     );
     let half = evaluation(&app, &scheme, "democratic_half_year").await;
     let reply = app
-        .post(
+        .post_as_admin(
             "/api/v1/ballots",
-            &app.admin,
             &json!({"evaluation_id": half, "subject_id": secretary, "score": "88.5"}),
         )
         .await;
@@ -198,9 +197,8 @@ async fn evaluations_in_results_follow_the_documented_order() {
         ("half_year", "z_spring", "2023-02-01", "2023-06-30"),
         ("democratic", "a_extra", "2023-01-01", "2023-03-31"),
     ] {
-        app.post(
+        app.post_as_admin(
             "/api/v1/evaluations",
-            &app.admin,
             &json!({"scheme_id": scheme, "kind": kind, "key": key, "title": key, "window_from": from, "window_to": to}),
         )
         .await

@@ -667,18 +667,14 @@ async fn fixture() -> (Matrix, Fixture) {
         (&scheme_b, true, TOWN_B),
     ] {
         let published = app
-            .post(
-                "/api/v1/publications",
-                &app.admin,
-                &json!({"scheme_id": scheme, "public": public}),
-            )
+            .post_as_admin("/api/v1/publications", &json!({"scheme_id": scheme, "public": public}))
             .await;
         publications.push((published.assert(201).id(), place));
         published_schemes.push((scheme.clone(), public));
     }
     let public_b = publications[3].0.clone();
     let account = app
-        .post("/api/v1/service-accounts", &app.admin, &json!({"name": "省数据平台"}))
+        .post_as_admin("/api/v1/service-accounts", &json!({"name": "省数据平台"}))
         .await
         .assert(201)
         .id();

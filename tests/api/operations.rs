@@ -48,18 +48,13 @@ async fn unknown_routes_and_methods_answer_problems() {
 async fn text_with_a_nul_character_is_never_a_500() {
     let app = spawn_app().await;
     let reply = app
-        .post(
-            "/api/v1/org-units",
-            &app.admin,
-            &json!({"kind": "township", "name": "童\u{0}市"}),
-        )
+        .post_as_admin("/api/v1/org-units", &json!({"kind": "township", "name": "童\u{0}市"}))
         .await;
     // PostgreSQL cannot store U+0000 in text: refused on both databases alike, naming the field.
     reply.assert_problem(422, "request.nul_character", Some("name"));
     let reply = app
-        .post(
+        .post_as_admin(
             "/api/v1/incidents:bulk",
-            &app.admin,
             &json!([{"subject_id": app.county_id, "item_code": "1.1", "rule_code": "L1", "quantity": 1,
                 "occurred_on": "2023-03-01", "note": "a\u{0}b"}]),
         )
@@ -71,13 +66,9 @@ async fn text_with_a_nul_character_is_never_a_500() {
         reply.body
     );
     // An escaped backslash followed by `u0000` is ordinary text.
-    app.post(
-        "/api/v1/org-units",
-        &app.admin,
-        &json!({"kind": "township", "name": "童\\u0000市"}),
-    )
-    .await
-    .assert(201);
+    app.post_as_admin("/api/v1/org-units", &json!({"kind": "township", "name": "童\\u0000市"}))
+        .await
+        .assert(201);
     let reply = app.get("/api/v1/incidents?item=1%001", &app.admin).await;
     assert!(!reply.status.is_server_error(), "unexpected answer: {}", reply.body);
 }
@@ -97,11 +88,11 @@ async fn malformed_json_is_a_400_problem_and_writes_nothing() {
 async fn a_wrong_field_is_a_422_naming_it() {
     let app = spawn_app().await;
     let reply = app
-        .post("/api/v1/org-units", &app.admin, &json!({"kind": "castle", "name": "x"}))
+        .post_as_admin("/api/v1/org-units", &json!({"kind": "castle", "name": "x"}))
         .await;
     reply.assert_problem(422, "request.field_invalid", Some("kind"));
     let reply = app
-        .post("/api/v1/org-units", &app.admin, &json!({"kind": "township"}))
+        .post_as_admin("/api/v1/org-units", &json!({"kind": "township"}))
         .await;
     reply.assert_problem(422, "request.field_invalid", Some("name"));
 }
@@ -140,11 +131,7 @@ async fn oversized_bodies_are_413() {
     let app = spawn_with(|s| s.limits.json_body_bytes = 2048).await;
     let name = "村".repeat(2000);
     let reply = app
-        .post(
-            "/api/v1/org-units",
-            &app.admin,
-            &json!({"kind": "township", "name": name}),
-        )
+        .post_as_admin("/api/v1/org-units", &json!({"kind": "township", "name": name}))
         .await;
     reply.assert_problem(413, "request.too_large", None);
 }

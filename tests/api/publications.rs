@@ -107,7 +107,7 @@ async fn below_the_county_a_private_publication_shows_the_readers_scope_in_every
     let candidates: Vec<String> = everyone.iter().map(|s| (*s).clone()).collect();
 
     let private = app
-        .post("/api/v1/publications", &app.admin, &json!({"scheme_id": scheme}))
+        .post_as_admin("/api/v1/publications", &json!({"scheme_id": scheme}))
         .await;
     private.assert(201);
     let private_id = private.id();
@@ -171,9 +171,8 @@ async fn below_the_county_a_private_publication_shows_the_readers_scope_in_every
 
     // A publication holding none of the reader's rows is, for them, not there.
     let departments = app
-        .post(
+        .post_as_admin(
             "/api/v1/publications",
-            &app.admin,
             &json!({"scheme_id": scheme, "subject_type": "department"}),
         )
         .await;
@@ -191,11 +190,7 @@ async fn below_the_county_a_private_publication_shows_the_readers_scope_in_every
 
     // A public one (公示) shows every row to everyone, also without a token.
     let public = app
-        .post(
-            "/api/v1/publications",
-            &app.admin,
-            &json!({"scheme_id": scheme, "public": true}),
-        )
+        .post_as_admin("/api/v1/publications", &json!({"scheme_id": scheme, "public": true}))
         .await;
     public.assert(201);
     for token in [Some(w.village_a1_viewer.as_str()), Some(w.town_a_viewer.as_str()), None] {
@@ -217,7 +212,7 @@ async fn a_publication_records_the_chain_head_it_was_made_at() {
     let scheme = id_of(&instantiate(&app, "county-poverty", None).await);
     for _ in 0..2 {
         let published = app
-            .post("/api/v1/publications", &app.admin, &json!({"scheme_id": scheme}))
+            .post_as_admin("/api/v1/publications", &json!({"scheme_id": scheme}))
             .await;
         published.assert(201);
         let (seq, hash) = (&published.body["chain_seq"], &published.body["chain_hash"]);

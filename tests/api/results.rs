@@ -341,9 +341,8 @@ async fn example_c_a_first_secretary_with_91_49_is_excellent_with_full_bonus_pay
     let other = app.org_unit("department", "县水利局", None).await;
     let before_move = chrono::Utc::now().to_rfc3339();
     let version = app.get(&format!("/api/v1/subjects/{s}"), &app.admin).await.body["version"].clone();
-    app.patch(
+    app.patch_as_admin(
         &format!("/api/v1/subjects/{s}"),
-        &app.admin,
         &json!({"dispatched_by": other, "version": version}),
     )
     .await
@@ -427,9 +426,8 @@ async fn as_of_leaves_out_later_findings_and_later_revocations() {
     let t1 = first["recorded_at"].as_str().unwrap().to_owned();
     let second = record(&app, &app.admin, finding(&v, "2.1", "missing_doc", 1, "2023-02-01")).await; // −1
     let t2 = second["recorded_at"].as_str().unwrap().to_owned();
-    app.post(
+    app.post_as_admin(
         &format!("/api/v1/incidents/{}/revoke", id_of(&first)),
-        &app.admin,
         &json!({"reason": "重复录入"}),
     )
     .await
@@ -699,24 +697,18 @@ async fn a_simulation_answers_what_if_and_writes_nothing() {
     for t in tables {
         before.push(app.count(t).await);
     }
-    let simulated = app
-        .post(
-            "/api/v1/results:simulate",
-            &app.admin,
-            &json!({
+    let simulated = app.post_as_admin("/api/v1/results:simulate", &json!({
                 "scheme_id": scheme, "subject_id": v,
                 "findings": [{"subject_id": v, "item_code": "2.1", "rule_code": "member_unclear", "occurred_on": "2023-05-10"}],
                 "revoke": [id_of(&recorded)]
-            }),
-        )
+            }))
         .await;
     simulated.assert(200);
     assert_eq!(simulated.body["current_published_score"], "79.00");
     assert_eq!(simulated.body["result"]["annual"]["published_score"], "77.00");
     // An invalid hypothetical finding is named like a real one.
-    app.post(
+    app.post_as_admin(
         "/api/v1/results:simulate",
-        &app.admin,
         &json!({
             "scheme_id": scheme, "subject_id": v,
             "findings": [{"subject_id": v, "item_code": "2.1", "rule_code": "nope", "occurred_on": "2023-05-10"}]

@@ -187,17 +187,15 @@ async fn town_b_objects_answer_404_to_town_a_users() {
     .assert_problem(404, "not_found", None);
     // A publication to town B is town B's: town A's users neither list nor read it.
     let published = app
-        .post(
+        .post_as_admin(
             "/api/v1/publications",
-            &app.admin,
             &json!({"scheme_id": scheme, "kind": "monthly", "month": 3, "township_id": w.town_b}),
         )
         .await;
     published.assert(201);
     let for_a = app
-        .post(
+        .post_as_admin(
             "/api/v1/publications",
-            &app.admin,
             &json!({"scheme_id": scheme, "kind": "monthly", "month": 3, "township_id": w.town_a}),
         )
         .await;

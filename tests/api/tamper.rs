@@ -122,13 +122,9 @@ async fn a_signed_checkpoint_detects_a_truncated_or_rewritten_trail() {
     assert!(broken[0].reason.contains("truncated"), "{broken:?}");
 
     // Rewritten: writes after the truncation fill the checkpointed position with other events.
-    app.post(
-        "/api/v1/org-units",
-        &app.admin,
-        &json!({"kind": "township", "name": "南山乡"}),
-    )
-    .await
-    .assert(201);
+    app.post_as_admin("/api/v1/org-units", &json!({"kind": "township", "name": "南山乡"}))
+        .await
+        .assert(201);
     app.org_unit("township", "北川乡", None).await;
     let broken = checkpoint::verify_against(db, &checkpoints, &trusted).await.unwrap();
     assert_eq!(broken[0].seq, cp.seq);
