@@ -246,15 +246,7 @@ async fn single_posts_honour_idempotency_keys_too() {
     let app = spawn_app().await;
     let (_, v1, _) = seed_a(&app).await;
     let finding = json!({"subject_id": v1, "item_code": "1.1", "rule_code": "L1", "occurred_on": "2023-03-01"});
-    let send = || {
-        app.send(
-            "POST",
-            "/api/v1/incidents",
-            Some(&app.admin),
-            &[("content-type", "application/json"), ("idempotency-key", "finding-1")],
-            Some(serde_json::to_vec(&finding).unwrap()),
-        )
-    };
+    let send = || app.upload_json("/api/v1/incidents", &finding, Some("finding-1"));
     let first = send().await;
     first.assert(201);
     let second = send().await;
@@ -264,25 +256,9 @@ async fn single_posts_honour_idempotency_keys_too() {
     assert_eq!(app.count("incidents").await, 1);
     // A failed request does not keep its key: the corrected retry goes through.
     let bad = json!({"subject_id": v1, "item_code": "1.1", "rule_code": "L9", "occurred_on": "2023-03-01"});
-    let headers = [("content-type", "application/json"), ("idempotency-key", "finding-2")];
-    app.send(
-        "POST",
-        "/api/v1/incidents",
-        Some(&app.admin),
-        &headers,
-        Some(serde_json::to_vec(&bad).unwrap()),
-    )
-    .await
-    .assert(422);
-    app.send(
-        "POST",
-        "/api/v1/incidents",
-        Some(&app.admin),
-        &headers,
-        Some(serde_json::to_vec(&finding).unwrap()),
-    )
-    .await
-    .assert(201);
+    let key = Some("finding-2");
+    app.upload_json("/api/v1/incidents", &bad, key).await.assert(422);
+    app.upload_json("/api/v1/incidents", &finding, key).await.assert(201);
     assert_eq!(app.count("incidents").await, 2);
 }
 
@@ -309,25 +285,11 @@ async fn scoresheets_ballots_and_subjects_upload_in_bulk() {
     let ids = created.body["ids"].as_array().unwrap();
     assert_eq!(ids.len(), 2);
     let secretary = ids[0].as_str().unwrap().to_owned();
-    let scheme = app
-        .post_as_admin("/api/v1/schemes", &json!({"built_in": "county-poverty", "year": 2023}))
-        .await
-        .assert(201)
-        .id();
+    let scheme = crate::data::id_of(&crate::data::instantiate(&app, "county-poverty", None).await);
     let evaluations = app
         .get(&format!("/api/v1/evaluations?scheme_id={scheme}"), &app.admin)
         .await;
-    let find = |kind: &str| -> String {
-        evaluations.body["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|e| e["kind"] == kind)
-            .unwrap()["id"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    };
+    let find = |kind: &str| evaluations.item_where("kind", kind)["id"].as_str().unwrap().to_owned();
     let (half, democratic) = (find("half_year"), find("democratic"));
     let mut sheets = String::from("evaluation_id,subject_id,assessor,item_code,score\n");
     for assessor in ["一组", "二组"] {

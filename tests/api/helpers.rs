@@ -97,6 +97,17 @@ impl Reply {
             .map(|v| v.as_str().unwrap().to_owned())
             .collect()
     }
+    /// The first item of a list page whose `field` is `value`.
+    #[track_caller]
+    pub fn item_where(&self, field: &str, value: &str) -> &Value {
+        self.body["items"]
+            .as_array()
+            .unwrap_or_else(|| panic!("not a list: {}", self.body))
+            .iter()
+            .find(|i| i[field] == value)
+            .unwrap_or_else(|| panic!("no item with {field} {value} in {}", self.body))
+    }
+
     /// The `errors` of a refused bulk upload: row, field and code of each.
     pub fn row_errors(&self) -> Vec<(u64, String, String)> {
         self.body["errors"]

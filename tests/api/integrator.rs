@@ -101,17 +101,7 @@ async fn scoresheet_and_ballot_uploads_answer_ids_and_count_rows_and_sheets() {
             &app.admin,
         )
         .await;
-    let assessor_of = |id: &str| -> String {
-        listed.body["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s["id"] == id)
-            .unwrap_or_else(|| panic!("{id} not listed"))["assessor"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    };
+    let assessor_of = |id: &str| listed.item_where("id", id)["assessor"].as_str().unwrap().to_owned();
     let assessors: Vec<String> = ids.iter().map(|id| assessor_of(id)).collect();
     assert_eq!(assessors, ["一组", "二组", "三组"]);
     // JSON sheets: one row, one sheet.
