@@ -6,7 +6,7 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app, Reply, TestApp, World};
+use crate::helpers::{find_by, spawn_app, Reply, TestApp, World};
 
 /// The year of every scheme in these tests.
 pub const YEAR: i32 = 2023;
@@ -100,12 +100,8 @@ pub fn id_of(body: &Value) -> String {
 
 /// The current rubric id of one subject type of a scheme body.
 pub fn rubric_of(scheme: &Value, subject_type: &str) -> String {
-    scheme["rubrics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["subject_type"] == subject_type)
-        .and_then(|r| r["rubric_id"].as_str())
+    find_by(&scheme["rubrics"], "subject_type", subject_type)["rubric_id"]
+        .as_str()
         .unwrap_or_else(|| panic!("no {subject_type} rubric in {scheme}"))
         .to_owned()
 }
@@ -119,12 +115,8 @@ pub async fn evaluation(app: &TestApp, scheme_id: &str, key: &str) -> String {
         )
         .await;
     list.assert(200);
-    list.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["key"] == key)
-        .and_then(|e| e["id"].as_str())
+    list.item_where("key", key)["id"]
+        .as_str()
         .unwrap_or_else(|| panic!("no evaluation {key} in {}", list.body))
         .to_owned()
 }
@@ -1651,13 +1643,7 @@ async fn scoresheets_score_assessed_items_within_their_points_and_supersede() {
     // The half-year total is the mean of the assessors' current sheets: (92 + 86) / 2, the
     // superseded 90 left out — but as of before the supersession, the first sheet counted.
     let half_year = |result: &Value| {
-        result["result"]["evaluations"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|e| e["key"] == "half_year")
-            .map(|e| e["outcome"]["published_score"].clone())
-            .unwrap()
+        find_by(&result["result"]["evaluations"], "key", "half_year")["outcome"]["published_score"].clone()
     };
     let now = app
         .get(

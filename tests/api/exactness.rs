@@ -5,7 +5,7 @@
 use serde_json::{json, Value};
 
 use crate::data::{evaluation, id_of, instantiate, scores, WORK_TEAM_ITEMS};
-use crate::helpers::{spawn_app, TestApp};
+use crate::helpers::{find_by, spawn_app, TestApp};
 
 /// One work team's inputs: three half-year sheets and one year-end sheet (totals in hundredths),
 /// one ballot at the half-year meeting and two at the year-end one (in tenths).
@@ -139,12 +139,7 @@ async fn a_work_team_at_74_995_is_published_75_00_and_competent() {
     assert_eq!(result["grade"]["bonus_pay"], "1");
 
     // The half-year total is 961/12: its decimal is rounded, its fraction is the value.
-    let half = result["evaluations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["key"] == "half_year")
-        .unwrap();
+    let half = find_by(&result["evaluations"], "key", "half_year");
     assert_eq!(half["outcome"]["total"], "80.08333333333333333333333333");
     assert_eq!(half["outcome"]["exact"], "961/12");
     assert_eq!(half["outcome"]["published_score"], "80.08");
@@ -152,12 +147,7 @@ async fn a_work_team_at_74_995_is_published_75_00_and_competent() {
     let own = &annual["formula"]["node"]["children"][0];
     assert_eq!(own["exact"], "9293/120", "{own}");
     // The democratic year-end meeting: mean(71.3, 71.4) = 71.35, exact.
-    let democratic = result["evaluations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["key"] == "democratic_year_end")
-        .unwrap();
+    let democratic = find_by(&result["evaluations"], "key", "democratic_year_end");
     assert_eq!(democratic["outcome"]["score"], "71.35");
 
     // The results list and the ranking agree with the subject's result.

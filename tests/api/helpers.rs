@@ -57,6 +57,16 @@ impl Drop for TestApp {
     }
 }
 
+/// The first element of a JSON array whose `field` is `value`.
+#[track_caller]
+pub fn find_by<'a>(list: &'a Value, field: &str, value: &str) -> &'a Value {
+    list.as_array()
+        .unwrap_or_else(|| panic!("not a list: {list}"))
+        .iter()
+        .find(|e| e[field] == value)
+        .unwrap_or_else(|| panic!("no {field} {value} in {list}"))
+}
+
 /// The content types of bulk uploads.
 pub const NDJSON: &str = "application/x-ndjson";
 pub const CSV: &str = "text/csv";
@@ -100,12 +110,7 @@ impl Reply {
     /// The first item of a list page whose `field` is `value`.
     #[track_caller]
     pub fn item_where(&self, field: &str, value: &str) -> &Value {
-        self.body["items"]
-            .as_array()
-            .unwrap_or_else(|| panic!("not a list: {}", self.body))
-            .iter()
-            .find(|i| i[field] == value)
-            .unwrap_or_else(|| panic!("no item with {field} {value} in {}", self.body))
+        find_by(&self.body["items"], field, value)
     }
 
     /// The `errors` of a refused bulk upload: row, field and code of each.

@@ -7,7 +7,7 @@ use crate::data::{
     ballot, evaluation, id_of, individual, instantiate, record, scores, sheet, DEPARTMENT_ITEMS, SECRETARY_ITEMS,
     TOWNSHIP_ITEMS,
 };
-use crate::helpers::{spawn_app, TestApp};
+use crate::helpers::{find_by, spawn_app, TestApp};
 
 /// `GET /api/v1/subjects/{id}/result` of a scheme, answered 200.
 async fn result_of(app: &TestApp, token: &str, subject: &str, scheme: &str, query: &str) -> Value {
@@ -67,12 +67,8 @@ fn summary<'a>(list: &'a Value, subject: &str) -> &'a Value {
 
 /// The entries of one ranking, by key.
 fn ranking<'a>(rankings: &'a Value, key: &str) -> &'a Vec<Value> {
-    rankings["rankings"]
+    find_by(&rankings["rankings"], "key", key)["entries"]
         .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["key"] == key)
-        .and_then(|r| r["entries"].as_array())
         .unwrap_or_else(|| panic!("no ranking {key} in {rankings}"))
 }
 
