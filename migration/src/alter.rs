@@ -3,6 +3,11 @@
 
 use sea_orm_migration::prelude::*;
 
+/// A column definition to complete: `column("rows_count").big_integer().null().take()`.
+pub(crate) fn column(name: &str) -> ColumnDef {
+    ColumnDef::new(Alias::new(name))
+}
+
 pub(crate) async fn add_column(manager: &SchemaManager<'_>, table: &str, column: ColumnDef) -> Result<(), DbErr> {
     let mut column = column;
     manager

@@ -3,7 +3,7 @@
 
 use sea_orm_migration::prelude::*;
 
-use crate::alter::{add_column, drop_column};
+use crate::alter::{add_column, column, drop_column};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -11,7 +11,6 @@ pub struct Migration;
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let column = |name: &str| ColumnDef::new(Alias::new(name));
         add_column(manager, "publications", column("chain_seq").big_integer().null().take()).await?;
         add_column(manager, "publications", column("chain_hash").text().null().take()).await
     }

@@ -8,7 +8,7 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 
-use crate::alter::{add_column, drop_column};
+use crate::alter::{add_column, column, drop_column};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -16,7 +16,6 @@ pub struct Migration;
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let column = |name: &str| ColumnDef::new(Alias::new(name));
         add_column(
             manager,
             "audit_events",
