@@ -62,8 +62,7 @@ async fn compare_and_set_rounds(
 ) {
     let events = |all: Vec<Value>| all.into_iter().filter(|e| e["action"] == action).count();
     for round in 0..ROUNDS {
-        let current = app.get(path, &app.admin).await;
-        current.assert(200);
+        let current = app.get_ok(path).await;
         let version = current.body["version"].as_i64().unwrap();
         let before = events(audit(app, entity, entity_id).await);
         let replies = race(app, method, path, &app.admin, &body_at(round, version)).await;
@@ -261,12 +260,11 @@ async fn simultaneous_closes_and_corrections_have_one_winner() {
 
     // Correcting one publication: one new version supersedes it.
     let first = app
-        .post_as_admin(
+        .create(
             "/api/v1/publications",
             &json!({"scheme_id": scheme, "subject_type": "township", "title": "2023年度乡镇考核结果"}),
         )
         .await;
-    first.assert(201);
     let before = app.count("publications").await;
     let replies = race(
         &app,

@@ -16,12 +16,8 @@ fn now() -> String {
 /// The annual result of a subject (`result`), answered 200.
 async fn result_of(app: &TestApp, subject: &str, scheme: &str, query: &str) -> Value {
     let reply = app
-        .get(
-            &format!("/api/v1/subjects/{subject}/result?scheme_id={scheme}{query}"),
-            &app.admin,
-        )
+        .get_ok(&format!("/api/v1/subjects/{subject}/result?scheme_id={scheme}{query}"))
         .await;
-    reply.assert(200);
     reply.body["result"].clone()
 }
 
@@ -106,10 +102,7 @@ async fn a_recalled_reserve_cadre_faces_accountability_and_bars_the_head_of_the_
     );
     assert_eq!(unit["consequence_details"][0]["referred_to_supervisor"], false);
     // Rankings carry it; the unit keeps its prize (the head is barred, not the unit).
-    let rankings = app
-        .get(&format!("/api/v1/rankings?scheme_id={scheme}"), &app.admin)
-        .await;
-    rankings.assert(200);
+    let rankings = app.get_ok(&format!("/api/v1/rankings?scheme_id={scheme}")).await;
     let ranked = entry(&rankings.body, "departments", &department);
     assert_eq!(ranked["consequences"], json!(["head_barred_from_honours"]));
     assert_eq!(ranked["prize"]["key"], "first");
@@ -126,12 +119,10 @@ async fn a_recalled_reserve_cadre_faces_accountability_and_bars_the_head_of_the_
         json!(["head_barred_from_honours"])
     );
     let csv = app
-        .get(
-            &format!("/api/v1/rankings?scheme_id={scheme}&ranking=departments&format=csv"),
-            &app.admin,
-        )
+        .get_ok(&format!(
+            "/api/v1/rankings?scheme_id={scheme}&ranking=departments&format=csv"
+        ))
         .await;
-    csv.assert(200);
     let text = String::from_utf8_lossy(&csv.bytes).to_string();
     assert!(text.contains(",consequence_causes,referred_to_supervisor"), "{text}");
     assert!(text.contains("head_barred_from_honours: 派出的李明召回"), "{text}");
@@ -501,12 +492,8 @@ async fn first_secretaries_quarterly_assessments_are_scored_ranked_published_and
         .await
         .assert_problem(422, "results.evaluation_required", Some("evaluation_id"));
     let q1 = app
-        .get(
-            &list(format!("&kind=quarterly&evaluation_id={}", quarters[0])),
-            &app.admin,
-        )
+        .get_ok(&list(format!("&kind=quarterly&evaluation_id={}", quarters[0])))
         .await;
-    q1.assert(200);
     assert_eq!(q1.body["kind"], "quarterly");
     let ranks: Vec<(Value, Value)> = q1.body["items"]
         .as_array()
@@ -517,22 +504,16 @@ async fn first_secretaries_quarterly_assessments_are_scored_ranked_published_and
     assert!(ranks.contains(&(json!("张华"), json!(1))), "{ranks:?}");
     assert!(ranks.contains(&(json!("李明"), json!(2))), "{ranks:?}");
     let ranked = app
-        .get(
-            &format!(
-                "/api/v1/rankings?scheme_id={scheme}&evaluation_id={}&ranking=first_secretaries",
-                quarters[0]
-            ),
-            &app.admin,
-        )
+        .get_ok(&format!(
+            "/api/v1/rankings?scheme_id={scheme}&evaluation_id={}&ranking=first_secretaries",
+            quarters[0]
+        ))
         .await;
-    ranked.assert(200);
     assert_eq!(
         entry(&ranked.body, "first_secretaries", &other)["published_score"],
         "92.00"
     );
-    let published = app.post_as_admin("/api/v1/publications", &json!({"scheme_id": scheme, "kind": "quarterly", "evaluation_id": quarters[0], "subject_type": "first_secretary"}))
-        .await;
-    published.assert(201);
+    let published = app.create("/api/v1/publications", &json!({"scheme_id": scheme, "kind": "quarterly", "evaluation_id": quarters[0], "subject_type": "first_secretary"})).await;
     assert!(
         published.body["title"].as_str().unwrap().contains("第一季度考核"),
         "{}",
@@ -548,12 +529,11 @@ async fn first_secretaries_quarterly_assessments_are_scored_ranked_published_and
     .await
     .assert_problem(422, "evaluation.window_not_quarter", Some("window_to"));
     let extra = app
-        .post_as_admin(
+        .create(
             "/api/v1/evaluations",
             &json!({"scheme_id": scheme, "kind": "quarterly", "key": "q_extra", "title": "补充季度考核",
                     "window_from": "2023-04-01"}),
         )
         .await;
-    extra.assert(201);
     assert_eq!(extra.body["window_to"], "2023-06-30");
 }

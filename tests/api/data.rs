@@ -85,8 +85,7 @@ pub async fn instantiate(app: &TestApp, built_in: &str, org_unit: Option<&str>) 
     if let Some(unit) = org_unit {
         body["org_unit_id"] = json!(unit);
     }
-    let reply = app.post_as_admin("/api/v1/schemes", &body).await;
-    reply.assert(201);
+    let reply = app.create("/api/v1/schemes", &body).await;
     reply.body
 }
 
@@ -109,12 +108,8 @@ pub fn rubric_of(scheme: &Value, subject_type: &str) -> String {
 /// The id of a scheme's evaluation by key.
 pub async fn evaluation(app: &TestApp, scheme_id: &str, key: &str) -> String {
     let list = app
-        .get(
-            &format!("/api/v1/evaluations?scheme_id={scheme_id}&limit=100"),
-            &app.admin,
-        )
+        .get_ok(&format!("/api/v1/evaluations?scheme_id={scheme_id}&limit=100"))
         .await;
-    list.assert(200);
     list.item_where("key", key)["id"]
         .as_str()
         .unwrap_or_else(|| panic!("no evaluation {key} in {}", list.body))
@@ -178,12 +173,10 @@ pub async fn ballot(app: &TestApp, token: &str, evaluation_id: &str, subject_id:
 /// The audit events of one entity, oldest first.
 pub async fn audit(app: &TestApp, entity: &str, id: &str) -> Vec<Value> {
     let reply = app
-        .get(
-            &format!("/api/v1/audit-events?entity={entity}&entity_id={id}&limit=1000"),
-            &app.admin,
-        )
+        .get_ok(&format!(
+            "/api/v1/audit-events?entity={entity}&entity_id={id}&limit=1000"
+        ))
         .await;
-    reply.assert(200);
     reply.body["items"].as_array().unwrap().clone()
 }
 
@@ -254,12 +247,11 @@ async fn built_in_schemes_instantiate_with_their_rubrics_and_evaluations() {
     let app = spawn_app().await;
     let town = app.org_unit("township", "童市镇", None).await;
     let seed_a = app
-        .post_as_admin(
+        .create(
             "/api/v1/schemes",
             &json!({"built_in": "tongshi-2023-village", "year": 2023, "org_unit_id": town}),
         )
         .await;
-    seed_a.assert(201);
     let a = &seed_a.body;
     assert!(seed_a.header("location").unwrap().ends_with(&id_of(a)));
     assert_eq!(a["key"], "tongshi-2023-village");
@@ -422,12 +414,11 @@ async fn invalid_schemes_are_refused_and_nothing_is_written() {
     // Fixed, the same custom definition is accepted.
     definition["subject_types"]["department"]["rubric"]["nodes"][0]["points"] = json!("50");
     let custom = app
-        .post_as_admin(
+        .create(
             "/api/v1/schemes",
             &json!({"definition": definition, "year": 2023, "title": "本县2023年度脱贫攻坚考核（自定义）"}),
         )
         .await;
-    custom.assert(201);
     assert_eq!(custom.body["key"], "custom-county");
     assert_eq!(custom.body["built_in"], Value::Null);
     assert_eq!(custom.body["title"], "本县2023年度脱贫攻坚考核（自定义）");
@@ -440,8 +431,7 @@ async fn rubrics_change_in_place_while_unused_and_get_a_new_version_once_used() 
     let village = app.org_unit("village", "童市村", Some(&town)).await;
     let scheme = instantiate(&app, "tongshi-2023-village", Some(&town)).await;
     let first = rubric_of(&scheme, "village");
-    let read = app.get(&format!("/api/v1/rubrics/{first}"), &app.admin).await;
-    read.assert(200);
+    let read = app.get_ok(&format!("/api/v1/rubrics/{first}")).await;
     assert_eq!(read.body["used"], false);
     assert_eq!(read.body["current"], true);
     let original_title = read.body["rubric"]["title"].as_str().unwrap().to_owned();
@@ -579,9 +569,7 @@ async fn subject_links_must_point_at_the_right_kind_of_subject() {
     }
     assert_eq!(snapshot(&app, &["subjects", "audit_events"]).await, before);
 
-    let secretary = app.post_as_admin("/api/v1/subjects", &json!({"subject_type": "first_secretary", "name": "李明", "dispatched_by": w.department, "stationed_in": w.village_a1}))
-        .await;
-    secretary.assert(201);
+    let secretary = app.create("/api/v1/subjects", &json!({"subject_type": "first_secretary", "name": "李明", "dispatched_by": w.department, "stationed_in": w.village_a1})).await;
     assert_eq!(secretary.body["dispatched_by"], json!(w.department));
     assert_eq!(secretary.body["stationed_in"], json!(w.village_a1));
     assert_eq!(secretary.body["village_id"], json!(w.village_a1));
@@ -591,12 +579,11 @@ async fn subject_links_must_point_at_the_right_kind_of_subject() {
         "it counts in its village's town"
     );
     let technician = app
-        .post_as_admin(
+        .create(
             "/api/v1/subjects",
             &json!({"subject_type": "agri_tech", "name": "王农", "stationed_in": w.village_b1}),
         )
         .await;
-    technician.assert(201);
     assert_eq!(technician.body["township_id"], json!(w.town_b));
     let events = audit(&app, "subject", &secretary.id()).await;
     assert_eq!(events[0]["action"], "create");
@@ -629,8 +616,7 @@ async fn subject_attributes_have_defaults_and_need_the_current_version() {
     let w = app.world().await;
     let scheme = id_of(&instantiate(&app, "county-poverty", None).await);
     let path = format!("/api/v1/subjects/{}/attributes/{scheme}", w.department);
-    let defaults = app.get(&path, &app.admin).await;
-    defaults.assert(200);
+    let defaults = app.get_ok(&path).await;
     assert_eq!(defaults.header("etag").as_deref(), Some("\"0\""));
     assert_eq!(defaults.body["version"], 0);
     assert_eq!(defaults.body["has_special_indicators"], true);
@@ -1635,9 +1621,7 @@ async fn scoresheets_score_assessed_items_within_their_points_and_supersede() {
     assert_eq!(ids(&app.get(&list(false), &app.admin).await).len(), 2);
     // An assessor is the name on the sheet: the admin entering 李四's corrected sheet
     // supersedes the one the county assessor entered for them.
-    let corrected = app.post_as_admin("/api/v1/scoresheets", &json!({"evaluation_id": half, "subject_id": w.town_a, "scores": scores(TOWNSHIP_ITEMS, 8600), "assessor": "县考核组-李四"}))
-        .await;
-    corrected.assert(201);
+    let corrected = app.create("/api/v1/scoresheets", &json!({"evaluation_id": half, "subject_id": w.town_a, "scores": scores(TOWNSHIP_ITEMS, 8600), "assessor": "县考核组-李四"})).await;
     assert_eq!(corrected.body["supersedes"], other.body["id"]);
     assert_eq!(ids(&app.get(&list(false), &app.admin).await).len(), 2);
     // The half-year total is the mean of the assessors' current sheets: (92 + 86) / 2, the
@@ -1646,24 +1630,16 @@ async fn scoresheets_score_assessed_items_within_their_points_and_supersede() {
         find_by(&result["result"]["evaluations"], "key", "half_year")["outcome"]["published_score"].clone()
     };
     let now = app
-        .get(
-            &format!("/api/v1/subjects/{}/result?scheme_id={scheme}", w.town_a),
-            &app.admin,
-        )
+        .get_ok(&format!("/api/v1/subjects/{}/result?scheme_id={scheme}", w.town_a))
         .await;
-    now.assert(200);
     assert_eq!(half_year(&now.body), "89.00", "{}", now.body);
     let then = app
-        .get(
-            &format!(
-                "/api/v1/subjects/{}/result?scheme_id={scheme}&as_of={}",
-                w.town_a,
-                first["recorded_at"].as_str().unwrap()
-            ),
-            &app.admin,
-        )
+        .get_ok(&format!(
+            "/api/v1/subjects/{}/result?scheme_id={scheme}&as_of={}",
+            w.town_a,
+            first["recorded_at"].as_str().unwrap()
+        ))
         .await;
-    then.assert(200);
     assert_eq!(half_year(&then.body), "90.00", "{}", then.body);
 
     let events = audit(&app, "scoresheet", &id_of(&second)).await;

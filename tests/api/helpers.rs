@@ -433,9 +433,23 @@ impl TestApp {
         self.send_json("PUT", path, token, body).await
     }
 
+    /// `get` as the county admin, expecting 200.
+    pub async fn get_ok(&self, path: &str) -> Reply {
+        let reply = self.get(path, &self.admin).await;
+        reply.assert(200);
+        reply
+    }
+
     /// `post` as the county admin.
     pub async fn post_as_admin(&self, path: &str, body: &Value) -> Reply {
         self.post(path, &self.admin, body).await
+    }
+
+    /// `post` as the county admin, expecting 201.
+    pub async fn create(&self, path: &str, body: &Value) -> Reply {
+        let reply = self.post_as_admin(path, body).await;
+        reply.assert(201);
+        reply
     }
 
     /// `patch` as the county admin.

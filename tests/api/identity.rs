@@ -9,16 +9,14 @@ async fn org_units_form_a_tree_and_create_their_subjects() {
     let app = spawn_app().await;
     let town = app.org_unit("township", "童市镇", None).await;
     let village = app
-        .post_as_admin(
+        .create(
             "/api/v1/org-units",
             &json!({"kind": "village", "name": "童市村", "parent_id": town}),
         )
         .await;
-    village.assert(201);
     assert_eq!(village.body["township_id"], json!(town));
     assert!(village.header("location").unwrap().ends_with(&village.id()));
-    let subject = app.get(&format!("/api/v1/subjects/{}", village.id()), &app.admin).await;
-    subject.assert(200);
+    let subject = app.get_ok(&format!("/api/v1/subjects/{}", village.id())).await;
     assert_eq!(subject.body["subject_type"], "village");
     assert_eq!(subject.body["township_id"], json!(town));
     // A village under a village is refused, naming the field; nothing is written.
@@ -71,8 +69,7 @@ async fn lists_paginate_with_a_cursor_and_updated_since() {
     let mut seen = Vec::new();
     let mut path = "/api/v1/org-units?kind=village&limit=3".to_owned();
     loop {
-        let page = app.get(&path, &app.admin).await;
-        page.assert(200);
+        let page = app.get_ok(&path).await;
         for item in page.body["items"].as_array().unwrap() {
             seen.push(item["name"].as_str().unwrap().to_owned());
         }
@@ -229,9 +226,8 @@ async fn the_scope_matrix_holds_for_identity_endpoints() {
 async fn service_accounts_log_in_read_the_county_and_can_be_revoked() {
     let app = spawn_app().await;
     let created = app
-        .post_as_admin("/api/v1/service-accounts", &json!({"name": "省数据平台"}))
+        .create("/api/v1/service-accounts", &json!({"name": "省数据平台"}))
         .await;
-    created.assert(201);
     let client_id = created.body["client_id"].as_str().unwrap().to_owned();
     let secret = created.body["client_secret"].as_str().unwrap().to_owned();
     let form = format!("grant_type=client_credentials&client_id={client_id}&client_secret={secret}");

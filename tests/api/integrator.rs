@@ -39,8 +39,7 @@ async fn finding_uploads_answer_their_ids_in_row_order_and_dry_runs_none() {
     let ids = reply.created_ids();
     assert_eq!(ids.len(), 5);
     for (i, id) in ids.iter().enumerate() {
-        let finding = app.get(&format!("/api/v1/incidents/{id}"), &app.admin).await;
-        finding.assert(200);
+        let finding = app.get_ok(&format!("/api/v1/incidents/{id}")).await;
         assert_eq!(finding.body["note"], format!("第{}行", i + 1));
     }
     // A retry with the same key replays the same ids.
@@ -168,12 +167,11 @@ async fn seed_b_democratic_evaluations_have_their_meetings_windows_and_ballots_s
     );
     let half = evaluation(&app, &scheme, "democratic_half_year").await;
     let reply = app
-        .post_as_admin(
+        .create(
             "/api/v1/ballots",
             &json!({"evaluation_id": half, "subject_id": secretary, "score": "88.5"}),
         )
         .await;
-    reply.assert(201);
     assert_eq!(reply.body["evaluation_key"], "democratic_half_year");
     assert_eq!(reply.body["evaluation_title"], "半年民主测评");
 }
@@ -210,20 +208,14 @@ async fn evaluations_in_results_follow_the_documented_order() {
         "quarterly_q4",
     ];
     let result = app
-        .get(
-            &format!("/api/v1/subjects/{secretary}/result?scheme_id={scheme}"),
-            &app.admin,
-        )
+        .get_ok(&format!("/api/v1/subjects/{secretary}/result?scheme_id={scheme}"))
         .await;
-    result.assert(200);
     assert_eq!(keys(&result.body["result"]["evaluations"]), expected);
     let list = app
-        .get(
-            &format!("/api/v1/results?scheme_id={scheme}&subject_type=first_secretary"),
-            &app.admin,
-        )
+        .get_ok(&format!(
+            "/api/v1/results?scheme_id={scheme}&subject_type=first_secretary"
+        ))
         .await;
-    list.assert(200);
     assert_eq!(keys(&list.body["items"][0]["evaluations"]), expected);
 }
 
@@ -239,8 +231,7 @@ async fn results_say_why_a_subject_has_no_score_and_scored_true_leaves_it_out() 
     sheet(&app, &app.admin, &half, &scored_town, scores(TOWNSHIP_ITEMS, 8000)).await;
 
     let path = format!("/api/v1/results?scheme_id={scheme}&subject_type=township");
-    let all = app.get(&path, &app.admin).await;
-    all.assert(200);
+    let all = app.get_ok(&path).await;
     let row = |list: &Value, id: &str| -> Value {
         list["items"]
             .as_array()
@@ -273,8 +264,7 @@ async fn results_say_why_a_subject_has_no_score_and_scored_true_leaves_it_out() 
     assert_eq!(only_unscored.body["items"][0]["subject_id"], seed_a_town.as_str());
 
     // One evaluation's view names what that evaluation lacks.
-    let year_end = app.get(&format!("{path}&kind=year_end"), &app.admin).await;
-    year_end.assert(200);
+    let year_end = app.get_ok(&format!("{path}&kind=year_end")).await;
     let reason = &row(&year_end.body, &scored_town)["not_scored_reason"];
     assert_eq!(reason["code"], "no_scoresheets");
     assert!(reason["message"].as_str().unwrap().contains("年终考评"));

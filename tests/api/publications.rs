@@ -106,10 +106,7 @@ async fn below_the_county_a_private_publication_shows_the_readers_scope_in_every
     let everyone = [&w.town_a, &w.town_b, &w.department, &sec_a, &team_a2, &sec_b, &tech];
     let candidates: Vec<String> = everyone.iter().map(|s| (*s).clone()).collect();
 
-    let private = app
-        .post_as_admin("/api/v1/publications", &json!({"scheme_id": scheme}))
-        .await;
-    private.assert(201);
+    let private = app.create("/api/v1/publications", &json!({"scheme_id": scheme})).await;
     let private_id = private.id();
     let whole_hash = private.body["content_hash"].as_str().unwrap().to_owned();
 
@@ -171,12 +168,11 @@ async fn below_the_county_a_private_publication_shows_the_readers_scope_in_every
 
     // A publication holding none of the reader's rows is, for them, not there.
     let departments = app
-        .post_as_admin(
+        .create(
             "/api/v1/publications",
             &json!({"scheme_id": scheme, "subject_type": "department"}),
         )
         .await;
-    departments.assert(201);
     for token in [&w.town_a_viewer, &w.town_a_admin, &w.village_a1_viewer] {
         for format in FORMATS {
             read(&app, Some(token.as_str()), &departments.id(), format, None)
@@ -190,9 +186,8 @@ async fn below_the_county_a_private_publication_shows_the_readers_scope_in_every
 
     // A public one (公示) shows every row to everyone, also without a token.
     let public = app
-        .post_as_admin("/api/v1/publications", &json!({"scheme_id": scheme, "public": true}))
+        .create("/api/v1/publications", &json!({"scheme_id": scheme, "public": true}))
         .await;
-    public.assert(201);
     for token in [Some(w.village_a1_viewer.as_str()), Some(w.town_a_viewer.as_str()), None] {
         for format in FORMATS {
             let reply = read(&app, token, &public.id(), format, None).await;
@@ -211,10 +206,7 @@ async fn a_publication_records_the_chain_head_it_was_made_at() {
     let app = spawn_app().await;
     let scheme = id_of(&instantiate(&app, "county-poverty", None).await);
     for _ in 0..2 {
-        let published = app
-            .post_as_admin("/api/v1/publications", &json!({"scheme_id": scheme}))
-            .await;
-        published.assert(201);
+        let published = app.create("/api/v1/publications", &json!({"scheme_id": scheme})).await;
         let (seq, hash) = (&published.body["chain_seq"], &published.body["chain_hash"]);
         assert!(seq.as_i64().is_some_and(|s| s > 0), "{}", published.body);
         assert_eq!(hash.as_str().map(str::len), Some(64), "{}", published.body);

@@ -145,10 +145,7 @@ async fn example_a_a_seed_a_village_year_end_totals_56_65() {
     }
     assert_eq!(result["result"]["annual"]["published_score"], "56.65");
     // The list says the same, and the village's own viewer reads it.
-    let list = app
-        .get(&format!("/api/v1/results?scheme_id={scheme}"), &app.admin)
-        .await;
-    list.assert(200);
+    let list = app.get_ok(&format!("/api/v1/results?scheme_id={scheme}")).await;
     assert_eq!(summary(&list.body, &v)["published_score"], "56.65");
     let viewer = app.user("village-viewer", &v, "viewer").await;
     let own = result_of(&app, &viewer, &v, &scheme, "").await;
@@ -185,10 +182,7 @@ async fn example_b_a_department_annual_is_87_04() {
     let stranger = individual(&app, "first_secretary", "外单位", Some(&other), None).await;
     sheet(&app, &admin, &half, &stranger, scores(SECRETARY_ITEMS, 6000)).await;
 
-    let list = app
-        .get(&format!("/api/v1/results?scheme_id={scheme}"), &app.admin)
-        .await;
-    list.assert(200);
+    let list = app.get_ok(&format!("/api/v1/results?scheme_id={scheme}")).await;
     assert_eq!(summary(&list.body, &secretaries[0])["published_score"], "91.20");
     assert_eq!(summary(&list.body, &secretaries[1])["published_score"], "86.00");
     let d = summary(&list.body, &department);
@@ -368,8 +362,7 @@ async fn monthly_standings_count_findings_up_to_the_end_of_the_month() {
     record(&app, &app.admin, finding(&other, "3.3", "absent", 1, "2023-05-02")).await; // −5
 
     let month = |m: u32| format!("/api/v1/results?scheme_id={scheme}&kind=monthly&month={m}");
-    let june = app.get(&month(6), &app.admin).await;
-    june.assert(200);
+    let june = app.get_ok(&month(6)).await;
     assert_eq!(june.body["kind"], "monthly");
     assert_eq!(june.body["month"], 6);
     assert_eq!(summary(&june.body, &v)["published_score"], "78.00");
@@ -384,12 +377,8 @@ async fn monthly_standings_count_findings_up_to_the_end_of_the_month() {
     assert_eq!(summary(&annual.body, &v)["published_score"], "76.00");
     // The town's villages are ranked in the monthly standing too.
     let rankings = app
-        .get(
-            &format!("/api/v1/rankings?scheme_id={scheme}&kind=monthly&month=6"),
-            &app.admin,
-        )
+        .get_ok(&format!("/api/v1/rankings?scheme_id={scheme}&kind=monthly&month=6"))
         .await;
-    rankings.assert(200);
     let entries = ranking(&rankings.body, "villages_by_town");
     assert_eq!(entries[0]["subject_id"], json!(v));
     assert_eq!(entries[0]["rank"], 1);
@@ -400,10 +389,7 @@ async fn monthly_standings_count_findings_up_to_the_end_of_the_month() {
     app.get(&format!("/api/v1/results?scheme_id={scheme}&kind=monthly"), &app.admin)
         .await
         .assert_problem(422, "results.month_required", Some("month"));
-    let annual = app
-        .get(&format!("/api/v1/results?scheme_id={scheme}&month=6"), &app.admin)
-        .await;
-    annual.assert(200);
+    let annual = app.get_ok(&format!("/api/v1/results?scheme_id={scheme}&month=6")).await;
     assert_eq!(annual.body["kind"], "annual");
     assert_eq!(annual.body["month"], Value::Null);
     app.get(&month(13), &app.admin)
@@ -491,12 +477,8 @@ async fn rankings_share_ranks_give_prizes_to_the_eligible_and_apply_consequences
         ids.push(town);
     }
     let reply = app
-        .get(
-            &format!("/api/v1/rankings?scheme_id={scheme}&ranking=townships"),
-            &app.admin,
-        )
+        .get_ok(&format!("/api/v1/rankings?scheme_id={scheme}&ranking=townships"))
         .await;
-    reply.assert(200);
     assert!(reply.header("etag").is_some());
     let entries = ranking(&reply.body, "townships");
     assert_eq!(entries.len(), 7);
@@ -556,8 +538,7 @@ async fn results_answer_304_until_a_new_finding_changes_them() {
     let (_, v, scheme) = seed_a(&app).await;
     record(&app, &app.admin, finding(&v, "1.1", "L1", 2, "2023-03-10")).await;
     let path = format!("/api/v1/results?scheme_id={scheme}");
-    let first = app.get(&path, &app.admin).await;
-    first.assert(200);
+    let first = app.get_ok(&path).await;
     let etag = first.header("etag").expect("an ETag");
     assert_eq!(summary(&first.body, &v)["published_score"], "79.00");
     let cached = app
@@ -664,8 +645,7 @@ async fn results_and_rankings_export_as_csv_with_bom_and_as_xlsx() {
     assert!(header.contains("名称") && header.contains("公布得分"), "{header}");
     assert!(!header.contains("published_score"), "{header}");
 
-    let xlsx = app.get(&format!("{path}&format=xlsx"), &app.admin).await;
-    xlsx.assert(200);
+    let xlsx = app.get_ok(&format!("{path}&format=xlsx")).await;
     assert!(xlsx.bytes.starts_with(b"PK"), "an xlsx is a zip");
     assert!(xlsx.content_type().contains("spreadsheetml"), "{}", xlsx.content_type());
 
@@ -916,8 +896,7 @@ async fn results_are_gzip_compressed_for_clients_that_accept_it() {
     let (_, v, scheme) = seed_a(&app).await;
     record(&app, &app.admin, finding(&v, "1.1", "L1", 2, "2023-03-10")).await;
     let path = format!("/api/v1/subjects/{v}/result?scheme_id={scheme}");
-    let plain = app.get(&path, &app.admin).await;
-    plain.assert(200);
+    let plain = app.get_ok(&path).await;
     assert_eq!(plain.header("content-encoding"), None);
     assert!(
         plain.bytes.len() > 1024,
