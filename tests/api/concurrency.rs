@@ -6,7 +6,7 @@
 use futures_util::future::join_all;
 use serde_json::{json, Value};
 
-use crate::data::{audit, evaluation, id_of, instantiate, record, stationed};
+use crate::data::{audit, evaluation, file_appeal, id_of, instantiate, record, stationed};
 use crate::helpers::{spawn_app, Reply, TestApp, JSON};
 
 /// Requests fired at once per round.
@@ -187,14 +187,7 @@ async fn simultaneous_transitions_have_one_winner() {
         )
         .await;
         let incident = id_of(&finding);
-        let appeal = app
-            .post(
-                &format!("/api/v1/incidents/{incident}/appeals"),
-                &w.village_a1_viewer,
-                &json!({"reason": "数据已更正"}),
-            )
-            .await;
-        appeal.assert(201);
+        let appeal = file_appeal(&app, &w.village_a1_viewer, &incident, "数据已更正").await;
         let path = format!("/api/v1/appeals/{}/decision", appeal.id());
         let bodies: Vec<Vec<u8>> = (0..RACERS)
             .map(|i| {

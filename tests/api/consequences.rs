@@ -4,8 +4,8 @@
 use serde_json::{json, Value};
 
 use crate::data::{
-    ballot, evaluation, id_of, individual, instantiate, record, scores, sheet, stationed, DEPARTMENT_ITEMS,
-    SECRETARY_ITEMS, WORK_TEAM_ITEMS,
+    ballot, evaluation, file_appeal, id_of, individual, instantiate, record, scores, sheet, stationed,
+    DEPARTMENT_ITEMS, SECRETARY_ITEMS, WORK_TEAM_ITEMS,
 };
 use crate::helpers::{spawn_app, TestApp, CSV};
 
@@ -224,14 +224,7 @@ async fn a_work_teams_major_failure_removes_its_leader_until_the_finding_is_revo
         codes(&result_of(&app, &team, &scheme, "").await),
         ["leader_removed", "members_penalised"]
     );
-    let appeal = app
-        .post(
-            &format!("/api/v1/incidents/{second}/appeals"),
-            &w.village_a1_viewer,
-            &json!({"reason": "失误系原单位造成，已整改"}),
-        )
-        .await;
-    appeal.assert(201);
+    let appeal = file_appeal(&app, &w.village_a1_viewer, &second, "失误系原单位造成，已整改").await;
     app.post(
         &format!("/api/v1/appeals/{}/decision", appeal.id()),
         &w.county_assessor,

@@ -81,9 +81,7 @@ async fn a_token_dies_when_the_password_role_or_active_flag_changes() {
 #[actix_web::test]
 async fn a_service_accounts_tokens_die_when_it_is_revoked() {
     let app = spawn_app().await;
-    let created = app
-        .create("/api/v1/service-accounts", &json!({"name": "省数据平台"}))
-        .await;
+    let created = app.service_account("省数据平台").await;
     let form = format!(
         "grant_type=client_credentials&client_id={}&client_secret={}",
         created.body["client_id"].as_str().unwrap(),

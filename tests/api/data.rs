@@ -6,7 +6,7 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{find_by, spawn_app, Reply, TestApp, World};
+use crate::helpers::{find_by, spawn_app, strings, Reply, TestApp, World};
 
 /// The year of every scheme in these tests.
 pub const YEAR: i32 = 2023;
@@ -146,6 +146,14 @@ pub async fn record(app: &TestApp, token: &str, body: Value) -> Value {
     reply.body
 }
 
+/// Files an appeal against a finding and expects it stored.
+pub async fn file_appeal(app: &TestApp, token: &str, incident: &str, reason: &str) -> Reply {
+    let path = format!("/api/v1/incidents/{incident}/appeals");
+    let reply = app.post(&path, token, &json!({ "reason": reason })).await;
+    reply.assert(201);
+    reply
+}
+
 /// Enters a scoresheet and expects it stored.
 pub async fn sheet(app: &TestApp, token: &str, evaluation_id: &str, subject_id: &str, scores: Value) -> Value {
     let reply = app
@@ -266,23 +274,13 @@ async fn built_in_schemes_instantiate_with_their_rubrics_and_evaluations() {
     let evaluations = app
         .get(&format!("/api/v1/evaluations?scheme_id={}", id_of(a)), &app.admin)
         .await;
-    let keys: Vec<&str> = evaluations.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["key"].as_str().unwrap())
-        .collect();
+    let keys: Vec<&str> = strings(&evaluations.body["items"], "key");
     assert_eq!(keys, vec!["year_end"], "monthly standings are computed, not stored");
 
     let b = instantiate(&app, "county-poverty", None).await;
     assert_eq!(b["township_id"], Value::Null);
     assert_eq!(b["org_unit_id"], json!(app.county_id));
-    let mut types: Vec<&str> = b["rubrics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["subject_type"].as_str().unwrap())
-        .collect();
+    let mut types: Vec<&str> = strings(&b["rubrics"], "subject_type");
     types.sort_unstable();
     assert_eq!(
         types,
@@ -396,12 +394,7 @@ async fn invalid_schemes_are_refused_and_nothing_is_written() {
         .post_as_admin("/api/v1/schemes", &json!({"definition": weights, "year": 2023}))
         .await;
     reply.assert(422);
-    let fields: Vec<&str> = reply.body["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
+    let fields: Vec<&str> = strings(&reply.body["errors"], "field");
     assert!(
         fields
             .iter()

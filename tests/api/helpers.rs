@@ -67,6 +67,16 @@ pub fn find_by<'a>(list: &'a Value, field: &str, value: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no {field} {value} in {list}"))
 }
 
+/// The string `field` of every element of a JSON array.
+#[track_caller]
+pub fn strings<'a>(list: &'a Value, field: &str) -> Vec<&'a str> {
+    list.as_array()
+        .unwrap_or_else(|| panic!("not a list: {list}"))
+        .iter()
+        .map(|e| e[field].as_str().unwrap())
+        .collect()
+}
+
 /// The content types of bulk uploads.
 pub const NDJSON: &str = "application/x-ndjson";
 pub const CSV: &str = "text/csv";
@@ -488,6 +498,11 @@ impl TestApp {
         let headers = [("content-type", "application/x-www-form-urlencoded")];
         self.send("POST", "/api/v1/auth/token", None, &headers, Some(form.into()))
             .await
+    }
+
+    /// Creates a service account as the county admin: its answer, with the secret.
+    pub async fn service_account(&self, name: &str) -> Reply {
+        self.create("/api/v1/service-accounts", &json!({ "name": name })).await
     }
 
     /// Revokes a service account as the county admin.

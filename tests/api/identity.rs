@@ -225,9 +225,7 @@ async fn the_scope_matrix_holds_for_identity_endpoints() {
 #[actix_web::test]
 async fn service_accounts_log_in_read_the_county_and_can_be_revoked() {
     let app = spawn_app().await;
-    let created = app
-        .create("/api/v1/service-accounts", &json!({"name": "省数据平台"}))
-        .await;
+    let created = app.service_account("省数据平台").await;
     let client_id = created.body["client_id"].as_str().unwrap().to_owned();
     let secret = created.body["client_secret"].as_str().unwrap().to_owned();
     let form = format!("grant_type=client_credentials&client_id={client_id}&client_secret={secret}");

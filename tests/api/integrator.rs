@@ -6,7 +6,7 @@
 use serde_json::{json, Value};
 
 use crate::data::{evaluation, id_of, individual, instantiate, scores, sheet, SECRETARY_ITEMS, TOWNSHIP_ITEMS};
-use crate::helpers::{spawn_app, TestApp, CSV, JSON, NDJSON};
+use crate::helpers::{spawn_app, strings, TestApp, CSV, JSON, NDJSON};
 
 fn keys(list: &Value) -> Vec<String> {
     list.as_array()
@@ -252,12 +252,7 @@ async fn results_say_why_a_subject_has_no_score_and_scored_true_leaves_it_out() 
     assert!(scored.get("not_scored_reason").is_none(), "{scored}");
 
     let only_scored = app.get(&format!("{path}&scored=true"), &app.admin).await;
-    let ids: Vec<&str> = only_scored.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["subject_id"].as_str().unwrap())
-        .collect();
+    let ids: Vec<&str> = strings(&only_scored.body["items"], "subject_id");
     assert_eq!(ids, [scored_town.as_str()]);
     let only_unscored = app.get(&format!("{path}&scored=false"), &app.admin).await;
     assert_eq!(only_unscored.body["items"].as_array().unwrap().len(), 1);

@@ -20,8 +20,8 @@ use std::time::Instant;
 use serde_json::{json, Value};
 
 use crate::data::{
-    evaluation, id_of, individual, instantiate, record, rubric_of, scores, sheet, stationed, DEPARTMENT_ITEMS,
-    SECRETARY_ITEMS, TOWNSHIP_ITEMS,
+    evaluation, file_appeal, id_of, individual, instantiate, record, rubric_of, scores, sheet, stationed,
+    DEPARTMENT_ITEMS, SECRETARY_ITEMS, TOWNSHIP_ITEMS,
 };
 use crate::helpers::{spawn_app, Reply, TestApp, ADMIN_PASSWORD, PASSWORD};
 
@@ -649,14 +649,8 @@ async fn fixture() -> (Matrix, Fixture) {
         (&w.village_a1_viewer, &incidents[0].0, A1),
         (&village_b1_viewer, &incidents[2].0, B1),
     ] {
-        let filed = app
-            .post(
-                &format!("/api/v1/incidents/{finding_id}/appeals"),
-                token,
-                &json!({"reason": "数据已更正"}),
-            )
-            .await;
-        appeals.push((filed.assert(201).id(), place));
+        let filed = file_appeal(&app, token, &finding_id, "数据已更正").await;
+        appeals.push((filed.id(), place));
     }
     let mut publications = Vec::new();
     let mut published_schemes = Vec::new();

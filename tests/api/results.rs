@@ -7,7 +7,7 @@ use crate::data::{
     ballot, evaluation, id_of, individual, instantiate, record, scores, sheet, DEPARTMENT_ITEMS, SECRETARY_ITEMS,
     TOWNSHIP_ITEMS,
 };
-use crate::helpers::{find_by, spawn_app, TestApp};
+use crate::helpers::{find_by, spawn_app, strings, TestApp};
 
 /// `GET /api/v1/subjects/{id}/result` of a scheme, answered 200.
 async fn result_of(app: &TestApp, token: &str, subject: &str, scheme: &str, query: &str) -> Value {
@@ -1048,12 +1048,7 @@ async fn each_evaluation_has_its_own_results_rankings_and_publications() {
     .await;
     let changed = app.get(&list(&format!("&updated_since={since}")), &admin).await;
     changed.assert(200);
-    let ids: Vec<&str> = changed.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["subject_id"].as_str().unwrap())
-        .collect();
+    let ids: Vec<&str> = strings(&changed.body["items"], "subject_id");
     assert_eq!(ids, vec![towns[0].as_str()], "{}", changed.body);
     assert_eq!(summary(&changed.body, &towns[0])["published_score"], "88.50");
 }
