@@ -123,6 +123,17 @@ impl Reply {
         find_by(&self.body["items"], field, value)
     }
 
+    /// Asserts a refused bulk upload (422) with exactly these errors: row, field and code of each.
+    #[track_caller]
+    pub fn assert_row_errors(&self, expected: &[(u64, &str, &str)]) {
+        assert_eq!(self.status.as_u16(), 422, "{}", self.body);
+        let expected: Vec<(u64, String, String)> = expected
+            .iter()
+            .map(|(row, field, code)| (*row, (*field).to_owned(), (*code).to_owned()))
+            .collect();
+        assert_eq!(self.row_errors(), expected);
+    }
+
     /// The `errors` of a refused bulk upload: row, field and code of each.
     pub fn row_errors(&self) -> Vec<(u64, String, String)> {
         self.body["errors"]

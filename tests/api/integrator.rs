@@ -326,16 +326,12 @@ async fn unknown_duplicate_and_cyclic_refs_are_named_and_write_nothing() {
         {"subject_type": "department", "name": " "}
     ]);
     let reply = app.upload_json("/api/v1/subjects:bulk", &body, None).await;
-    assert_eq!(reply.status.as_u16(), 422, "{}", reply.body);
-    assert_eq!(
-        reply.row_errors(),
-        [
-            (2, "ref".to_owned(), "bulk.ref_duplicate".to_owned()),
-            (3, "stationed_in_ref".to_owned(), "bulk.ref_unknown".to_owned()),
-            // A bad row past the bad refs is reported in the same answer.
-            (4, "name".to_owned(), "field.length".to_owned()),
-        ]
-    );
+    reply.assert_row_errors(&[
+        (2, "ref", "bulk.ref_duplicate"),
+        (3, "stationed_in_ref", "bulk.ref_unknown"),
+        // A bad row past the bad refs is reported in the same answer.
+        (4, "name", "field.length"),
+    ]);
     // Two villages each the other's parent: a cycle, named on both rows.
     let csv = "ref,subject_type,name,parent_ref\nx,village,甲村,y\ny,village,乙村,x\n";
     let reply = app
@@ -435,15 +431,11 @@ async fn attribute_uploads_set_many_subjects_all_or_nothing() {
         w.department
     );
     let reply = app.upload("/api/v1/attributes:bulk", NDJSON, body, None).await;
-    assert_eq!(reply.status.as_u16(), 422, "{}", reply.body);
-    assert_eq!(
-        reply.row_errors(),
-        [
-            (1, "version".to_owned(), "precondition_required".to_owned()),
-            (3, "subject_id".to_owned(), "attributes.subject_unknown".to_owned()),
-            (4, "subject_id".to_owned(), "attributes.duplicate_in_upload".to_owned()),
-        ]
-    );
+    reply.assert_row_errors(&[
+        (1, "version", "precondition_required"),
+        (3, "subject_id", "attributes.subject_unknown"),
+        (4, "subject_id", "attributes.duplicate_in_upload"),
+    ]);
     assert_eq!(
         read(second.clone()).await["annual_target_met"],
         false,
