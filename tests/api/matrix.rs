@@ -649,7 +649,7 @@ async fn fixture() -> (Matrix, Fixture) {
         (&w.village_a1_viewer, &incidents[0].0, A1),
         (&village_b1_viewer, &incidents[2].0, B1),
     ] {
-        let filed = file_appeal(&app, token, &finding_id, "数据已更正").await;
+        let filed = file_appeal(&app, token, finding_id, "数据已更正").await;
         appeals.push((filed.id(), place));
     }
     let mut publications = Vec::new();
