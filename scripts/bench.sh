@@ -38,21 +38,26 @@ start_service() {
   for _ in $(seq 1 60); do curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && return 0; sleep 0.5; done
   echo "service did not start"; cat "$work/service.log"; exit 1
 }
+# Logs in as the admin (TOKEN, AUTH) and saves the county-poverty scheme (its id in
+# COUNTY_SCHEME) and all subjects, page by page, to $work/scheme$1.json and $work/subjects$1.json.
+fetch_county() {
+  TOKEN=$(curl -s -X POST $BASE/api/v1/auth/token -H "$J" -d '{"username":"admin","password":"bench-admin-password"}' | jq -r .access_token)
+  AUTH="authorization: Bearer $TOKEN"
+  COUNTY_SCHEME=$(curl -s "$BASE/api/v1/schemes?key=county-poverty" -H "$AUTH" | jq -r '.items[0].id')
+  curl -s "$BASE/api/v1/schemes/$COUNTY_SCHEME" -H "$AUTH" > "$work/scheme$1.json"
+  cursor=""; : > "$work/subjects$1.ndjson"
+  while :; do
+    page=$(curl -s "$BASE/api/v1/subjects?limit=1000${cursor:+&cursor=$cursor}" -H "$AUTH")
+    echo "$page" | jq -c '.items[]' >> "$work/subjects$1.ndjson"
+    cursor=$(echo "$page" | jq -r '.next_cursor // empty'); [ -z "$cursor" ] && break
+  done
+  jq -s . "$work/subjects$1.ndjson" > "$work/subjects$1.json"
+}
 start_service
 BASE=http://127.0.0.1:$PORT
-TOKEN=$(curl -s -X POST $BASE/api/v1/auth/token -H "$J" -d '{"username":"admin","password":"bench-admin-password"}' | jq -r .access_token)
-AUTH="authorization: Bearer $TOKEN"
-SCHEME=$(curl -s "$BASE/api/v1/schemes?key=county-poverty" -H "$AUTH" | jq -r '.items[0].id')
-curl -s "$BASE/api/v1/schemes/$SCHEME" -H "$AUTH" > "$work/scheme.json"
+fetch_county ""
+SCHEME=$COUNTY_SCHEME
 ADMIN_ID=$(curl -s "$BASE/api/v1/users/me" -H "$AUTH" | jq -r .id)
-# All subjects, page by page.
-cursor=""; : > "$work/subjects.ndjson"
-while :; do
-  page=$(curl -s "$BASE/api/v1/subjects?limit=1000${cursor:+&cursor=$cursor}" -H "$AUTH")
-  echo "$page" | jq -c '.items[]' >> "$work/subjects.ndjson"
-  cursor=$(echo "$page" | jq -r '.next_cursor // empty'); [ -z "$cursor" ] && break
-done
-jq -s . "$work/subjects.ndjson" > "$work/subjects.json"
 SCORED=$(jq '[.[] | select(.subject_type != "village")] | length' "$work/subjects.json")
 python3 scripts/bench_data.py "$work/subjects.json" "$work/scheme.json" "$FINDINGS" "$work/findings.ndjson" "$work/findings.csv" "$ADMIN_ID" > "$work/columns"
 echo "county: $SCORED scored subjects (+ villages), uploading $FINDINGS findings"
@@ -111,17 +116,8 @@ export KAOHE__DATABASE__URL="sqlite://$sqlite_dir/kaohe.db?mode=rwc"
 repo=$(pwd)
 (cd "$sqlite_dir" && "$repo/$BIN" demo --scale "$SCALE" >/dev/null)
 start_service
-TOKEN=$(curl -s -X POST $BASE/api/v1/auth/token -H "$J" -d '{"username":"admin","password":"bench-admin-password"}' | jq -r .access_token)
-AUTH="authorization: Bearer $TOKEN"
-SCHEME_SQLITE=$(curl -s "$BASE/api/v1/schemes?key=county-poverty" -H "$AUTH" | jq -r '.items[0].id')
-curl -s "$BASE/api/v1/schemes/$SCHEME_SQLITE" -H "$AUTH" > "$work/scheme-sqlite.json"
-cursor=""; : > "$work/subjects-sqlite.ndjson"
-while :; do
-  page=$(curl -s "$BASE/api/v1/subjects?limit=1000${cursor:+&cursor=$cursor}" -H "$AUTH")
-  echo "$page" | jq -c '.items[]' >> "$work/subjects-sqlite.ndjson"
-  cursor=$(echo "$page" | jq -r '.next_cursor // empty'); [ -z "$cursor" ] && break
-done
-jq -s . "$work/subjects-sqlite.ndjson" > "$work/subjects-sqlite.json"
+fetch_county "-sqlite"
+SCHEME_SQLITE=$COUNTY_SCHEME
 python3 scripts/bench_data.py "$work/subjects-sqlite.json" "$work/scheme-sqlite.json" "$FINDINGS" "$work/f2.ndjson" "$work/f2.csv" "$ADMIN_ID" > /dev/null
 t0=$(now)
 curl -s -X POST "$BASE/api/v1/incidents:bulk" -H "$AUTH" -H 'content-type: application/x-ndjson' --data-binary @"$work/f2.ndjson" > "$work/upload-sqlite.json"

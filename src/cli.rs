@@ -231,80 +231,12 @@ async fn open_store(settings: &Settings) -> Result<Store, String> {
 
 async fn execute(command: Command, settings: Settings) -> Result<(), String> {
     match command {
-        Command::Serve { demo } => {
-            if demo {
-                let store = open_store(&settings).await?;
-                crate::startup::bootstrap(&store, &settings)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                if let Some(summary) = crate::demo::load_if_absent(&store, 1)
-                    .await
-                    .map_err(|e| e.to_string())?
-                {
-                    println!("{summary}");
-                }
-            }
-            let app = Application::build(settings).await.map_err(|e| e.to_string())?;
-            app.run_until_stopped().await.map_err(|e| e.to_string())
-        }
-        Command::Migrate { action } => {
-            let store = Store::connect(&settings.database)
-                .await
-                .map_err(|e| format!("database: {e}"))?;
-            use migration::MigratorTrait;
-            match action {
-                MigrateAction::Up => {
-                    migration::Migrator::up(store.db(), None)
-                        .await
-                        .map_err(|e| e.to_string())?;
-                    println!("migrations applied");
-                }
-                MigrateAction::Status => {
-                    let applied = migration::Migrator::get_applied_migrations(store.db())
-                        .await
-                        .map_err(|e| e.to_string())?;
-                    let pending = migration::Migrator::get_pending_migrations(store.db())
-                        .await
-                        .map_err(|e| e.to_string())?;
-                    for m in applied {
-                        println!("applied  {}", m.name());
-                    }
-                    for m in pending {
-                        println!("pending  {}", m.name());
-                    }
-                }
-            }
-            Ok(())
-        }
+        Command::Serve { demo } => serve(demo, settings).await,
+        Command::Migrate { action } => migrate_command(action, &settings).await,
         Command::Openapi => Ok(()),
         Command::County {
             action: CountyAction::Create { name, admin, password },
-        } => {
-            let store = open_store(&settings).await?;
-            let mut tx = store
-                .write(&Actor::system(uuid::Uuid::nil(), "cli"))
-                .await
-                .map_err(|e| e.to_string())?;
-            let county = org_units::create_county(&tx, &name).await.map_err(|e| e.to_string())?;
-            tx.set_actor(Actor::system(county.id, "cli"));
-            users::create(
-                &tx,
-                None,
-                county.id,
-                users::NewUser {
-                    username: admin.clone(),
-                    display_name: format!("{name} 管理员"),
-                    password,
-                    org_unit_id: county.id,
-                    role: Role::Admin,
-                },
-            )
-            .await
-            .map_err(|e| e.to_string())?;
-            tx.commit().await.map_err(|e| e.to_string())?;
-            println!("county {name} created: {}; admin user {admin}", county.id);
-            Ok(())
-        }
+        } => create_county(&settings, name, admin, password).await,
         Command::User {
             action:
                 UserAction::Create {
@@ -315,49 +247,126 @@ async fn execute(command: Command, settings: Settings) -> Result<(), String> {
                     password,
                 },
         } => {
-            let store = open_store(&settings).await?;
-            let unit = org_units::find(store.db(), org_unit)
-                .await
-                .map_err(|e| e.to_string())?
-                .ok_or_else(|| format!("no org unit {org_unit}"))?;
-            let tx = store
-                .write(&Actor::system(unit.county_id, "cli"))
-                .await
-                .map_err(|e| e.to_string())?;
-            let user = users::create(
-                &tx,
-                None,
-                unit.county_id,
-                users::NewUser {
-                    username,
-                    display_name,
-                    password,
-                    org_unit_id: org_unit,
-                    role,
-                },
-            )
-            .await
-            .map_err(|e| e.to_string())?;
-            tx.commit().await.map_err(|e| e.to_string())?;
-            println!("user {} created: {}", user.username, user.id);
-            Ok(())
+            let new = users::NewUser {
+                username,
+                display_name,
+                password,
+                org_unit_id: org_unit,
+                role,
+            };
+            create_user(&settings, new).await
         }
         Command::Audit { action } => audit_command(action, &settings).await,
-        Command::Demo { scale, counties } => {
-            let store = open_store(&settings).await?;
-            crate::startup::bootstrap(&store, &settings)
-                .await
-                .map_err(|e| e.to_string())?;
-            let summaries = crate::demo::load_province(&store, counties, scale)
-                .await
-                .map_err(|e| e.to_string())?;
-            println!("{}", summaries[0]);
-            if counties > 1 {
-                let findings: usize = summaries.iter().map(|s| s.findings).sum();
-                let subjects: usize = summaries.iter().map(|s| s.subjects).sum();
-                println!("province loaded: {counties} counties, {subjects} subjects, {findings} findings");
-            }
-            Ok(())
+        Command::Demo { scale, counties } => load_demo(&settings, scale, counties).await,
+    }
+}
+
+async fn serve(demo: bool, settings: Settings) -> Result<(), String> {
+    if demo {
+        let store = open_store(&settings).await?;
+        crate::startup::bootstrap(&store, &settings)
+            .await
+            .map_err(|e| e.to_string())?;
+        if let Some(summary) = crate::demo::load_if_absent(&store, 1)
+            .await
+            .map_err(|e| e.to_string())?
+        {
+            println!("{summary}");
         }
     }
+    let app = Application::build(settings).await.map_err(|e| e.to_string())?;
+    app.run_until_stopped().await.map_err(|e| e.to_string())
+}
+
+async fn migrate_command(action: MigrateAction, settings: &Settings) -> Result<(), String> {
+    let store = Store::connect(&settings.database)
+        .await
+        .map_err(|e| format!("database: {e}"))?;
+    use migration::MigratorTrait;
+    match action {
+        MigrateAction::Up => {
+            migration::Migrator::up(store.db(), None)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("migrations applied");
+        }
+        MigrateAction::Status => {
+            let applied = migration::Migrator::get_applied_migrations(store.db())
+                .await
+                .map_err(|e| e.to_string())?;
+            let pending = migration::Migrator::get_pending_migrations(store.db())
+                .await
+                .map_err(|e| e.to_string())?;
+            for m in applied {
+                println!("applied  {}", m.name());
+            }
+            for m in pending {
+                println!("pending  {}", m.name());
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn create_county(settings: &Settings, name: String, admin: String, password: String) -> Result<(), String> {
+    let store = open_store(settings).await?;
+    let mut tx = store
+        .write(&Actor::system(uuid::Uuid::nil(), "cli"))
+        .await
+        .map_err(|e| e.to_string())?;
+    let county = org_units::create_county(&tx, &name).await.map_err(|e| e.to_string())?;
+    tx.set_actor(Actor::system(county.id, "cli"));
+    users::create(
+        &tx,
+        None,
+        county.id,
+        users::NewUser {
+            username: admin.clone(),
+            display_name: format!("{name} 管理员"),
+            password,
+            org_unit_id: county.id,
+            role: Role::Admin,
+        },
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    tx.commit().await.map_err(|e| e.to_string())?;
+    println!("county {name} created: {}; admin user {admin}", county.id);
+    Ok(())
+}
+
+async fn create_user(settings: &Settings, new: users::NewUser) -> Result<(), String> {
+    let store = open_store(settings).await?;
+    let org_unit = new.org_unit_id;
+    let unit = org_units::find(store.db(), org_unit)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("no org unit {org_unit}"))?;
+    let tx = store
+        .write(&Actor::system(unit.county_id, "cli"))
+        .await
+        .map_err(|e| e.to_string())?;
+    let user = users::create(&tx, None, unit.county_id, new)
+        .await
+        .map_err(|e| e.to_string())?;
+    tx.commit().await.map_err(|e| e.to_string())?;
+    println!("user {} created: {}", user.username, user.id);
+    Ok(())
+}
+
+async fn load_demo(settings: &Settings, scale: u32, counties: u32) -> Result<(), String> {
+    let store = open_store(settings).await?;
+    crate::startup::bootstrap(&store, settings)
+        .await
+        .map_err(|e| e.to_string())?;
+    let summaries = crate::demo::load_province(&store, counties, scale)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!("{}", summaries[0]);
+    if counties > 1 {
+        let findings: usize = summaries.iter().map(|s| s.findings).sum();
+        let subjects: usize = summaries.iter().map(|s| s.subjects).sum();
+        println!("province loaded: {counties} counties, {subjects} subjects, {findings} findings");
+    }
+    Ok(())
 }

@@ -2,6 +2,7 @@
 
 pub use sea_orm_migration::prelude::*;
 
+mod alter;
 mod m20260101_000001_initial;
 mod m20261202_000002_token_generations;
 mod m20261202_000020_publication_chain_head;

@@ -14,19 +14,13 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend, Statement};
 
+use crate::alter::{add_column, drop_column};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
 fn name(n: &str) -> Alias {
     Alias::new(n)
-}
-
-/// One column per statement: SQLite's ALTER TABLE adds one at a time.
-async fn add_column(manager: &SchemaManager<'_>, table: &str, column: ColumnDef) -> Result<(), DbErr> {
-    let mut column = column;
-    manager
-        .alter_table(Table::alter().table(name(table)).add_column(&mut column).take())
-        .await
 }
 
 fn generation() -> ColumnDef {
@@ -116,9 +110,7 @@ impl MigrationTrait for Migration {
             ("service_accounts", "tokens_valid_after"),
             ("service_accounts", "token_generation"),
         ] {
-            manager
-                .alter_table(Table::alter().table(name(table)).drop_column(name(column)).take())
-                .await?;
+            drop_column(manager, table, column).await?;
         }
         Ok(())
     }

@@ -3,41 +3,21 @@
 
 use sea_orm_migration::prelude::*;
 
+use crate::alter::{add_column, column, drop_column};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        // One column per statement: SQLite alters one thing at a time.
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(Alias::new("publications"))
-                    .add_column(ColumnDef::new(Alias::new("chain_seq")).big_integer().null())
-                    .take(),
-            )
-            .await?;
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(Alias::new("publications"))
-                    .add_column(ColumnDef::new(Alias::new("chain_hash")).text().null())
-                    .take(),
-            )
-            .await
+        add_column(manager, "publications", column("chain_seq").big_integer().null().take()).await?;
+        add_column(manager, "publications", column("chain_hash").text().null().take()).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for column in ["chain_hash", "chain_seq"] {
-            manager
-                .alter_table(
-                    Table::alter()
-                        .table(Alias::new("publications"))
-                        .drop_column(Alias::new(column))
-                        .take(),
-                )
-                .await?;
+            drop_column(manager, "publications", column).await?;
         }
         Ok(())
     }

@@ -8,29 +8,21 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 
+use crate::alter::{add_column, column, drop_column};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        // One column per statement: SQLite alters one thing at a time.
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(Alias::new("audit_events"))
-                    .add_column(ColumnDef::new(Alias::new("rows_count")).big_integer().null())
-                    .take(),
-            )
-            .await?;
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(Alias::new("audit_events"))
-                    .add_column(ColumnDef::new(Alias::new("rows_digest")).text().null())
-                    .take(),
-            )
-            .await?;
+        add_column(
+            manager,
+            "audit_events",
+            column("rows_count").big_integer().null().take(),
+        )
+        .await?;
+        add_column(manager, "audit_events", column("rows_digest").text().null().take()).await?;
         manager
             .create_table(
                 Table::create()
@@ -80,14 +72,7 @@ impl MigrationTrait for Migration {
             .drop_table(Table::drop().table(Alias::new("audit_rows")).take())
             .await?;
         for column in ["rows_digest", "rows_count"] {
-            manager
-                .alter_table(
-                    Table::alter()
-                        .table(Alias::new("audit_events"))
-                        .drop_column(Alias::new(column))
-                        .take(),
-                )
-                .await?;
+            drop_column(manager, "audit_events", column).await?;
         }
         Ok(())
     }

@@ -9,6 +9,8 @@
 
 use sea_orm_migration::prelude::*;
 
+use crate::alter::{add_column, drop_column};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -18,30 +20,20 @@ const COLUMNS: [&str; 2] = ["reserve_cadre", "vertically_managed"];
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        // One column per statement: SQLite's ALTER TABLE adds one at a time.
         for column in COLUMNS {
-            manager
-                .alter_table(
-                    Table::alter()
-                        .table(Alias::new(TABLE))
-                        .add_column(ColumnDef::new(Alias::new(column)).boolean().not_null().default(false))
-                        .take(),
-                )
-                .await?;
+            let column = ColumnDef::new(Alias::new(column))
+                .boolean()
+                .not_null()
+                .default(false)
+                .take();
+            add_column(manager, TABLE, column).await?;
         }
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for column in COLUMNS {
-            manager
-                .alter_table(
-                    Table::alter()
-                        .table(Alias::new(TABLE))
-                        .drop_column(Alias::new(column))
-                        .take(),
-                )
-                .await?;
+            drop_column(manager, TABLE, column).await?;
         }
         Ok(())
     }

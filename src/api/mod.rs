@@ -203,42 +203,74 @@ fn add_uncollected_schemas(doc: &mut OpenApi) {
     add::<crate::scoring::WeightedComponent>(doc);
 }
 
+/// The cross-cutting error responses: status code, component name, description.
+const STANDARD_RESPONSES: [(&str, &str, &str); 12] = [
+    ("400", "BadRequest", "Malformed request: invalid JSON, query or header"),
+    ("401", "Unauthorized", "No token, or an invalid or expired one"),
+    ("403", "Forbidden", "Your role may not do this"),
+    ("404", "NotFound", "Not found, or not in your scope"),
+    (
+        "409",
+        "Conflict",
+        "Conflicts with the current state (or an Idempotency-Key still in progress)",
+    ),
+    ("412", "PreconditionFailed", "If-Match names an outdated version"),
+    ("413", "PayloadTooLarge", "The body exceeds the configured limit"),
+    (
+        "415",
+        "UnsupportedMediaType",
+        "The body's content type is not accepted here",
+    ),
+    ("422", "UnprocessableEntity", "Invalid fields; `errors` names each"),
+    ("428", "PreconditionRequired", "Send If-Match (or `version`) to update"),
+    ("429", "TooManyRequests", "Too many failed attempts; see Retry-After"),
+    (
+        "503",
+        "ServiceUnavailable",
+        "The database is unavailable; see Retry-After",
+    ),
+];
+
 /// Every operation documents every error it can answer. The cross-cutting ones (auth, malformed
 /// input, scope, concurrency, idempotency, database outage) are added here from what the
 /// operation is, so no handler can forget one.
 fn add_standard_responses(doc: &mut OpenApi) {
-    use utoipa::openapi::path::{HttpMethod, ParameterIn};
+    use utoipa::openapi::path::HttpMethod;
     use utoipa::openapi::security::SecurityRequirement;
+    use utoipa::openapi::{Ref, RefOr};
+
+    doc.security = Some(vec![SecurityRequirement::new("bearer", Vec::<String>::new())]);
+    add_problem_components(doc);
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let operations = [
+            (HttpMethod::Get, item.get.as_mut()),
+            (HttpMethod::Post, item.post.as_mut()),
+            (HttpMethod::Put, item.put.as_mut()),
+            (HttpMethod::Patch, item.patch.as_mut()),
+            (HttpMethod::Delete, item.delete.as_mut()),
+        ];
+        for (method, operation) in operations {
+            let Some(op) = operation else { continue };
+            for code in standard_codes(path, method, op) {
+                if op.responses.responses.contains_key(code) {
+                    continue;
+                }
+                if let Some((_, name, _)) = STANDARD_RESPONSES.iter().find(|(c, _, _)| *c == code) {
+                    op.responses.responses.insert(
+                        code.to_owned(),
+                        RefOr::Ref(Ref::new(format!("#/components/responses/{name}"))),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// The `Problem` and `FieldError` schemas and one response component per standard error.
+fn add_problem_components(doc: &mut OpenApi) {
     use utoipa::openapi::{ContentBuilder, HeaderBuilder, Ref, RefOr, ResponseBuilder};
     use utoipa::PartialSchema;
 
-    doc.security = Some(vec![SecurityRequirement::new("bearer", Vec::<String>::new())]);
-    let standard: [(&str, &str, &str); 12] = [
-        ("400", "BadRequest", "Malformed request: invalid JSON, query or header"),
-        ("401", "Unauthorized", "No token, or an invalid or expired one"),
-        ("403", "Forbidden", "Your role may not do this"),
-        ("404", "NotFound", "Not found, or not in your scope"),
-        (
-            "409",
-            "Conflict",
-            "Conflicts with the current state (or an Idempotency-Key still in progress)",
-        ),
-        ("412", "PreconditionFailed", "If-Match names an outdated version"),
-        ("413", "PayloadTooLarge", "The body exceeds the configured limit"),
-        (
-            "415",
-            "UnsupportedMediaType",
-            "The body's content type is not accepted here",
-        ),
-        ("422", "UnprocessableEntity", "Invalid fields; `errors` names each"),
-        ("428", "PreconditionRequired", "Send If-Match (or `version`) to update"),
-        ("429", "TooManyRequests", "Too many failed attempts; see Retry-After"),
-        (
-            "503",
-            "ServiceUnavailable",
-            "The database is unavailable; see Retry-After",
-        ),
-    ];
     let components = doc.components.get_or_insert_with(Default::default);
     components
         .schemas
@@ -246,7 +278,7 @@ fn add_standard_responses(doc: &mut OpenApi) {
     components
         .schemas
         .insert("FieldError".to_owned(), crate::error::FieldError::schema());
-    for (_, name, description) in standard {
+    for (_, name, description) in STANDARD_RESPONSES {
         let mut builder = ResponseBuilder::new().description(description).content(
             crate::error::PROBLEM_JSON,
             ContentBuilder::new()
@@ -263,72 +295,62 @@ fn add_standard_responses(doc: &mut OpenApi) {
         }
         components.responses.insert(name.to_owned(), RefOr::T(builder.build()));
     }
+}
 
-    for (path, item) in doc.paths.paths.iter_mut() {
-        let operations = [
-            (HttpMethod::Get, item.get.as_mut()),
-            (HttpMethod::Post, item.post.as_mut()),
-            (HttpMethod::Put, item.put.as_mut()),
-            (HttpMethod::Patch, item.patch.as_mut()),
-            (HttpMethod::Delete, item.delete.as_mut()),
-        ];
-        for (method, operation) in operations {
-            let Some(op) = operation else { continue };
-            let public = op
-                .security
-                .as_ref()
-                .is_some_and(|s| s.iter().all(|r| r == &SecurityRequirement::default()));
-            let parameters = op.parameters.as_deref().unwrap_or_default();
-            let located = |place: ParameterIn| {
-                parameters
-                    .iter()
-                    .any(|p| matches!(p, RefOr::T(p) if p.parameter_in == place))
-            };
-            let has_path_params = located(ParameterIn::Path);
-            let has_query = located(ParameterIn::Query);
-            let has_body = op.request_body.is_some();
-            let is_probe = path == "/healthz" || path == "/readyz";
-            let mut codes: Vec<&str> = Vec::new();
-            if !is_probe {
-                codes.extend(["400", "503"]);
-            }
-            if !public {
-                codes.extend(["401", "403"]);
-            }
-            if has_path_params || !public && !is_probe && path.starts_with("/api/") {
-                codes.push("404");
-            }
-            if has_body || has_query {
-                codes.push("422");
-            }
-            if has_body {
-                codes.extend(["413", "415"]);
-            }
-            if method == HttpMethod::Post && !public {
-                codes.extend(["409", "422"]);
-            }
-            if matches!(method, HttpMethod::Put | HttpMethod::Patch | HttpMethod::Delete) && !public {
-                codes.push("409");
-            }
-            if matches!(method, HttpMethod::Patch | HttpMethod::Put) && has_path_params {
-                codes.extend(["412", "428"]);
-            }
-            if path == "/api/v1/auth/token" {
-                codes.extend(["401", "422", "429"]);
-            }
-            for code in codes {
-                if op.responses.responses.contains_key(code) {
-                    continue;
-                }
-                if let Some((_, name, _)) = standard.iter().find(|(c, _, _)| *c == code) {
-                    op.responses.responses.insert(
-                        code.to_owned(),
-                        RefOr::Ref(Ref::new(format!("#/components/responses/{name}"))),
-                    );
-                }
-            }
-        }
+/// The standard errors an operation can answer, from what it is: public or not, a probe, with
+/// path or query parameters, with a body, and its method.
+fn standard_codes(
+    path: &str,
+    method: utoipa::openapi::path::HttpMethod,
+    op: &utoipa::openapi::path::Operation,
+) -> Vec<&'static str> {
+    use utoipa::openapi::path::{HttpMethod, ParameterIn};
+    use utoipa::openapi::security::SecurityRequirement;
+    use utoipa::openapi::RefOr;
+
+    let public = op
+        .security
+        .as_ref()
+        .is_some_and(|s| s.iter().all(|r| r == &SecurityRequirement::default()));
+    let parameters = op.parameters.as_deref().unwrap_or_default();
+    let located = |place: ParameterIn| {
+        parameters
+            .iter()
+            .any(|p| matches!(p, RefOr::T(p) if p.parameter_in == place))
+    };
+    let has_path_params = located(ParameterIn::Path);
+    let has_query = located(ParameterIn::Query);
+    let has_body = op.request_body.is_some();
+    let is_probe = path == "/healthz" || path == "/readyz";
+    let mut codes: Vec<&str> = Vec::new();
+    if !is_probe {
+        codes.extend(["400", "503"]);
     }
+    if !public {
+        codes.extend(["401", "403"]);
+    }
+    if has_path_params || !public && !is_probe && path.starts_with("/api/") {
+        codes.push("404");
+    }
+    if has_body || has_query {
+        codes.push("422");
+    }
+    if has_body {
+        codes.extend(["413", "415"]);
+    }
+    if method == HttpMethod::Post && !public {
+        codes.extend(["409", "422"]);
+    }
+    if matches!(method, HttpMethod::Put | HttpMethod::Patch | HttpMethod::Delete) && !public {
+        codes.push("409");
+    }
+    if matches!(method, HttpMethod::Patch | HttpMethod::Put) && has_path_params {
+        codes.extend(["412", "428"]);
+    }
+    if path == "/api/v1/auth/token" {
+        codes.extend(["401", "422", "429"]);
+    }
+    codes
 }
 
 /// A JSON request body. Unlike `web::Json`, its errors name the field that is wrong: 400 for

@@ -135,17 +135,20 @@ pub async fn token(
     })
 }
 
+/// Whether `secret` matches the stored hash; without an account it is checked against a dummy
+/// hash, so that an unknown name takes as long to refuse as a wrong password.
+async fn matches_stored(stored: Option<&str>, secret: String) -> Result<bool, ApiError> {
+    let stored = stored.unwrap_or(passwords::DUMMY_HASH).to_owned();
+    passwords::verify(secret, stored).await
+}
+
 /// The user whose normalised username is `key`, if the password is theirs.
 async fn authenticate_user(state: &AppState, key: &str, password: String) -> Result<Option<Account>, ApiError> {
     let row = user::Entity::find()
         .filter(user::Column::UsernameKey.eq(key))
         .one(state.store.db())
         .await?;
-    let stored = row
-        .as_ref()
-        .map(|r| r.password_hash.clone())
-        .unwrap_or_else(|| passwords::DUMMY_HASH.to_owned());
-    let matches = passwords::verify(password, stored).await?;
+    let matches = matches_stored(row.as_ref().map(|r| r.password_hash.as_str()), password).await?;
     Ok(match row {
         Some(r) if matches && r.active => {
             let (Some(level), Some(role)) = (parse_name(&r.level), parse_name(&r.role)) else {
@@ -171,11 +174,7 @@ async fn authenticate_service(state: &AppState, client_id: &str, secret: String)
         .filter(service_account::Column::ClientId.eq(client_id))
         .one(state.store.db())
         .await?;
-    let stored = row
-        .as_ref()
-        .map(|r| r.secret_hash.clone())
-        .unwrap_or_else(|| passwords::DUMMY_HASH.to_owned());
-    let matches = passwords::verify(secret, stored).await?;
+    let matches = matches_stored(row.as_ref().map(|r| r.secret_hash.as_str()), secret).await?;
     Ok(match row {
         Some(r) if matches && r.active => Some(Account {
             kind: PrincipalKind::Service,

@@ -274,17 +274,11 @@ impl FromRequest for MaybeCaller {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let token = bearer(req).map(str::to_owned);
-        let state = state_of(req);
-        Box::pin(async move {
-            match token {
-                None => Ok(MaybeCaller(None)),
-                Some(token) => {
-                    let state = state?;
-                    Ok(MaybeCaller(Some(Caller::from_bearer(&state, &token).await?)))
-                }
-            }
-        })
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        if bearer(req).is_none() {
+            return Box::pin(async { Ok(MaybeCaller(None)) });
+        }
+        let caller = Caller::from_request(req, payload);
+        Box::pin(async move { Ok(MaybeCaller(Some(caller.await?))) })
     }
 }

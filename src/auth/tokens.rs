@@ -87,27 +87,31 @@ impl TokenService {
                     Some(p) => Some(read_pem(p.expose()).map_err(|e| format!("auth.private_key_pem: {e}"))?),
                     None => None,
                 };
-                if settings.algorithm == TokenAlgorithm::EdDSA {
-                    (
-                        Algorithm::EdDSA,
-                        private
-                            .map(|p| EncodingKey::from_ed_pem(p.as_bytes()))
-                            .transpose()
-                            .map_err(|e| format!("auth.private_key_pem: not an Ed25519 key ({e})"))?,
-                        DecodingKey::from_ed_pem(public.as_bytes())
-                            .map_err(|e| format!("auth.public_key_pem: not an Ed25519 key ({e})"))?,
-                    )
-                } else {
-                    (
-                        Algorithm::RS256,
-                        private
-                            .map(|p| EncodingKey::from_rsa_pem(p.as_bytes()))
-                            .transpose()
-                            .map_err(|e| format!("auth.private_key_pem: not an RSA key ({e})"))?,
-                        DecodingKey::from_rsa_pem(public.as_bytes())
-                            .map_err(|e| format!("auth.public_key_pem: not an RSA key ({e})"))?,
-                    )
-                }
+                type Parse<K> = fn(&[u8]) -> jsonwebtoken::errors::Result<K>;
+                let (algorithm, kind, encoding, decoding): (_, _, Parse<EncodingKey>, Parse<DecodingKey>) =
+                    if settings.algorithm == TokenAlgorithm::EdDSA {
+                        (
+                            Algorithm::EdDSA,
+                            "Ed25519",
+                            EncodingKey::from_ed_pem,
+                            DecodingKey::from_ed_pem,
+                        )
+                    } else {
+                        (
+                            Algorithm::RS256,
+                            "RSA",
+                            EncodingKey::from_rsa_pem,
+                            DecodingKey::from_rsa_pem,
+                        )
+                    };
+                (
+                    algorithm,
+                    private
+                        .map(|p| encoding(p.as_bytes()))
+                        .transpose()
+                        .map_err(|e| format!("auth.private_key_pem: not an {kind} key ({e})"))?,
+                    decoding(public.as_bytes()).map_err(|e| format!("auth.public_key_pem: not an {kind} key ({e})"))?,
+                )
             }
         };
         let mut validation = Validation::new(algorithm);

@@ -392,11 +392,26 @@ pub async fn verify<C: ConnectionTrait>(conn: &C) -> Result<Verification, DbErr>
 async fn verify_rows<C: ConnectionTrait>(
     conn: &C,
     county_id: Uuid,
-    mut commitments: HashMap<i64, (i64, String)>,
+    commitments: HashMap<i64, (i64, String)>,
 ) -> Result<(u64, Option<Broken>), DbErr> {
+    match last_seals(conn, county_id, commitments).await? {
+        Ok(last) => current_rows_against(conn, county_id, last).await,
+        Err(b) => Ok((0, Some(b))),
+    }
+}
+
+/// Each row's last seal: the event's sequence number and the row's digest then (absent: removed).
+type LastSeals = HashMap<(String, Uuid), (i64, Option<String>)>;
+
+/// The last seal of every row of a county, once each event's seals match its commitment; or
+/// the first event whose seals do not.
+async fn last_seals<C: ConnectionTrait>(
+    conn: &C,
+    county_id: Uuid,
+    mut commitments: HashMap<i64, (i64, String)>,
+) -> Result<Result<LastSeals, Broken>, DbErr> {
     let broken = |seq: i64, reason: String| Broken { county_id, seq, reason };
-    // The last seal of every row, and each event's seals against its commitment.
-    let mut last: HashMap<(String, Uuid), (i64, Option<String>)> = HashMap::new();
+    let mut last: LastSeals = HashMap::new();
     let mut group: Vec<RowSeal> = Vec::new();
     let mut group_seq: Option<i64> = None;
     let mut check_group = |seq: i64, group: &mut Vec<RowSeal>| -> Option<Broken> {
@@ -440,7 +455,7 @@ async fn verify_rows<C: ConnectionTrait>(
             if group_seq != Some(line.seq) {
                 if let Some(seq) = group_seq {
                     if let Some(b) = check_group(seq, &mut group) {
-                        return Ok((0, Some(b)));
+                        return Ok(Err(b));
                     }
                 }
                 group_seq = Some(line.seq);
@@ -458,16 +473,23 @@ async fn verify_rows<C: ConnectionTrait>(
     }
     if let Some(seq) = group_seq {
         if let Some(b) = check_group(seq, &mut group) {
-            return Ok((0, Some(b)));
+            return Ok(Err(b));
         }
     }
     if let Some(seq) = commitments.keys().min().copied() {
-        return Ok((
-            0,
-            Some(broken(seq, format!("the row seals of event {seq} are missing"))),
-        ));
+        return Ok(Err(broken(seq, format!("the row seals of event {seq} are missing"))));
     }
-    // Every current row against its last seal.
+    Ok(Ok(last))
+}
+
+/// Every current sealed row of a county against its last seal, and every row sealed as present
+/// that is gone: how many rows were read and the first that differs (with how many more do).
+async fn current_rows_against<C: ConnectionTrait>(
+    conn: &C,
+    county_id: Uuid,
+    mut last: LastSeals,
+) -> Result<(u64, Option<Broken>), DbErr> {
+    let broken = |seq: i64, reason: String| Broken { county_id, seq, reason };
     let mut rows = 0u64;
     let mut first: Option<Broken> = None;
     let mut differing = 0u64;

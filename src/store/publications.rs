@@ -214,76 +214,8 @@ pub async fn publish(
     evaluation_title: Option<&str>,
     content_of: impl FnOnce(Option<Uuid>) -> PublicationContent,
 ) -> Result<publication::Model, ApiError> {
-    let township_id = new.township_id.or(scheme_row.township_id);
-    if scheme_row.township_id.is_some() && township_id != scheme_row.township_id {
-        return Err(ApiError::invalid(
-            "township_id",
-            "publication.township_outside_scheme",
-            "the scheme belongs to another town",
-        ));
-    }
-    caller.require(
-        Action::Publish,
-        &Scope::new(scheme_row.county_id, township_id, None),
-        "publication",
-    )?;
-    if let Some(town) = new.township_id {
-        let unit = super::org_units::find(tx.conn(), town).await?;
-        if !unit.is_some_and(|u| u.kind == "township" && u.county_id == scheme_row.county_id) {
-            return Err(ApiError::invalid(
-                "township_id",
-                "publication.township_unknown",
-                "township_id is not a township of your county",
-            ));
-        }
-    }
-    let supersedes = match new.supersedes_id {
-        None => {
-            if new.correction_reason.is_some() {
-                return Err(ApiError::invalid(
-                    "correction_reason",
-                    "publication.reason_without_correction",
-                    "correction_reason goes with supersedes_id",
-                ));
-            }
-            None
-        }
-        Some(id) => {
-            let old = publication::Entity::find_by_id(id).one(tx.conn()).await?;
-            let old = old
-                .filter(|o| o.scheme_id == scheme_row.id && caller.may(Action::ReadShared, &scope_of(o)))
-                .ok_or_else(|| {
-                    ApiError::invalid(
-                        "supersedes_id",
-                        "publication.superseded_unknown",
-                        "supersedes_id is not a publication of this scheme",
-                    )
-                })?;
-            let reason = new
-                .correction_reason
-                .as_deref()
-                .map(str::trim)
-                .filter(|r| !r.is_empty());
-            if reason.is_none() {
-                return Err(ApiError::invalid(
-                    "correction_reason",
-                    "publication.reason_required",
-                    "a correction needs correction_reason",
-                ));
-            }
-            let already = publication::Entity::find()
-                .filter(publication::Column::SupersedesId.eq(id))
-                .one(tx.conn())
-                .await?;
-            if already.is_some() {
-                return Err(ApiError::conflict(
-                    "publication.already_superseded",
-                    "that publication is already corrected; correct the newest version",
-                ));
-            }
-            Some(old)
-        }
-    };
+    let township_id = published_to(tx, caller, scheme_row, new).await?;
+    let supersedes = superseded(tx, caller, scheme_row, new).await?;
     let content = content_of(township_id);
     let (text, hash) = seal(&content)?;
     let last: Option<i32> = publication::Entity::find()
@@ -297,16 +229,9 @@ pub async fn publish(
     let period_end = new
         .month
         .and_then(|m| crate::scoring::inputs::last_day_of_month(scheme_row.year, m));
-    let default_title = match (new.kind, new.month, evaluation_title) {
-        (ResultKind::Monthly, Some(m), _) => format!("{} {}年{}月考核情况公开", scheme_row.title, scheme_row.year, m),
-        (ResultKind::Annual, _, _) | (_, _, None) => {
-            format!("{} {}年度考核结果公示", scheme_row.title, scheme_row.year)
-        }
-        (_, _, Some(evaluation)) => format!("{} {}年{}结果公示", scheme_row.title, scheme_row.year, evaluation),
-    };
     let title = match &new.title {
         Some(t) => super::org_units::check_name("title", t)?,
-        None => default_title,
+        None => default_title(scheme_row, new, evaluation_title),
     };
     // The chain head the publication is made at: its own audit event follows it directly.
     let (chain_seq, chain_hash) = tx.chain_head().await?;
@@ -349,6 +274,108 @@ pub async fn publish(
     });
     tx.audit(Change::created("publication", model.id, &summary)).await?;
     Ok(model)
+}
+
+/// The town a new publication is published to (absent: the county), once the caller may
+/// publish there and it is a township of the scheme's county inside the scheme.
+async fn published_to(
+    tx: &WriteTx,
+    caller: &Caller,
+    scheme_row: &scheme::Model,
+    new: &NewPublication,
+) -> Result<Option<Uuid>, ApiError> {
+    let township_id = new.township_id.or(scheme_row.township_id);
+    if scheme_row.township_id.is_some() && township_id != scheme_row.township_id {
+        return Err(ApiError::invalid(
+            "township_id",
+            "publication.township_outside_scheme",
+            "the scheme belongs to another town",
+        ));
+    }
+    caller.require(
+        Action::Publish,
+        &Scope::new(scheme_row.county_id, township_id, None),
+        "publication",
+    )?;
+    if let Some(town) = new.township_id {
+        let unit = super::org_units::find(tx.conn(), town).await?;
+        if !unit.is_some_and(|u| u.kind == "township" && u.county_id == scheme_row.county_id) {
+            return Err(ApiError::invalid(
+                "township_id",
+                "publication.township_unknown",
+                "township_id is not a township of your county",
+            ));
+        }
+    }
+    Ok(township_id)
+}
+
+/// The publication a new one corrects, checked: of this scheme, readable, not corrected yet,
+/// and with a reason given.
+async fn superseded(
+    tx: &WriteTx,
+    caller: &Caller,
+    scheme_row: &scheme::Model,
+    new: &NewPublication,
+) -> Result<Option<publication::Model>, ApiError> {
+    match new.supersedes_id {
+        None => {
+            if new.correction_reason.is_some() {
+                return Err(ApiError::invalid(
+                    "correction_reason",
+                    "publication.reason_without_correction",
+                    "correction_reason goes with supersedes_id",
+                ));
+            }
+            Ok(None)
+        }
+        Some(id) => {
+            let old = publication::Entity::find_by_id(id).one(tx.conn()).await?;
+            let old = old
+                .filter(|o| o.scheme_id == scheme_row.id && caller.may(Action::ReadShared, &scope_of(o)))
+                .ok_or_else(|| {
+                    ApiError::invalid(
+                        "supersedes_id",
+                        "publication.superseded_unknown",
+                        "supersedes_id is not a publication of this scheme",
+                    )
+                })?;
+            let reason = new
+                .correction_reason
+                .as_deref()
+                .map(str::trim)
+                .filter(|r| !r.is_empty());
+            if reason.is_none() {
+                return Err(ApiError::invalid(
+                    "correction_reason",
+                    "publication.reason_required",
+                    "a correction needs correction_reason",
+                ));
+            }
+            let already = publication::Entity::find()
+                .filter(publication::Column::SupersedesId.eq(id))
+                .one(tx.conn())
+                .await?;
+            if already.is_some() {
+                return Err(ApiError::conflict(
+                    "publication.already_superseded",
+                    "that publication is already corrected; correct the newest version",
+                ));
+            }
+            Ok(Some(old))
+        }
+    }
+}
+
+/// The title a publication gets when none is given.
+fn default_title(scheme_row: &scheme::Model, new: &NewPublication, evaluation_title: Option<&str>) -> String {
+    match (new.kind, new.month, evaluation_title) {
+        (ResultKind::Monthly, Some(m), _) => format!("{} {}年{}月考核情况公开", scheme_row.title, scheme_row.year, m),
+        (ResultKind::Annual, _, _) | (_, _, None) => {
+            format!("{} {}年度考核结果公示", scheme_row.title, scheme_row.year)
+        }
+        (_, _, Some(evaluation)) => format!("{} {}年{}结果公示", scheme_row.title, scheme_row.year, evaluation),
+    }
 }
 
 /// A publication the caller may read; public ones need no caller.

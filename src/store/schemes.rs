@@ -204,25 +204,7 @@ pub async fn to_api<C: ConnectionTrait>(conn: &C, row: scheme::Model) -> Result<
 /// (version 1) and the evaluations its templates describe.
 #[tracing::instrument(skip_all, fields(county = %caller.county_id, year = new.year))]
 pub async fn create(tx: &WriteTx, caller: &Caller, new: NewScheme) -> Result<scheme::Model, ApiError> {
-    let definition = match (new.built_in.as_deref(), new.definition) {
-        (Some(key), None) => crate::schemes::built_in_by_key(key)
-            .map_err(ApiError::internal)?
-            .ok_or_else(|| {
-                ApiError::invalid(
-                    "built_in",
-                    "scheme.built_in_unknown",
-                    format!("no built-in scheme {key}"),
-                )
-            })?,
-        (None, Some(definition)) => definition,
-        _ => {
-            return Err(ApiError::invalid(
-                "built_in",
-                "scheme.source_required",
-                "give exactly one of built_in and definition",
-            ))
-        }
-    };
+    let definition = definition_of(new.built_in.as_deref(), new.definition)?;
     let problems = crate::schemes::validate_scheme(&definition);
     if !problems.is_empty() {
         return Err(issues_to_errors("definition.", problems));
@@ -234,28 +216,7 @@ pub async fn create(tx: &WriteTx, caller: &Caller, new: NewScheme) -> Result<sch
             "year must be between 2000 and 2100",
         ));
     }
-    let (org_unit_id, township_id) = match new.org_unit_id {
-        None => (caller.county_id, None),
-        Some(id) => {
-            // A town outside the caller's scope is as unknown as one that does not exist.
-            let unit: Option<org_unit::Model> = super::org_units::find(tx.conn(), id)
-                .await?
-                .filter(|u| caller.may(Action::Read, &super::org_units::scope_of(u)));
-            match unit {
-                Some(u) if u.county_id == caller.county_id && u.kind == OrgKind::County.as_str() => (u.id, None),
-                Some(u) if u.county_id == caller.county_id && u.kind == OrgKind::Township.as_str() => {
-                    (u.id, Some(u.id))
-                }
-                _ => {
-                    return Err(ApiError::invalid(
-                        "org_unit_id",
-                        "scheme.org_unit_invalid",
-                        "org_unit_id must be your county or one of its townships",
-                    ))
-                }
-            }
-        }
-    };
+    let (org_unit_id, township_id) = set_up_in(tx, caller, new.org_unit_id).await?;
     // Schemes are the county's rules: only county admins set them up, for the county or a town.
     caller.require(Action::Manage, &Scope::county(caller.county_id), "scheme")?;
     let title = match new.title {
@@ -298,14 +259,73 @@ pub async fn create(tx: &WriteTx, caller: &Caller, new: NewScheme) -> Result<sch
     scheme::Entity::insert(model.clone().into_active_model())
         .exec_without_returning(tx.conn())
         .await?;
+    insert_first_rubrics(tx, &model, &definition).await?;
+    let evaluations = open_evaluations(tx, &model, &definition).await?;
+    let api = to_api(tx.conn(), model.clone()).await?;
+    let change = evaluations
+        .into_iter()
+        .fold(Change::created("scheme", id, &api), Change::seal);
+    tx.audit(change).await?;
+    Ok(model)
+}
+
+/// The definition a new scheme is made from: a built-in scheme or one given in full.
+fn definition_of(built_in: Option<&str>, definition: Option<SchemeDefinition>) -> Result<SchemeDefinition, ApiError> {
+    match (built_in, definition) {
+        (Some(key), None) => crate::schemes::built_in_by_key(key)
+            .map_err(ApiError::internal)?
+            .ok_or_else(|| {
+                ApiError::invalid(
+                    "built_in",
+                    "scheme.built_in_unknown",
+                    format!("no built-in scheme {key}"),
+                )
+            }),
+        (None, Some(definition)) => Ok(definition),
+        _ => Err(ApiError::invalid(
+            "built_in",
+            "scheme.source_required",
+            "give exactly one of built_in and definition",
+        )),
+    }
+}
+
+/// The org unit a new scheme is set up in and its town: the caller's county by default, or the
+/// county or one of its townships by id.
+async fn set_up_in(tx: &WriteTx, caller: &Caller, org_unit_id: Option<Uuid>) -> Result<(Uuid, Option<Uuid>), ApiError> {
+    let Some(id) = org_unit_id else {
+        return Ok((caller.county_id, None));
+    };
+    // A town outside the caller's scope is as unknown as one that does not exist.
+    let unit: Option<org_unit::Model> = super::org_units::find(tx.conn(), id)
+        .await?
+        .filter(|u| caller.may(Action::Read, &super::org_units::scope_of(u)));
+    match unit {
+        Some(u) if u.county_id == caller.county_id && u.kind == OrgKind::County.as_str() => Ok((u.id, None)),
+        Some(u) if u.county_id == caller.county_id && u.kind == OrgKind::Township.as_str() => Ok((u.id, Some(u.id))),
+        _ => Err(ApiError::invalid(
+            "org_unit_id",
+            "scheme.org_unit_invalid",
+            "org_unit_id must be your county or one of its townships",
+        )),
+    }
+}
+
+/// Version 1 of each subject type's rubric, current and unused.
+async fn insert_first_rubrics(
+    tx: &WriteTx,
+    scheme_row: &scheme::Model,
+    definition: &SchemeDefinition,
+) -> Result<(), ApiError> {
+    let at = scheme_row.created_at;
     for (subject_type, config) in &definition.subject_types {
         let row = rubric::Model {
             id: new_id(),
-            county_id: caller.county_id,
+            county_id: scheme_row.county_id,
             created_at: at,
             updated_at: at,
             version: 1,
-            scheme_id: id,
+            scheme_id: scheme_row.id,
             subject_type: subject_type.as_str().to_owned(),
             version_no: 1,
             current: true,
@@ -316,27 +336,39 @@ pub async fn create(tx: &WriteTx, caller: &Caller, new: NewScheme) -> Result<sch
             .exec_without_returning(tx.conn())
             .await?;
     }
+    Ok(())
+}
+
+/// The open evaluations the scheme's templates describe for its year (monthly standings need
+/// none); the seals of their rows, for the scheme's audit event.
+async fn open_evaluations(
+    tx: &WriteTx,
+    scheme_row: &scheme::Model,
+    definition: &SchemeDefinition,
+) -> Result<Vec<super::seals::Seal>, ApiError> {
+    let at = scheme_row.created_at;
+    let year = scheme_row.year;
     let mut evaluations = Vec::new();
     for template in &definition.evaluations {
         if template.kind == EvaluationKind::Monthly {
             continue;
         }
-        let window = template.window_period().window(new.year).ok_or_else(|| {
+        let window = template.window_period().window(year).ok_or_else(|| {
             ApiError::invalid(
                 "year",
                 "scheme.window_invalid",
-                format!("evaluation {} has no window in {}", template.key, new.year),
+                format!("evaluation {} has no window in {}", template.key, year),
             )
         })?;
         let row = evaluation::Model {
             id: new_id(),
-            county_id: caller.county_id,
+            county_id: scheme_row.county_id,
             created_at: at,
             updated_at: at,
             version: 1,
-            scheme_id: id,
-            org_unit_id,
-            township_id,
+            scheme_id: scheme_row.id,
+            org_unit_id: scheme_row.org_unit_id,
+            township_id: scheme_row.township_id,
             kind: name_of(template.kind),
             key: template.key.clone(),
             title: template.title.clone(),
@@ -350,12 +382,7 @@ pub async fn create(tx: &WriteTx, caller: &Caller, new: NewScheme) -> Result<sch
             .exec_without_returning(tx.conn())
             .await?;
     }
-    let api = to_api(tx.conn(), model.clone()).await?;
-    let change = evaluations
-        .into_iter()
-        .fold(Change::created("scheme", id, &api), Change::seal);
-    tx.audit(change).await?;
-    Ok(model)
+    Ok(evaluations)
 }
 
 #[tracing::instrument(skip_all, fields(county = %caller.county_id, scheme = %id))]

@@ -5,8 +5,8 @@
 
 use serde_json::{json, Value};
 
-use crate::data::{id_of, individual, instantiate};
-use crate::helpers::{spawn_app, ADMIN_PASSWORD};
+use crate::data::{id_of, instantiate, stationed};
+use crate::helpers::{spawn_app, ADMIN_PASSWORD, JSON, NDJSON};
 
 fn document() -> Value {
     serde_json::from_str(&kaohe::api::openapi("http://127.0.0.1:8080").to_json().unwrap()).unwrap()
@@ -16,15 +16,13 @@ fn document() -> Value {
 async fn integral_numbers_are_integers_whichever_way_they_are_written() {
     let app = spawn_app().await;
     let w = app.world().await;
-    let subject = individual(
-        &app,
-        "first_secretary",
-        "李明",
-        Some(&w.department),
-        Some(&w.village_a1),
-    )
-    .await;
+    let subject = stationed(&app, &w, "first_secretary", "李明", &w.village_a1).await;
     let path = format!("/api/v1/subjects/{subject}");
+    // A PATCH body sent as written, so its numbers keep their spelling.
+    let patch_raw = |body: &[u8]| {
+        let body = body.to_vec();
+        app.send("PATCH", &path, Some(&app.admin), &[("content-type", JSON)], Some(body))
+    };
 
     // The document says integer; 1.0 is one.
     let version = &document()["components"]["schemas"]["SubjectPatch"]["properties"]["version"]["type"];
@@ -32,26 +30,10 @@ async fn integral_numbers_are_integers_whichever_way_they_are_written() {
         version.to_string().contains("integer"),
         "version is an integer: {version}"
     );
-    let patched = app
-        .send(
-            "PATCH",
-            &path,
-            Some(&app.admin),
-            &[("content-type", "application/json")],
-            Some(br#"{"name": "Li Ming A", "version": 1.0}"#.to_vec()),
-        )
-        .await;
+    let patched = patch_raw(br#"{"name": "Li Ming A", "version": 1.0}"#).await;
     patched.assert(200);
     assert_eq!(patched.body["version"], 2);
-    let patched = app
-        .send(
-            "PATCH",
-            &path,
-            Some(&app.admin),
-            &[("content-type", "application/json")],
-            Some(br#"{"name": "Li Ming B", "version": 2e0}"#.to_vec()),
-        )
-        .await;
+    let patched = patch_raw(br#"{"name": "Li Ming B", "version": 2e0}"#).await;
     patched.assert(200);
     assert_eq!(patched.body["version"], 3);
 
@@ -61,26 +43,14 @@ async fn integral_numbers_are_integers_whichever_way_they_are_written() {
         &br#"{"name": "Li Ming C", "version": 3.5}"#[..],
         &br#"{"name": "Li Ming C", "version": 3.0000001}"#[..],
     ] {
-        app.send(
-            "PATCH",
-            &path,
-            Some(&app.admin),
-            &[("content-type", "application/json")],
-            Some(body.to_vec()),
-        )
-        .await
-        .assert_problem(422, "request.field_invalid", Some("version"));
+        patch_raw(body)
+            .await
+            .assert_problem(422, "request.field_invalid", Some("version"));
     }
     // Still the version's check, with the number however written.
-    app.send(
-        "PATCH",
-        &path,
-        Some(&app.admin),
-        &[("content-type", "application/json")],
-        Some(br#"{"name": "Li Ming C", "version": 2.0}"#.to_vec()),
-    )
-    .await
-    .assert_problem(412, "precondition_failed", None);
+    patch_raw(br#"{"name": "Li Ming C", "version": 2.0}"#)
+        .await
+        .assert_problem(412, "precondition_failed", None);
     assert_eq!(app.count("audit_events").await, before);
     assert_eq!(app.get(&path, &app.admin).await.body["name"], "Li Ming B");
 }
@@ -91,14 +61,10 @@ async fn month_is_ignored_unless_the_kind_is_monthly() {
     let w = app.world().await;
     let scheme = id_of(&instantiate(&app, "tongshi-2023-village", Some(&w.town_a)).await);
     let annual = app
-        .get(&format!("/api/v1/results?scheme_id={scheme}&kind=annual"), &app.admin)
+        .get_ok(&format!("/api/v1/results?scheme_id={scheme}&kind=annual"))
         .await;
-    annual.assert(200);
     for query in ["kind=annual&month=3", "month=3"] {
-        let with_month = app
-            .get(&format!("/api/v1/results?scheme_id={scheme}&{query}"), &app.admin)
-            .await;
-        with_month.assert(200);
+        let with_month = app.get_ok(&format!("/api/v1/results?scheme_id={scheme}&{query}")).await;
         assert_eq!(with_month.body["kind"], "annual");
         assert_eq!(with_month.body["month"], Value::Null);
         assert_eq!(
@@ -107,21 +73,13 @@ async fn month_is_ignored_unless_the_kind_is_monthly() {
         );
     }
     let rankings = app
-        .get(
-            &format!("/api/v1/rankings?scheme_id={scheme}&kind=annual&month=7"),
-            &app.admin,
-        )
+        .get_ok(&format!("/api/v1/rankings?scheme_id={scheme}&kind=annual&month=7"))
         .await;
-    rankings.assert(200);
     assert_eq!(rankings.body["month"], Value::Null);
     // With kind=monthly, month still counts and is still checked.
     let monthly = app
-        .get(
-            &format!("/api/v1/results?scheme_id={scheme}&kind=monthly&month=3"),
-            &app.admin,
-        )
+        .get_ok(&format!("/api/v1/results?scheme_id={scheme}&kind=monthly&month=3"))
         .await;
-    monthly.assert(200);
     assert_eq!(monthly.body["month"], 3);
     app.get(
         &format!("/api/v1/results?scheme_id={scheme}&kind=monthly&month=13"),
@@ -131,13 +89,11 @@ async fn month_is_ignored_unless_the_kind_is_monthly() {
     .assert_problem(422, "results.month_required", Some("month"));
     // A publication of the annual results with a month is the annual publication.
     let published = app
-        .post(
+        .create(
             "/api/v1/publications",
-            &app.admin,
             &json!({"scheme_id": scheme, "kind": "annual", "month": 3, "township_id": w.town_a}),
         )
         .await;
-    published.assert(201);
     assert_eq!(published.body["kind"], "annual");
     assert_eq!(published.body["month"], Value::Null);
 }
@@ -224,27 +180,18 @@ async fn subjects_bulk_takes_the_ndjson_body_it_documents() {
     };
     // One object (what a client generated from the document sends), with and without a newline.
     for (i, body) in [row("一号"), format!("{}\n", row("二号"))].into_iter().enumerate() {
-        let reply = app
-            .send(
-                "POST",
-                "/api/v1/subjects:bulk",
-                Some(&app.admin),
-                &[("content-type", "application/x-ndjson")],
-                Some(body.into_bytes()),
-            )
-            .await;
+        let reply = app.upload("/api/v1/subjects:bulk", NDJSON, body, None).await;
         reply.assert(201);
         assert_eq!(reply.body["created"], 1, "body {i}");
     }
     // Several rows, CRLF line ends, a charset parameter.
     let body = format!("{}\r\n{}\r\n", row("三号"), row("四号"));
     let reply = app
-        .send(
-            "POST",
+        .upload(
             "/api/v1/subjects:bulk",
-            Some(&app.admin),
-            &[("content-type", "application/x-ndjson; charset=utf-8")],
-            Some(body.into_bytes()),
+            "application/x-ndjson; charset=utf-8",
+            body,
+            None,
         )
         .await;
     reply.assert(201);

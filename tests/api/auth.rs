@@ -46,15 +46,7 @@ async fn assert_rejected(app: &TestApp, token: &str) {
 async fn password_login_works_with_json_and_form() {
     let app = spawn_app().await;
     let form = format!("grant_type=password&username=admin&password={ADMIN_PASSWORD}");
-    let reply = app
-        .send(
-            "POST",
-            "/api/v1/auth/token",
-            None,
-            &[("content-type", "application/x-www-form-urlencoded")],
-            Some(form.into_bytes()),
-        )
-        .await;
+    let reply = app.form_grant(form).await;
     reply.assert(200);
     assert_eq!(reply.body["token_type"], "Bearer");
     assert_eq!(reply.body["expires_in"], 900);
@@ -66,19 +58,7 @@ async fn password_login_works_with_json_and_form() {
 #[actix_web::test]
 async fn wrong_passwords_from_one_address_are_throttled() {
     let app = spawn_with(|s| s.auth.login_max_failures = 3).await;
-    let attempt = |password: &'static str| {
-        let app = &app;
-        async move {
-            app.send(
-                "POST",
-                "/api/v1/auth/token",
-                None,
-                &[("content-type", "application/json")],
-                Some(serde_json::to_vec(&json!({"username": "admin", "password": password})).unwrap()),
-            )
-            .await
-        }
-    };
+    let attempt = |password: &'static str| app.password_grant("admin", password);
     for _ in 0..3 {
         attempt("wrong-password-xyz")
             .await
@@ -149,13 +129,9 @@ async fn a_deactivated_users_token_stops_working_at_once() {
     app.get("/api/v1/users/me", &token).await.assert(200);
     let me = app.get("/api/v1/users/me", &token).await;
     let id = me.id();
-    app.patch(
-        &format!("/api/v1/users/{id}"),
-        &app.admin,
-        &json!({"active": false, "version": 1}),
-    )
-    .await
-    .assert(200);
+    app.patch_as_admin(&format!("/api/v1/users/{id}"), &json!({"active": false, "version": 1}))
+        .await
+        .assert(200);
     assert_rejected(&app, &token).await;
 }
 

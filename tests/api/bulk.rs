@@ -4,7 +4,7 @@ use std::io::Write;
 
 use serde_json::json;
 
-use crate::helpers::{spawn_app, TestApp};
+use crate::helpers::{spawn_app, TestApp, CSV, NDJSON};
 
 /// A town on Seed A with two villages; returns (scheme, village 1, village 2).
 async fn seed_a(app: &TestApp) -> (String, String, String) {
@@ -12,9 +12,8 @@ async fn seed_a(app: &TestApp) -> (String, String, String) {
     let v1 = app.org_unit("village", "童市村", Some(&town)).await;
     let v2 = app.org_unit("village", "大路村", Some(&town)).await;
     let scheme = app
-        .post(
+        .post_as_admin(
             "/api/v1/schemes",
-            &app.admin,
             &json!({"built_in": "tongshi-2023-village", "year": 2023, "org_unit_id": town}),
         )
         .await
@@ -29,33 +28,12 @@ fn ndjson_row(village: &str, month: u32) -> String {
     )
 }
 
-async fn upload(
-    app: &TestApp,
-    path: &str,
-    content_type: &str,
-    body: Vec<u8>,
-    key: Option<&str>,
-) -> crate::helpers::Reply {
-    let mut headers = vec![("content-type", content_type)];
-    if let Some(key) = key {
-        headers.push(("idempotency-key", key));
-    }
-    app.send("POST", path, Some(&app.admin), &headers, Some(body)).await
-}
-
 #[actix_web::test]
 async fn ndjson_csv_and_json_uploads_write_every_row() {
     let app = spawn_app().await;
     let (_, v1, v2) = seed_a(&app).await;
     let body: String = (1..=12).map(|m| ndjson_row(&v1, m)).collect();
-    let reply = upload(
-        &app,
-        "/api/v1/incidents:bulk",
-        "application/x-ndjson",
-        body.into_bytes(),
-        None,
-    )
-    .await;
+    let reply = app.upload("/api/v1/incidents:bulk", NDJSON, body, None).await;
     reply.assert(201);
     assert_eq!(reply.body["rows"], 12);
     assert_eq!(reply.body["created"], 12);
@@ -69,7 +47,7 @@ async fn ndjson_csv_and_json_uploads_write_every_row() {
          {v2},1.3,error,2,2023-05-01,higher_feedback,\"上级反馈, 含逗号与\"\"引号\"\"\"\n\
          {v2},2.1,missing_doc,,2023-06-01,,\n"
     );
-    let reply = upload(&app, "/api/v1/incidents:bulk", "text/csv", csv.into_bytes(), None).await;
+    let reply = app.upload("/api/v1/incidents:bulk", CSV, csv, None).await;
     reply.assert(201);
     assert_eq!(reply.body["created"], 2);
     let stored = app
@@ -79,14 +57,7 @@ async fn ndjson_csv_and_json_uploads_write_every_row() {
     assert_eq!(stored.body["items"][0]["quantity"], 2);
 
     let array = json!([{"subject_id": v2, "item_code": "3.3", "rule_code": "late", "occurred_on": "2023-07-01"}]);
-    let reply = upload(
-        &app,
-        "/api/v1/incidents:bulk",
-        "application/json",
-        serde_json::to_vec(&array).unwrap(),
-        None,
-    )
-    .await;
+    let reply = app.upload_json("/api/v1/incidents:bulk", &array, None).await;
     reply.assert(201);
     // One audit event per upload, with the row count and the body's hash.
     let events = app
@@ -118,14 +89,7 @@ async fn one_bad_row_in_ten_thousand_writes_nothing_and_is_named() {
             body.push_str(&ndjson_row(&v1, i % 12 + 1));
         }
     }
-    let reply = upload(
-        &app,
-        "/api/v1/incidents:bulk",
-        "application/x-ndjson",
-        body.clone().into_bytes(),
-        None,
-    )
-    .await;
+    let reply = app.upload("/api/v1/incidents:bulk", NDJSON, body.clone(), None).await;
     reply.assert_problem(422, "incident.rule_unknown", Some("rule_code"));
     let errors = reply.body["errors"].as_array().unwrap();
     assert_eq!(errors.len(), 1);
@@ -133,14 +97,9 @@ async fn one_bad_row_in_ten_thousand_writes_nothing_and_is_named() {
     assert_eq!(app.count("incidents").await, 0);
     // A dry run of the corrected file writes nothing and says it is valid.
     let fixed = body.replace("\"L9\"", "\"L1\"");
-    let dry = upload(
-        &app,
-        "/api/v1/incidents:bulk?dry_run=true",
-        "application/x-ndjson",
-        fixed.into_bytes(),
-        None,
-    )
-    .await;
+    let dry = app
+        .upload("/api/v1/incidents:bulk?dry_run=true", NDJSON, fixed, None)
+        .await;
     dry.assert(200);
     assert_eq!(dry.body["rows"], 10_000);
     assert_eq!(dry.body["dry_run"], true);
@@ -158,7 +117,7 @@ async fn every_bad_row_is_reported_with_its_field() {
          {v1},9.9,L1,1,2023-02-01\n\
          {v1},1.1,L1,1,2024-02-01\n"
     );
-    let reply = upload(&app, "/api/v1/incidents:bulk", "text/csv", csv.into_bytes(), None).await;
+    let reply = app.upload("/api/v1/incidents:bulk", CSV, csv, None).await;
     assert_eq!(reply.status.as_u16(), 422);
     let errors: Vec<(u64, String)> = reply.body["errors"]
         .as_array()
@@ -181,29 +140,21 @@ async fn every_bad_row_is_reported_with_its_field() {
 async fn a_township_assessor_cannot_sneak_in_another_towns_finding() {
     let app = spawn_app().await;
     let w = app.world().await;
-    app.post(
+    app.post_as_admin(
         "/api/v1/schemes",
-        &app.admin,
         &json!({"built_in": "tongshi-2023-village", "year": 2023, "org_unit_id": w.town_a}),
     )
     .await
     .assert(201);
-    app.post(
+    app.post_as_admin(
         "/api/v1/schemes",
-        &app.admin,
         &json!({"built_in": "tongshi-2023-village", "year": 2023, "org_unit_id": w.town_b}),
     )
     .await
     .assert(201);
     let body = format!("{}{}", ndjson_row(&w.village_a1, 3), ndjson_row(&w.village_b1, 3));
     let reply = app
-        .send(
-            "POST",
-            "/api/v1/incidents:bulk",
-            Some(&w.town_a_assessor),
-            &[("content-type", "application/x-ndjson")],
-            Some(body.into_bytes()),
-        )
+        .upload_as(&w.town_a_assessor, "/api/v1/incidents:bulk", NDJSON, body)
         .await;
     reply.assert_problem(422, "incident.subject_unknown", Some("subject_id"));
     assert_eq!(reply.body["errors"][0]["row"], 2);
@@ -220,34 +171,16 @@ async fn uploads_over_the_limits_answer_413() {
     .await;
     let (_, v1, _) = seed_a(&app).await;
     let rows: String = (1..=4).map(|m| ndjson_row(&v1, m)).collect();
-    upload(
-        &app,
-        "/api/v1/incidents:bulk",
-        "application/x-ndjson",
-        rows.into_bytes(),
-        None,
-    )
-    .await
-    .assert_problem(413, "request.too_large", None);
+    app.upload("/api/v1/incidents:bulk", NDJSON, rows, None)
+        .await
+        .assert_problem(413, "request.too_large", None);
     let big: String = (0..100).map(|m| ndjson_row(&v1, m % 12 + 1)).collect();
-    upload(
-        &app,
-        "/api/v1/incidents:bulk",
-        "application/x-ndjson",
-        big.into_bytes(),
-        None,
-    )
-    .await
-    .assert_problem(413, "request.too_large", None);
-    upload(
-        &app,
-        "/api/v1/incidents:bulk",
-        "application/xml",
-        b"<x/>".to_vec(),
-        None,
-    )
-    .await
-    .assert_problem(415, "request.unsupported_media_type", None);
+    app.upload("/api/v1/incidents:bulk", NDJSON, big, None)
+        .await
+        .assert_problem(413, "request.too_large", None);
+    app.upload("/api/v1/incidents:bulk", "application/xml", b"<x/>".to_vec(), None)
+        .await
+        .assert_problem(415, "request.unsupported_media_type", None);
     assert_eq!(app.count("incidents").await, 0);
 }
 
@@ -283,48 +216,24 @@ async fn retries_with_one_key_write_once() {
     let app = spawn_app().await;
     let (_, v1, _) = seed_a(&app).await;
     let body: String = (0..300).map(|m| ndjson_row(&v1, m % 12 + 1)).collect();
-    let first = upload(
-        &app,
-        "/api/v1/incidents:bulk",
-        "application/x-ndjson",
-        body.clone().into_bytes(),
-        Some("upload-1"),
-    )
-    .await;
+    let first = app
+        .upload("/api/v1/incidents:bulk", NDJSON, body.clone(), Some("upload-1"))
+        .await;
     first.assert(201);
-    let again = upload(
-        &app,
-        "/api/v1/incidents:bulk",
-        "application/x-ndjson",
-        body.clone().into_bytes(),
-        Some("upload-1"),
-    )
-    .await;
+    let again = app
+        .upload("/api/v1/incidents:bulk", NDJSON, body.clone(), Some("upload-1"))
+        .await;
     again.assert(201);
     assert_eq!(again.header("idempotent-replayed").as_deref(), Some("true"));
     assert_eq!(again.body, first.body);
     assert_eq!(app.count("incidents").await, 300);
     let other: String = (0..2).map(|m| ndjson_row(&v1, m + 1)).collect();
-    upload(
-        &app,
-        "/api/v1/incidents:bulk",
-        "application/x-ndjson",
-        other.into_bytes(),
-        Some("upload-1"),
-    )
-    .await
-    .assert_problem(422, "idempotency.key_reused", Some("Idempotency-Key"));
+    app.upload("/api/v1/incidents:bulk", NDJSON, other, Some("upload-1"))
+        .await
+        .assert_problem(422, "idempotency.key_reused", Some("Idempotency-Key"));
 
     // Concurrent retries of a new upload: one writes, the others replay it or are told to wait.
-    let requests = (0..6).map(|_| {
-        upload(
-            &app,
-            "/api/v1/incidents:bulk",
-            "application/x-ndjson",
-            body.clone().into_bytes(),
-            Some("upload-2"),
-        )
-    });
+    let requests = (0..6).map(|_| app.upload("/api/v1/incidents:bulk", NDJSON, body.clone(), Some("upload-2")));
     let replies = futures_util::future::join_all(requests).await;
     let statuses: Vec<u16> = replies.iter().map(|r| r.status.as_u16()).collect();
     assert!(statuses.iter().all(|s| *s == 201 || *s == 409), "{statuses:?}");
@@ -337,15 +246,7 @@ async fn single_posts_honour_idempotency_keys_too() {
     let app = spawn_app().await;
     let (_, v1, _) = seed_a(&app).await;
     let finding = json!({"subject_id": v1, "item_code": "1.1", "rule_code": "L1", "occurred_on": "2023-03-01"});
-    let send = || {
-        app.send(
-            "POST",
-            "/api/v1/incidents",
-            Some(&app.admin),
-            &[("content-type", "application/json"), ("idempotency-key", "finding-1")],
-            Some(serde_json::to_vec(&finding).unwrap()),
-        )
-    };
+    let send = || app.upload_json("/api/v1/incidents", &finding, Some("finding-1"));
     let first = send().await;
     first.assert(201);
     let second = send().await;
@@ -360,25 +261,9 @@ async fn single_posts_honour_idempotency_keys_too() {
     assert_eq!(app.count("incidents").await, 1);
     // A failed request does not keep its key: the corrected retry goes through.
     let bad = json!({"subject_id": v1, "item_code": "1.1", "rule_code": "L9", "occurred_on": "2023-03-01"});
-    let headers = [("content-type", "application/json"), ("idempotency-key", "finding-2")];
-    app.send(
-        "POST",
-        "/api/v1/incidents",
-        Some(&app.admin),
-        &headers,
-        Some(serde_json::to_vec(&bad).unwrap()),
-    )
-    .await
-    .assert(422);
-    app.send(
-        "POST",
-        "/api/v1/incidents",
-        Some(&app.admin),
-        &headers,
-        Some(serde_json::to_vec(&finding).unwrap()),
-    )
-    .await
-    .assert(201);
+    let key = Some("finding-2");
+    app.upload_json("/api/v1/incidents", &bad, key).await.assert(422);
+    app.upload_json("/api/v1/incidents", &finding, key).await.assert(201);
     assert_eq!(app.count("incidents").await, 2);
 }
 
@@ -386,9 +271,8 @@ async fn single_posts_honour_idempotency_keys_too() {
 async fn scoresheets_ballots_and_subjects_upload_in_bulk() {
     let app = spawn_app().await;
     let department = app
-        .post(
+        .post_as_admin(
             "/api/v1/subjects",
-            &app.admin,
             &json!({"subject_type": "department", "name": "县农业农村局"}),
         )
         .await
@@ -401,34 +285,16 @@ async fn scoresheets_ballots_and_subjects_upload_in_bulk() {
          first_secretary,李明,{department},{village}\n\
          work_team,童市村驻村工作队,{department},{village}\n"
     );
-    let created = upload(&app, "/api/v1/subjects:bulk", "text/csv", subjects.into_bytes(), None).await;
+    let created = app.upload("/api/v1/subjects:bulk", CSV, subjects, None).await;
     created.assert(201);
     let ids = created.body["ids"].as_array().unwrap();
     assert_eq!(ids.len(), 2);
     let secretary = ids[0].as_str().unwrap().to_owned();
-    let scheme = app
-        .post(
-            "/api/v1/schemes",
-            &app.admin,
-            &json!({"built_in": "county-poverty", "year": 2023}),
-        )
-        .await
-        .assert(201)
-        .id();
+    let scheme = crate::data::id_of(&crate::data::instantiate(&app, "county-poverty", None).await);
     let evaluations = app
         .get(&format!("/api/v1/evaluations?scheme_id={scheme}"), &app.admin)
         .await;
-    let find = |kind: &str| -> String {
-        evaluations.body["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|e| e["kind"] == kind)
-            .unwrap()["id"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    };
+    let find = |kind: &str| evaluations.item_where("kind", kind)["id"].as_str().unwrap().to_owned();
     let (half, democratic) = (find("half_year"), find("democratic"));
     let mut sheets = String::from("evaluation_id,subject_id,assessor,item_code,score\n");
     for assessor in ["一组", "二组"] {
@@ -444,32 +310,19 @@ async fn scoresheets_ballots_and_subjects_upload_in_bulk() {
             sheets.push_str(&format!("{half},{secretary},{assessor},{item},{score}\n"));
         }
     }
-    let reply = upload(&app, "/api/v1/scoresheets:bulk", "text/csv", sheets.into_bytes(), None).await;
+    let reply = app.upload("/api/v1/scoresheets:bulk", CSV, sheets, None).await;
     reply.assert(201);
     assert_eq!(reply.body["rows"], 14, "fourteen CSV rows read");
     assert_eq!(reply.body["sheets"], 2, "two sheets from them");
     let ballots: Vec<_> = (0..30).map(|i| json!({"evaluation_id": democratic, "subject_id": secretary, "score": format!("{}.5", 80 + i % 15), "participant": format!("代表{i:02}")})).collect();
-    let reply = upload(
-        &app,
-        "/api/v1/ballots:bulk",
-        "application/json",
-        serde_json::to_vec(&ballots).unwrap(),
-        None,
-    )
-    .await;
+    let reply = app.upload_json("/api/v1/ballots:bulk", &ballots, None).await;
     reply.assert(201);
     assert_eq!(reply.body["created"], 30);
     // A ballot above 100 rejects the whole upload.
     let bad = json!([{"evaluation_id": democratic, "subject_id": secretary, "score": "100.5"}]);
-    upload(
-        &app,
-        "/api/v1/ballots:bulk",
-        "application/json",
-        serde_json::to_vec(&bad).unwrap(),
-        None,
-    )
-    .await
-    .assert_problem(422, "ballot.score_out_of_range", Some("score"));
+    app.upload_json("/api/v1/ballots:bulk", &bad, None)
+        .await
+        .assert_problem(422, "ballot.score_out_of_range", Some("score"));
     assert_eq!(app.count("ballots").await, 30);
     app.assert_trail_covers_data().await;
 }

@@ -6,8 +6,8 @@
 use futures_util::future::join_all;
 use serde_json::{json, Value};
 
-use crate::data::{audit, evaluation, id_of, individual, instantiate, record};
-use crate::helpers::{spawn_app, Reply, TestApp};
+use crate::data::{audit, evaluation, file_appeal, id_of, instantiate, record, stationed};
+use crate::helpers::{spawn_app, Reply, TestApp, JSON};
 
 /// Requests fired at once per round.
 const RACERS: usize = 8;
@@ -62,8 +62,7 @@ async fn compare_and_set_rounds(
 ) {
     let events = |all: Vec<Value>| all.into_iter().filter(|e| e["action"] == action).count();
     for round in 0..ROUNDS {
-        let current = app.get(path, &app.admin).await;
-        current.assert(200);
+        let current = app.get_ok(path).await;
         let version = current.body["version"].as_i64().unwrap();
         let before = events(audit(app, entity, entity_id).await);
         let replies = race(app, method, path, &app.admin, &body_at(round, version)).await;
@@ -88,14 +87,7 @@ async fn simultaneous_patches_with_one_version_have_one_winner() {
     let app = spawn_app().await;
     let w = app.world().await;
 
-    let subject = individual(
-        &app,
-        "first_secretary",
-        "李明",
-        Some(&w.department),
-        Some(&w.village_a1),
-    )
-    .await;
+    let subject = stationed(&app, &w, "first_secretary", "李明", &w.village_a1).await;
     compare_and_set_rounds(
         &app,
         ("PATCH", &format!("/api/v1/subjects/{subject}")),
@@ -195,14 +187,7 @@ async fn simultaneous_transitions_have_one_winner() {
         )
         .await;
         let incident = id_of(&finding);
-        let appeal = app
-            .post(
-                &format!("/api/v1/incidents/{incident}/appeals"),
-                &w.village_a1_viewer,
-                &json!({"reason": "数据已更正"}),
-            )
-            .await;
-        appeal.assert(201);
+        let appeal = file_appeal(&app, &w.village_a1_viewer, &incident, "数据已更正").await;
         let path = format!("/api/v1/appeals/{}/decision", appeal.id());
         let bodies: Vec<Vec<u8>> = (0..RACERS)
             .map(|i| {
@@ -210,15 +195,11 @@ async fn simultaneous_transitions_have_one_winner() {
                 serde_json::to_vec(&json!({"decision": decision, "note": "经核实"})).unwrap()
             })
             .collect();
-        let replies = join_all(bodies.into_iter().map(|body| {
-            app.send(
-                "POST",
-                &path,
-                Some(&w.town_a_assessor),
-                &[("content-type", "application/json")],
-                Some(body),
-            )
-        }))
+        let replies = join_all(
+            bodies
+                .into_iter()
+                .map(|body| app.upload_as(&w.town_a_assessor, &path, JSON, body)),
+        )
         .await;
         let won = one_winner(replies, 200, &[409], "appeal decision");
         let decides = audit(&app, "appeal", &appeal.id())
@@ -272,13 +253,11 @@ async fn simultaneous_closes_and_corrections_have_one_winner() {
 
     // Correcting one publication: one new version supersedes it.
     let first = app
-        .post(
+        .create(
             "/api/v1/publications",
-            &app.admin,
             &json!({"scheme_id": scheme, "subject_type": "township", "title": "2023年度乡镇考核结果"}),
         )
         .await;
-    first.assert(201);
     let before = app.count("publications").await;
     let replies = race(
         &app,

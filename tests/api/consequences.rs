@@ -4,10 +4,10 @@
 use serde_json::{json, Value};
 
 use crate::data::{
-    ballot, evaluation, id_of, individual, instantiate, record, scores, sheet, DEPARTMENT_ITEMS, SECRETARY_ITEMS,
-    WORK_TEAM_ITEMS,
+    ballot, evaluation, file_appeal, id_of, individual, instantiate, record, scores, sheet, stationed,
+    DEPARTMENT_ITEMS, SECRETARY_ITEMS, WORK_TEAM_ITEMS,
 };
-use crate::helpers::{spawn_app, TestApp};
+use crate::helpers::{spawn_app, TestApp, CSV};
 
 fn now() -> String {
     chrono::Utc::now().to_rfc3339().replace('+', "%2B")
@@ -16,12 +16,8 @@ fn now() -> String {
 /// The annual result of a subject (`result`), answered 200.
 async fn result_of(app: &TestApp, subject: &str, scheme: &str, query: &str) -> Value {
     let reply = app
-        .get(
-            &format!("/api/v1/subjects/{subject}/result?scheme_id={scheme}{query}"),
-            &app.admin,
-        )
+        .get_ok(&format!("/api/v1/subjects/{subject}/result?scheme_id={scheme}{query}"))
         .await;
-    reply.assert(200);
     reply.body["result"].clone()
 }
 
@@ -106,10 +102,7 @@ async fn a_recalled_reserve_cadre_faces_accountability_and_bars_the_head_of_the_
     );
     assert_eq!(unit["consequence_details"][0]["referred_to_supervisor"], false);
     // Rankings carry it; the unit keeps its prize (the head is barred, not the unit).
-    let rankings = app
-        .get(&format!("/api/v1/rankings?scheme_id={scheme}"), &app.admin)
-        .await;
-    rankings.assert(200);
+    let rankings = app.get_ok(&format!("/api/v1/rankings?scheme_id={scheme}")).await;
     let ranked = entry(&rankings.body, "departments", &department);
     assert_eq!(ranked["consequences"], json!(["head_barred_from_honours"]));
     assert_eq!(ranked["prize"]["key"], "first");
@@ -126,12 +119,10 @@ async fn a_recalled_reserve_cadre_faces_accountability_and_bars_the_head_of_the_
         json!(["head_barred_from_honours"])
     );
     let csv = app
-        .get(
-            &format!("/api/v1/rankings?scheme_id={scheme}&ranking=departments&format=csv"),
-            &app.admin,
-        )
+        .get_ok(&format!(
+            "/api/v1/rankings?scheme_id={scheme}&ranking=departments&format=csv"
+        ))
         .await;
-    csv.assert(200);
     let text = String::from_utf8_lossy(&csv.bytes).to_string();
     assert!(text.contains(",consequence_causes,referred_to_supervisor"), "{text}");
     assert!(text.contains("head_barred_from_honours: 派出的李明召回"), "{text}");
@@ -179,14 +170,7 @@ async fn a_recalled_reserve_cadre_faces_accountability_and_bars_the_head_of_the_
 async fn a_work_teams_major_failure_removes_its_leader_until_the_finding_is_revoked_or_appealed() {
     let app = spawn_app().await;
     let w = app.world().await;
-    let team = individual(
-        &app,
-        "work_team",
-        "童市村驻村工作队",
-        Some(&w.department),
-        Some(&w.village_a1),
-    )
-    .await;
+    let team = stationed(&app, &w, "work_team", "童市村驻村工作队", &w.village_a1).await;
     let scheme = id_of(&instantiate(&app, "county-poverty", None).await);
     both_sheets(&app, &scheme, &team, WORK_TEAM_ITEMS, 8800).await;
     let score_before = result_of(&app, &team, &scheme, "").await["annual"]["published_score"].clone();
@@ -240,14 +224,7 @@ async fn a_work_teams_major_failure_removes_its_leader_until_the_finding_is_revo
         codes(&result_of(&app, &team, &scheme, "").await),
         ["leader_removed", "members_penalised"]
     );
-    let appeal = app
-        .post(
-            &format!("/api/v1/incidents/{second}/appeals"),
-            &w.village_a1_viewer,
-            &json!({"reason": "失误系原单位造成，已整改"}),
-        )
-        .await;
-    appeal.assert(201);
+    let appeal = file_appeal(&app, &w.village_a1_viewer, &second, "失误系原单位造成，已整改").await;
     app.post(
         &format!("/api/v1/appeals/{}/decision", appeal.id()),
         &w.county_assessor,
@@ -313,15 +290,7 @@ async fn derelictions_are_bulk_uploaded_and_bring_accountability() {
          {town},dereliction,2023-06-01,再次失职\n",
         town = w.town_a
     );
-    let reply = app
-        .send(
-            "POST",
-            "/api/v1/incidents:bulk",
-            Some(&app.admin),
-            &[("content-type", "text/csv")],
-            Some(csv.into_bytes()),
-        )
-        .await;
+    let reply = app.upload("/api/v1/incidents:bulk", CSV, csv, None).await;
     reply.assert(201);
     assert_eq!(reply.body["created"], 2);
     let result = result_of(&app, &w.town_a, &scheme, "").await;
@@ -339,15 +308,7 @@ async fn derelictions_are_bulk_uploaded_and_bring_accountability() {
         "subject_id,kind,occurred_on,note\n{town},dereliction,2023-04-01,\n",
         town = w.town_a
     );
-    let reply = app
-        .send(
-            "POST",
-            "/api/v1/incidents:bulk",
-            Some(&app.admin),
-            &[("content-type", "text/csv")],
-            Some(bad.into_bytes()),
-        )
-        .await;
+    let reply = app.upload("/api/v1/incidents:bulk", CSV, bad, None).await;
     reply.assert(422);
     assert_eq!(reply.body["errors"][0]["field"], "note", "{}", reply.body);
     assert_eq!(app.count("incidents").await, findings);
@@ -472,9 +433,8 @@ async fn first_secretaries_quarterly_assessments_are_scored_ranked_published_and
     )
     .await;
     // Only first secretaries are assessed quarterly.
-    app.post(
+    app.post_as_admin(
         "/api/v1/scoresheets",
-        &app.admin,
         &json!({"evaluation_id": quarters[0], "subject_id": department, "scores": scores(DEPARTMENT_ITEMS, 9000)}),
     )
     .await
@@ -525,12 +485,8 @@ async fn first_secretaries_quarterly_assessments_are_scored_ranked_published_and
         .await
         .assert_problem(422, "results.evaluation_required", Some("evaluation_id"));
     let q1 = app
-        .get(
-            &list(format!("&kind=quarterly&evaluation_id={}", quarters[0])),
-            &app.admin,
-        )
+        .get_ok(&list(format!("&kind=quarterly&evaluation_id={}", quarters[0])))
         .await;
-    q1.assert(200);
     assert_eq!(q1.body["kind"], "quarterly");
     let ranks: Vec<(Value, Value)> = q1.body["items"]
         .as_array()
@@ -541,27 +497,16 @@ async fn first_secretaries_quarterly_assessments_are_scored_ranked_published_and
     assert!(ranks.contains(&(json!("张华"), json!(1))), "{ranks:?}");
     assert!(ranks.contains(&(json!("李明"), json!(2))), "{ranks:?}");
     let ranked = app
-        .get(
-            &format!(
-                "/api/v1/rankings?scheme_id={scheme}&evaluation_id={}&ranking=first_secretaries",
-                quarters[0]
-            ),
-            &app.admin,
-        )
+        .get_ok(&format!(
+            "/api/v1/rankings?scheme_id={scheme}&evaluation_id={}&ranking=first_secretaries",
+            quarters[0]
+        ))
         .await;
-    ranked.assert(200);
     assert_eq!(
         entry(&ranked.body, "first_secretaries", &other)["published_score"],
         "92.00"
     );
-    let published = app
-        .post(
-            "/api/v1/publications",
-            &app.admin,
-            &json!({"scheme_id": scheme, "kind": "quarterly", "evaluation_id": quarters[0], "subject_type": "first_secretary"}),
-        )
-        .await;
-    published.assert(201);
+    let published = app.create("/api/v1/publications", &json!({"scheme_id": scheme, "kind": "quarterly", "evaluation_id": quarters[0], "subject_type": "first_secretary"})).await;
     assert!(
         published.body["title"].as_str().unwrap().contains("第一季度考核"),
         "{}",
@@ -569,22 +514,19 @@ async fn first_secretaries_quarterly_assessments_are_scored_ranked_published_and
     );
 
     // An evaluation of kind quarterly covers one whole quarter.
-    app.post(
+    app.post_as_admin(
         "/api/v1/evaluations",
-        &app.admin,
         &json!({"scheme_id": scheme, "kind": "quarterly", "key": "q_extra", "title": "补充季度考核",
                 "window_from": "2023-01-01", "window_to": "2023-06-30"}),
     )
     .await
     .assert_problem(422, "evaluation.window_not_quarter", Some("window_to"));
     let extra = app
-        .post(
+        .create(
             "/api/v1/evaluations",
-            &app.admin,
             &json!({"scheme_id": scheme, "kind": "quarterly", "key": "q_extra", "title": "补充季度考核",
                     "window_from": "2023-04-01"}),
         )
         .await;
-    extra.assert(201);
     assert_eq!(extra.body["window_to"], "2023-06-30");
 }

@@ -18,14 +18,13 @@ async fn assert_alive(app: &TestApp, token: &str) {
 
 /// The user's id and current version, read by the admin.
 async fn user_version(app: &TestApp, id: &str) -> i64 {
-    let reply = app.get(&format!("/api/v1/users/{id}"), &app.admin).await;
-    reply.assert(200);
+    let reply = app.get_ok(&format!("/api/v1/users/{id}")).await;
     reply.body["version"].as_i64().unwrap()
 }
 
 async fn admin_patch(app: &TestApp, id: &str, mut body: Value) {
     body["version"] = json!(user_version(app, id).await);
-    app.patch(&format!("/api/v1/users/{id}"), &app.admin, &body)
+    app.patch_as_admin(&format!("/api/v1/users/{id}"), &body)
         .await
         .assert(200);
 }
@@ -82,43 +81,23 @@ async fn a_token_dies_when_the_password_role_or_active_flag_changes() {
 #[actix_web::test]
 async fn a_service_accounts_tokens_die_when_it_is_revoked() {
     let app = spawn_app().await;
-    let created = app
-        .post("/api/v1/service-accounts", &app.admin, &json!({"name": "省数据平台"}))
-        .await;
-    created.assert(201);
+    let created = app.service_account("省数据平台").await;
     let form = format!(
         "grant_type=client_credentials&client_id={}&client_secret={}",
         created.body["client_id"].as_str().unwrap(),
         created.body["client_secret"].as_str().unwrap()
     );
-    let login = |form: String| {
-        let app = &app;
-        async move {
-            app.send(
-                "POST",
-                "/api/v1/auth/token",
-                None,
-                &[("content-type", "application/x-www-form-urlencoded")],
-                Some(form.into_bytes()),
-            )
-            .await
-        }
-    };
-    let reply = login(form.clone()).await;
+    let reply = app.form_grant(form.clone()).await;
     reply.assert(200);
     let token = reply.body["access_token"].as_str().unwrap().to_owned();
     app.get("/api/v1/org-units", &token).await.assert(200);
-    app.post(
-        &format!("/api/v1/service-accounts/{}/revoke", created.id()),
-        &app.admin,
-        &json!({}),
-    )
-    .await
-    .assert(200);
+    app.revoke_service_account(&created.id()).await;
     app.get("/api/v1/org-units", &token)
         .await
         .assert_problem(401, "auth.unauthorized", None);
-    login(form).await.assert_problem(401, "auth.unauthorized", None);
+    app.form_grant(form)
+        .await
+        .assert_problem(401, "auth.unauthorized", None);
 }
 
 #[actix_web::test]
@@ -237,16 +216,15 @@ async fn usernames_differing_only_in_case_or_width_are_one_name() {
         json!({"username": username, "display_name": username, "password": PASSWORD,
                "org_unit_id": county, "role": "viewer"})
     };
-    let created = app.post("/api/v1/users", &app.admin, &new_user("CaseUser")).await;
-    created.assert(201);
+    let created = app.create("/api/v1/users", &new_user("CaseUser")).await;
     assert_eq!(created.body["username"], "CaseUser");
     let users_before = app.count("users").await;
     for clash in ["caseuser", "CASEUSER", "ADMIN"] {
-        app.post("/api/v1/users", &app.admin, &new_user(clash))
+        app.post_as_admin("/api/v1/users", &new_user(clash))
             .await
             .assert_problem(409, "user.username_taken", Some("username"));
     }
-    app.post("/api/v1/users", &app.admin, &new_user("ＣａｓｅＵｓｅｒ"))
+    app.post_as_admin("/api/v1/users", &new_user("ＣａｓｅＵｓｅｒ"))
         .await
         .assert_problem(422, "user.username_invalid", Some("username"));
     assert_eq!(app.count("users").await, users_before);

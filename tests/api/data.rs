@@ -6,7 +6,7 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app, Reply, TestApp, World};
+use crate::helpers::{find_by, spawn_app, strings, Reply, TestApp, World};
 
 /// The year of every scheme in these tests.
 pub const YEAR: i32 = 2023;
@@ -85,8 +85,7 @@ pub async fn instantiate(app: &TestApp, built_in: &str, org_unit: Option<&str>) 
     if let Some(unit) = org_unit {
         body["org_unit_id"] = json!(unit);
     }
-    let reply = app.post("/api/v1/schemes", &app.admin, &body).await;
-    reply.assert(201);
+    let reply = app.create("/api/v1/schemes", &body).await;
     reply.body
 }
 
@@ -100,12 +99,8 @@ pub fn id_of(body: &Value) -> String {
 
 /// The current rubric id of one subject type of a scheme body.
 pub fn rubric_of(scheme: &Value, subject_type: &str) -> String {
-    scheme["rubrics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["subject_type"] == subject_type)
-        .and_then(|r| r["rubric_id"].as_str())
+    find_by(&scheme["rubrics"], "subject_type", subject_type)["rubric_id"]
+        .as_str()
         .unwrap_or_else(|| panic!("no {subject_type} rubric in {scheme}"))
         .to_owned()
 }
@@ -113,18 +108,10 @@ pub fn rubric_of(scheme: &Value, subject_type: &str) -> String {
 /// The id of a scheme's evaluation by key.
 pub async fn evaluation(app: &TestApp, scheme_id: &str, key: &str) -> String {
     let list = app
-        .get(
-            &format!("/api/v1/evaluations?scheme_id={scheme_id}&limit=100"),
-            &app.admin,
-        )
+        .get_ok(&format!("/api/v1/evaluations?scheme_id={scheme_id}&limit=100"))
         .await;
-    list.assert(200);
-    list.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["key"] == key)
-        .and_then(|e| e["id"].as_str())
+    list.item_where("key", key)["id"]
+        .as_str()
         .unwrap_or_else(|| panic!("no evaluation {key} in {}", list.body))
         .to_owned()
 }
@@ -144,7 +131,12 @@ pub async fn individual(
     if let Some(s) = stationed_in {
         body["stationed_in"] = json!(s);
     }
-    app.post("/api/v1/subjects", &app.admin, &body).await.assert(201).id()
+    app.post_as_admin("/api/v1/subjects", &body).await.assert(201).id()
+}
+
+/// Creates a first secretary or work team sent by the department to a village.
+pub async fn stationed(app: &TestApp, w: &World, subject_type: &str, name: &str, village: &str) -> String {
+    individual(app, subject_type, name, Some(&w.department), Some(village)).await
 }
 
 /// Records a finding and expects it stored.
@@ -152,6 +144,14 @@ pub async fn record(app: &TestApp, token: &str, body: Value) -> Value {
     let reply = app.post("/api/v1/incidents", token, &body).await;
     reply.assert(201);
     reply.body
+}
+
+/// Files an appeal against a finding and expects it stored.
+pub async fn file_appeal(app: &TestApp, token: &str, incident: &str, reason: &str) -> Reply {
+    let path = format!("/api/v1/incidents/{incident}/appeals");
+    let reply = app.post(&path, token, &json!({ "reason": reason })).await;
+    reply.assert(201);
+    reply
 }
 
 /// Enters a scoresheet and expects it stored.
@@ -181,12 +181,10 @@ pub async fn ballot(app: &TestApp, token: &str, evaluation_id: &str, subject_id:
 /// The audit events of one entity, oldest first.
 pub async fn audit(app: &TestApp, entity: &str, id: &str) -> Vec<Value> {
     let reply = app
-        .get(
-            &format!("/api/v1/audit-events?entity={entity}&entity_id={id}&limit=1000"),
-            &app.admin,
-        )
+        .get_ok(&format!(
+            "/api/v1/audit-events?entity={entity}&entity_id={id}&limit=1000"
+        ))
         .await;
-    reply.assert(200);
     reply.body["items"].as_array().unwrap().clone()
 }
 
@@ -239,14 +237,7 @@ async fn setup() -> Setup {
     let w = app.world().await;
     let villages = instantiate(&app, "tongshi-2023-village", Some(&w.town_a)).await;
     let county = instantiate(&app, "county-poverty", None).await;
-    let secretary = individual(
-        &app,
-        "first_secretary",
-        "李明",
-        Some(&w.department),
-        Some(&w.village_a1),
-    )
-    .await;
+    let secretary = stationed(&app, &w, "first_secretary", "李明", &w.village_a1).await;
     Setup {
         app,
         w,
@@ -264,13 +255,11 @@ async fn built_in_schemes_instantiate_with_their_rubrics_and_evaluations() {
     let app = spawn_app().await;
     let town = app.org_unit("township", "童市镇", None).await;
     let seed_a = app
-        .post(
+        .create(
             "/api/v1/schemes",
-            &app.admin,
             &json!({"built_in": "tongshi-2023-village", "year": 2023, "org_unit_id": town}),
         )
         .await;
-    seed_a.assert(201);
     let a = &seed_a.body;
     assert!(seed_a.header("location").unwrap().ends_with(&id_of(a)));
     assert_eq!(a["key"], "tongshi-2023-village");
@@ -285,23 +274,13 @@ async fn built_in_schemes_instantiate_with_their_rubrics_and_evaluations() {
     let evaluations = app
         .get(&format!("/api/v1/evaluations?scheme_id={}", id_of(a)), &app.admin)
         .await;
-    let keys: Vec<&str> = evaluations.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["key"].as_str().unwrap())
-        .collect();
+    let keys: Vec<&str> = strings(&evaluations.body["items"], "key");
     assert_eq!(keys, vec!["year_end"], "monthly standings are computed, not stored");
 
     let b = instantiate(&app, "county-poverty", None).await;
     assert_eq!(b["township_id"], Value::Null);
     assert_eq!(b["org_unit_id"], json!(app.county_id));
-    let mut types: Vec<&str> = b["rubrics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["subject_type"].as_str().unwrap())
-        .collect();
+    let mut types: Vec<&str> = strings(&b["rubrics"], "subject_type");
     types.sort_unstable();
     assert_eq!(
         types,
@@ -368,30 +347,18 @@ async fn invalid_schemes_are_refused_and_nothing_is_written() {
     let tables = ["schemes", "rubrics", "evaluations", "audit_events"];
     let before = snapshot(&app, &tables).await;
 
-    app.post(
-        "/api/v1/schemes",
-        &app.admin,
-        &json!({"built_in": "no-such-scheme", "year": 2023}),
-    )
-    .await
-    .assert_problem(422, "scheme.built_in_unknown", Some("built_in"));
-    app.post("/api/v1/schemes", &app.admin, &json!({"year": 2023}))
+    app.post_as_admin("/api/v1/schemes", &json!({"built_in": "no-such-scheme", "year": 2023}))
+        .await
+        .assert_problem(422, "scheme.built_in_unknown", Some("built_in"));
+    app.post_as_admin("/api/v1/schemes", &json!({"year": 2023}))
         .await
         .assert_problem(422, "scheme.source_required", Some("built_in"));
-    app.post(
-        "/api/v1/schemes",
-        &app.admin,
-        &json!({"built_in": "county-poverty", "year": 1999}),
-    )
-    .await
-    .assert_problem(422, "scheme.year_out_of_range", Some("year"));
-    app.post(
-        "/api/v1/schemes",
-        &app.admin,
-        &json!({"built_in": "county-poverty", "year": 2023}),
-    )
-    .await
-    .assert_problem(409, "scheme.duplicate", None);
+    app.post_as_admin("/api/v1/schemes", &json!({"built_in": "county-poverty", "year": 1999}))
+        .await
+        .assert_problem(422, "scheme.year_out_of_range", Some("year"));
+    app.post_as_admin("/api/v1/schemes", &json!({"built_in": "county-poverty", "year": 2023}))
+        .await
+        .assert_problem(409, "scheme.duplicate", None);
     app.post(
         "/api/v1/schemes",
         &county_assessor,
@@ -412,35 +379,22 @@ async fn invalid_schemes_are_refused_and_nothing_is_written() {
     let section = &mut definition["subject_types"]["department"]["rubric"]["nodes"][0];
     assert_eq!(section["code"], "1");
     section["points"] = json!("45");
-    app.post(
-        "/api/v1/schemes",
-        &app.admin,
-        &json!({"definition": definition, "year": 2023}),
-    )
-    .await
-    .assert_problem(
-        422,
-        "rubric.section_points_mismatch",
-        Some("definition.subject_types.department.rubric/1.points"),
-    );
+    app.post_as_admin("/api/v1/schemes", &json!({"definition": definition, "year": 2023}))
+        .await
+        .assert_problem(
+            422,
+            "rubric.section_points_mismatch",
+            Some("definition.subject_types.department.rubric/1.points"),
+        );
     // Annual weights must add up to 1.
     let mut weights = definition.clone();
     weights["subject_types"]["department"]["rubric"]["nodes"][0]["points"] = json!("50");
     weights["subject_types"]["first_secretary"]["annual"]["children"][0]["weight"] = json!("0.7");
     let reply = app
-        .post(
-            "/api/v1/schemes",
-            &app.admin,
-            &json!({"definition": weights, "year": 2023}),
-        )
+        .post_as_admin("/api/v1/schemes", &json!({"definition": weights, "year": 2023}))
         .await;
     reply.assert(422);
-    let fields: Vec<&str> = reply.body["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
+    let fields: Vec<&str> = strings(&reply.body["errors"], "field");
     assert!(
         fields
             .iter()
@@ -453,13 +407,11 @@ async fn invalid_schemes_are_refused_and_nothing_is_written() {
     // Fixed, the same custom definition is accepted.
     definition["subject_types"]["department"]["rubric"]["nodes"][0]["points"] = json!("50");
     let custom = app
-        .post(
+        .create(
             "/api/v1/schemes",
-            &app.admin,
             &json!({"definition": definition, "year": 2023, "title": "本县2023年度脱贫攻坚考核（自定义）"}),
         )
         .await;
-    custom.assert(201);
     assert_eq!(custom.body["key"], "custom-county");
     assert_eq!(custom.body["built_in"], Value::Null);
     assert_eq!(custom.body["title"], "本县2023年度脱贫攻坚考核（自定义）");
@@ -472,8 +424,7 @@ async fn rubrics_change_in_place_while_unused_and_get_a_new_version_once_used() 
     let village = app.org_unit("village", "童市村", Some(&town)).await;
     let scheme = instantiate(&app, "tongshi-2023-village", Some(&town)).await;
     let first = rubric_of(&scheme, "village");
-    let read = app.get(&format!("/api/v1/rubrics/{first}"), &app.admin).await;
-    read.assert(200);
+    let read = app.get_ok(&format!("/api/v1/rubrics/{first}")).await;
     assert_eq!(read.body["used"], false);
     assert_eq!(read.body["current"], true);
     let original_title = read.body["rubric"]["title"].as_str().unwrap().to_owned();
@@ -605,20 +556,13 @@ async fn subject_links_must_point_at_the_right_kind_of_subject() {
         ),
     ];
     for (body, code, field) in cases {
-        app.post("/api/v1/subjects", &app.admin, &body)
+        app.post_as_admin("/api/v1/subjects", &body)
             .await
             .assert_problem(422, code, Some(field));
     }
     assert_eq!(snapshot(&app, &["subjects", "audit_events"]).await, before);
 
-    let secretary = app
-        .post(
-            "/api/v1/subjects",
-            &app.admin,
-            &json!({"subject_type": "first_secretary", "name": "李明", "dispatched_by": w.department, "stationed_in": w.village_a1}),
-        )
-        .await;
-    secretary.assert(201);
+    let secretary = app.create("/api/v1/subjects", &json!({"subject_type": "first_secretary", "name": "李明", "dispatched_by": w.department, "stationed_in": w.village_a1})).await;
     assert_eq!(secretary.body["dispatched_by"], json!(w.department));
     assert_eq!(secretary.body["stationed_in"], json!(w.village_a1));
     assert_eq!(secretary.body["village_id"], json!(w.village_a1));
@@ -628,30 +572,26 @@ async fn subject_links_must_point_at_the_right_kind_of_subject() {
         "it counts in its village's town"
     );
     let technician = app
-        .post(
+        .create(
             "/api/v1/subjects",
-            &app.admin,
             &json!({"subject_type": "agri_tech", "name": "王农", "stationed_in": w.village_b1}),
         )
         .await;
-    technician.assert(201);
     assert_eq!(technician.body["township_id"], json!(w.town_b));
     let events = audit(&app, "subject", &secretary.id()).await;
     assert_eq!(events[0]["action"], "create");
     assert_eq!(events[0]["after"]["name"], "李明");
 
     // Relinking is validated the same way.
-    app.patch(
+    app.patch_as_admin(
         &format!("/api/v1/subjects/{}", secretary.id()),
-        &app.admin,
         &json!({"dispatched_by": w.town_b, "version": 1}),
     )
     .await
     .assert_problem(422, "subject.link_wrong_kind", Some("dispatched_by"));
     let moved = app
-        .patch(
+        .patch_as_admin(
             &format!("/api/v1/subjects/{}", secretary.id()),
-            &app.admin,
             &json!({"stationed_in": w.village_b1, "version": 1}),
         )
         .await;
@@ -669,8 +609,7 @@ async fn subject_attributes_have_defaults_and_need_the_current_version() {
     let w = app.world().await;
     let scheme = id_of(&instantiate(&app, "county-poverty", None).await);
     let path = format!("/api/v1/subjects/{}/attributes/{scheme}", w.department);
-    let defaults = app.get(&path, &app.admin).await;
-    defaults.assert(200);
+    let defaults = app.get_ok(&path).await;
     assert_eq!(defaults.header("etag").as_deref(), Some("\"0\""));
     assert_eq!(defaults.body["version"], 0);
     assert_eq!(defaults.body["has_special_indicators"], true);
@@ -1675,46 +1614,25 @@ async fn scoresheets_score_assessed_items_within_their_points_and_supersede() {
     assert_eq!(ids(&app.get(&list(false), &app.admin).await).len(), 2);
     // An assessor is the name on the sheet: the admin entering 李四's corrected sheet
     // supersedes the one the county assessor entered for them.
-    let corrected = app
-        .post(
-            "/api/v1/scoresheets",
-            &app.admin,
-            &json!({"evaluation_id": half, "subject_id": w.town_a, "scores": scores(TOWNSHIP_ITEMS, 8600), "assessor": "县考核组-李四"}),
-        )
-        .await;
-    corrected.assert(201);
+    let corrected = app.create("/api/v1/scoresheets", &json!({"evaluation_id": half, "subject_id": w.town_a, "scores": scores(TOWNSHIP_ITEMS, 8600), "assessor": "县考核组-李四"})).await;
     assert_eq!(corrected.body["supersedes"], other.body["id"]);
     assert_eq!(ids(&app.get(&list(false), &app.admin).await).len(), 2);
     // The half-year total is the mean of the assessors' current sheets: (92 + 86) / 2, the
     // superseded 90 left out — but as of before the supersession, the first sheet counted.
     let half_year = |result: &Value| {
-        result["result"]["evaluations"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|e| e["key"] == "half_year")
-            .map(|e| e["outcome"]["published_score"].clone())
-            .unwrap()
+        find_by(&result["result"]["evaluations"], "key", "half_year")["outcome"]["published_score"].clone()
     };
     let now = app
-        .get(
-            &format!("/api/v1/subjects/{}/result?scheme_id={scheme}", w.town_a),
-            &app.admin,
-        )
+        .get_ok(&format!("/api/v1/subjects/{}/result?scheme_id={scheme}", w.town_a))
         .await;
-    now.assert(200);
     assert_eq!(half_year(&now.body), "89.00", "{}", now.body);
     let then = app
-        .get(
-            &format!(
-                "/api/v1/subjects/{}/result?scheme_id={scheme}&as_of={}",
-                w.town_a,
-                first["recorded_at"].as_str().unwrap()
-            ),
-            &app.admin,
-        )
+        .get_ok(&format!(
+            "/api/v1/subjects/{}/result?scheme_id={scheme}&as_of={}",
+            w.town_a,
+            first["recorded_at"].as_str().unwrap()
+        ))
         .await;
-    then.assert(200);
     assert_eq!(half_year(&then.body), "90.00", "{}", then.body);
 
     let events = audit(&app, "scoresheet", &id_of(&second)).await;
@@ -1785,14 +1703,7 @@ async fn ballots_score_0_to_100_with_one_decimal_once_per_participant() {
         .assert_problem(403, "auth.forbidden", None);
     assert_eq!(snapshot(&app, &tables).await, before);
     // The same participant may score another subject.
-    let other = individual(
-        &app,
-        "first_secretary",
-        "张华",
-        Some(&w.department),
-        Some(&w.village_a2),
-    )
-    .await;
+    let other = stationed(&app, &w, "first_secretary", "张华", &w.village_a2).await;
     app.post(
         "/api/v1/ballots",
         &w.county_assessor,

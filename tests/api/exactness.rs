@@ -5,7 +5,7 @@
 use serde_json::{json, Value};
 
 use crate::data::{evaluation, id_of, instantiate, scores, WORK_TEAM_ITEMS};
-use crate::helpers::{spawn_app, TestApp};
+use crate::helpers::{find_by, spawn_app, TestApp};
 
 /// One work team's inputs: three half-year sheets and one year-end sheet (totals in hundredths),
 /// one ballot at the half-year meeting and two at the year-end one (in tenths).
@@ -80,15 +80,7 @@ async fn seed_b(app: &TestApp) -> Scheme {
 }
 
 async fn bulk(app: &TestApp, path: &str, rows: &[Value]) -> Value {
-    let reply = app
-        .send(
-            "POST",
-            path,
-            Some(&app.admin),
-            &[("content-type", "application/json")],
-            Some(serde_json::to_vec(rows).unwrap()),
-        )
-        .await;
+    let reply = app.upload_json(path, rows, None).await;
     reply.assert(201);
     reply.body
 }
@@ -131,12 +123,8 @@ async fn a_work_team_at_74_995_is_published_75_00_and_competent() {
     let scheme = seed_b(&app).await;
     let team = record_cases(&app, &scheme, &[ISSUE_CASE]).await.remove(0);
     let reply = app
-        .get(
-            &format!("/api/v1/subjects/{team}/result?scheme_id={}", scheme.id),
-            &app.admin,
-        )
+        .get_ok(&format!("/api/v1/subjects/{team}/result?scheme_id={}", scheme.id))
         .await;
-    reply.assert(200);
     let result = &reply.body["result"];
     let annual = &result["annual"];
     assert_eq!(annual["value"], "74.995", "{annual}");
@@ -147,12 +135,7 @@ async fn a_work_team_at_74_995_is_published_75_00_and_competent() {
     assert_eq!(result["grade"]["bonus_pay"], "1");
 
     // The half-year total is 961/12: its decimal is rounded, its fraction is the value.
-    let half = result["evaluations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["key"] == "half_year")
-        .unwrap();
+    let half = find_by(&result["evaluations"], "key", "half_year");
     assert_eq!(half["outcome"]["total"], "80.08333333333333333333333333");
     assert_eq!(half["outcome"]["exact"], "961/12");
     assert_eq!(half["outcome"]["published_score"], "80.08");
@@ -160,22 +143,16 @@ async fn a_work_team_at_74_995_is_published_75_00_and_competent() {
     let own = &annual["formula"]["node"]["children"][0];
     assert_eq!(own["exact"], "9293/120", "{own}");
     // The democratic year-end meeting: mean(71.3, 71.4) = 71.35, exact.
-    let democratic = result["evaluations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["key"] == "democratic_year_end")
-        .unwrap();
+    let democratic = find_by(&result["evaluations"], "key", "democratic_year_end");
     assert_eq!(democratic["outcome"]["score"], "71.35");
 
     // The results list and the ranking agree with the subject's result.
     let list = app
-        .get(
-            &format!("/api/v1/results?scheme_id={}&subject_type=work_team", scheme.id),
-            &app.admin,
-        )
+        .get_ok(&format!(
+            "/api/v1/results?scheme_id={}&subject_type=work_team",
+            scheme.id
+        ))
         .await;
-    list.assert(200);
     let row = &list.body["items"][0];
     assert_eq!(row["score"], "74.995");
     assert_eq!(row["published_score"], "75.00");
@@ -233,15 +210,11 @@ async fn a_sweep_of_half_cent_annual_scores_is_published_exactly_half_up() {
     let scheme = seed_b(&app).await;
     let teams = record_cases(&app, &scheme, &cases).await;
     let list = app
-        .get(
-            &format!(
-                "/api/v1/results?scheme_id={}&subject_type=work_team&limit=1000",
-                scheme.id
-            ),
-            &app.admin,
-        )
+        .get_ok(&format!(
+            "/api/v1/results?scheme_id={}&subject_type=work_team&limit=1000",
+            scheme.id
+        ))
         .await;
-    list.assert(200);
     let rows = list.body["items"].as_array().unwrap();
     assert_eq!(rows.len(), cases.len());
     let mut wrong = Vec::new();

@@ -52,14 +52,8 @@ fn assert_grammar(reply: &Reply, accepted: bool, ok: u16, field: &str, what: &st
 }
 
 async fn bulk(app: &TestApp, content_type: &str, body: String) -> Reply {
-    app.send(
-        "POST",
-        "/api/v1/incidents:bulk?dry_run=true",
-        Some(&app.admin),
-        &[("content-type", content_type)],
-        Some(body.into_bytes()),
-    )
-    .await
+    app.upload("/api/v1/incidents:bulk?dry_run=true", content_type, body, None)
+        .await
 }
 
 /// Sends a finding with `points` and `occurred_on` as given: as a JSON body (a real write),
@@ -68,7 +62,7 @@ async fn each_way(app: &TestApp, town: &str, points: &str, date: &str, accepted:
     let finding = json!({"subject_id": town, "item_code": "5", "rule_code": "bonus", "points": points,
                          "note": "经验推广", "occurred_on": date});
     let what = format!("points {points:?}, occurred_on {date:?}");
-    let reply = app.post("/api/v1/incidents", &app.admin, &finding).await;
+    let reply = app.post_as_admin("/api/v1/incidents", &finding).await;
     assert_grammar(&reply, accepted, 201, field, &format!("JSON {what}"));
     let reply = bulk(app, "application/x-ndjson", format!("{finding}\n")).await;
     assert_grammar(&reply, accepted, 200, field, &format!("NDJSON {what}"));
@@ -161,17 +155,15 @@ async fn decimals_and_dates_are_accepted_exactly_as_the_document_publishes_them(
     for score in ["90", "93.5", "90.", ".5", "+90"] {
         let accepted = decimal.is_match(score);
         let reply = app
-            .post(
+            .post_as_admin(
                 "/api/v1/ballots",
-                &app.admin,
                 &json!({"evaluation_id": democratic, "subject_id": secretary, "score": score}),
             )
             .await;
         assert_grammar(&reply, accepted, 201, "score", &format!("ballot score {score:?}"));
         let reply = app
-            .post(
+            .post_as_admin(
                 "/api/v1/scoresheets",
-                &app.admin,
                 &json!({"evaluation_id": half, "subject_id": secretary, "scores": {"1": score.replace('9', "1")}}),
             )
             .await;

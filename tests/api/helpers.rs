@@ -57,6 +57,31 @@ impl Drop for TestApp {
     }
 }
 
+/// The first element of a JSON array whose `field` is `value`.
+#[track_caller]
+pub fn find_by<'a>(list: &'a Value, field: &str, value: &str) -> &'a Value {
+    list.as_array()
+        .unwrap_or_else(|| panic!("not a list: {list}"))
+        .iter()
+        .find(|e| e[field] == value)
+        .unwrap_or_else(|| panic!("no {field} {value} in {list}"))
+}
+
+/// The string `field` of every element of a JSON array.
+#[track_caller]
+pub fn strings<'a>(list: &'a Value, field: &str) -> Vec<&'a str> {
+    list.as_array()
+        .unwrap_or_else(|| panic!("not a list: {list}"))
+        .iter()
+        .map(|e| e[field].as_str().unwrap())
+        .collect()
+}
+
+/// The content types of bulk uploads.
+pub const NDJSON: &str = "application/x-ndjson";
+pub const CSV: &str = "text/csv";
+pub const JSON: &str = "application/json";
+
 /// A response, read whole.
 #[derive(Debug)]
 pub struct Reply {
@@ -82,6 +107,47 @@ impl Reply {
             .as_str()
             .unwrap_or_else(|| panic!("no id in {}", self.body))
             .to_owned()
+    }
+    /// The `ids` of a bulk upload's answer, in the order of its rows.
+    pub fn created_ids(&self) -> Vec<String> {
+        self.body["ids"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no ids in {}", self.body))
+            .iter()
+            .map(|v| v.as_str().unwrap().to_owned())
+            .collect()
+    }
+    /// The first item of a list page whose `field` is `value`.
+    #[track_caller]
+    pub fn item_where(&self, field: &str, value: &str) -> &Value {
+        find_by(&self.body["items"], field, value)
+    }
+
+    /// Asserts a refused bulk upload (422) with exactly these errors: row, field and code of each.
+    #[track_caller]
+    pub fn assert_row_errors(&self, expected: &[(u64, &str, &str)]) {
+        assert_eq!(self.status.as_u16(), 422, "{}", self.body);
+        let expected: Vec<(u64, String, String)> = expected
+            .iter()
+            .map(|(row, field, code)| (*row, (*field).to_owned(), (*code).to_owned()))
+            .collect();
+        assert_eq!(self.row_errors(), expected);
+    }
+
+    /// The `errors` of a refused bulk upload: row, field and code of each.
+    pub fn row_errors(&self) -> Vec<(u64, String, String)> {
+        self.body["errors"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no errors in {}", self.body))
+            .iter()
+            .map(|e| {
+                (
+                    e["row"].as_u64().unwrap(),
+                    e["field"].as_str().unwrap().to_owned(),
+                    e["code"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
     }
     #[track_caller]
     pub fn assert(&self, status: u16) -> &Self {
@@ -350,56 +416,110 @@ impl TestApp {
         Self::read(response).await
     }
 
+    /// A body of `content_type` POSTed as the county admin (a bulk upload, or a body `post` does
+    /// not send as written), with an `Idempotency-Key` when one is given.
+    pub async fn upload(&self, path: &str, content_type: &str, body: impl Into<Vec<u8>>, key: Option<&str>) -> Reply {
+        let mut headers = vec![("content-type", content_type)];
+        if let Some(key) = key {
+            headers.push(("idempotency-key", key));
+        }
+        self.send("POST", path, Some(&self.admin), &headers, Some(body.into()))
+            .await
+    }
+
+    /// A body of `content_type` POSTed with `token`.
+    pub async fn upload_as(&self, token: &str, path: &str, content_type: &str, body: impl Into<Vec<u8>>) -> Reply {
+        let headers = [("content-type", content_type)];
+        self.send("POST", path, Some(token), &headers, Some(body.into())).await
+    }
+
+    /// A bulk upload of a JSON array as the county admin.
+    pub async fn upload_json(&self, path: &str, rows: &(impl serde::Serialize + ?Sized), key: Option<&str>) -> Reply {
+        self.upload(path, JSON, serde_json::to_vec(rows).unwrap(), key).await
+    }
+
     pub async fn get(&self, path: &str, token: &str) -> Reply {
         self.send("GET", path, Some(token), &[], None).await
     }
 
     pub async fn post(&self, path: &str, token: &str, body: &Value) -> Reply {
-        self.send(
-            "POST",
-            path,
-            Some(token),
-            &[("content-type", "application/json")],
-            Some(serde_json::to_vec(body).unwrap()),
-        )
-        .await
+        self.send_json("POST", path, token, body).await
     }
 
     pub async fn patch(&self, path: &str, token: &str, body: &Value) -> Reply {
-        self.send(
-            "PATCH",
-            path,
-            Some(token),
-            &[("content-type", "application/json")],
-            Some(serde_json::to_vec(body).unwrap()),
-        )
-        .await
+        self.send_json("PATCH", path, token, body).await
     }
 
     pub async fn put(&self, path: &str, token: &str, body: &Value) -> Reply {
-        self.send(
-            "PUT",
-            path,
-            Some(token),
-            &[("content-type", "application/json")],
-            Some(serde_json::to_vec(body).unwrap()),
-        )
-        .await
+        self.send_json("PUT", path, token, body).await
+    }
+
+    /// `get` as the county admin, expecting 200.
+    pub async fn get_ok(&self, path: &str) -> Reply {
+        let reply = self.get(path, &self.admin).await;
+        reply.assert(200);
+        reply
+    }
+
+    /// `post` as the county admin.
+    pub async fn post_as_admin(&self, path: &str, body: &Value) -> Reply {
+        self.post(path, &self.admin, body).await
+    }
+
+    /// `post` as the county admin, expecting 201.
+    pub async fn create(&self, path: &str, body: &Value) -> Reply {
+        let reply = self.post_as_admin(path, body).await;
+        reply.assert(201);
+        reply
+    }
+
+    /// `patch` as the county admin.
+    pub async fn patch_as_admin(&self, path: &str, body: &Value) -> Reply {
+        self.patch(path, &self.admin, body).await
+    }
+
+    async fn send_json(&self, method: &str, path: &str, token: &str, body: &Value) -> Reply {
+        let body = serde_json::to_vec(body).unwrap();
+        self.send(method, path, Some(token), &[("content-type", JSON)], Some(body))
+            .await
     }
 
     /// Logs in and returns the access token.
     pub async fn login(&self, username: &str, password: &str) -> String {
-        let reply = self
-            .send(
-                "POST",
-                "/api/v1/auth/token",
-                None,
-                &[("content-type", "application/json")],
-                Some(serde_json::to_vec(&json!({"username": username, "password": password})).unwrap()),
-            )
-            .await;
+        let reply = self.password_grant(username, password).await;
         reply.assert(200);
         reply.body["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// `POST /api/v1/auth/token` with a JSON password grant.
+    pub async fn password_grant(&self, username: &str, password: &str) -> Reply {
+        let body = serde_json::to_vec(&json!({"username": username, "password": password})).unwrap();
+        self.send(
+            "POST",
+            "/api/v1/auth/token",
+            None,
+            &[("content-type", JSON)],
+            Some(body),
+        )
+        .await
+    }
+
+    /// `POST /api/v1/auth/token` with a form body.
+    pub async fn form_grant(&self, form: impl Into<Vec<u8>>) -> Reply {
+        let headers = [("content-type", "application/x-www-form-urlencoded")];
+        self.send("POST", "/api/v1/auth/token", None, &headers, Some(form.into()))
+            .await
+    }
+
+    /// Creates a service account as the county admin: its answer, with the secret.
+    pub async fn service_account(&self, name: &str) -> Reply {
+        self.create("/api/v1/service-accounts", &json!({ "name": name })).await
+    }
+
+    /// Revokes a service account as the county admin.
+    pub async fn revoke_service_account(&self, id: &str) {
+        let path = format!("/api/v1/service-accounts/{id}/revoke");
+        self.post(&path, &self.admin, &json!({})).await.assert(200);
     }
 
     /// Creates an org unit as the county admin and returns its id.

@@ -9,35 +9,27 @@ async fn org_units_form_a_tree_and_create_their_subjects() {
     let app = spawn_app().await;
     let town = app.org_unit("township", "童市镇", None).await;
     let village = app
-        .post(
+        .create(
             "/api/v1/org-units",
-            &app.admin,
             &json!({"kind": "village", "name": "童市村", "parent_id": town}),
         )
         .await;
-    village.assert(201);
     assert_eq!(village.body["township_id"], json!(town));
     assert!(village.header("location").unwrap().ends_with(&village.id()));
-    let subject = app.get(&format!("/api/v1/subjects/{}", village.id()), &app.admin).await;
-    subject.assert(200);
+    let subject = app.get_ok(&format!("/api/v1/subjects/{}", village.id())).await;
     assert_eq!(subject.body["subject_type"], "village");
     assert_eq!(subject.body["township_id"], json!(town));
     // A village under a village is refused, naming the field; nothing is written.
     let before = app.count("org_units").await;
-    app.post(
+    app.post_as_admin(
         "/api/v1/org-units",
-        &app.admin,
         &json!({"kind": "village", "name": "x", "parent_id": village.id()}),
     )
     .await
     .assert_problem(422, "org_unit.parent_not_township", Some("parent_id"));
-    app.post(
-        "/api/v1/org-units",
-        &app.admin,
-        &json!({"kind": "village", "name": "x"}),
-    )
-    .await
-    .assert_problem(422, "org_unit.parent_required", Some("parent_id"));
+    app.post_as_admin("/api/v1/org-units", &json!({"kind": "village", "name": "x"}))
+        .await
+        .assert_problem(422, "org_unit.parent_required", Some("parent_id"));
     assert_eq!(app.count("org_units").await, before);
 }
 
@@ -46,7 +38,7 @@ async fn updates_need_the_current_version() {
     let app = spawn_app().await;
     let town = app.org_unit("township", "童市镇", None).await;
     let path = format!("/api/v1/org-units/{town}");
-    app.patch(&path, &app.admin, &json!({"name": "童市镇人民政府"}))
+    app.patch_as_admin(&path, &json!({"name": "童市镇人民政府"}))
         .await
         .assert_problem(428, "precondition_required", None);
     let updated = app
@@ -60,7 +52,7 @@ async fn updates_need_the_current_version() {
         .await;
     updated.assert(200);
     assert_eq!(updated.header("etag").as_deref(), Some("\"2\""));
-    app.patch(&path, &app.admin, &json!({"name": "B", "version": 1}))
+    app.patch_as_admin(&path, &json!({"name": "B", "version": 1}))
         .await
         .assert_problem(412, "precondition_failed", None);
     let subject = app.get(&format!("/api/v1/subjects/{town}"), &app.admin).await;
@@ -77,8 +69,7 @@ async fn lists_paginate_with_a_cursor_and_updated_since() {
     let mut seen = Vec::new();
     let mut path = "/api/v1/org-units?kind=village&limit=3".to_owned();
     loop {
-        let page = app.get(&path, &app.admin).await;
-        page.assert(200);
+        let page = app.get_ok(&path).await;
         for item in page.body["items"].as_array().unwrap() {
             seen.push(item["name"].as_str().unwrap().to_owned());
         }
@@ -234,34 +225,18 @@ async fn the_scope_matrix_holds_for_identity_endpoints() {
 #[actix_web::test]
 async fn service_accounts_log_in_read_the_county_and_can_be_revoked() {
     let app = spawn_app().await;
-    let created = app
-        .post("/api/v1/service-accounts", &app.admin, &json!({"name": "省数据平台"}))
-        .await;
-    created.assert(201);
+    let created = app.service_account("省数据平台").await;
     let client_id = created.body["client_id"].as_str().unwrap().to_owned();
     let secret = created.body["client_secret"].as_str().unwrap().to_owned();
-    let login = app
-        .send(
-            "POST",
-            "/api/v1/auth/token",
-            None,
-            &[("content-type", "application/x-www-form-urlencoded")],
-            Some(format!("grant_type=client_credentials&client_id={client_id}&client_secret={secret}").into_bytes()),
-        )
-        .await;
+    let form = format!("grant_type=client_credentials&client_id={client_id}&client_secret={secret}");
+    let login = app.form_grant(form).await;
     login.assert(200);
     let token = login.body["access_token"].as_str().unwrap().to_owned();
     app.get("/api/v1/org-units", &token).await.assert(200);
     app.post("/api/v1/org-units", &token, &json!({"kind": "township", "name": "x"}))
         .await
         .assert(403);
-    app.post(
-        &format!("/api/v1/service-accounts/{}/revoke", created.id()),
-        &app.admin,
-        &json!({}),
-    )
-    .await
-    .assert(200);
+    app.revoke_service_account(&created.id()).await;
     app.get("/api/v1/org-units", &token)
         .await
         .assert_problem(401, "auth.unauthorized", None);
@@ -291,9 +266,8 @@ async fn users_change_their_own_password() {
 async fn every_write_is_in_the_audit_trail_and_the_chain_verifies() {
     let app = spawn_app().await;
     let town = app.org_unit("township", "童市镇", None).await;
-    app.patch(
+    app.patch_as_admin(
         &format!("/api/v1/org-units/{town}"),
-        &app.admin,
         &json!({"name": "童市", "version": 1}),
     )
     .await

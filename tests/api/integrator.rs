@@ -6,24 +6,7 @@
 use serde_json::{json, Value};
 
 use crate::data::{evaluation, id_of, individual, instantiate, scores, sheet, SECRETARY_ITEMS, TOWNSHIP_ITEMS};
-use crate::helpers::{spawn_app, Reply, TestApp};
-
-async fn upload(app: &TestApp, path: &str, content_type: &str, body: Vec<u8>, key: Option<&str>) -> Reply {
-    let mut headers = vec![("content-type", content_type)];
-    if let Some(key) = key {
-        headers.push(("idempotency-key", key));
-    }
-    app.send("POST", path, Some(&app.admin), &headers, Some(body)).await
-}
-
-fn ids_of(reply: &Reply) -> Vec<String> {
-    reply.body["ids"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no ids in {}", reply.body))
-        .iter()
-        .map(|v| v.as_str().unwrap().to_owned())
-        .collect()
-}
+use crate::helpers::{spawn_app, strings, TestApp, CSV, JSON, NDJSON};
 
 fn keys(list: &Value) -> Vec<String> {
     list.as_array()
@@ -46,49 +29,29 @@ async fn finding_uploads_answer_their_ids_in_row_order_and_dry_runs_none() {
             )
         })
         .collect();
-    let dry = upload(
-        &app,
-        "/api/v1/incidents:bulk?dry_run=true",
-        "application/x-ndjson",
-        rows.clone().into_bytes(),
-        None,
-    )
-    .await;
+    let dry = app
+        .upload("/api/v1/incidents:bulk?dry_run=true", NDJSON, rows.clone(), None)
+        .await;
     dry.assert(200);
     assert!(dry.body.get("ids").is_none(), "a dry run writes nothing: {}", dry.body);
-    let reply = upload(
-        &app,
-        "/api/v1/incidents:bulk",
-        "application/x-ndjson",
-        rows.into_bytes(),
-        None,
-    )
-    .await;
+    let reply = app.upload("/api/v1/incidents:bulk", NDJSON, rows, None).await;
     reply.assert(201);
-    let ids = ids_of(&reply);
+    let ids = reply.created_ids();
     assert_eq!(ids.len(), 5);
     for (i, id) in ids.iter().enumerate() {
-        let finding = app.get(&format!("/api/v1/incidents/{id}"), &app.admin).await;
-        finding.assert(200);
+        let finding = app.get_ok(&format!("/api/v1/incidents/{id}")).await;
         assert_eq!(finding.body["note"], format!("第{}行", i + 1));
     }
     // A retry with the same key replays the same ids.
     let csv = format!(
         "subject_id,item_code,rule_code,occurred_on,note\n{village},1.3,error,2023-07-01,甲\n{village},1.3,error,2023-07-02,乙\n"
     );
-    let first = upload(
-        &app,
-        "/api/v1/incidents:bulk",
-        "text/csv",
-        csv.clone().into_bytes(),
-        Some("k1"),
-    )
-    .await;
+    let first = app.upload("/api/v1/incidents:bulk", CSV, csv.clone(), Some("k1")).await;
     first.assert(201);
-    let again = upload(&app, "/api/v1/incidents:bulk", "text/csv", csv.into_bytes(), Some("k1")).await;
-    assert_eq!(ids_of(&again), ids_of(&first));
+    let again = app.upload("/api/v1/incidents:bulk", CSV, csv, Some("k1")).await;
+    assert_eq!(again.created_ids(), first.created_ids());
     let second = app
-        .get(&format!("/api/v1/incidents/{}", ids_of(&first)[1]), &app.admin)
+        .get(&format!("/api/v1/incidents/{}", first.created_ids()[1]), &app.admin)
         .await;
     assert_eq!(second.body["note"], "乙");
 }
@@ -115,24 +78,19 @@ async fn scoresheet_and_ballot_uploads_answer_ids_and_count_rows_and_sheets() {
             csv.push_str(&format!("{half},{secretary},{assessor},{item},{max}\n"));
         }
     }
-    let dry = upload(
-        &app,
-        "/api/v1/scoresheets:bulk?dry_run=true",
-        "text/csv",
-        csv.clone().into_bytes(),
-        None,
-    )
-    .await;
+    let dry = app
+        .upload("/api/v1/scoresheets:bulk?dry_run=true", CSV, csv.clone(), None)
+        .await;
     dry.assert(200);
     assert_eq!(dry.body["rows"], 21, "data rows read");
     assert_eq!(dry.body["sheets"], 3, "sheets those rows make");
     assert!(dry.body.get("ids").is_none());
-    let reply = upload(&app, "/api/v1/scoresheets:bulk", "text/csv", csv.into_bytes(), None).await;
+    let reply = app.upload("/api/v1/scoresheets:bulk", CSV, csv, None).await;
     reply.assert(201);
     assert_eq!(reply.body["rows"], 21);
     assert_eq!(reply.body["sheets"], 3);
     assert_eq!(reply.body["created"], 3);
-    let ids = ids_of(&reply);
+    let ids = reply.created_ids();
     let listed = app
         .get(
             &format!(
@@ -142,30 +100,13 @@ async fn scoresheet_and_ballot_uploads_answer_ids_and_count_rows_and_sheets() {
             &app.admin,
         )
         .await;
-    let assessor_of = |id: &str| -> String {
-        listed.body["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s["id"] == id)
-            .unwrap_or_else(|| panic!("{id} not listed"))["assessor"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    };
+    let assessor_of = |id: &str| listed.item_where("id", id)["assessor"].as_str().unwrap().to_owned();
     let assessors: Vec<String> = ids.iter().map(|id| assessor_of(id)).collect();
     assert_eq!(assessors, ["一组", "二组", "三组"]);
     // JSON sheets: one row, one sheet.
     let year_end = evaluation(&app, &scheme, "year_end").await;
     let body = json!([{"evaluation_id": year_end, "subject_id": secretary, "scores": scores(SECRETARY_ITEMS, 9000)}]);
-    let reply = upload(
-        &app,
-        "/api/v1/scoresheets:bulk",
-        "application/json",
-        serde_json::to_vec(&body).unwrap(),
-        None,
-    )
-    .await;
+    let reply = app.upload_json("/api/v1/scoresheets:bulk", &body, None).await;
     reply.assert(201);
     assert_eq!(
         (reply.body["rows"].clone(), reply.body["sheets"].clone()),
@@ -177,17 +118,10 @@ async fn scoresheet_and_ballot_uploads_answer_ids_and_count_rows_and_sheets() {
     let ballots: Vec<Value> = (0..4)
         .map(|i| json!({"evaluation_id": democratic, "subject_id": secretary, "score": format!("9{i}"), "participant": format!("代表{i}")}))
         .collect();
-    let reply = upload(
-        &app,
-        "/api/v1/ballots:bulk",
-        "application/json",
-        serde_json::to_vec(&ballots).unwrap(),
-        None,
-    )
-    .await;
+    let reply = app.upload_json("/api/v1/ballots:bulk", &ballots, None).await;
     reply.assert(201);
     assert!(reply.body.get("sheets").is_none());
-    let ids = ids_of(&reply);
+    let ids = reply.created_ids();
     let listed = app
         .get(&format!("/api/v1/ballots?evaluation_id={democratic}"), &app.admin)
         .await;
@@ -233,13 +167,11 @@ async fn seed_b_democratic_evaluations_have_their_meetings_windows_and_ballots_s
     );
     let half = evaluation(&app, &scheme, "democratic_half_year").await;
     let reply = app
-        .post(
+        .create(
             "/api/v1/ballots",
-            &app.admin,
             &json!({"evaluation_id": half, "subject_id": secretary, "score": "88.5"}),
         )
         .await;
-    reply.assert(201);
     assert_eq!(reply.body["evaluation_key"], "democratic_half_year");
     assert_eq!(reply.body["evaluation_title"], "半年民主测评");
 }
@@ -253,9 +185,8 @@ async fn evaluations_in_results_follow_the_documented_order() {
         ("half_year", "z_spring", "2023-02-01", "2023-06-30"),
         ("democratic", "a_extra", "2023-01-01", "2023-03-31"),
     ] {
-        app.post(
+        app.post_as_admin(
             "/api/v1/evaluations",
-            &app.admin,
             &json!({"scheme_id": scheme, "kind": kind, "key": key, "title": key, "window_from": from, "window_to": to}),
         )
         .await
@@ -277,20 +208,14 @@ async fn evaluations_in_results_follow_the_documented_order() {
         "quarterly_q4",
     ];
     let result = app
-        .get(
-            &format!("/api/v1/subjects/{secretary}/result?scheme_id={scheme}"),
-            &app.admin,
-        )
+        .get_ok(&format!("/api/v1/subjects/{secretary}/result?scheme_id={scheme}"))
         .await;
-    result.assert(200);
     assert_eq!(keys(&result.body["result"]["evaluations"]), expected);
     let list = app
-        .get(
-            &format!("/api/v1/results?scheme_id={scheme}&subject_type=first_secretary"),
-            &app.admin,
-        )
+        .get_ok(&format!(
+            "/api/v1/results?scheme_id={scheme}&subject_type=first_secretary"
+        ))
         .await;
-    list.assert(200);
     assert_eq!(keys(&list.body["items"][0]["evaluations"]), expected);
 }
 
@@ -306,8 +231,7 @@ async fn results_say_why_a_subject_has_no_score_and_scored_true_leaves_it_out() 
     sheet(&app, &app.admin, &half, &scored_town, scores(TOWNSHIP_ITEMS, 8000)).await;
 
     let path = format!("/api/v1/results?scheme_id={scheme}&subject_type=township");
-    let all = app.get(&path, &app.admin).await;
-    all.assert(200);
+    let all = app.get_ok(&path).await;
     let row = |list: &Value, id: &str| -> Value {
         list["items"]
             .as_array()
@@ -328,20 +252,14 @@ async fn results_say_why_a_subject_has_no_score_and_scored_true_leaves_it_out() 
     assert!(scored.get("not_scored_reason").is_none(), "{scored}");
 
     let only_scored = app.get(&format!("{path}&scored=true"), &app.admin).await;
-    let ids: Vec<&str> = only_scored.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["subject_id"].as_str().unwrap())
-        .collect();
+    let ids: Vec<&str> = strings(&only_scored.body["items"], "subject_id");
     assert_eq!(ids, [scored_town.as_str()]);
     let only_unscored = app.get(&format!("{path}&scored=false"), &app.admin).await;
     assert_eq!(only_unscored.body["items"].as_array().unwrap().len(), 1);
     assert_eq!(only_unscored.body["items"][0]["subject_id"], seed_a_town.as_str());
 
     // One evaluation's view names what that evaluation lacks.
-    let year_end = app.get(&format!("{path}&kind=year_end"), &app.admin).await;
-    year_end.assert(200);
+    let year_end = app.get_ok(&format!("{path}&kind=year_end")).await;
     let reason = &row(&year_end.body, &scored_town)["not_scored_reason"];
     assert_eq!(reason["code"], "no_scoresheets");
     assert!(reason["message"].as_str().unwrap().contains("年终考评"));
@@ -359,26 +277,12 @@ async fn subject_uploads_refer_to_their_own_rows_in_any_order() {
         {"ref": "dept", "subject_type": "department", "name": "县农业农村局"},
         {"subject_type": "work_team", "name": "童市村驻村工作队", "dispatched_by_ref": "dept", "stationed_in_ref": "v1"}
     ]);
-    let dry = upload(
-        &app,
-        "/api/v1/subjects:bulk?dry_run=true",
-        "application/json",
-        serde_json::to_vec(&body).unwrap(),
-        None,
-    )
-    .await;
+    let dry = app.upload_json("/api/v1/subjects:bulk?dry_run=true", &body, None).await;
     dry.assert(200);
     assert_eq!(app.count("subjects").await, 1, "a dry run writes nothing");
-    let reply = upload(
-        &app,
-        "/api/v1/subjects:bulk",
-        "application/json",
-        serde_json::to_vec(&body).unwrap(),
-        None,
-    )
-    .await;
+    let reply = app.upload_json("/api/v1/subjects:bulk", &body, None).await;
     reply.assert(201);
-    let ids = ids_of(&reply);
+    let ids = reply.created_ids();
     assert_eq!(ids.len(), 4);
     let get = |id: String| {
         let app = &app;
@@ -401,9 +305,11 @@ async fn subject_uploads_refer_to_their_own_rows_in_any_order() {
 
     // A township and its village in CSV, the village first.
     let csv = "ref,subject_type,name,parent_ref\nv,village,新村,t\nt,township,新镇,\n";
-    let reply = upload(&app, "/api/v1/subjects:bulk", "text/csv", csv.as_bytes().to_vec(), None).await;
+    let reply = app
+        .upload("/api/v1/subjects:bulk", CSV, csv.as_bytes().to_vec(), None)
+        .await;
     reply.assert(201);
-    let ids = ids_of(&reply);
+    let ids = reply.created_ids();
     let village = get(ids[0].clone()).await;
     assert_eq!(village["township_id"], ids[1].as_str());
 }
@@ -419,39 +325,18 @@ async fn unknown_duplicate_and_cyclic_refs_are_named_and_write_nothing() {
         {"subject_type": "first_secretary", "name": "王五", "stationed_in_ref": "nowhere"},
         {"subject_type": "department", "name": " "}
     ]);
-    let reply = upload(
-        &app,
-        "/api/v1/subjects:bulk",
-        "application/json",
-        serde_json::to_vec(&body).unwrap(),
-        None,
-    )
-    .await;
-    assert_eq!(reply.status.as_u16(), 422, "{}", reply.body);
-    let errors: Vec<(u64, String, String)> = reply.body["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            (
-                e["row"].as_u64().unwrap(),
-                e["field"].as_str().unwrap().to_owned(),
-                e["code"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
-    assert_eq!(
-        errors,
-        [
-            (2, "ref".to_owned(), "bulk.ref_duplicate".to_owned()),
-            (3, "stationed_in_ref".to_owned(), "bulk.ref_unknown".to_owned()),
-            // A bad row past the bad refs is reported in the same answer.
-            (4, "name".to_owned(), "field.length".to_owned()),
-        ]
-    );
+    let reply = app.upload_json("/api/v1/subjects:bulk", &body, None).await;
+    reply.assert_row_errors(&[
+        (2, "ref", "bulk.ref_duplicate"),
+        (3, "stationed_in_ref", "bulk.ref_unknown"),
+        // A bad row past the bad refs is reported in the same answer.
+        (4, "name", "field.length"),
+    ]);
     // Two villages each the other's parent: a cycle, named on both rows.
     let csv = "ref,subject_type,name,parent_ref\nx,village,甲村,y\ny,village,乙村,x\n";
-    let reply = upload(&app, "/api/v1/subjects:bulk", "text/csv", csv.as_bytes().to_vec(), None).await;
+    let reply = app
+        .upload("/api/v1/subjects:bulk", CSV, csv.as_bytes().to_vec(), None)
+        .await;
     reply.assert_problem(422, "bulk.ref_cycle", Some("parent_ref"));
     let rows: Vec<u64> = reply.body["errors"]
         .as_array()
@@ -465,14 +350,7 @@ async fn unknown_duplicate_and_cyclic_refs_are_named_and_write_nothing() {
         {"ref": "d", "subject_type": "department", "name": "丙局"},
         {"subject_type": "agri_tech", "name": "赵六", "stationed_in_ref": "d"}
     ]);
-    let reply = upload(
-        &app,
-        "/api/v1/subjects:bulk",
-        "application/json",
-        serde_json::to_vec(&body).unwrap(),
-        None,
-    )
-    .await;
+    let reply = app.upload_json("/api/v1/subjects:bulk", &body, None).await;
     reply.assert_problem(422, "subject.link_wrong_kind", Some("stationed_in_ref"));
     assert_eq!(reply.body["errors"][0]["row"], 2);
     assert_eq!(app.count("subjects").await, before);
@@ -492,14 +370,9 @@ async fn attribute_uploads_set_many_subjects_all_or_nothing() {
          {},{scheme},,,false\n",
         w.department, w.town_a
     );
-    let dry = upload(
-        &app,
-        "/api/v1/attributes:bulk?dry_run=true",
-        "text/csv",
-        csv.clone().into_bytes(),
-        None,
-    )
-    .await;
+    let dry = app
+        .upload("/api/v1/attributes:bulk?dry_run=true", CSV, csv.clone(), None)
+        .await;
     dry.assert(200);
     assert_eq!(dry.body["rows"], 3);
     let untouched = app
@@ -509,16 +382,14 @@ async fn attribute_uploads_set_many_subjects_all_or_nothing() {
         )
         .await;
     assert_eq!(untouched.body["version"], 0, "a dry run writes nothing");
-    let reply = upload(
-        &app,
-        "/api/v1/attributes:bulk",
-        "text/csv",
-        csv.clone().into_bytes(),
-        Some("attrs-1"),
-    )
-    .await;
+    let reply = app
+        .upload("/api/v1/attributes:bulk", CSV, csv.clone(), Some("attrs-1"))
+        .await;
     reply.assert(201);
-    assert_eq!(ids_of(&reply), [w.department.clone(), second.clone(), w.town_a.clone()]);
+    assert_eq!(
+        reply.created_ids(),
+        [w.department.clone(), second.clone(), w.town_a.clone()]
+    );
     let read = |id: String| {
         let app = &app;
         let scheme = scheme.clone();
@@ -535,14 +406,7 @@ async fn attribute_uploads_set_many_subjects_all_or_nothing() {
     assert_eq!(read(second.clone()).await["annual_target_met"], false);
     assert_eq!(read(w.town_a.clone()).await["annual_target_met"], false);
     // The retry replays; each row is audited like the single write, and the upload once.
-    let again = upload(
-        &app,
-        "/api/v1/attributes:bulk",
-        "text/csv",
-        csv.into_bytes(),
-        Some("attrs-1"),
-    )
-    .await;
+    let again = app.upload("/api/v1/attributes:bulk", CSV, csv, Some("attrs-1")).await;
     assert_eq!(again.header("idempotent-replayed").as_deref(), Some("true"));
     assert_eq!(read(second.clone()).await["version"], 1);
     let events = app
@@ -566,35 +430,12 @@ async fn attribute_uploads_set_many_subjects_all_or_nothing() {
          {{\"subject_id\":\"{second}\",\"scheme_id\":\"{scheme}\",\"version\":2}}\n",
         w.department
     );
-    let reply = upload(
-        &app,
-        "/api/v1/attributes:bulk",
-        "application/x-ndjson",
-        body.into_bytes(),
-        None,
-    )
-    .await;
-    assert_eq!(reply.status.as_u16(), 422, "{}", reply.body);
-    let errors: Vec<(u64, String, String)> = reply.body["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            (
-                e["row"].as_u64().unwrap(),
-                e["field"].as_str().unwrap().to_owned(),
-                e["code"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
-    assert_eq!(
-        errors,
-        [
-            (1, "version".to_owned(), "precondition_required".to_owned()),
-            (3, "subject_id".to_owned(), "attributes.subject_unknown".to_owned()),
-            (4, "subject_id".to_owned(), "attributes.duplicate_in_upload".to_owned()),
-        ]
-    );
+    let reply = app.upload("/api/v1/attributes:bulk", NDJSON, body, None).await;
+    reply.assert_row_errors(&[
+        (1, "version", "precondition_required"),
+        (3, "subject_id", "attributes.subject_unknown"),
+        (4, "subject_id", "attributes.duplicate_in_upload"),
+    ]);
     assert_eq!(
         read(second.clone()).await["annual_target_met"],
         false,
@@ -606,26 +447,14 @@ async fn attribute_uploads_set_many_subjects_all_or_nothing() {
         "[{{\"subject_id\":\"{}\",\"scheme_id\":\"{scheme}\",\"recalled\":false}}]",
         w.village_a1
     );
-    app.send(
-        "POST",
-        "/api/v1/attributes:bulk",
-        Some(&w.town_a_assessor),
-        &[("content-type", "application/json")],
-        Some(mine.into_bytes()),
-    )
-    .await
-    .assert_problem(403, "auth.forbidden", Some("subject_id"));
+    app.upload_as(&w.town_a_assessor, "/api/v1/attributes:bulk", JSON, mine)
+        .await
+        .assert_problem(403, "auth.forbidden", Some("subject_id"));
     let theirs = format!(
         "[{{\"subject_id\":\"{}\",\"scheme_id\":\"{scheme}\",\"recalled\":false}}]",
         w.village_b1
     );
-    app.send(
-        "POST",
-        "/api/v1/attributes:bulk",
-        Some(&w.town_a_admin),
-        &[("content-type", "application/json")],
-        Some(theirs.into_bytes()),
-    )
-    .await
-    .assert_problem(422, "attributes.subject_unknown", Some("subject_id"));
+    app.upload_as(&w.town_a_admin, "/api/v1/attributes:bulk", JSON, theirs)
+        .await
+        .assert_problem(422, "attributes.subject_unknown", Some("subject_id"));
 }

@@ -20,8 +20,8 @@ use std::time::Instant;
 use serde_json::{json, Value};
 
 use crate::data::{
-    evaluation, id_of, individual, instantiate, record, rubric_of, scores, sheet, DEPARTMENT_ITEMS, SECRETARY_ITEMS,
-    TOWNSHIP_ITEMS,
+    evaluation, file_appeal, id_of, individual, instantiate, record, rubric_of, scores, sheet, stationed,
+    DEPARTMENT_ITEMS, SECRETARY_ITEMS, TOWNSHIP_ITEMS,
 };
 use crate::helpers::{spawn_app, Reply, TestApp, ADMIN_PASSWORD, PASSWORD};
 
@@ -602,22 +602,8 @@ async fn fixture() -> (Matrix, Fixture) {
     let scheme_a = id_of(&instantiate(&app, "tongshi-2023-village", Some(&w.town_a)).await);
     let scheme_b = id_of(&instantiate(&app, "tongshi-2023-village", Some(&w.town_b)).await);
     let scheme_c = id_of(&instantiate(&app, "county-poverty", None).await);
-    let sec_a = individual(
-        &app,
-        "first_secretary",
-        "李明",
-        Some(&w.department),
-        Some(&w.village_a1),
-    )
-    .await;
-    let sec_b = individual(
-        &app,
-        "first_secretary",
-        "王强",
-        Some(&w.department),
-        Some(&w.village_b1),
-    )
-    .await;
+    let sec_a = stationed(&app, &w, "first_secretary", "李明", &w.village_a1).await;
+    let sec_b = stationed(&app, &w, "first_secretary", "王强", &w.village_b1).await;
     let tech_c = individual(&app, "agri_tech", "赵农", None, None).await;
 
     let mut incidents = Vec::new();
@@ -663,14 +649,8 @@ async fn fixture() -> (Matrix, Fixture) {
         (&w.village_a1_viewer, &incidents[0].0, A1),
         (&village_b1_viewer, &incidents[2].0, B1),
     ] {
-        let filed = app
-            .post(
-                &format!("/api/v1/incidents/{finding_id}/appeals"),
-                token,
-                &json!({"reason": "数据已更正"}),
-            )
-            .await;
-        appeals.push((filed.assert(201).id(), place));
+        let filed = file_appeal(&app, token, finding_id, "数据已更正").await;
+        appeals.push((filed.id(), place));
     }
     let mut publications = Vec::new();
     let mut published_schemes = Vec::new();
@@ -681,18 +661,14 @@ async fn fixture() -> (Matrix, Fixture) {
         (&scheme_b, true, TOWN_B),
     ] {
         let published = app
-            .post(
-                "/api/v1/publications",
-                &app.admin,
-                &json!({"scheme_id": scheme, "public": public}),
-            )
+            .post_as_admin("/api/v1/publications", &json!({"scheme_id": scheme, "public": public}))
             .await;
         publications.push((published.assert(201).id(), place));
         published_schemes.push((scheme.clone(), public));
     }
     let public_b = publications[3].0.clone();
     let account = app
-        .post("/api/v1/service-accounts", &app.admin, &json!({"name": "省数据平台"}))
+        .post_as_admin("/api/v1/service-accounts", &json!({"name": "省数据平台"}))
         .await
         .assert(201)
         .id();

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::helpers::{spawn_app, spawn_with};
+use crate::helpers::{spawn_app, spawn_with, JSON};
 
 #[actix_web::test]
 async fn health_and_readiness_answer() {
@@ -48,18 +48,13 @@ async fn unknown_routes_and_methods_answer_problems() {
 async fn text_with_a_nul_character_is_never_a_500() {
     let app = spawn_app().await;
     let reply = app
-        .post(
-            "/api/v1/org-units",
-            &app.admin,
-            &json!({"kind": "township", "name": "童\u{0}市"}),
-        )
+        .post_as_admin("/api/v1/org-units", &json!({"kind": "township", "name": "童\u{0}市"}))
         .await;
     // PostgreSQL cannot store U+0000 in text: refused on both databases alike, naming the field.
     reply.assert_problem(422, "request.nul_character", Some("name"));
     let reply = app
-        .post(
+        .post_as_admin(
             "/api/v1/incidents:bulk",
-            &app.admin,
             &json!([{"subject_id": app.county_id, "item_code": "1.1", "rule_code": "L1", "quantity": 1,
                 "occurred_on": "2023-03-01", "note": "a\u{0}b"}]),
         )
@@ -71,13 +66,9 @@ async fn text_with_a_nul_character_is_never_a_500() {
         reply.body
     );
     // An escaped backslash followed by `u0000` is ordinary text.
-    app.post(
-        "/api/v1/org-units",
-        &app.admin,
-        &json!({"kind": "township", "name": "童\\u0000市"}),
-    )
-    .await
-    .assert(201);
+    app.post_as_admin("/api/v1/org-units", &json!({"kind": "township", "name": "童\\u0000市"}))
+        .await
+        .assert(201);
     let reply = app.get("/api/v1/incidents?item=1%001", &app.admin).await;
     assert!(!reply.status.is_server_error(), "unexpected answer: {}", reply.body);
 }
@@ -87,13 +78,7 @@ async fn malformed_json_is_a_400_problem_and_writes_nothing() {
     let app = spawn_app().await;
     let before = app.count("org_units").await;
     let reply = app
-        .send(
-            "POST",
-            "/api/v1/org-units",
-            Some(&app.admin),
-            &[("content-type", "application/json")],
-            Some(b"{\"kind\": \"township\",".to_vec()),
-        )
+        .upload("/api/v1/org-units", JSON, b"{\"kind\": \"township\",".to_vec(), None)
         .await;
     reply.assert_problem(400, "request.malformed_json", None);
     assert_eq!(app.count("org_units").await, before);
@@ -103,11 +88,11 @@ async fn malformed_json_is_a_400_problem_and_writes_nothing() {
 async fn a_wrong_field_is_a_422_naming_it() {
     let app = spawn_app().await;
     let reply = app
-        .post("/api/v1/org-units", &app.admin, &json!({"kind": "castle", "name": "x"}))
+        .post_as_admin("/api/v1/org-units", &json!({"kind": "castle", "name": "x"}))
         .await;
     reply.assert_problem(422, "request.field_invalid", Some("kind"));
     let reply = app
-        .post("/api/v1/org-units", &app.admin, &json!({"kind": "township"}))
+        .post_as_admin("/api/v1/org-units", &json!({"kind": "township"}))
         .await;
     reply.assert_problem(422, "request.field_invalid", Some("name"));
 }
@@ -136,13 +121,7 @@ async fn a_bad_query_parameter_is_a_400_naming_it() {
 async fn wrong_content_type_is_415() {
     let app = spawn_app().await;
     let reply = app
-        .send(
-            "POST",
-            "/api/v1/org-units",
-            Some(&app.admin),
-            &[("content-type", "text/plain")],
-            Some(b"hello".to_vec()),
-        )
+        .upload("/api/v1/org-units", "text/plain", b"hello".to_vec(), None)
         .await;
     reply.assert_problem(415, "request.unsupported_media_type", None);
 }
@@ -152,11 +131,7 @@ async fn oversized_bodies_are_413() {
     let app = spawn_with(|s| s.limits.json_body_bytes = 2048).await;
     let name = "村".repeat(2000);
     let reply = app
-        .post(
-            "/api/v1/org-units",
-            &app.admin,
-            &json!({"kind": "township", "name": name}),
-        )
+        .post_as_admin("/api/v1/org-units", &json!({"kind": "township", "name": name}))
         .await;
     reply.assert_problem(413, "request.too_large", None);
 }

@@ -8,7 +8,7 @@ use std::io::Read;
 
 use serde_json::{json, Value};
 
-use crate::data::{id_of, individual, instantiate};
+use crate::data::{id_of, individual, instantiate, stationed};
 use crate::helpers::{spawn_app, Reply, TestApp};
 
 /// The export formats of a publication.
@@ -99,38 +99,14 @@ async fn below_the_county_a_private_publication_shows_the_readers_scope_in_every
     let w = app.world().await;
     let town_b_viewer = app.user("town-b-viewer", &w.town_b, "viewer").await;
     let scheme = id_of(&instantiate(&app, "county-poverty", None).await);
-    let sec_a = individual(
-        &app,
-        "first_secretary",
-        "李明",
-        Some(&w.department),
-        Some(&w.village_a1),
-    )
-    .await;
-    let team_a2 = individual(
-        &app,
-        "work_team",
-        "大路村工作队",
-        Some(&w.department),
-        Some(&w.village_a2),
-    )
-    .await;
-    let sec_b = individual(
-        &app,
-        "first_secretary",
-        "王强",
-        Some(&w.department),
-        Some(&w.village_b1),
-    )
-    .await;
+    let sec_a = stationed(&app, &w, "first_secretary", "李明", &w.village_a1).await;
+    let team_a2 = stationed(&app, &w, "work_team", "大路村工作队", &w.village_a2).await;
+    let sec_b = stationed(&app, &w, "first_secretary", "王强", &w.village_b1).await;
     let tech = individual(&app, "agri_tech", "赵农", None, None).await;
     let everyone = [&w.town_a, &w.town_b, &w.department, &sec_a, &team_a2, &sec_b, &tech];
     let candidates: Vec<String> = everyone.iter().map(|s| (*s).clone()).collect();
 
-    let private = app
-        .post("/api/v1/publications", &app.admin, &json!({"scheme_id": scheme}))
-        .await;
-    private.assert(201);
+    let private = app.create("/api/v1/publications", &json!({"scheme_id": scheme})).await;
     let private_id = private.id();
     let whole_hash = private.body["content_hash"].as_str().unwrap().to_owned();
 
@@ -192,13 +168,11 @@ async fn below_the_county_a_private_publication_shows_the_readers_scope_in_every
 
     // A publication holding none of the reader's rows is, for them, not there.
     let departments = app
-        .post(
+        .create(
             "/api/v1/publications",
-            &app.admin,
             &json!({"scheme_id": scheme, "subject_type": "department"}),
         )
         .await;
-    departments.assert(201);
     for token in [&w.town_a_viewer, &w.town_a_admin, &w.village_a1_viewer] {
         for format in FORMATS {
             read(&app, Some(token.as_str()), &departments.id(), format, None)
@@ -212,13 +186,8 @@ async fn below_the_county_a_private_publication_shows_the_readers_scope_in_every
 
     // A public one (公示) shows every row to everyone, also without a token.
     let public = app
-        .post(
-            "/api/v1/publications",
-            &app.admin,
-            &json!({"scheme_id": scheme, "public": true}),
-        )
+        .create("/api/v1/publications", &json!({"scheme_id": scheme, "public": true}))
         .await;
-    public.assert(201);
     for token in [Some(w.village_a1_viewer.as_str()), Some(w.town_a_viewer.as_str()), None] {
         for format in FORMATS {
             let reply = read(&app, token, &public.id(), format, None).await;
@@ -237,10 +206,7 @@ async fn a_publication_records_the_chain_head_it_was_made_at() {
     let app = spawn_app().await;
     let scheme = id_of(&instantiate(&app, "county-poverty", None).await);
     for _ in 0..2 {
-        let published = app
-            .post("/api/v1/publications", &app.admin, &json!({"scheme_id": scheme}))
-            .await;
-        published.assert(201);
+        let published = app.create("/api/v1/publications", &json!({"scheme_id": scheme})).await;
         let (seq, hash) = (&published.body["chain_seq"], &published.body["chain_hash"]);
         assert!(seq.as_i64().is_some_and(|s| s > 0), "{}", published.body);
         assert_eq!(hash.as_str().map(str::len), Some(64), "{}", published.body);

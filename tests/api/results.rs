@@ -7,7 +7,7 @@ use crate::data::{
     ballot, evaluation, id_of, individual, instantiate, record, scores, sheet, DEPARTMENT_ITEMS, SECRETARY_ITEMS,
     TOWNSHIP_ITEMS,
 };
-use crate::helpers::{spawn_app, TestApp};
+use crate::helpers::{find_by, spawn_app, strings, TestApp};
 
 /// `GET /api/v1/subjects/{id}/result` of a scheme, answered 200.
 async fn result_of(app: &TestApp, token: &str, subject: &str, scheme: &str, query: &str) -> Value {
@@ -67,12 +67,8 @@ fn summary<'a>(list: &'a Value, subject: &str) -> &'a Value {
 
 /// The entries of one ranking, by key.
 fn ranking<'a>(rankings: &'a Value, key: &str) -> &'a Vec<Value> {
-    rankings["rankings"]
+    find_by(&rankings["rankings"], "key", key)["entries"]
         .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["key"] == key)
-        .and_then(|r| r["entries"].as_array())
         .unwrap_or_else(|| panic!("no ranking {key} in {rankings}"))
 }
 
@@ -149,10 +145,7 @@ async fn example_a_a_seed_a_village_year_end_totals_56_65() {
     }
     assert_eq!(result["result"]["annual"]["published_score"], "56.65");
     // The list says the same, and the village's own viewer reads it.
-    let list = app
-        .get(&format!("/api/v1/results?scheme_id={scheme}"), &app.admin)
-        .await;
-    list.assert(200);
+    let list = app.get_ok(&format!("/api/v1/results?scheme_id={scheme}")).await;
     assert_eq!(summary(&list.body, &v)["published_score"], "56.65");
     let viewer = app.user("village-viewer", &v, "viewer").await;
     let own = result_of(&app, &viewer, &v, &scheme, "").await;
@@ -189,10 +182,7 @@ async fn example_b_a_department_annual_is_87_04() {
     let stranger = individual(&app, "first_secretary", "外单位", Some(&other), None).await;
     sheet(&app, &admin, &half, &stranger, scores(SECRETARY_ITEMS, 6000)).await;
 
-    let list = app
-        .get(&format!("/api/v1/results?scheme_id={scheme}"), &app.admin)
-        .await;
-    list.assert(200);
+    let list = app.get_ok(&format!("/api/v1/results?scheme_id={scheme}")).await;
     assert_eq!(summary(&list.body, &secretaries[0])["published_score"], "91.20");
     assert_eq!(summary(&list.body, &secretaries[1])["published_score"], "86.00");
     let d = summary(&list.body, &department);
@@ -341,9 +331,8 @@ async fn example_c_a_first_secretary_with_91_49_is_excellent_with_full_bonus_pay
     let other = app.org_unit("department", "县水利局", None).await;
     let before_move = chrono::Utc::now().to_rfc3339();
     let version = app.get(&format!("/api/v1/subjects/{s}"), &app.admin).await.body["version"].clone();
-    app.patch(
+    app.patch_as_admin(
         &format!("/api/v1/subjects/{s}"),
-        &app.admin,
         &json!({"dispatched_by": other, "version": version}),
     )
     .await
@@ -373,8 +362,7 @@ async fn monthly_standings_count_findings_up_to_the_end_of_the_month() {
     record(&app, &app.admin, finding(&other, "3.3", "absent", 1, "2023-05-02")).await; // −5
 
     let month = |m: u32| format!("/api/v1/results?scheme_id={scheme}&kind=monthly&month={m}");
-    let june = app.get(&month(6), &app.admin).await;
-    june.assert(200);
+    let june = app.get_ok(&month(6)).await;
     assert_eq!(june.body["kind"], "monthly");
     assert_eq!(june.body["month"], 6);
     assert_eq!(summary(&june.body, &v)["published_score"], "78.00");
@@ -389,12 +377,8 @@ async fn monthly_standings_count_findings_up_to_the_end_of_the_month() {
     assert_eq!(summary(&annual.body, &v)["published_score"], "76.00");
     // The town's villages are ranked in the monthly standing too.
     let rankings = app
-        .get(
-            &format!("/api/v1/rankings?scheme_id={scheme}&kind=monthly&month=6"),
-            &app.admin,
-        )
+        .get_ok(&format!("/api/v1/rankings?scheme_id={scheme}&kind=monthly&month=6"))
         .await;
-    rankings.assert(200);
     let entries = ranking(&rankings.body, "villages_by_town");
     assert_eq!(entries[0]["subject_id"], json!(v));
     assert_eq!(entries[0]["rank"], 1);
@@ -405,10 +389,7 @@ async fn monthly_standings_count_findings_up_to_the_end_of_the_month() {
     app.get(&format!("/api/v1/results?scheme_id={scheme}&kind=monthly"), &app.admin)
         .await
         .assert_problem(422, "results.month_required", Some("month"));
-    let annual = app
-        .get(&format!("/api/v1/results?scheme_id={scheme}&month=6"), &app.admin)
-        .await;
-    annual.assert(200);
+    let annual = app.get_ok(&format!("/api/v1/results?scheme_id={scheme}&month=6")).await;
     assert_eq!(annual.body["kind"], "annual");
     assert_eq!(annual.body["month"], Value::Null);
     app.get(&month(13), &app.admin)
@@ -427,9 +408,8 @@ async fn as_of_leaves_out_later_findings_and_later_revocations() {
     let t1 = first["recorded_at"].as_str().unwrap().to_owned();
     let second = record(&app, &app.admin, finding(&v, "2.1", "missing_doc", 1, "2023-02-01")).await; // −1
     let t2 = second["recorded_at"].as_str().unwrap().to_owned();
-    app.post(
+    app.post_as_admin(
         &format!("/api/v1/incidents/{}/revoke", id_of(&first)),
-        &app.admin,
         &json!({"reason": "重复录入"}),
     )
     .await
@@ -497,12 +477,8 @@ async fn rankings_share_ranks_give_prizes_to_the_eligible_and_apply_consequences
         ids.push(town);
     }
     let reply = app
-        .get(
-            &format!("/api/v1/rankings?scheme_id={scheme}&ranking=townships"),
-            &app.admin,
-        )
+        .get_ok(&format!("/api/v1/rankings?scheme_id={scheme}&ranking=townships"))
         .await;
-    reply.assert(200);
     assert!(reply.header("etag").is_some());
     let entries = ranking(&reply.body, "townships");
     assert_eq!(entries.len(), 7);
@@ -562,8 +538,7 @@ async fn results_answer_304_until_a_new_finding_changes_them() {
     let (_, v, scheme) = seed_a(&app).await;
     record(&app, &app.admin, finding(&v, "1.1", "L1", 2, "2023-03-10")).await;
     let path = format!("/api/v1/results?scheme_id={scheme}");
-    let first = app.get(&path, &app.admin).await;
-    first.assert(200);
+    let first = app.get_ok(&path).await;
     let etag = first.header("etag").expect("an ETag");
     assert_eq!(summary(&first.body, &v)["published_score"], "79.00");
     let cached = app
@@ -670,8 +645,7 @@ async fn results_and_rankings_export_as_csv_with_bom_and_as_xlsx() {
     assert!(header.contains("名称") && header.contains("公布得分"), "{header}");
     assert!(!header.contains("published_score"), "{header}");
 
-    let xlsx = app.get(&format!("{path}&format=xlsx"), &app.admin).await;
-    xlsx.assert(200);
+    let xlsx = app.get_ok(&format!("{path}&format=xlsx")).await;
     assert!(xlsx.bytes.starts_with(b"PK"), "an xlsx is a zip");
     assert!(xlsx.content_type().contains("spreadsheetml"), "{}", xlsx.content_type());
 
@@ -699,24 +673,18 @@ async fn a_simulation_answers_what_if_and_writes_nothing() {
     for t in tables {
         before.push(app.count(t).await);
     }
-    let simulated = app
-        .post(
-            "/api/v1/results:simulate",
-            &app.admin,
-            &json!({
+    let simulated = app.post_as_admin("/api/v1/results:simulate", &json!({
                 "scheme_id": scheme, "subject_id": v,
                 "findings": [{"subject_id": v, "item_code": "2.1", "rule_code": "member_unclear", "occurred_on": "2023-05-10"}],
                 "revoke": [id_of(&recorded)]
-            }),
-        )
+            }))
         .await;
     simulated.assert(200);
     assert_eq!(simulated.body["current_published_score"], "79.00");
     assert_eq!(simulated.body["result"]["annual"]["published_score"], "77.00");
     // An invalid hypothetical finding is named like a real one.
-    app.post(
+    app.post_as_admin(
         "/api/v1/results:simulate",
-        &app.admin,
         &json!({
             "scheme_id": scheme, "subject_id": v,
             "findings": [{"subject_id": v, "item_code": "2.1", "rule_code": "nope", "occurred_on": "2023-05-10"}]
@@ -928,8 +896,7 @@ async fn results_are_gzip_compressed_for_clients_that_accept_it() {
     let (_, v, scheme) = seed_a(&app).await;
     record(&app, &app.admin, finding(&v, "1.1", "L1", 2, "2023-03-10")).await;
     let path = format!("/api/v1/subjects/{v}/result?scheme_id={scheme}");
-    let plain = app.get(&path, &app.admin).await;
-    plain.assert(200);
+    let plain = app.get_ok(&path).await;
     assert_eq!(plain.header("content-encoding"), None);
     assert!(
         plain.bytes.len() > 1024,
@@ -1081,12 +1048,7 @@ async fn each_evaluation_has_its_own_results_rankings_and_publications() {
     .await;
     let changed = app.get(&list(&format!("&updated_since={since}")), &admin).await;
     changed.assert(200);
-    let ids: Vec<&str> = changed.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["subject_id"].as_str().unwrap())
-        .collect();
+    let ids: Vec<&str> = strings(&changed.body["items"], "subject_id");
     assert_eq!(ids, vec![towns[0].as_str()], "{}", changed.body);
     assert_eq!(summary(&changed.body, &towns[0])["published_score"], "88.50");
 }

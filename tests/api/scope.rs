@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value};
 
-use crate::data::{id_of, ids, individual, instantiate, record};
+use crate::data::{id_of, ids, instantiate, record, stationed};
 use crate::helpers::{spawn_app, Reply, TestApp, World};
 
 /// A county-wide Seed A scheme (all villages of both towns), one finding in each of villages A1,
@@ -28,22 +28,8 @@ async fn fixture() -> Fixture {
     let finding_a1 = id_of(&record(&app, &w.town_a_assessor, deduction(&w.village_a1)).await);
     let finding_a2 = id_of(&record(&app, &w.town_a_assessor, deduction(&w.village_a2)).await);
     let finding_b1 = id_of(&record(&app, &w.town_b_assessor, deduction(&w.village_b1)).await);
-    let secretary_a = individual(
-        &app,
-        "first_secretary",
-        "李明",
-        Some(&w.department),
-        Some(&w.village_a1),
-    )
-    .await;
-    let secretary_b = individual(
-        &app,
-        "first_secretary",
-        "王强",
-        Some(&w.department),
-        Some(&w.village_b1),
-    )
-    .await;
+    let secretary_a = stationed(&app, &w, "first_secretary", "李明", &w.village_a1).await;
+    let secretary_b = stationed(&app, &w, "first_secretary", "王强", &w.village_b1).await;
     Fixture {
         app,
         w,
@@ -201,21 +187,17 @@ async fn town_b_objects_answer_404_to_town_a_users() {
     .assert_problem(404, "not_found", None);
     // A publication to town B is town B's: town A's users neither list nor read it.
     let published = app
-        .post(
+        .create(
             "/api/v1/publications",
-            &app.admin,
             &json!({"scheme_id": scheme, "kind": "monthly", "month": 3, "township_id": w.town_b}),
         )
         .await;
-    published.assert(201);
     let for_a = app
-        .post(
+        .create(
             "/api/v1/publications",
-            &app.admin,
             &json!({"scheme_id": scheme, "kind": "monthly", "month": 3, "township_id": w.town_a}),
         )
         .await;
-    for_a.assert(201);
     let content = serde_json::to_string(&for_a.body["content"]).unwrap();
     assert!(
         !content.contains(&w.village_b1),

@@ -1,62 +1,26 @@
 //! Issue 6: no N+1. A results request runs the same number of SQL statements whatever the number
 //! of subjects, findings, scoresheets and ballots.
 
-use serde_json::json;
-
-use crate::helpers::{spawn_app, TestApp};
+use crate::data::{id_of, instantiate};
+use crate::helpers::{spawn_app, TestApp, CSV, NDJSON};
 
 /// A Seed B county with `size` townships, each with a village, a first secretary dispatched by
 /// one of `size` departments, and findings; returns the scheme id and a first secretary's id.
 async fn county(app: &TestApp, size: usize) -> (String, String) {
-    let scheme = app
-        .post(
-            "/api/v1/schemes",
-            &app.admin,
-            &json!({"built_in": "county-poverty", "year": 2023}),
-        )
-        .await
-        .assert(201)
-        .id();
+    let scheme = id_of(&instantiate(app, "county-poverty", None).await);
     let mut towns = String::from("subject_type,name\n");
     for i in 0..size {
         towns.push_str(&format!("township,镇{i}\ndepartment,局{i}\n"));
     }
-    let headers = [("content-type", "text/csv")];
-    let created = app
-        .send(
-            "POST",
-            "/api/v1/subjects:bulk",
-            Some(&app.admin),
-            &headers,
-            Some(towns.into_bytes()),
-        )
-        .await;
+    let created = app.upload("/api/v1/subjects:bulk", CSV, towns, None).await;
     created.assert(201);
-    let ids: Vec<String> = created.body["ids"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap().to_owned())
-        .collect();
+    let ids = created.created_ids();
     let mut villages = String::from("subject_type,name,parent_id\n");
     for i in 0..size {
         villages.push_str(&format!("village,村{i},{}\n", ids[2 * i]));
     }
-    let created = app
-        .send(
-            "POST",
-            "/api/v1/subjects:bulk",
-            Some(&app.admin),
-            &headers,
-            Some(villages.into_bytes()),
-        )
-        .await;
-    let village_ids: Vec<String> = created.body["ids"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap().to_owned())
-        .collect();
+    let created = app.upload("/api/v1/subjects:bulk", CSV, villages, None).await;
+    let village_ids = created.created_ids();
     let mut people = String::from("subject_type,name,dispatched_by,stationed_in\n");
     for i in 0..size {
         people.push_str(&format!(
@@ -65,15 +29,7 @@ async fn county(app: &TestApp, size: usize) -> (String, String) {
             village_ids[i]
         ));
     }
-    let created = app
-        .send(
-            "POST",
-            "/api/v1/subjects:bulk",
-            Some(&app.admin),
-            &headers,
-            Some(people.into_bytes()),
-        )
-        .await;
+    let created = app.upload("/api/v1/subjects:bulk", CSV, people, None).await;
     let secretary = created.body["ids"][0].as_str().unwrap().to_owned();
     let mut findings = String::new();
     for id in ids.iter().step_by(2) {
@@ -81,15 +37,9 @@ async fn county(app: &TestApp, size: usize) -> (String, String) {
             "{{\"subject_id\":\"{id}\",\"item_code\":\"5\",\"rule_code\":\"bonus\",\"points\":\"1\",\"note\":\"信息采用\",\"occurred_on\":\"2023-05-01\"}}\n"
         ));
     }
-    app.send(
-        "POST",
-        "/api/v1/incidents:bulk",
-        Some(&app.admin),
-        &[("content-type", "application/x-ndjson")],
-        Some(findings.into_bytes()),
-    )
-    .await
-    .assert(201);
+    app.upload("/api/v1/incidents:bulk", NDJSON, findings, None)
+        .await
+        .assert(201);
     (scheme, secretary)
 }
 

@@ -122,13 +122,9 @@ async fn a_signed_checkpoint_detects_a_truncated_or_rewritten_trail() {
     assert!(broken[0].reason.contains("truncated"), "{broken:?}");
 
     // Rewritten: writes after the truncation fill the checkpointed position with other events.
-    app.post(
-        "/api/v1/org-units",
-        &app.admin,
-        &json!({"kind": "township", "name": "南山乡"}),
-    )
-    .await
-    .assert(201);
+    app.post_as_admin("/api/v1/org-units", &json!({"kind": "township", "name": "南山乡"}))
+        .await
+        .assert(201);
     app.org_unit("township", "北川乡", None).await;
     let broken = checkpoint::verify_against(db, &checkpoints, &trusted).await.unwrap();
     assert_eq!(broken[0].seq, cp.seq);
@@ -149,21 +145,13 @@ async fn verify_names_a_data_row_edited_deleted_or_added_beside_the_trail() {
     let app = spawn_app().await;
     let w = app.world().await;
     crate::data::instantiate(&app, "tongshi-2023-village", Some(&w.town_a)).await;
-    let finding = crate::data::record(
-        &app,
-        &w.town_a_assessor,
-        json!({"subject_id": w.village_a1, "item_code": "1.1", "rule_code": "L1", "quantity": 4,
-               "occurred_on": "2023-03-15", "source": "system_analysis"}),
-    )
-    .await;
+    let late = |village: &str, quantity: i32, occurred_on: &str| {
+        json!({"subject_id": village, "item_code": "1.1", "rule_code": "L1", "quantity": quantity,
+               "occurred_on": occurred_on, "source": "system_analysis"})
+    };
+    let finding = crate::data::record(&app, &w.town_a_assessor, late(&w.village_a1, 4, "2023-03-15")).await;
     let finding_id = Uuid::parse_str(finding["id"].as_str().unwrap()).unwrap();
-    let other = crate::data::record(
-        &app,
-        &w.town_a_assessor,
-        json!({"subject_id": w.village_a2, "item_code": "1.1", "rule_code": "L1", "quantity": 1,
-               "occurred_on": "2023-04-15", "source": "system_analysis"}),
-    )
-    .await;
+    let other = crate::data::record(&app, &w.town_a_assessor, late(&w.village_a2, 1, "2023-04-15")).await;
     let other_id = Uuid::parse_str(other["id"].as_str().unwrap()).unwrap();
     assert_eq!(first_break(&app).await, None);
 
