@@ -197,6 +197,7 @@ fn with_database(server_url: &str, database: &str) -> String {
 fn template_name() -> String {
     let migrations = [
         include_str!("../../migration/src/lib.rs"),
+        include_str!("../../migration/src/alter.rs"),
         include_str!("../../migration/src/m20260101_000001_initial.rs"),
         include_str!("../../migration/src/m20261202_000002_token_generations.rs"),
         include_str!("../../migration/src/m20261202_000020_publication_chain_head.rs"),
