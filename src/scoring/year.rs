@@ -577,8 +577,8 @@ fn vertically_managed(subject: Option<&SubjectInfo>) -> bool {
     subject.is_some_and(|s| s.subject_type == SubjectType::Department && s.attributes.vertically_managed)
 }
 
-/// Q1–Q4 for a type that a quarterly template covers: each quarter's first quarterly
-/// evaluation (by window) and its total, or absent.
+/// Q1–Q4 for a type that a quarterly template covers: each quarter's quarterly evaluation (the
+/// scheme's template's, else the first other one of that window) and its total, or absent.
 fn quarterly_scores(
     scheme: &SchemeDefinition,
     year: i32,
@@ -596,9 +596,14 @@ fn quarterly_scores(
         .into_iter()
         .map(|quarter| {
             let window = quarter_period(quarter).window(year);
+            // The scheme's own quarterly evaluation of that quarter first, then any other.
+            let of_quarter = |e: &&EvaluationResult| e.kind == EvaluationKind::Quarterly && Some(e.window) == window;
+            let templated = |e: &&EvaluationResult| scheme.evaluation_template(&e.key).is_some();
             let found = evaluations
                 .iter()
-                .find(|e| e.kind == EvaluationKind::Quarterly && Some(e.window) == window);
+                .filter(of_quarter)
+                .find(templated)
+                .or_else(|| evaluations.iter().find(of_quarter));
             let score = found.and_then(|e| e.outcome.value().cloned());
             QuarterlyScore {
                 quarter,
