@@ -231,8 +231,6 @@ fn rows<'a, T: DeserializeOwned + 'a>(
     format: BodyFormat,
 ) -> Result<Box<dyn Iterator<Item = Parsed<T>> + 'a>, ApiError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF".as_slice()).unwrap_or(bytes);
-    let as_row =
-        |row: usize, result: Result<T, ApiError>| -> Parsed<T> { (row, result.map_err(|e| e.into_row_errors(row))) };
     match format {
         BodyFormat::JsonArray => {
             let raw: Vec<&serde_json::value::RawValue> = serde_json::from_slice(bytes).map_err(|e| {
@@ -241,9 +239,11 @@ fn rows<'a, T: DeserializeOwned + 'a>(
                     format!("the body is not a JSON array of rows: {e}"),
                 )
             })?;
-            Ok(Box::new(raw.into_iter().enumerate().map(move |(i, value)| {
-                as_row(i + 1, super::parse_json(value.get().as_bytes()))
-            })))
+            Ok(Box::new(
+                raw.into_iter()
+                    .enumerate()
+                    .map(move |(i, value)| json_row(i + 1, value.get().as_bytes())),
+            ))
         }
         BodyFormat::Ndjson => Ok(Box::new(
             bytes
@@ -251,7 +251,7 @@ fn rows<'a, T: DeserializeOwned + 'a>(
                 .map(|line| line.strip_suffix(b"\r").unwrap_or(line))
                 .filter(|line| !line.iter().all(u8::is_ascii_whitespace))
                 .enumerate()
-                .map(move |(i, line)| as_row(i + 1, super::parse_json(line))),
+                .map(move |(i, line)| json_row(i + 1, line)),
         )),
         BodyFormat::Csv => {
             let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(bytes);
@@ -268,15 +268,115 @@ fn rows<'a, T: DeserializeOwned + 'a>(
                 let row = i + 1;
                 let parsed = result
                     .map_err(|e| vec![csv_error(&e, &headers, None).at_row(row)])
-                    .and_then(|record| {
-                        record
-                            .deserialize(Some(&headers))
-                            .map_err(|e| vec![csv_error(&e, &headers, Some(&record)).at_row(row)])
-                    });
+                    .and_then(|record| csv_row(&record, &headers).map_err(|errors| at_row(errors, row)));
                 (row, parsed)
             })))
         }
     }
+}
+
+/// Most problems one row is searched for: its columns, and then some.
+const MAX_ROW_PROBLEMS: usize = 64;
+
+/// A CSV record as a row, or every cell it cannot read: each refused cell is reported and its
+/// column set aside, until the rest reads (or only the set-aside columns are missed).
+fn csv_row<T: DeserializeOwned>(record: &csv::StringRecord, headers: &csv::StringRecord) -> Result<T, Vec<FieldError>> {
+    let (mut record, mut headers) = (record.clone(), headers.clone());
+    let mut errors: Vec<FieldError> = Vec::new();
+    for _ in 0..MAX_ROW_PROBLEMS {
+        let error = match record.deserialize::<T>(Some(&headers)) {
+            Ok(value) if errors.is_empty() => return Ok(value),
+            Ok(_) => break,
+            Err(e) => e,
+        };
+        let mut found = csv_error(&error, &headers, Some(&record));
+        if found.field.is_empty() {
+            if let Some(i) = culprit::<T>(&record, &headers) {
+                let column = headers.get(i).unwrap_or("");
+                found = FieldError::new(column, found.code, in_user_words(column, &found.message));
+            }
+        }
+        let column = headers.iter().position(|h| h == found.field);
+        let set_aside = errors.iter().any(|e| found.message.contains(&format!("`{}`", e.field)));
+        if (found.field.is_empty() && !errors.is_empty()) || set_aside {
+            // What remains is the absence of the columns set aside, already reported.
+            break;
+        }
+        errors.push(found);
+        let Some(i) = column else {
+            break;
+        };
+        let without = |r: &csv::StringRecord| -> csv::StringRecord {
+            r.iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .map(|(_, cell)| cell)
+                .collect()
+        };
+        record = without(&record);
+        headers = without(&headers);
+    }
+    Err(errors)
+}
+
+/// The cell a parser's complaint is about, when the parser does not say (a UUID, an enum): the
+/// first cell that, read alone under its header, is refused for itself rather than for the
+/// fields missing beside it.
+fn culprit<T: DeserializeOwned>(record: &csv::StringRecord, headers: &csv::StringRecord) -> Option<usize> {
+    (0..record.len()).find(|&i| {
+        let (Some(cell), Some(header)) = (record.get(i), headers.get(i)) else {
+            return false;
+        };
+        if cell.is_empty() {
+            return false;
+        }
+        let alone = csv::StringRecord::from(vec![cell]);
+        match alone.deserialize::<T>(Some(&csv::StringRecord::from(vec![header]))) {
+            Ok(_) => false,
+            Err(e) => !e.to_string().contains("missing field"),
+        }
+    })
+}
+
+/// A JSON row, or every field it cannot read: each refused member is reported and the row read
+/// again without it, until it reads or a field is refused twice.
+fn json_row<T: DeserializeOwned>(row: usize, bytes: &[u8]) -> Parsed<T> {
+    let first = match super::parse_json::<T>(bytes) {
+        Ok(value) => return (row, Ok(value)),
+        Err(e) => e,
+    };
+    let Ok(serde_json::Value::Object(mut object)) = serde_json::from_slice::<serde_json::Value>(bytes) else {
+        return (row, Err(first.into_row_errors(row)));
+    };
+    let mut errors: Vec<FieldError> = Vec::new();
+    let mut error = first;
+    for _ in 0..MAX_ROW_PROBLEMS {
+        let found = error.into_row_errors(row);
+        let fresh: Vec<FieldError> = found
+            .into_iter()
+            .filter(|f| !errors.iter().any(|e| e.field == f.field))
+            .collect();
+        let Some(member) = fresh
+            .first()
+            .map(|f| f.field.split(['.', '[']).next().unwrap_or("").to_owned())
+        else {
+            break;
+        };
+        errors.extend(fresh);
+        if object.remove(&member).is_none() {
+            break;
+        }
+        let again = serde_json::to_vec(&object).unwrap_or_default();
+        match super::parse_json::<T>(&again) {
+            Ok(_) => break,
+            Err(e) => error = e,
+        }
+    }
+    (row, Err(errors))
+}
+
+fn at_row(errors: Vec<FieldError>, row: usize) -> Vec<FieldError> {
+    errors.into_iter().map(|e| e.at_row(row)).collect()
 }
 
 fn csv_error(error: &csv::Error, headers: &csv::StringRecord, record: Option<&csv::StringRecord>) -> FieldError {
@@ -297,10 +397,52 @@ fn csv_error(error: &csv::Error, headers: &csv::StringRecord, record: Option<&cs
                 .and_then(|i| headers.get(i))
                 .unwrap_or("")
                 .to_owned();
-            FieldError::new(field, "request.field_invalid", err.kind().to_string())
+            let words = in_user_words(&field, &message);
+            FieldError::new(field, "request.field_invalid", words)
         }
         _ => FieldError::new("", "request.malformed_csv", error.to_string()),
     }
+}
+
+/// A parser's complaint about a cell in the words of the person who filled it in.
+fn in_user_words(column: &str, message: &str) -> String {
+    let quoted = |prefix: &str| {
+        message
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.split('`').next())
+            .map(str::to_owned)
+    };
+    if let Some(name) = quoted("unknown field `") {
+        return format!("{name} is not a column of this upload");
+    }
+    if let Some(name) = quoted("missing field `") {
+        return format!("the column {name} is required");
+    }
+    if let Some(value) = quoted("unknown variant `") {
+        let allowed = message
+            .split_once("expected one of ")
+            .or_else(|| message.split_once("expected "))
+            .map(|(_, list)| list.replace('`', ""))
+            .unwrap_or_default();
+        return format!("{column}: {value:?} is not one of {allowed}");
+    }
+    let whole = [
+        "expected i32",
+        "expected u32",
+        "expected i64",
+        "expected u64",
+        "invalid digit",
+    ];
+    if whole.iter().any(|w| message.contains(w)) {
+        return format!("{column} must be a whole number");
+    }
+    if message.contains("UUID") || message.contains("expected an optional prefix of `urn:uuid:`") {
+        return format!("{column} must be an id (a UUID such as 0193b0d2-0000-7000-8000-000000000003)");
+    }
+    if message.contains("`true` or `false`") {
+        return format!("{column} must be true or false");
+    }
+    message.to_owned()
 }
 
 /// The answer to an upload with bad rows: every bad row, nothing written.

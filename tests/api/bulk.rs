@@ -326,3 +326,56 @@ async fn scoresheets_ballots_and_subjects_upload_in_bulk() {
     assert_eq!(app.count("ballots").await, 30);
     app.assert_trail_covers_data().await;
 }
+
+#[actix_web::test]
+async fn a_bad_row_reports_every_cell_it_cannot_read_in_the_users_words() {
+    let app = spawn_app().await;
+    let (_, v1, _) = seed_a(&app).await;
+    let before = app.count("incidents").await;
+    // Row 1 is good; row 2 has three unreadable cells; row 3 one unknown kind.
+    let csv = format!(
+        "subject_id,kind,item_code,rule_code,quantity,occurred_on\n\
+         {v1},,1.1,L1,2,2023-03-15\n\
+         not-an-id,,1.1,L1,two,2023-13-40\n\
+         {v1},visit,1.1,L1,1,2023-03-15\n"
+    );
+    let reply = app.upload("/api/v1/incidents:bulk?dry_run=true", CSV, csv, None).await;
+    reply.assert_row_errors(&[
+        (2, "subject_id", "request.field_invalid"),
+        (2, "quantity", "request.field_invalid"),
+        (2, "occurred_on", "request.field_invalid"),
+        (3, "kind", "request.field_invalid"),
+    ]);
+    let message = |field: &str| {
+        reply.body["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["field"] == field)
+            .map(|e| e["message"].as_str().unwrap().to_owned())
+            .unwrap()
+    };
+    assert_eq!(message("quantity"), "quantity must be a whole number");
+    assert!(
+        message("subject_id").contains("must be an id"),
+        "{}",
+        message("subject_id")
+    );
+    assert!(
+        message("kind").contains("\"visit\" is not one of"),
+        "{}",
+        message("kind")
+    );
+    // The same rows as NDJSON: every member it cannot read, too.
+    let ndjson = format!(
+        "{{\"subject_id\":\"not-an-id\",\"item_code\":\"1.1\",\"rule_code\":\"L1\",\"quantity\":\"two\",\"occurred_on\":\"2023-13-40\"}}\n\
+         {{\"subject_id\":\"{v1}\",\"item_code\":\"1.1\",\"rule_code\":\"L1\",\"occurred_on\":\"2023-03-15\"}}\n"
+    );
+    let reply = app.upload("/api/v1/incidents:bulk", NDJSON, ndjson, None).await;
+    reply.assert_row_errors(&[
+        (1, "subject_id", "request.field_invalid"),
+        (1, "occurred_on", "request.field_invalid"),
+        (1, "quantity", "request.field_invalid"),
+    ]);
+    assert_eq!(app.count("incidents").await, before, "nothing written");
+}
