@@ -399,26 +399,25 @@ async fn load_into(store: &Store, county: org_unit::Model, scale: u32) -> Result
     // technician's dereliction (失职渎职: accountability), §8.5.
     if let Some(team) = individuals.iter().find(|s| s.subject_type == "work_team") {
         let rubric_id = rubric_id(&tx, seed_b.id, SubjectType::WorkTeam).await?;
-        let mut f = veto(
+        findings.push(itemless(
             &seed_b,
             rubric_id,
             team,
+            "major_failure",
             date(9, 8),
             "驻村帮扶工作出现重大失误，群众反响恶劣",
-        );
-        f.kind = "major_failure".to_owned();
-        findings.push(f);
+        ));
     }
     if let Some(technician) = individuals.iter().find(|s| s.subject_type == "agri_tech") {
         let rubric_id = rubric_id(&tx, seed_b.id, SubjectType::AgriTech).await?;
-        let mut f = veto(
+        let mut f = itemless(
             &seed_b,
             rubric_id,
             technician,
+            "dereliction",
             date(7, 15),
             "技术服务失职，严重影响产业项目进度",
         );
-        f.kind = "dereliction".to_owned();
         f.source = "special_inspection".to_owned();
         findings.push(f);
     }
@@ -715,7 +714,19 @@ fn finding(
 }
 
 fn veto(scheme: &scheme::Model, rubric_id: Uuid, s: &subject::Model, on: NaiveDate, reason: &str) -> incident::Model {
-    let mut f = finding(scheme, rubric_id, s, "veto", "", None, on);
+    itemless(scheme, rubric_id, s, "veto", on, reason)
+}
+
+/// A finding of a kind that names no item (veto, major failure, dereliction), with its reason.
+fn itemless(
+    scheme: &scheme::Model,
+    rubric_id: Uuid,
+    s: &subject::Model,
+    kind: &str,
+    on: NaiveDate,
+    reason: &str,
+) -> incident::Model {
+    let mut f = finding(scheme, rubric_id, s, kind, "", None, on);
     f.item_code = None;
     f.note = Some(reason.to_owned());
     f.source = "higher_feedback".to_owned();

@@ -525,8 +525,8 @@ async fn record<R: Recorder>(
     recorder.add(tx, caller, batch).await?;
     let mut recorded = recorder.finish();
     recorded.rows = rows;
+    // In row order when answered (`rejected`).
     recorded.errors.extend(unparsed);
-    recorded.errors.sort_by_key(|e| e.row);
     Ok(recorded)
 }
 

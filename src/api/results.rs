@@ -347,10 +347,7 @@ async fn changed_since(
 }
 
 fn consequence_names(list: &[Consequence]) -> String {
-    list.iter()
-        .map(|c| crate::store::name_of(*c))
-        .collect::<Vec<_>>()
-        .join(";")
+    list.iter().map(|c| c.code()).collect::<Vec<_>>().join(";")
 }
 
 /// `code: cause` per consequence, e.g. `accountability: 召回`.
