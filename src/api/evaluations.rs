@@ -7,17 +7,17 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::idempotency::Respond;
-use super::{created, ok_versioned, Body, Query};
+use super::listing::list_endpoint;
+use super::{created, ok_versioned, Body};
 use crate::auth::policy::Action;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::entities::{evaluation, scoresheet};
 use crate::store::evaluations::{
     self, Ballot, Evaluation, EvaluationFilter, EvaluationStatus, InputFilter, NewBallot, NewEvaluation, NewScoresheet,
     Scoresheet,
 };
-use crate::store::page::{Page, PageParams};
+use crate::store::page::Page;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(create)
@@ -53,27 +53,10 @@ async fn create(
     .await
 }
 
-/// List evaluations that apply to you.
-#[utoipa::path(
-    tag = "evaluations", operation_id = "listEvaluations",
-    params(PageParams, EvaluationFilter),
-    responses((status = 200, description = "One page", body = Page<Evaluation>))
-)]
-#[get("/evaluations")]
-async fn list(
-    state: web::Data<AppState>,
-    caller: Caller,
-    page: Query<PageParams>,
-    filter: Query<EvaluationFilter>,
-) -> Result<HttpResponse, ApiError> {
-    let request = page.parse()?;
-    let rows = evaluations::list(state.store.db(), &caller, &filter, &request).await?;
-    Ok(HttpResponse::Ok().json(Page::from_rows(
-        rows,
-        &request,
-        |r: &evaluation::Model| r.id,
-        Evaluation::from,
-    )))
+list_endpoint! {
+    /// List evaluations that apply to you.
+    list: GET "/evaluations", tag "evaluations", operation "listEvaluations", filter EvaluationFilter, items Evaluation,
+    |state, caller, filter, page| Ok(evaluations::list(state.store.db(), caller, filter, page).await?.into_iter().map(Evaluation::from).collect())
 }
 
 /// Read one evaluation.
@@ -157,30 +140,19 @@ async fn create_sheet(
     .await
 }
 
-/// List scoresheets in your scope.
-#[utoipa::path(
-    tag = "evaluations", operation_id = "listScoresheets",
-    params(PageParams, InputFilter),
-    responses((status = 200, description = "One page", body = Page<Scoresheet>))
-)]
-#[get("/scoresheets")]
-async fn list_sheets(
-    state: web::Data<AppState>,
-    caller: Caller,
-    page: Query<PageParams>,
-    filter: Query<InputFilter>,
-) -> Result<HttpResponse, ApiError> {
-    let request = page.parse()?;
-    let (rows, items) = evaluations::list_sheets(state.store.db(), &caller, &filter, &request).await?;
-    Ok(HttpResponse::Ok().json(Page::from_rows(
-        rows,
-        &request,
-        |r: &scoresheet::Model| r.id,
-        |r| {
-            let its = items.get(&r.id).map(Vec::as_slice).unwrap_or_default();
-            Scoresheet::from_rows(r, its)
-        },
-    )))
+list_endpoint! {
+    /// List scoresheets in your scope.
+    list_sheets: GET "/scoresheets", tag "evaluations", operation "listScoresheets", filter InputFilter, items Scoresheet,
+    |state, caller, filter, page| {
+        let (rows, items) = evaluations::list_sheets(state.store.db(), caller, filter, page).await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let its = items.get(&r.id).map(Vec::as_slice).unwrap_or_default();
+                Scoresheet::from_rows(r, its)
+            })
+            .collect())
+    }
 }
 
 /// Cast a ballot (民主测评) for a subject in a democratic evaluation.
@@ -205,27 +177,16 @@ async fn create_ballot(
     tx.respond(created(location, &ballot, 1)).await
 }
 
-/// List ballots in your scope.
-#[utoipa::path(
-    tag = "evaluations", operation_id = "listBallots",
-    params(PageParams, InputFilter),
-    responses((status = 200, description = "One page", body = Page<Ballot>))
-)]
-#[get("/ballots")]
-async fn list_ballots(
-    state: web::Data<AppState>,
-    caller: Caller,
-    page: Query<PageParams>,
-    filter: Query<InputFilter>,
-) -> Result<HttpResponse, ApiError> {
-    let request = page.parse()?;
-    let (rows, of) = evaluations::list_ballots(state.store.db(), &caller, &filter, &request).await?;
-    let ballots = rows
-        .into_iter()
-        .map(|r| match of.get(&r.evaluation_id) {
-            Some(evaluation) => Ok(Ballot::of(r, evaluation)),
-            None => Err(ApiError::internal("a ballot's evaluation is missing")),
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(HttpResponse::Ok().json(Page::from_rows(ballots, &request, |b: &Ballot| b.id, |b| b)))
+list_endpoint! {
+    /// List ballots in your scope.
+    list_ballots: GET "/ballots", tag "evaluations", operation "listBallots", filter InputFilter, items Ballot,
+    |state, caller, filter, page| {
+        let (rows, of) = evaluations::list_ballots(state.store.db(), caller, filter, page).await?;
+        rows.into_iter()
+            .map(|r| match of.get(&r.evaluation_id) {
+                Some(evaluation) => Ok(Ballot::of(r, evaluation)),
+                None => Err(ApiError::internal("a ballot's evaluation is missing")),
+            })
+            .collect()
+    }
 }

@@ -77,7 +77,7 @@ pub fn cell(value: Option<Decimal>) -> String {
 
 /// A cell a spreadsheet will not run as a formula: text starting with `=`, `+`, `-`, `@`, tab or
 /// CR gets a leading apostrophe, unless it is a plain number such as `-3.00`.
-fn defuse(text: &str) -> String {
+pub fn defuse(text: &str) -> String {
     let risky = text.starts_with(['=', '+', '-', '@', '\t', '\r']);
     if risky && text.parse::<Decimal>().is_err() {
         format!("'{text}")

@@ -5,15 +5,15 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::idempotency::Respond;
-use super::{created, ok_versioned, Body, Query};
+use super::listing::list_endpoint;
+use super::{created, ok_versioned, Body};
 use crate::auth::policy::Action;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::appeals::{self, Appeal, AppealDecision, AppealFilter, NewAppeal};
-use crate::store::entities::{appeal, incident};
 use crate::store::incidents::{self, Incident, IncidentFilter, NewIncident, Revocation};
-use crate::store::page::{Page, PageParams};
+use crate::store::page::Page;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(create)
@@ -53,27 +53,10 @@ async fn create(
     .await
 }
 
-/// List findings in your scope.
-#[utoipa::path(
-    tag = "incidents", operation_id = "listIncidents",
-    params(PageParams, IncidentFilter),
-    responses((status = 200, description = "One page", body = Page<Incident>))
-)]
-#[get("/incidents")]
-async fn list(
-    state: web::Data<AppState>,
-    caller: Caller,
-    page: Query<PageParams>,
-    filter: Query<IncidentFilter>,
-) -> Result<HttpResponse, ApiError> {
-    let request = page.parse()?;
-    let rows = incidents::list(state.store.db(), &caller, &filter, &request).await?;
-    Ok(HttpResponse::Ok().json(Page::from_rows(
-        rows,
-        &request,
-        |r: &incident::Model| r.id,
-        Incident::from,
-    )))
+list_endpoint! {
+    /// List findings in your scope.
+    list: GET "/incidents", tag "incidents", operation "listIncidents", filter IncidentFilter, items Incident,
+    |state, caller, filter, page| Ok(incidents::list(state.store.db(), caller, filter, page).await?.into_iter().map(Incident::from).collect())
 }
 
 /// Read one finding.
@@ -132,22 +115,10 @@ async fn file_appeal(
     .await
 }
 
-/// List appeals in your scope.
-#[utoipa::path(
-    tag = "incidents", operation_id = "listAppeals",
-    params(PageParams, AppealFilter),
-    responses((status = 200, description = "One page", body = Page<Appeal>))
-)]
-#[get("/appeals")]
-async fn list_appeals(
-    state: web::Data<AppState>,
-    caller: Caller,
-    page: Query<PageParams>,
-    filter: Query<AppealFilter>,
-) -> Result<HttpResponse, ApiError> {
-    let request = page.parse()?;
-    let rows = appeals::list(state.store.db(), &caller, &filter, &request).await?;
-    Ok(HttpResponse::Ok().json(Page::from_rows(rows, &request, |r: &appeal::Model| r.id, Appeal::from)))
+list_endpoint! {
+    /// List appeals in your scope.
+    list_appeals: GET "/appeals", tag "incidents", operation "listAppeals", filter AppealFilter, items Appeal,
+    |state, caller, filter, page| Ok(appeals::list(state.store.db(), caller, filter, page).await?.into_iter().map(Appeal::from).collect())
 }
 
 /// Read one appeal.

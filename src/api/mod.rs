@@ -9,6 +9,7 @@ pub mod export;
 pub mod health;
 pub mod idempotency;
 pub mod incidents;
+pub mod listing;
 pub mod org_units;
 pub mod publications;
 pub mod results;

@@ -5,14 +5,14 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::idempotency::Respond;
-use super::{created, if_match, ok_versioned, Body, Query};
+use super::listing::list_endpoint;
+use super::{created, if_match, ok_versioned, Body};
 use crate::auth::policy::Action;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::entities::org_unit;
 use crate::store::org_units::{self, NewOrgUnit, OrgUnit, OrgUnitFilter, OrgUnitPatch};
-use crate::store::page::{Page, PageParams};
+use crate::store::page::Page;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(create).service(list).service(read).service(update);
@@ -41,27 +41,10 @@ async fn create(
     .await
 }
 
-/// List org units in your scope.
-#[utoipa::path(
-    tag = "org-units", operation_id = "listOrgUnits",
-    params(PageParams, OrgUnitFilter),
-    responses((status = 200, description = "One page", body = Page<OrgUnit>))
-)]
-#[get("/org-units")]
-async fn list(
-    state: web::Data<AppState>,
-    caller: Caller,
-    page: Query<PageParams>,
-    filter: Query<OrgUnitFilter>,
-) -> Result<HttpResponse, ApiError> {
-    let request = page.parse()?;
-    let rows = org_units::list(state.store.db(), &caller, &filter, &request).await?;
-    Ok(HttpResponse::Ok().json(Page::from_rows(
-        rows,
-        &request,
-        |r: &org_unit::Model| r.id,
-        OrgUnit::from,
-    )))
+list_endpoint! {
+    /// List org units in your scope.
+    list: GET "/org-units", tag "org-units", operation "listOrgUnits", filter OrgUnitFilter, items OrgUnit,
+    |state, caller, filter, page| Ok(org_units::list(state.store.db(), caller, filter, page).await?.into_iter().map(OrgUnit::from).collect())
 }
 
 /// Read one org unit.

@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::export::{self, Format, HeaderLanguage};
 use super::idempotency::Respond;
+use super::listing::list_endpoint;
 use super::{created, not_modified, Body, Query};
 use crate::auth::policy::Action;
 use crate::auth::{Caller, MaybeCaller};
@@ -16,8 +17,7 @@ use crate::error::ApiError;
 use crate::results::{self, Request, View};
 use crate::scoring::RankingGroup;
 use crate::state::AppState;
-use crate::store::entities::publication;
-use crate::store::page::{Page, PageParams};
+use crate::store::page::Page;
 use crate::store::publications::{self, NewPublication, Publication, PublicationContent, PublicationFilter};
 use crate::store::schemes;
 
@@ -117,34 +117,14 @@ async fn publish(
         .await
 }
 
-/// Filters and paging of `GET /api/v1/publications`.
-#[utoipa::path(
-    tag = "publications", operation_id = "listPublications",
-    params(PageParams, PublicationFilter),
-    responses((status = 200, description = "One page (without contents)", body = Page<Publication>))
-)]
-#[get("/publications")]
-async fn list_publications(
-    state: web::Data<AppState>,
-    caller: Caller,
-    page: Query<PageParams>,
-    filter: Query<PublicationFilter>,
-) -> Result<HttpResponse, ApiError> {
-    let request = page.parse()?;
-    let mut rows = publications::list(state.store.db(), &caller, &filter, &request).await?;
-    let more = rows.len() as u64 > request.limit;
-    rows.truncate(request.limit as usize);
-    let next_cursor = if more {
-        rows.last()
-            .map(|r: &publication::Model| crate::store::page::encode_cursor(r.id))
-    } else {
-        None
-    };
-    let items = rows
-        .into_iter()
-        .map(|r| Publication::from_row(r, false))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
+list_endpoint! {
+    /// List publications in your scope (without their contents).
+    list_publications: GET "/publications", tag "publications", operation "listPublications",
+    filter PublicationFilter, items Publication, described "(without contents)",
+    |state, caller, filter, page| {
+        let rows = publications::list(state.store.db(), caller, filter, page).await?;
+        rows.into_iter().map(|r| Publication::from_row(r, false)).collect()
+    }
 }
 
 /// Export options of a publication.

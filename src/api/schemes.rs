@@ -7,14 +7,14 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::idempotency::Respond;
+use super::listing::list_endpoint;
 use super::{created, if_match, ok_versioned, Body, Query};
 use crate::auth::policy::Action;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::scoring::{EvaluationKind, Rubric, SchemeDefinition, SubjectType};
 use crate::state::AppState;
-use crate::store::entities::scheme;
-use crate::store::page::{Page, PageParams};
+use crate::store::page::Page;
 use crate::store::schemes::{self, NewScheme, RubricFilter, RubricVersion, Scheme, SchemeFilter, SchemePatch};
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -99,36 +99,17 @@ async fn create(
         .await
 }
 
-/// List the schemes that apply to you (the county's, and your town's).
-#[utoipa::path(
-    tag = "schemes", operation_id = "listSchemes",
-    params(PageParams, SchemeFilter),
-    responses((status = 200, description = "One page", body = Page<Scheme>))
-)]
-#[get("/schemes")]
-async fn list(
-    state: web::Data<AppState>,
-    caller: Caller,
-    page: Query<PageParams>,
-    filter: Query<SchemeFilter>,
-) -> Result<HttpResponse, ApiError> {
-    let request = page.parse()?;
-    let db = state.store.db();
-    let mut rows = schemes::list(db, &caller, &filter, &request).await?;
-    let next_cursor = page_cursor(&mut rows, request.limit);
-    let mut items = Vec::with_capacity(rows.len());
-    for row in rows {
-        items.push(schemes::to_api(db, row).await?);
+list_endpoint! {
+    /// List the schemes that apply to you (the county's, and your town's).
+    list: GET "/schemes", tag "schemes", operation "listSchemes", filter SchemeFilter, items Scheme,
+    |state, caller, filter, page| {
+        let db = state.store.db();
+        let mut items = Vec::new();
+        for row in schemes::list(db, caller, filter, page).await? {
+            items.push(schemes::to_api(db, row).await?);
+        }
+        Ok(items)
     }
-    Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
-}
-
-/// Cuts a `limit + 1` fetch to one page and says where the next starts.
-fn page_cursor(rows: &mut Vec<scheme::Model>, limit: u64) -> Option<String> {
-    let more = rows.len() as u64 > limit;
-    rows.truncate(limit as usize);
-    more.then(|| rows.last().map(|r| crate::store::page::encode_cursor(r.id)))
-        .flatten()
 }
 
 /// Read a scheme with its current rubrics.

@@ -5,13 +5,13 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::idempotency::Respond;
-use super::{created, ok_versioned, Body, Query};
+use super::listing::{list_endpoint, Unfiltered};
+use super::{created, ok_versioned, Body};
 use crate::auth::policy::Action;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::entities::service_account;
-use crate::store::page::{Page, PageParams};
+use crate::store::page::Page;
 use crate::store::service_accounts::{self, CreatedServiceAccount, NewServiceAccount, ServiceAccount};
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -38,22 +38,14 @@ async fn create(
     tx.respond(created(location, &account, version)).await
 }
 
-/// List the county's service accounts.
-#[utoipa::path(
-    tag = "service-accounts", operation_id = "listServiceAccounts",
-    params(PageParams),
-    responses((status = 200, description = "One page", body = Page<ServiceAccount>))
-)]
-#[get("/service-accounts")]
-async fn list(state: web::Data<AppState>, caller: Caller, page: Query<PageParams>) -> Result<HttpResponse, ApiError> {
-    let request = page.parse()?;
-    let rows = service_accounts::list(state.store.db(), &caller, &request).await?;
-    Ok(HttpResponse::Ok().json(Page::from_rows(
-        rows,
-        &request,
-        |r: &service_account::Model| r.id,
-        ServiceAccount::from,
-    )))
+list_endpoint! {
+    /// List the county's service accounts.
+    list: GET "/service-accounts", tag "service-accounts", operation "listServiceAccounts",
+    filter Unfiltered, items ServiceAccount,
+    |state, caller, _filter, page| {
+        let rows = service_accounts::list(state.store.db(), caller, page).await?;
+        Ok(rows.into_iter().map(ServiceAccount::from).collect())
+    }
 }
 
 /// Read one service account.

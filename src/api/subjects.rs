@@ -5,13 +5,13 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::idempotency::Respond;
-use super::{created, if_match, ok_versioned, Body, Query};
+use super::listing::list_endpoint;
+use super::{created, if_match, ok_versioned, Body};
 use crate::auth::policy::Action;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::entities::subject;
-use crate::store::page::{Page, PageParams};
+use crate::store::page::Page;
 use crate::store::subjects::{
     self, AttributesUpdate, NewSubject, Subject, SubjectAttributes, SubjectFilter, SubjectPatch,
 };
@@ -48,27 +48,10 @@ async fn create(
     .await
 }
 
-/// List subjects in your scope.
-#[utoipa::path(
-    tag = "subjects", operation_id = "listSubjects",
-    params(PageParams, SubjectFilter),
-    responses((status = 200, description = "One page", body = Page<Subject>))
-)]
-#[get("/subjects")]
-async fn list(
-    state: web::Data<AppState>,
-    caller: Caller,
-    page: Query<PageParams>,
-    filter: Query<SubjectFilter>,
-) -> Result<HttpResponse, ApiError> {
-    let request = page.parse()?;
-    let rows = subjects::list(state.store.db(), &caller, &filter, &request).await?;
-    Ok(HttpResponse::Ok().json(Page::from_rows(
-        rows,
-        &request,
-        |r: &subject::Model| r.id,
-        Subject::from,
-    )))
+list_endpoint! {
+    /// List subjects in your scope.
+    list: GET "/subjects", tag "subjects", operation "listSubjects", filter SubjectFilter, items Subject,
+    |state, caller, filter, page| Ok(subjects::list(state.store.db(), caller, filter, page).await?.into_iter().map(Subject::from).collect())
 }
 
 /// Read one subject.

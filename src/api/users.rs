@@ -5,13 +5,13 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::idempotency::Respond;
-use super::{created, if_match, ok_versioned, Body, Query};
+use super::listing::list_endpoint;
+use super::{created, if_match, ok_versioned, Body};
 use crate::auth::policy::Action;
 use crate::auth::{Caller, PrincipalKind};
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::entities::user;
-use crate::store::page::{Page, PageParams};
+use crate::store::page::Page;
 use crate::store::users::{self, NewUser, PasswordChange, User, UserFilter, UserPatch};
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -84,22 +84,10 @@ async fn create(
     .await
 }
 
-/// List users in your scope.
-#[utoipa::path(
-    tag = "users", operation_id = "listUsers",
-    params(PageParams, UserFilter),
-    responses((status = 200, description = "One page", body = Page<User>))
-)]
-#[get("/users")]
-async fn list(
-    state: web::Data<AppState>,
-    caller: Caller,
-    page: Query<PageParams>,
-    filter: Query<UserFilter>,
-) -> Result<HttpResponse, ApiError> {
-    let request = page.parse()?;
-    let rows = users::list(state.store.db(), &caller, &filter, &request).await?;
-    Ok(HttpResponse::Ok().json(Page::from_rows(rows, &request, |r: &user::Model| r.id, User::from)))
+list_endpoint! {
+    /// List users in your scope.
+    list: GET "/users", tag "users", operation "listUsers", filter UserFilter, items User,
+    |state, caller, filter, page| Ok(users::list(state.store.db(), caller, filter, page).await?.into_iter().map(User::from).collect())
 }
 
 /// Read one user.

@@ -13,6 +13,7 @@ mod grammar;
 mod helpers;
 mod identity;
 mod integrator;
+mod listing;
 mod matrix;
 mod openapi;
 mod operations;
