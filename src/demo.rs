@@ -15,10 +15,14 @@ use uuid::Uuid;
 
 use crate::auth::Role;
 use crate::error::ApiError;
+use crate::scoring::admission::IncidentKind;
+use crate::scoring::EvaluationKind;
 use crate::scoring::{AdjustmentRuleKind, Method, Node, Quarter, Rubric, SchemeDefinition, SubjectType};
 use crate::store::entities::{
     ballot, evaluation, incident, org_unit, scheme, scoresheet, scoresheet_item, subject, subject_attribute,
 };
+use crate::store::incidents::{IncidentStatus, Source};
+use crate::store::org_units::OrgKind;
 use crate::store::{name_of, new_id, now, users, Actor, Change, Store, WriteTx};
 
 /// The password of every demo user (printed by `kaohe demo`).
@@ -178,10 +182,10 @@ async fn load_into(store: &Store, county: org_unit::Model, scale: u32) -> Result
     };
 
     // --- Seed A: 童市镇 and its villages, a year of monthly findings.
-    let town = add_org(&tx, &county, "township", "童市镇", None).await?;
+    let town = add_org(&tx, &county, OrgKind::Township, "童市镇", None).await?;
     let mut villages = Vec::new();
     for name in VILLAGES {
-        villages.push(add_org(&tx, &county, "village", name, Some(&town)).await?);
+        villages.push(add_org(&tx, &county, OrgKind::Village, name, Some(&town)).await?);
     }
     summary.subjects += 1 + villages.len();
     let (seed_a, definition_a) = add_scheme(&tx, &county, "tongshi-2023-village", Some(&town)).await?;
@@ -216,9 +220,16 @@ async fn load_into(store: &Store, county: org_unit::Model, scale: u32) -> Result
         } else {
             format!("{}{}", TOWNS[t % TOWNS.len()], t / TOWNS.len() + 1)
         };
-        let township = add_org(&tx, &county, "township", &name, None).await?;
+        let township = add_org(&tx, &county, OrgKind::Township, &name, None).await?;
         for v in 0..8 {
-            let village = add_org(&tx, &county, "village", &format!("{name}{}村", v + 1), Some(&township)).await?;
+            let village = add_org(
+                &tx,
+                &county,
+                OrgKind::Village,
+                &format!("{name}{}村", v + 1),
+                Some(&township),
+            )
+            .await?;
             village_subjects.push(subject_of(&tx, village.id).await?);
         }
         subjects_b.push(subject_of(&tx, township.id).await?);
@@ -230,7 +241,7 @@ async fn load_into(store: &Store, county: org_unit::Model, scale: u32) -> Result
         } else {
             format!("{}{}", DEPARTMENTS[d % DEPARTMENTS.len()], d / DEPARTMENTS.len() + 1)
         };
-        let department = add_org(&tx, &county, "department", &name, None).await?;
+        let department = add_org(&tx, &county, OrgKind::Department, &name, None).await?;
         departments.push(subject_of(&tx, department.id).await?);
     }
     let mut individuals = Vec::new();
@@ -288,7 +299,10 @@ async fn load_into(store: &Store, county: org_unit::Model, scale: u32) -> Result
     }
     // A recalled first secretary who was a reserve cadre (后备干部): 不称职, accountability,
     // reserve status revoked, and its department's head barred from honours (§8.5).
-    if let Some(recalled) = individuals.iter().find(|s| s.subject_type == "first_secretary") {
+    if let Some(recalled) = individuals
+        .iter()
+        .find(|s| s.subject_type == SubjectType::FirstSecretary)
+    {
         let mut a = attribute(&seed_b, recalled, true, None, true, true);
         a.reserve_cadre = true;
         attributes.push(a);
@@ -314,14 +328,14 @@ async fn load_into(store: &Store, county: org_unit::Model, scale: u32) -> Result
     let mut ballots = Vec::new();
     for e in &evaluations {
         for s in &scored {
-            let subject_type: SubjectType = crate::auth::parse_name(&s.subject_type).unwrap_or(SubjectType::Village);
+            let subject_type: SubjectType = s.subject_type;
             if definition_b
                 .evaluation_template(&e.key)
                 .is_some_and(|template| !template.applies_to(subject_type))
             {
                 continue;
             }
-            if e.kind == "democratic" {
+            if e.kind == EvaluationKind::Democratic {
                 if subject_type.is_individual() {
                     let centre: i64 = rng.gen_range(78..96);
                     for p in 0..30 {
@@ -376,7 +390,7 @@ async fn load_into(store: &Store, county: org_unit::Model, scale: u32) -> Result
     // Seed B findings: rewards and penalties, social funds raised, one veto.
     let seed_b_rubrics = rubric_ids(&tx, seed_b.id).await?;
     for s in &scored {
-        let subject_type: SubjectType = crate::auth::parse_name(&s.subject_type).unwrap_or(SubjectType::Village);
+        let subject_type: SubjectType = s.subject_type;
         let Ok(rubric) = rubric_of(&definition_b, subject_type) else {
             continue;
         };
@@ -397,28 +411,28 @@ async fn load_into(store: &Store, county: org_unit::Model, scale: u32) -> Result
     }
     // A work team's major failure (重大失误: leader removed, members penalised) and a
     // technician's dereliction (失职渎职: accountability), §8.5.
-    if let Some(team) = individuals.iter().find(|s| s.subject_type == "work_team") {
+    if let Some(team) = individuals.iter().find(|s| s.subject_type == SubjectType::WorkTeam) {
         let rubric_id = rubric_id(&tx, seed_b.id, SubjectType::WorkTeam).await?;
         findings.push(itemless(
             &seed_b,
             rubric_id,
             team,
-            "major_failure",
+            IncidentKind::MajorFailure,
             date(9, 8),
             "驻村帮扶工作出现重大失误，群众反响恶劣",
         ));
     }
-    if let Some(technician) = individuals.iter().find(|s| s.subject_type == "agri_tech") {
+    if let Some(technician) = individuals.iter().find(|s| s.subject_type == SubjectType::AgriTech) {
         let rubric_id = rubric_id(&tx, seed_b.id, SubjectType::AgriTech).await?;
         let mut f = itemless(
             &seed_b,
             rubric_id,
             technician,
-            "dereliction",
+            IncidentKind::Dereliction,
             date(7, 15),
             "技术服务失职，严重影响产业项目进度",
         );
-        f.source = "special_inspection".to_owned();
+        f.source = Source::SpecialInspection;
         findings.push(f);
     }
     for chunk in findings.chunks(1000) {
@@ -491,15 +505,15 @@ fn person_name(rng: &mut StdRng) -> String {
 async fn add_org(
     tx: &WriteTx,
     county: &org_unit::Model,
-    kind: &str,
+    kind: OrgKind,
     name: &str,
     parent: Option<&org_unit::Model>,
 ) -> Result<org_unit::Model, ApiError> {
     let id = new_id();
     let at = now();
     let (township_id, village_id) = match kind {
-        "township" => (Some(id), None),
-        "village" => (parent.map(|p| p.id), Some(id)),
+        OrgKind::Township => (Some(id), None),
+        OrgKind::Village => (parent.map(|p| p.id), Some(id)),
         _ => (None, None),
     };
     let unit = org_unit::Model {
@@ -509,7 +523,7 @@ async fn add_org(
         updated_at: at,
         version: 1,
         parent_id: Some(parent.map(|p| p.id).unwrap_or(county.id)),
-        kind: kind.to_owned(),
+        kind,
         name: name.to_owned(),
         code: None,
         township_id,
@@ -525,7 +539,9 @@ async fn add_org(
         created_at: at,
         updated_at: at,
         version: 1,
-        subject_type: kind.to_owned(),
+        subject_type: kind
+            .subject_type()
+            .ok_or_else(|| ApiError::internal("a county is not a subject"))?,
         name: name.to_owned(),
         org_unit_id: Some(id),
         township_id,
@@ -562,7 +578,7 @@ fn person(
         created_at: at,
         updated_at: at,
         version: 1,
-        subject_type: t.as_str().to_owned(),
+        subject_type: t,
         name: name.to_owned(),
         org_unit_id: None,
         township_id: village.township_id,
@@ -624,7 +640,7 @@ async fn rubric_ids(tx: &WriteTx, scheme_id: Uuid) -> Result<HashMap<SubjectType
     Ok(crate::store::schemes::current_rubrics(tx.conn(), scheme_id)
         .await?
         .into_iter()
-        .filter_map(|r| Some((crate::auth::parse_name::<SubjectType>(&r.subject_type)?, r.id)))
+        .map(|r| (r.subject_type, r.id))
         .collect())
 }
 
@@ -672,7 +688,7 @@ fn finding(
     scheme: &scheme::Model,
     rubric_id: Uuid,
     s: &subject::Model,
-    kind: &str,
+    kind: IncidentKind,
     item: &str,
     rule: Option<&str>,
     on: NaiveDate,
@@ -689,7 +705,7 @@ fn finding(
         subject_id: s.id,
         township_id: s.township_id,
         village_id: s.village_id,
-        kind: kind.to_owned(),
+        kind,
         item_code: Some(item.to_owned()),
         rule_code: rule.map(str::to_owned),
         occurred_on: on,
@@ -701,12 +717,12 @@ fn finding(
         amount: None,
         points: None,
         event_key: None,
-        source: "daily_inspection".to_owned(),
+        source: Source::DailyInspection,
         note: None,
         evidence: "[]".to_owned(),
         recorded_by: Uuid::nil(),
         upload_id: None,
-        status: "active".to_owned(),
+        status: IncidentStatus::Active,
         revoked_at: None,
         revoked_by: None,
         revoke_reason: None,
@@ -714,7 +730,7 @@ fn finding(
 }
 
 fn veto(scheme: &scheme::Model, rubric_id: Uuid, s: &subject::Model, on: NaiveDate, reason: &str) -> incident::Model {
-    itemless(scheme, rubric_id, s, "veto", on, reason)
+    itemless(scheme, rubric_id, s, IncidentKind::Veto, on, reason)
 }
 
 /// A finding of a kind that names no item (veto, major failure, dereliction), with its reason.
@@ -722,14 +738,14 @@ fn itemless(
     scheme: &scheme::Model,
     rubric_id: Uuid,
     s: &subject::Model,
-    kind: &str,
+    kind: IncidentKind,
     on: NaiveDate,
     reason: &str,
 ) -> incident::Model {
     let mut f = finding(scheme, rubric_id, s, kind, "", None, on);
     f.item_code = None;
     f.note = Some(reason.to_owned());
-    f.source = "higher_feedback".to_owned();
+    f.source = Source::HigherFeedback;
     f
 }
 
@@ -753,25 +769,40 @@ fn monthly_findings(
         let chance = if code.starts_with('1') { 70 } else { 6 };
         if rng.gen_range(0..100) < chance && !d.rules.is_empty() {
             let rule = &d.rules[rng.gen_range(0..d.rules.len())];
-            let mut f = finding(scheme, rubric_id, s, "deduction", code, Some(&rule.code), on);
+            let mut f = finding(
+                scheme,
+                rubric_id,
+                s,
+                IncidentKind::Deduction,
+                code,
+                Some(&rule.code),
+                on,
+            );
             f.quantity = if code.starts_with('1') { rng.gen_range(1..6) } else { 1 };
             f.source = if code.starts_with('1') {
-                "system_analysis"
+                Source::SystemAnalysis
             } else {
-                "daily_inspection"
-            }
-            .to_owned();
+                Source::DailyInspection
+            };
             out.push(f);
         }
     }
     if month.is_multiple_of(3) {
         for (code, _, _) in items_of(rubric, |m| matches!(m, Method::RateBand(_)), false) {
-            let mut f = finding(scheme, rubric_id, s, "measurement", code, None, date(month, 28));
+            let mut f = finding(
+                scheme,
+                rubric_id,
+                s,
+                IncidentKind::Measurement,
+                code,
+                None,
+                date(month, 28),
+            );
             f.period = Some(name_of(Quarter::ALL[(month / 3 - 1) as usize]));
             let sampled = rng.gen_range(20..40);
             f.sampled = Some(sampled);
             f.correct = Some((sampled * rng.gen_range(60..101) / 100).min(sampled));
-            f.source = "phone_sampling".to_owned();
+            f.source = Source::PhoneSampling;
             out.push(f);
         }
     }
@@ -779,9 +810,9 @@ fn monthly_findings(
         let Method::Bonus(b) = method else { continue };
         if rng.gen_range(0..100) < 3 && !b.rules.is_empty() {
             let rule = &b.rules[rng.gen_range(0..b.rules.len().min(2))];
-            let mut f = finding(scheme, rubric_id, s, "bonus", code, Some(&rule.code), on);
+            let mut f = finding(scheme, rubric_id, s, IncidentKind::Bonus, code, Some(&rule.code), on);
             f.event_key = Some(format!("{YEAR}-{}-{}", village.name, on.month()));
-            f.source = "higher_feedback".to_owned();
+            f.source = Source::HigherFeedback;
             out.push(f);
         }
     }
@@ -810,7 +841,15 @@ fn adjustment_findings(
                     } else {
                         continue;
                     };
-                    let mut f = finding(scheme, rubric_id, s, "adjustment", code, Some(&rule.code), on);
+                    let mut f = finding(
+                        scheme,
+                        rubric_id,
+                        s,
+                        IncidentKind::Adjustment,
+                        code,
+                        Some(&rule.code),
+                        on,
+                    );
                     f.points = Some(points.into());
                     f.note = Some(
                         if points > Decimal::ZERO {
@@ -824,7 +863,7 @@ fn adjustment_findings(
                 }
                 AdjustmentRuleKind::SteppedAmount(_) => {
                     if rng.gen_range(0..100) < 35 {
-                        let mut f = finding(scheme, rubric_id, s, "amount", code, Some(&rule.code), on);
+                        let mut f = finding(scheme, rubric_id, s, IncidentKind::Amount, code, Some(&rule.code), on);
                         f.amount = Some(Decimal::from(rng.gen_range(5..60) * 10_000).into());
                         f.note = Some("募集社会扶贫资金".to_owned());
                         out.push(f);

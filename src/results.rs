@@ -17,6 +17,7 @@ use crate::auth::policy::{Action, Scope};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::exact::{non_terminating, Exact, Fraction};
+use crate::named::named_enum;
 use crate::scoring::{
     compute_year, ComputeOptions, Consequence, ConsequenceDetail, Detail, EvaluationKind, EvaluationRankings,
     GradeResult, Prize, QuarterlyScore, RankingResult, SubjectType, SubjectYearResult, Veto, YearResults,
@@ -399,25 +400,26 @@ pub struct ResultSummary {
     pub standings: Vec<Standing>,
 }
 
-/// Which result a list shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ResultKind {
-    /// The annual score (default).
-    #[default]
-    Annual,
-    /// The running monthly standing (月度公开); needs `month`.
-    Monthly,
-    /// The half-year assessment's totals (半年考核).
-    HalfYear,
-    /// The year-end assessment's totals (年终考评).
-    YearEnd,
-    /// A democratic evaluation's scores (民主测评); name it with `evaluation_id` when the
-    /// scheme holds several.
-    Democratic,
-    /// A quarterly assessment's totals (季度考核, first secretaries); name the quarter's
-    /// evaluation with `evaluation_id` when the scheme holds several.
-    Quarterly,
+named_enum! {
+    /// Which result a list shows.
+    #[derive(Default)]
+    pub enum ResultKind {
+        /// The annual score (default).
+        #[default]
+        Annual,
+        /// The running monthly standing (月度公开); needs `month`.
+        Monthly,
+        /// The half-year assessment's totals (半年考核).
+        HalfYear,
+        /// The year-end assessment's totals (年终考评).
+        YearEnd,
+        /// A democratic evaluation's scores (民主测评); name it with `evaluation_id` when the
+        /// scheme holds several.
+        Democratic,
+        /// A quarterly assessment's totals (季度考核, first secretaries); name the quarter's
+        /// evaluation with `evaluation_id` when the scheme holds several.
+        Quarterly,
+    }
 }
 
 impl ResultKind {

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::tokens::Subject;
-use super::{parse_name, passwords, Level, PrincipalKind, Role};
+use super::{passwords, Level, PrincipalKind, Role};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::entities::{login_throttle, service_account, user};
@@ -151,9 +151,7 @@ async fn authenticate_user(state: &AppState, key: &str, password: String) -> Res
     let matches = matches_stored(row.as_ref().map(|r| r.password_hash.as_str()), password).await?;
     Ok(match row {
         Some(r) if matches && r.active => {
-            let (Some(level), Some(role)) = (parse_name(&r.level), parse_name(&r.role)) else {
-                return Ok(None);
-            };
+            let (level, role) = (r.level, r.role);
             Some(Account {
                 kind: PrincipalKind::User,
                 id: r.id,

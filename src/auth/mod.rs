@@ -16,26 +16,27 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::error::ApiError;
+use crate::named::named_enum;
 use crate::state::AppState;
 use crate::store::entities::{service_account, user};
 use crate::store::Actor;
 
-/// The level of the org unit a user works at.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Level {
-    County,
-    Township,
-    Village,
+named_enum! {
+    /// The level of the org unit a user works at.
+    pub enum Level {
+        County,
+        Township,
+        Village,
+    }
 }
 
-/// What a user may do at their level (API.md, "Auth").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Admin,
-    Assessor,
-    Viewer,
+named_enum! {
+    /// What a user may do at their level (API.md, "Auth").
+    pub enum Role {
+        Admin,
+        Assessor,
+        Viewer,
+    }
 }
 
 /// A person with a password, or a machine client with a secret.
@@ -180,8 +181,8 @@ impl Caller {
                     kind: PrincipalKind::User,
                     name: row.username,
                     county_id: row.county_id,
-                    level: parse_name(&row.level).ok_or_else(revoked)?,
-                    role: parse_name(&row.role).ok_or_else(revoked)?,
+                    level: row.level,
+                    role: row.role,
                     org_unit_id: row.org_unit_id,
                     township_id: row.township_id,
                     village_id: row.village_id,

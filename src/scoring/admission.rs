@@ -11,39 +11,38 @@ use std::collections::{BTreeMap, HashSet};
 
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
+use crate::named::named_enum;
 use crate::scoring::inputs::{FindingDetail, MeasuredRate, Quarter};
 use crate::scoring::model::{
     AdjustmentDirection, AdjustmentMethod, AdjustmentRuleKind, Item, Method, Node, NonStacking, Rubric, SubjectType,
 };
 
-/// What a finding records; it follows from the item's scoring method, except for the three
-/// kinds that name no item: `deduction` (扣分), `bonus` (加分), `measurement` (季度抽查准确率),
-/// `amount` (金额, e.g. 社会扶贫资金), `adjustment` (奖惩得分), `veto` (一票否决),
-/// `major_failure` (驻村帮扶工作出现重大失误, work teams), `dereliction` (失职渎职).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum IncidentKind {
-    /// A deduction rule broken `quantity` times (`deduction` items).
-    Deduction,
-    /// A bonus rule earned (`bonus` items).
-    Bonus,
-    /// A period's measured rate (`rate_band` items).
-    Measurement,
-    /// An amount, e.g. social funds raised (`stepped_amount` items and rules).
-    Amount,
-    /// A reward or penalty with its own points (`adjustment` items).
-    Adjustment,
-    /// 一票否决: bars the subject from excellence and prizes.
-    Veto,
-    /// 驻村帮扶工作出现重大失误，反响恶劣 (work teams only): the team's leader is removed from
-    /// their post and its members penalised (§8.5); no item, moves no points.
-    MajorFailure,
-    /// 失职渎职，严重影响工作进度与质效 (any subject): accountability for the unit's head and those
-    /// directly responsible (§8.5); no item, moves no points.
-    Dereliction,
+named_enum! {
+    /// What a finding records; it follows from the item's scoring method, except for the three
+    /// kinds that name no item: `deduction` (扣分), `bonus` (加分), `measurement` (季度抽查准确率),
+    /// `amount` (金额, e.g. 社会扶贫资金), `adjustment` (奖惩得分), `veto` (一票否决),
+    /// `major_failure` (驻村帮扶工作出现重大失误, work teams), `dereliction` (失职渎职).
+    pub enum IncidentKind {
+        /// A deduction rule broken `quantity` times (`deduction` items).
+        Deduction,
+        /// A bonus rule earned (`bonus` items).
+        Bonus,
+        /// A period's measured rate (`rate_band` items).
+        Measurement,
+        /// An amount, e.g. social funds raised (`stepped_amount` items and rules).
+        Amount,
+        /// A reward or penalty with its own points (`adjustment` items).
+        Adjustment,
+        /// 一票否决: bars the subject from excellence and prizes.
+        Veto,
+        /// 驻村帮扶工作出现重大失误，反响恶劣 (work teams only): the team's leader is removed from
+        /// their post and its members penalised (§8.5); no item, moves no points.
+        MajorFailure,
+        /// 失职渎职，严重影响工作进度与质效 (any subject): accountability for the unit's head and those
+        /// directly responsible (§8.5); no item, moves no points.
+        Dereliction,
+    }
 }
 
 impl IncidentKind {

@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::exact::Exact;
+use crate::named::named_enum;
 use crate::scoring::model::SubjectType;
 
 /// A subject (考核对象) with the links and attributes the rules need.
@@ -373,22 +374,23 @@ impl Window {
     }
 }
 
-/// The kind of an evaluation (§7): `half_year` (半年考核), `year_end` (年终考评), `democratic`
-/// (民主测评), `monthly` (月度公开, computed), `quarterly` (季度考核, first secretaries).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum EvaluationKind {
-    /// 半年考核: rubric total over the first half-year.
-    HalfYear,
-    /// 年终考评: rubric total over the whole year.
-    YearEnd,
-    /// 民主测评: mean of participants' ballots.
-    Democratic,
-    /// 月度公开: the year-end computation over 1 Jan–month end; virtual, never stored.
-    Monthly,
-    /// 季度考核 (first secretaries, §8.6): rubric total over one quarter, scored like a
-    /// half-year assessment; listed beside the annual result, not part of its formula.
-    Quarterly,
+named_enum! {
+    /// The kind of an evaluation (§7): `half_year` (半年考核), `year_end` (年终考评), `democratic`
+    /// (民主测评), `monthly` (月度公开, computed), `quarterly` (季度考核, first secretaries).
+    #[derive(PartialOrd, Ord)]
+    pub enum EvaluationKind {
+        /// 半年考核: rubric total over the first half-year.
+        HalfYear,
+        /// 年终考评: rubric total over the whole year.
+        YearEnd,
+        /// 民主测评: mean of participants' ballots.
+        Democratic,
+        /// 月度公开: the year-end computation over 1 Jan–month end; virtual, never stored.
+        Monthly,
+        /// 季度考核 (first secretaries, §8.6): rubric total over one quarter, scored like a
+        /// half-year assessment; listed beside the annual result, not part of its formula.
+        Quarterly,
+    }
 }
 
 impl EvaluationKind {

@@ -5,22 +5,25 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-/// What kind of subject (考核对象) gets a score.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum SubjectType {
-    /// 乡镇: a township.
-    Township,
-    /// 县级部门: a county department.
-    Department,
-    /// 村/社区: a village.
-    Village,
-    /// 第一书记: a first secretary stationed in a village.
-    FirstSecretary,
-    /// 驻村工作队: a village work team.
-    WorkTeam,
-    /// 农业科技人员: an agricultural technician stationed in a village.
-    AgriTech,
+use crate::named::named_enum;
+
+named_enum! {
+    /// What kind of subject (考核对象) gets a score.
+    #[derive(PartialOrd, Ord)]
+    pub enum SubjectType {
+        /// 乡镇: a township.
+        Township,
+        /// 县级部门: a county department.
+        Department,
+        /// 村/社区: a village.
+        Village,
+        /// 第一书记: a first secretary stationed in a village.
+        FirstSecretary,
+        /// 驻村工作队: a village work team.
+        WorkTeam,
+        /// 农业科技人员: an agricultural technician stationed in a village.
+        AgriTech,
+    }
 }
 
 impl SubjectType {

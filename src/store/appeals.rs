@@ -10,21 +10,23 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::entities::appeal;
-use super::{incidents, name_of, new_id, now, Change, WriteTx};
+use super::{incidents, new_id, now, Change, WriteTx};
 use crate::auth::policy::{Action, Scope};
-use crate::auth::{parse_name, Caller};
+use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::named::named_enum;
+use crate::store::incidents::IncidentStatus;
 
-/// Where an appeal stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum AppealStatus {
-    /// Waiting for an assessor.
-    Pending,
-    /// The finding stays.
-    Upheld,
-    /// The finding was revoked.
-    Accepted,
+named_enum! {
+    /// Where an appeal stands.
+    pub enum AppealStatus {
+        /// Waiting for an assessor.
+        Pending,
+        /// The finding stays.
+        Upheld,
+        /// The finding was revoked.
+        Accepted,
+    }
 }
 
 /// An appeal as the API shows it.
@@ -54,7 +56,7 @@ impl From<appeal::Model> for Appeal {
             incident_id: m.incident_id,
             subject_id: m.subject_id,
             reason: m.reason,
-            status: parse_name(&m.status).unwrap_or(AppealStatus::Pending),
+            status: m.status,
             filed_by: m.filed_by,
             filed_at: m.created_at,
             decided_by: m.decided_by,
@@ -114,7 +116,7 @@ fn check_text(field: &str, text: &str) -> Result<String, ApiError> {
 pub async fn file(tx: &WriteTx, caller: &Caller, incident_id: Uuid, new: NewAppeal) -> Result<appeal::Model, ApiError> {
     let finding = incidents::load_for(tx.conn(), caller, Action::Appeal, incident_id).await?;
     let reason = check_text("reason", &new.reason)?;
-    if finding.status != "active" {
+    if finding.status != IncidentStatus::Active {
         return Err(ApiError::conflict(
             "appeal.incident_revoked",
             "the finding is already revoked",
@@ -143,7 +145,7 @@ pub async fn file(tx: &WriteTx, caller: &Caller, incident_id: Uuid, new: NewAppe
         township_id: finding.township_id,
         village_id: finding.village_id,
         reason,
-        status: name_of(AppealStatus::Pending),
+        status: AppealStatus::Pending,
         filed_by: caller.id,
         decided_by: None,
         decided_at: None,
@@ -180,7 +182,7 @@ pub async fn decide(
     decision: AppealDecision,
 ) -> Result<appeal::Model, ApiError> {
     let current = load_for(tx.conn(), caller, Action::Record, id).await?;
-    if current.status != "pending" {
+    if current.status != AppealStatus::Pending {
         return Err(ApiError::conflict(
             "appeal.already_decided",
             "this appeal is already decided",
@@ -200,7 +202,7 @@ pub async fn decide(
     };
     let at = now();
     let mut active = current.clone().into_active_model();
-    active.status = Set(name_of(status));
+    active.status = Set(status);
     active.decided_by = Set(Some(caller.id));
     active.decided_at = Set(Some(at));
     active.decision_note = Set(note);
@@ -241,7 +243,7 @@ pub async fn list<C: ConnectionTrait>(
         select = select.filter(appeal::Column::SubjectId.eq(v));
     }
     if let Some(v) = filter.status {
-        select = select.filter(appeal::Column::Status.eq(name_of(v)));
+        select = select.filter(appeal::Column::Status.eq(v));
     }
     Ok(super::page::paginate(select, page).all(conn).await?)
 }

@@ -1,6 +1,20 @@
-//! sea-orm entities, one module per table. Enumerations are stored as their snake_case names.
+//! sea-orm entities, one module per table. Enumerations are typed columns (`DeriveActiveEnum`),
+//! stored as their snake_case names.
 
 macro_rules! entity {
+    // A county's versioned resource: its id, county, timestamps and optimistic-lock version
+    // come first, in this order (row seals read the columns in order).
+    ($module:ident, $table:literal, versioned { $($field:tt)* }) => {
+        entity!($module, $table, {
+            #[sea_orm(primary_key, auto_increment = false)]
+            pub id: Uuid,
+            pub county_id: Uuid,
+            pub created_at: DateTimeUtc,
+            pub updated_at: DateTimeUtc,
+            pub version: i32,
+            $($field)*
+        });
+    };
     ($module:ident, $table:literal, { $($field:tt)* }) => {
         pub mod $module {
             use sea_orm::entity::prelude::*;
@@ -21,15 +35,9 @@ macro_rules! entity {
     };
 }
 
-entity!(org_unit, "org_units", {
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub id: Uuid,
-    pub county_id: Uuid,
-    pub created_at: DateTimeUtc,
-    pub updated_at: DateTimeUtc,
-    pub version: i32,
+entity!(org_unit, "org_units", versioned {
     pub parent_id: Option<Uuid>,
-    pub kind: String,
+    pub kind: crate::store::org_units::OrgKind,
     pub name: String,
     pub code: Option<String>,
     pub township_id: Option<Uuid>,
@@ -37,20 +45,14 @@ entity!(org_unit, "org_units", {
     pub active: bool,
 });
 
-entity!(user, "users", {
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub id: Uuid,
-    pub county_id: Uuid,
-    pub created_at: DateTimeUtc,
-    pub updated_at: DateTimeUtc,
-    pub version: i32,
+entity!(user, "users", versioned {
     pub org_unit_id: Uuid,
     pub township_id: Option<Uuid>,
     pub village_id: Option<Uuid>,
     pub username: String,
     pub display_name: String,
-    pub level: String,
-    pub role: String,
+    pub level: crate::auth::Level,
+    pub role: crate::auth::Role,
     pub password_hash: String,
     pub active: bool,
     /// Raised whenever the password, active flag, role, level or org unit changes; tokens carry
@@ -62,13 +64,7 @@ entity!(user, "users", {
     pub username_key: String,
 });
 
-entity!(service_account, "service_accounts", {
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub id: Uuid,
-    pub county_id: Uuid,
-    pub created_at: DateTimeUtc,
-    pub updated_at: DateTimeUtc,
-    pub version: i32,
+entity!(service_account, "service_accounts", versioned {
     pub client_id: String,
     pub name: String,
     pub secret_hash: String,
@@ -88,13 +84,7 @@ entity!(login_throttle, "login_throttle", {
     pub last_failure_at: DateTimeUtc,
 });
 
-entity!(scheme, "schemes", {
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub id: Uuid,
-    pub county_id: Uuid,
-    pub created_at: DateTimeUtc,
-    pub updated_at: DateTimeUtc,
-    pub version: i32,
+entity!(scheme, "schemes", versioned {
     pub org_unit_id: Uuid,
     pub township_id: Option<Uuid>,
     pub key: String,
@@ -106,15 +96,9 @@ entity!(scheme, "schemes", {
     pub active: bool,
 });
 
-entity!(rubric, "rubrics", {
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub id: Uuid,
-    pub county_id: Uuid,
-    pub created_at: DateTimeUtc,
-    pub updated_at: DateTimeUtc,
-    pub version: i32,
+entity!(rubric, "rubrics", versioned {
     pub scheme_id: Uuid,
-    pub subject_type: String,
+    pub subject_type: crate::scoring::model::SubjectType,
     pub version_no: i32,
     pub current: bool,
     pub used: bool,
@@ -122,14 +106,8 @@ entity!(rubric, "rubrics", {
     pub definition: String,
 });
 
-entity!(subject, "subjects", {
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub id: Uuid,
-    pub county_id: Uuid,
-    pub created_at: DateTimeUtc,
-    pub updated_at: DateTimeUtc,
-    pub version: i32,
-    pub subject_type: String,
+entity!(subject, "subjects", versioned {
+    pub subject_type: crate::scoring::model::SubjectType,
     pub name: String,
     pub org_unit_id: Option<Uuid>,
     pub township_id: Option<Uuid>,
@@ -140,13 +118,7 @@ entity!(subject, "subjects", {
     pub active: bool,
 });
 
-entity!(subject_attribute, "subject_attributes", {
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub id: Uuid,
-    pub county_id: Uuid,
-    pub created_at: DateTimeUtc,
-    pub updated_at: DateTimeUtc,
-    pub version: i32,
+entity!(subject_attribute, "subject_attributes", versioned {
     pub scheme_id: Uuid,
     pub subject_id: Uuid,
     pub has_special_indicators: bool,
@@ -157,19 +129,13 @@ entity!(subject_attribute, "subject_attributes", {
     pub vertically_managed: bool,
 });
 
-entity!(incident, "incidents", {
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub id: Uuid,
-    pub county_id: Uuid,
-    pub created_at: DateTimeUtc,
-    pub updated_at: DateTimeUtc,
-    pub version: i32,
+entity!(incident, "incidents", versioned {
     pub scheme_id: Uuid,
     pub rubric_id: Uuid,
     pub subject_id: Uuid,
     pub township_id: Option<Uuid>,
     pub village_id: Option<Uuid>,
-    pub kind: String,
+    pub kind: crate::scoring::admission::IncidentKind,
     pub item_code: Option<String>,
     pub rule_code: Option<String>,
     pub occurred_on: Date,
@@ -184,63 +150,45 @@ entity!(incident, "incidents", {
     #[sea_orm(column_type = "Decimal(None)")]
     pub points: Option<DbDecimal>,
     pub event_key: Option<String>,
-    pub source: String,
+    pub source: crate::store::incidents::Source,
     pub note: Option<String>,
     #[sea_orm(column_type = "Text")]
     pub evidence: String,
     pub recorded_by: Uuid,
     pub upload_id: Option<Uuid>,
-    pub status: String,
+    pub status: crate::store::incidents::IncidentStatus,
     pub revoked_at: Option<DateTimeUtc>,
     pub revoked_by: Option<Uuid>,
     pub revoke_reason: Option<String>,
 });
 
-entity!(appeal, "appeals", {
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub id: Uuid,
-    pub county_id: Uuid,
-    pub created_at: DateTimeUtc,
-    pub updated_at: DateTimeUtc,
-    pub version: i32,
+entity!(appeal, "appeals", versioned {
     pub incident_id: Uuid,
     pub subject_id: Uuid,
     pub township_id: Option<Uuid>,
     pub village_id: Option<Uuid>,
     pub reason: String,
-    pub status: String,
+    pub status: crate::store::appeals::AppealStatus,
     pub filed_by: Uuid,
     pub decided_by: Option<Uuid>,
     pub decided_at: Option<DateTimeUtc>,
     pub decision_note: Option<String>,
 });
 
-entity!(evaluation, "evaluations", {
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub id: Uuid,
-    pub county_id: Uuid,
-    pub created_at: DateTimeUtc,
-    pub updated_at: DateTimeUtc,
-    pub version: i32,
+entity!(evaluation, "evaluations", versioned {
     pub scheme_id: Uuid,
     pub org_unit_id: Uuid,
     pub township_id: Option<Uuid>,
-    pub kind: String,
+    pub kind: crate::scoring::inputs::EvaluationKind,
     pub key: String,
     pub title: String,
     pub window_from: Date,
     pub window_to: Date,
-    pub status: String,
+    pub status: crate::store::evaluations::EvaluationStatus,
     pub closed_at: Option<DateTimeUtc>,
 });
 
-entity!(scoresheet, "scoresheets", {
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub id: Uuid,
-    pub county_id: Uuid,
-    pub created_at: DateTimeUtc,
-    pub updated_at: DateTimeUtc,
-    pub version: i32,
+entity!(scoresheet, "scoresheets", versioned {
     pub scheme_id: Uuid,
     pub evaluation_id: Uuid,
     pub subject_id: Uuid,
@@ -264,13 +212,7 @@ entity!(scoresheet_item, "scoresheet_items", {
     pub score: DbDecimal,
 });
 
-entity!(ballot, "ballots", {
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub id: Uuid,
-    pub county_id: Uuid,
-    pub created_at: DateTimeUtc,
-    pub updated_at: DateTimeUtc,
-    pub version: i32,
+entity!(ballot, "ballots", versioned {
     pub scheme_id: Uuid,
     pub evaluation_id: Uuid,
     pub subject_id: Uuid,
@@ -284,18 +226,12 @@ entity!(ballot, "ballots", {
     pub revoked_at: Option<DateTimeUtc>,
 });
 
-entity!(publication, "publications", {
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub id: Uuid,
-    pub county_id: Uuid,
-    pub created_at: DateTimeUtc,
-    pub updated_at: DateTimeUtc,
-    pub version: i32,
+entity!(publication, "publications", versioned {
     pub scheme_id: Uuid,
     pub org_unit_id: Uuid,
     pub township_id: Option<Uuid>,
     pub number: i32,
-    pub kind: String,
+    pub kind: crate::results::ResultKind,
     pub group_key: String,
     pub title: String,
     pub period_end: Option<Date>,

@@ -18,17 +18,18 @@ use super::entities::{ballot, evaluation, scheme, scoresheet, scoresheet_item, s
 use super::schemes::LoadedScheme;
 use super::{name_of, new_id, now, Change, WriteTx};
 use crate::auth::policy::{Action, Scope};
-use crate::auth::{parse_name, Caller};
+use crate::auth::Caller;
 use crate::error::{ApiError, FieldError};
+use crate::named::named_enum;
 use crate::scoring::admission::{admit_ballot, admit_scoresheet};
 use crate::scoring::{EvaluationKind, Period, SubjectType};
 
-/// `open` (accepting scoresheets or ballots) or `closed`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum EvaluationStatus {
-    Open,
-    Closed,
+named_enum! {
+    /// `open` (accepting scoresheets or ballots) or `closed`.
+    pub enum EvaluationStatus {
+        Open,
+        Closed,
+    }
 }
 
 /// An evaluation as the API shows it.
@@ -67,12 +68,12 @@ impl From<evaluation::Model> for Evaluation {
             scheme_id: m.scheme_id,
             org_unit_id: m.org_unit_id,
             township_id: m.township_id,
-            kind: parse_name(&m.kind).unwrap_or(EvaluationKind::YearEnd),
+            kind: m.kind,
             key: m.key,
             title: m.title,
             window_from: m.window_from,
             window_to: m.window_to,
-            status: parse_name(&m.status).unwrap_or(EvaluationStatus::Open),
+            status: m.status,
             closed_at: m.closed_at,
             version: m.version,
             created_at: m.created_at,
@@ -223,12 +224,12 @@ pub async fn create(tx: &WriteTx, caller: &Caller, new: NewEvaluation) -> Result
         scheme_id: scheme.id,
         org_unit_id: scheme.org_unit_id,
         township_id: scheme.township_id,
-        kind: name_of(new.kind),
+        kind: new.kind,
         key,
         title,
         window_from: from,
         window_to: to,
-        status: name_of(EvaluationStatus::Open),
+        status: EvaluationStatus::Open,
         closed_at: None,
     };
     evaluation::Entity::insert(model.clone().into_active_model())
@@ -251,7 +252,7 @@ pub async fn set_status(
     status: EvaluationStatus,
 ) -> Result<evaluation::Model, ApiError> {
     let current = load_for(tx.conn(), caller, Action::Assess, id).await?;
-    if current.status == name_of(status) {
+    if current.status == status {
         return Err(ApiError::conflict(
             "evaluation.status_unchanged",
             format!("the evaluation is already {}", name_of(status)),
@@ -259,7 +260,7 @@ pub async fn set_status(
     }
     let at = now();
     let mut active = current.clone().into_active_model();
-    active.status = Set(name_of(status));
+    active.status = Set(status);
     active.closed_at = Set((status == EvaluationStatus::Closed).then_some(at));
     active.version = Set(current.version + 1);
     active.updated_at = Set(at);
@@ -300,10 +301,10 @@ pub async fn list<C: ConnectionTrait>(
         select = select.filter(evaluation::Column::SchemeId.eq(v));
     }
     if let Some(v) = filter.kind {
-        select = select.filter(evaluation::Column::Kind.eq(name_of(v)));
+        select = select.filter(evaluation::Column::Kind.eq(v));
     }
     if let Some(v) = filter.status {
-        select = select.filter(evaluation::Column::Status.eq(name_of(v)));
+        select = select.filter(evaluation::Column::Status.eq(v));
     }
     Ok(super::page::paginate(select, page).all(conn).await?)
 }
@@ -558,7 +559,7 @@ impl InputValidator {
                     "evaluation_id is not an evaluation in your scope",
                 )
             })?;
-        let kind: EvaluationKind = parse_name(&evaluation.kind).ok_or(RowError::Internal)?;
+        let kind: EvaluationKind = evaluation.kind;
         if wants_ballots && kind != EvaluationKind::Democratic {
             return Err(invalid(
                 "evaluation_id",
@@ -573,7 +574,7 @@ impl InputValidator {
                 "scoresheets belong to half-year, year-end and quarterly evaluations",
             ));
         }
-        if evaluation.status != "open" {
+        if evaluation.status != EvaluationStatus::Open {
             return Err(RowError::Conflict(FieldError::new(
                 "evaluation_id",
                 "evaluation.closed",
@@ -594,7 +595,7 @@ impl InputValidator {
         if !caller.may(Action::Record, &super::subjects::scope_of(subject)) {
             return Err(RowError::Forbidden);
         }
-        let subject_type: SubjectType = parse_name(&subject.subject_type).ok_or(RowError::Internal)?;
+        let subject_type: SubjectType = subject.subject_type;
         let in_scheme = scheme.definition.subject_types.contains_key(&subject_type)
             && (scheme.row.township_id.is_none() || scheme.row.township_id == subject.township_id);
         if !in_scheme {

@@ -20,35 +20,37 @@ use super::{name_of, new_id, now, Change, WriteTx};
 use crate::auth::policy::{Action, Scope};
 use crate::auth::{parse_name, Caller};
 use crate::error::{ApiError, FieldError};
+use crate::named::named_enum;
 use crate::scoring::admission::{admit_finding, FindingDraft, FindingRules, Refusal, Violation};
 use crate::scoring::{Quarter, SubjectType};
 
 pub use crate::scoring::admission::IncidentKind;
 
-/// Where a finding came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum Source {
-    /// 日常督查.
-    #[default]
-    DailyInspection,
-    /// 专项督查.
-    SpecialInspection,
-    /// 上级反馈.
-    HigherFeedback,
-    /// 电话抽查.
-    PhoneSampling,
-    /// 系统分析.
-    SystemAnalysis,
-    Other,
+named_enum! {
+    /// Where a finding came from.
+    #[derive(Default)]
+    pub enum Source {
+        /// 日常督查.
+        #[default]
+        DailyInspection,
+        /// 专项督查.
+        SpecialInspection,
+        /// 上级反馈.
+        HigherFeedback,
+        /// 电话抽查.
+        PhoneSampling,
+        /// 系统分析.
+        SystemAnalysis,
+        Other,
+    }
 }
 
-/// `active`, or `revoked` (kept in the history, ignored by scoring from its revocation on).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum IncidentStatus {
-    Active,
-    Revoked,
+named_enum! {
+    /// `active`, or `revoked` (kept in the history, ignored by scoring from its revocation on).
+    pub enum IncidentStatus {
+        Active,
+        Revoked,
+    }
 }
 
 /// A finding as the API shows it.
@@ -105,7 +107,7 @@ impl From<incident::Model> for Incident {
             scheme_id: m.scheme_id,
             rubric_id: m.rubric_id,
             subject_id: m.subject_id,
-            kind: parse_name(&m.kind).unwrap_or(IncidentKind::Deduction),
+            kind: m.kind,
             item_code: m.item_code,
             rule_code: m.rule_code,
             occurred_on: m.occurred_on,
@@ -117,12 +119,12 @@ impl From<incident::Model> for Incident {
             amount: m.amount.map(Into::into),
             points: m.points.map(Into::into),
             event_key: m.event_key,
-            source: parse_name(&m.source).unwrap_or_default(),
+            source: m.source,
             note: m.note,
             evidence: serde_json::from_str(&m.evidence).unwrap_or_default(),
             recorded_by: m.recorded_by,
             recorded_at: m.created_at,
-            status: parse_name(&m.status).unwrap_or(IncidentStatus::Active),
+            status: m.status,
             revoked_at: m.revoked_at,
             revoked_by: m.revoked_by,
             revoke_reason: m.revoke_reason,
@@ -298,7 +300,7 @@ impl Validator {
                 "the subject is deactivated",
             )]));
         }
-        let subject_type: SubjectType = parse_name(&subject.subject_type).ok_or(RowError::Internal)?;
+        let subject_type: SubjectType = subject.subject_type;
         let scheme = self.scheme_for(new, subject, subject_type)?;
         let rubric_id = *scheme.rubric_ids.get(&subject_type).ok_or(RowError::Internal)?;
         let config = scheme
@@ -329,7 +331,7 @@ impl Validator {
             subject_id: subject.id,
             township_id: subject.township_id,
             village_id: subject.village_id,
-            kind: admitted.kind.as_str().to_owned(),
+            kind: admitted.kind,
             item_code: new.item_code.clone(),
             rule_code: new.rule_code.clone(),
             occurred_on: new.occurred_on,
@@ -341,13 +343,13 @@ impl Validator {
             amount: admitted.amount.map(Into::into),
             points: admitted.points.map(Into::into),
             event_key: admitted.event_key,
-            source: name_of(new.source.unwrap_or_default()),
+            source: new.source.unwrap_or_default(),
             note: admitted.note,
             evidence: serde_json::to_string(&new.evidence.iter().map(|e| e.trim()).collect::<Vec<_>>())
                 .unwrap_or_else(|_| "[]".into()),
             recorded_by: caller.id,
             upload_id: None,
-            status: "active".to_owned(),
+            status: IncidentStatus::Active,
             revoked_at: None,
             revoked_by: None,
             revoke_reason: None,
@@ -557,7 +559,7 @@ pub async fn revoke_row(
             "a revocation needs a reason (at most 2000 characters)",
         ));
     }
-    if current.status == "revoked" {
+    if current.status == IncidentStatus::Revoked {
         return Err(ApiError::conflict(
             "incident.already_revoked",
             "the finding is already revoked",
@@ -565,7 +567,7 @@ pub async fn revoke_row(
     }
     let at = now();
     let mut active = current.clone().into_active_model();
-    active.status = Set("revoked".to_owned());
+    active.status = Set(IncidentStatus::Revoked);
     active.revoked_at = Set(Some(at));
     active.revoked_by = Set(Some(by));
     active.revoke_reason = Set(Some(reason.to_owned()));
@@ -628,13 +630,13 @@ pub async fn list<C: ConnectionTrait>(
         select = select.filter(incident::Column::RuleCode.eq(v.as_str()));
     }
     if let Some(v) = filter.kind {
-        select = select.filter(incident::Column::Kind.eq(name_of(v)));
+        select = select.filter(incident::Column::Kind.eq(v));
     }
     if let Some(v) = filter.status {
-        select = select.filter(incident::Column::Status.eq(name_of(v)));
+        select = select.filter(incident::Column::Status.eq(v));
     }
     if let Some(v) = filter.source {
-        select = select.filter(incident::Column::Source.eq(name_of(v)));
+        select = select.filter(incident::Column::Source.eq(v));
     }
     if let Some(v) = filter.from {
         select = select.filter(incident::Column::OccurredOn.gte(v));

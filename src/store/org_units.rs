@@ -12,17 +12,19 @@ use uuid::Uuid;
 use super::entities::{org_unit, subject};
 use super::{new_id, now, Change, WriteTx};
 use crate::auth::policy::{Action, Scope};
-use crate::auth::{parse_name, Caller};
+use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::named::named_enum;
+use crate::scoring::SubjectType;
 
-/// The kind of an org unit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum OrgKind {
-    County,
-    Township,
-    Village,
-    Department,
+named_enum! {
+    /// The kind of an org unit.
+    pub enum OrgKind {
+        County,
+        Township,
+        Village,
+        Department,
+    }
 }
 
 impl OrgKind {
@@ -32,6 +34,16 @@ impl OrgKind {
             OrgKind::Township => "township",
             OrgKind::Village => "village",
             OrgKind::Department => "department",
+        }
+    }
+
+    /// The subject a unit of this kind is assessed as; a county is not assessed.
+    pub fn subject_type(self) -> Option<SubjectType> {
+        match self {
+            OrgKind::County => None,
+            OrgKind::Township => Some(SubjectType::Township),
+            OrgKind::Village => Some(SubjectType::Village),
+            OrgKind::Department => Some(SubjectType::Department),
         }
     }
 }
@@ -66,7 +78,7 @@ impl From<org_unit::Model> for OrgUnit {
             id: m.id,
             county_id: m.county_id,
             parent_id: m.parent_id,
-            kind: parse_name(&m.kind).unwrap_or(OrgKind::Department),
+            kind: m.kind,
             name: m.name,
             code: m.code,
             township_id: m.township_id,
@@ -150,7 +162,7 @@ pub async fn create_county(tx: &WriteTx, name: &str) -> Result<org_unit::Model, 
         updated_at: at,
         version: 1,
         parent_id: None,
-        kind: OrgKind::County.as_str().to_owned(),
+        kind: OrgKind::County,
         name: check_name("name", name)?,
         code: None,
         township_id: None,
@@ -192,7 +204,7 @@ pub async fn create(tx: &WriteTx, caller: &Caller, new: NewOrgUnit) -> Result<or
                 .await?
                 .filter(|p| caller.may(Action::Read, &scope_of(p)));
             match parent {
-                Some(p) if p.kind == "township" && p.active => (p.id, Some(p.id), Some(id)),
+                Some(p) if p.kind == OrgKind::Township && p.active => (p.id, Some(p.id), Some(id)),
                 Some(_) => {
                     return Err(ApiError::invalid(
                         "parent_id",
@@ -223,7 +235,7 @@ pub async fn create(tx: &WriteTx, caller: &Caller, new: NewOrgUnit) -> Result<or
         updated_at: at,
         version: 1,
         parent_id: Some(parent_id),
-        kind: new.kind.as_str().to_owned(),
+        kind: new.kind,
         name,
         code: new.code.map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()),
         township_id,
@@ -241,7 +253,10 @@ pub async fn create(tx: &WriteTx, caller: &Caller, new: NewOrgUnit) -> Result<or
         created_at: at,
         updated_at: at,
         version: 1,
-        subject_type: new.kind.as_str().to_owned(),
+        subject_type: new
+            .kind
+            .subject_type()
+            .ok_or_else(|| ApiError::internal("a county is not a subject"))?,
         name: model.name.clone(),
         org_unit_id: Some(id),
         township_id,
@@ -282,7 +297,7 @@ pub async fn update(
         active.code = Set(Some(code.trim().to_owned()).filter(|c| !c.is_empty()));
     }
     if let Some(flag) = patch.active {
-        if !flag && current.kind == "county" {
+        if !flag && current.kind == OrgKind::County {
             return Err(ApiError::invalid(
                 "active",
                 "org_unit.county_deactivation",

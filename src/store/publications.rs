@@ -14,10 +14,11 @@ use uuid::Uuid;
 use super::entities::{publication, scheme};
 use super::{audit, new_id, now, Change, WriteTx};
 use crate::auth::policy::{Action, Scope};
-use crate::auth::{parse_name, Caller, MaybeCaller};
+use crate::auth::{Caller, MaybeCaller};
 use crate::error::ApiError;
 use crate::results::{ResultKind, ResultSummary};
 use crate::scoring::{RankingResult, SubjectType};
+use crate::store::org_units::OrgKind;
 
 /// What a publication froze.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -89,7 +90,7 @@ impl Publication {
             scheme_id: m.scheme_id,
             township_id: m.township_id,
             number: m.number,
-            kind: parse_name(&m.kind).unwrap_or_default(),
+            kind: m.kind,
             title: m.title,
             period_end: m.period_end,
             as_of: m.as_of,
@@ -246,7 +247,7 @@ pub async fn publish(
         org_unit_id: township_id.unwrap_or(scheme_row.county_id),
         township_id,
         number: last.unwrap_or(0) + 1,
-        kind: super::name_of(new.kind),
+        kind: new.kind,
         group_key: new
             .subject_type
             .map(|t| t.as_str().to_owned())
@@ -299,7 +300,7 @@ async fn published_to(
     )?;
     if let Some(town) = new.township_id {
         let unit = super::org_units::find(tx.conn(), town).await?;
-        if !unit.is_some_and(|u| u.kind == "township" && u.county_id == scheme_row.county_id) {
+        if !unit.is_some_and(|u| u.kind == OrgKind::Township && u.county_id == scheme_row.county_id) {
             return Err(ApiError::invalid(
                 "township_id",
                 "publication.township_unknown",
@@ -420,7 +421,7 @@ pub async fn list<C: ConnectionTrait>(
         select = select.filter(publication::Column::SchemeId.eq(v));
     }
     if let Some(v) = filter.kind {
-        select = select.filter(publication::Column::Kind.eq(super::name_of(v)));
+        select = select.filter(publication::Column::Kind.eq(v));
     }
     if let Some(v) = filter.township_id {
         select = select.filter(publication::Column::TownshipId.eq(v));

@@ -17,11 +17,12 @@ use uuid::Uuid;
 
 use super::entities::{evaluation, org_unit, rubric, scheme};
 use super::org_units::OrgKind;
-use super::{name_of, new_id, now, Change, WriteTx};
+use super::{new_id, now, Change, WriteTx};
 use crate::auth::policy::{Action, Scope};
-use crate::auth::{parse_name, Caller};
+use crate::auth::Caller;
 use crate::error::{ApiError, FieldError};
 use crate::scoring::{EvaluationKind, Rubric, SchemeDefinition, SubjectType};
+use crate::store::evaluations::EvaluationStatus;
 
 /// A scheme as the API shows it: the definition with each subject type's current rubric.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -77,8 +78,7 @@ impl RubricVersion {
         Ok(Self {
             id: m.id,
             scheme_id: m.scheme_id,
-            subject_type: parse_name(&m.subject_type)
-                .ok_or_else(|| ApiError::internal("stored rubric has a bad type"))?,
+            subject_type: m.subject_type,
             version_no: m.version_no,
             current: m.current,
             used: m.used,
@@ -162,10 +162,8 @@ pub async fn definition<C: ConnectionTrait>(
     let mut definition: SchemeDefinition = serde_json::from_str(&row.definition)?;
     let rubrics = current_rubrics(conn, row.id).await?;
     for r in &rubrics {
-        if let Some(t) = parse_name::<SubjectType>(&r.subject_type) {
-            if let Some(config) = definition.subject_types.get_mut(&t) {
-                config.rubric = serde_json::from_str(&r.definition)?;
-            }
+        if let Some(config) = definition.subject_types.get_mut(&r.subject_type) {
+            config.rubric = serde_json::from_str(&r.definition)?;
         }
     }
     Ok((definition, rubrics))
@@ -185,12 +183,10 @@ pub async fn to_api<C: ConnectionTrait>(conn: &C, row: scheme::Model) -> Result<
         active: row.active,
         rubrics: rubrics
             .into_iter()
-            .filter_map(|r| {
-                Some(RubricVersionRef {
-                    subject_type: parse_name(&r.subject_type)?,
-                    rubric_id: r.id,
-                    version_no: r.version_no,
-                })
+            .map(|r| RubricVersionRef {
+                subject_type: r.subject_type,
+                rubric_id: r.id,
+                version_no: r.version_no,
             })
             .collect(),
         definition,
@@ -301,8 +297,8 @@ async fn set_up_in(tx: &WriteTx, caller: &Caller, org_unit_id: Option<Uuid>) -> 
         .await?
         .filter(|u| caller.may(Action::Read, &super::org_units::scope_of(u)));
     match unit {
-        Some(u) if u.county_id == caller.county_id && u.kind == OrgKind::County.as_str() => Ok((u.id, None)),
-        Some(u) if u.county_id == caller.county_id && u.kind == OrgKind::Township.as_str() => Ok((u.id, Some(u.id))),
+        Some(u) if u.county_id == caller.county_id && u.kind == OrgKind::County => Ok((u.id, None)),
+        Some(u) if u.county_id == caller.county_id && u.kind == OrgKind::Township => Ok((u.id, Some(u.id))),
         _ => Err(ApiError::invalid(
             "org_unit_id",
             "scheme.org_unit_invalid",
@@ -326,7 +322,7 @@ async fn insert_first_rubrics(
             updated_at: at,
             version: 1,
             scheme_id: scheme_row.id,
-            subject_type: subject_type.as_str().to_owned(),
+            subject_type: *subject_type,
             version_no: 1,
             current: true,
             used: false,
@@ -369,12 +365,12 @@ async fn open_evaluations(
             scheme_id: scheme_row.id,
             org_unit_id: scheme_row.org_unit_id,
             township_id: scheme_row.township_id,
-            kind: name_of(template.kind),
+            kind: template.kind,
             key: template.key.clone(),
             title: template.title.clone(),
             window_from: window.from,
             window_to: window.to,
-            status: "open".to_owned(),
+            status: EvaluationStatus::Open,
             closed_at: None,
         };
         evaluations.push(super::seals::Seal::Row("evaluation", row.id));
@@ -518,8 +514,7 @@ pub async fn edit_rubric(
             "only the current version of a rubric can be edited; edit the newest version",
         ));
     }
-    let subject_type: SubjectType =
-        parse_name(&row.subject_type).ok_or_else(|| ApiError::internal("bad rubric type"))?;
+    let subject_type: SubjectType = row.subject_type;
     if new_rubric.subject_type != subject_type {
         return Err(ApiError::invalid(
             "subject_type",
@@ -605,10 +600,7 @@ pub struct LoadedScheme {
 
 pub async fn load_definition<C: ConnectionTrait>(conn: &C, row: scheme::Model) -> Result<LoadedScheme, ApiError> {
     let (definition, rubrics) = definition(conn, &row).await?;
-    let rubric_ids = rubrics
-        .iter()
-        .filter_map(|r| Some((parse_name::<SubjectType>(&r.subject_type)?, r.id)))
-        .collect();
+    let rubric_ids = rubrics.iter().map(|r| (r.subject_type, r.id)).collect();
     Ok(LoadedScheme {
         row,
         definition,

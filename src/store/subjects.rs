@@ -14,7 +14,7 @@ use super::entities::{subject, subject_attribute};
 use super::org_units::{self, NewOrgUnit, OrgKind};
 use super::{new_id, now, Change, WriteTx};
 use crate::auth::policy::{Action, Scope};
-use crate::auth::{parse_name, Caller};
+use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::scoring::SubjectType;
 
@@ -55,7 +55,7 @@ impl From<subject::Model> for Subject {
         Self {
             id: m.id,
             county_id: m.county_id,
-            subject_type: parse_name(&m.subject_type).unwrap_or(SubjectType::Village),
+            subject_type: m.subject_type,
             name: m.name,
             org_unit_id: m.org_unit_id,
             township_id: m.township_id,
@@ -177,7 +177,7 @@ async fn resolve_links<C: ConnectionTrait>(
             ));
         } else {
             match find(conn, id).await? {
-                Some(d) if d.county_id == county_id && d.subject_type == "department" && d.active => {}
+                Some(d) if d.county_id == county_id && d.subject_type == SubjectType::Department && d.active => {}
                 _ => errors.push(crate::error::FieldError::new(
                     "dispatched_by",
                     "subject.link_wrong_kind",
@@ -193,7 +193,7 @@ async fn resolve_links<C: ConnectionTrait>(
             // A village outside the caller's scope is as unknown as one that does not exist.
             Some(v)
                 if v.county_id == county_id
-                    && v.subject_type == "village"
+                    && v.subject_type == SubjectType::Village
                     && v.active
                     && caller.may(Action::Read, &scope_of(&v)) =>
             {
@@ -265,7 +265,7 @@ pub async fn create(tx: &WriteTx, caller: &Caller, new: NewSubject) -> Result<su
         created_at: at,
         updated_at: at,
         version: 1,
-        subject_type: type_name(new.subject_type),
+        subject_type: new.subject_type,
         name,
         org_unit_id: None,
         township_id: links.township_id,
@@ -323,8 +323,7 @@ pub async fn update(
             .await?
             .ok_or_else(|| ApiError::not_found("subject"));
     }
-    let subject_type: SubjectType =
-        parse_name(&current.subject_type).ok_or_else(|| ApiError::internal("bad subject type"))?;
+    let subject_type: SubjectType = current.subject_type;
     let dispatched_by = patch.dispatched_by.unwrap_or(current.dispatched_by);
     let stationed_in = patch.stationed_in.unwrap_or(current.stationed_in);
     let links = resolve_links(tx.conn(), caller, subject_type, dispatched_by, stationed_in).await?;
@@ -383,7 +382,7 @@ pub async fn list<C: ConnectionTrait>(
 ) -> Result<Vec<subject::Model>, ApiError> {
     let mut select = subject::Entity::find().filter(caller.visible(subject::Entity));
     if let Some(t) = filter.subject_type {
-        select = select.filter(subject::Column::SubjectType.eq(type_name(t)));
+        select = select.filter(subject::Column::SubjectType.eq(t));
     }
     if let Some(t) = filter.township_id {
         select = select.filter(subject::Column::TownshipId.eq(t));
@@ -565,9 +564,8 @@ pub async fn set_attributes(
 /// `reserve_cadre` is for individuals and `vertically_managed` for departments: setting either
 /// on another subject type is refused, naming the field.
 fn check_applicable(subject: &subject::Model, update: &AttributesUpdate) -> Result<(), ApiError> {
-    let subject_type: Option<SubjectType> = parse_name(&subject.subject_type);
-    let individual = subject_type.is_some_and(SubjectType::is_individual);
-    let department = subject_type == Some(SubjectType::Department);
+    let individual = subject.subject_type.is_individual();
+    let department = subject.subject_type == SubjectType::Department;
     let mut errors = Vec::new();
     if update.reserve_cadre == Some(true) && !individual {
         errors.push(crate::error::FieldError::new(

@@ -13,7 +13,7 @@ use super::entities::{org_unit, user};
 use super::org_units::{self, OrgKind};
 use super::{new_id, now, Change, WriteTx};
 use crate::auth::policy::{Action, Scope};
-use crate::auth::{parse_name, passwords, Caller, Level, Role};
+use crate::auth::{passwords, Caller, Level, Role};
 use crate::error::ApiError;
 
 /// A user as the API shows it. The password hash is never shown.
@@ -46,8 +46,8 @@ impl From<user::Model> for User {
             org_unit_id: m.org_unit_id,
             username: m.username,
             display_name: m.display_name,
-            level: parse_name(&m.level).unwrap_or(Level::Village),
-            role: parse_name(&m.role).unwrap_or(Role::Viewer),
+            level: m.level,
+            role: m.role,
             active: m.active,
             version: m.version,
             created_at: m.created_at,
@@ -159,11 +159,11 @@ fn check_password(field: &str, password: &str) -> Result<(), ApiError> {
 
 /// The level a user at this org unit has, and whether the role is allowed there.
 fn level_for(unit: &org_unit::Model, role: Role) -> Result<Level, ApiError> {
-    let level = match parse_name::<OrgKind>(&unit.kind) {
-        Some(OrgKind::County) => Level::County,
-        Some(OrgKind::Township) => Level::Township,
-        Some(OrgKind::Village) => Level::Village,
-        _ => {
+    let level = match unit.kind {
+        OrgKind::County => Level::County,
+        OrgKind::Township => Level::Township,
+        OrgKind::Village => Level::Village,
+        OrgKind::Department => {
             return Err(ApiError::invalid(
                 "org_unit_id",
                 "user.org_unit_kind",
@@ -251,8 +251,8 @@ pub async fn create(
         village_id: scope.village_id,
         username,
         display_name,
-        level: level.as_str().to_owned(),
-        role: new.role.as_str().to_owned(),
+        level: level,
+        role: new.role,
         password_hash: hash,
         active: true,
         token_generation: 0,
@@ -291,14 +291,14 @@ pub async fn update(
         active.display_name = Set(org_units::check_name("display_name", name)?);
     }
     if let Some(role) = patch.role {
-        if current.level == "village" && role != Role::Viewer {
+        if current.level == Level::Village && role != Role::Viewer {
             return Err(ApiError::invalid(
                 "role",
                 "user.role_not_allowed",
                 "village users are viewers",
             ));
         }
-        active.role = Set(role.as_str().to_owned());
+        active.role = Set(role);
     }
     if let Some(flag) = patch.active {
         active.active = Set(flag);

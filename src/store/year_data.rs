@@ -13,6 +13,7 @@ use super::entities::{ballot, evaluation, incident, scheme, scoresheet, scoreshe
 use super::schemes::LoadedScheme;
 use crate::auth::parse_name;
 use crate::error::ApiError;
+use crate::scoring::admission::IncidentKind;
 use crate::scoring::{
     Ballot, EvaluationInfo, EvaluationKind, Finding, FindingDetail, MeasuredRate, Quarter, Scoresheet,
     SubjectAttributes, SubjectInfo, SubjectType, Window, YearData,
@@ -39,7 +40,7 @@ pub struct LoadedYear {
 struct FindingRow {
     id: Uuid,
     subject_id: Uuid,
-    kind: String,
+    kind: IncidentKind,
     item_code: Option<String>,
     rule_code: Option<String>,
     occurred_on: NaiveDate,
@@ -215,9 +216,7 @@ async fn load_subjects<C: ConnectionTrait>(
     let mut placements = HashMap::with_capacity(subjects.len());
     let mut infos = Vec::with_capacity(subjects.len());
     for s in subjects {
-        let Some(subject_type) = parse_name::<SubjectType>(&s.subject_type) else {
-            continue;
-        };
+        let subject_type = s.subject_type;
         placements.insert(
             s.id,
             Placement {
@@ -254,17 +253,15 @@ async fn load_subjects<C: ConnectionTrait>(
     evaluations.sort_by(|a, b| evaluation_order(a).cmp(&evaluation_order(b)));
     let evaluations = evaluations
         .into_iter()
-        .filter_map(|e| {
-            Some(EvaluationInfo {
-                id: e.id,
-                kind: parse_name::<EvaluationKind>(&e.kind)?,
-                key: e.key,
-                title: e.title,
-                window: Window {
-                    from: e.window_from,
-                    to: e.window_to,
-                },
-            })
+        .map(|e| EvaluationInfo {
+            id: e.id,
+            kind: e.kind,
+            key: e.key,
+            title: e.title,
+            window: Window {
+                from: e.window_from,
+                to: e.window_to,
+            },
         })
         .collect();
 
@@ -274,13 +271,12 @@ async fn load_subjects<C: ConnectionTrait>(
 /// The documented order of a scheme's evaluations, wherever a list shows them: by window start,
 /// then kind (half-year, year-end, democratic, quarterly), then key, then id.
 pub fn evaluation_order(e: &evaluation::Model) -> (NaiveDate, u8, &str, Uuid) {
-    let kind = match parse_name::<EvaluationKind>(&e.kind) {
-        Some(EvaluationKind::HalfYear) => 0,
-        Some(EvaluationKind::YearEnd) => 1,
-        Some(EvaluationKind::Democratic) => 2,
-        Some(EvaluationKind::Quarterly) => 3,
-        Some(EvaluationKind::Monthly) => 4,
-        None => 5,
+    let kind = match e.kind {
+        EvaluationKind::HalfYear => 0,
+        EvaluationKind::YearEnd => 1,
+        EvaluationKind::Democratic => 2,
+        EvaluationKind::Quarterly => 3,
+        EvaluationKind::Monthly => 4,
     };
     (e.window_from, kind, e.key.as_str(), e.id)
 }
@@ -527,13 +523,13 @@ pub fn finding_of_model(m: incident::Model) -> Option<Finding> {
 
 fn finding_of(r: FindingRow) -> Option<Finding> {
     let quantity = u32::try_from(r.quantity).ok()?;
-    let detail = match r.kind.as_str() {
-        "deduction" => FindingDetail::Deduction { quantity },
-        "bonus" => FindingDetail::Bonus {
+    let detail = match r.kind {
+        IncidentKind::Deduction => FindingDetail::Deduction { quantity },
+        IncidentKind::Bonus => FindingDetail::Bonus {
             quantity,
             event_key: r.event_key,
         },
-        "measurement" => FindingDetail::Measurement {
+        IncidentKind::Measurement => FindingDetail::Measurement {
             period: parse_name::<Quarter>(r.period.as_deref()?)?,
             rate: match (r.rate, r.sampled, r.correct) {
                 (Some(r), _, _) => MeasuredRate::Percent(r.0),
@@ -544,21 +540,20 @@ fn finding_of(r: FindingRow) -> Option<Finding> {
                 _ => return None,
             },
         },
-        "amount" => FindingDetail::Amount { amount: r.amount?.0 },
-        "adjustment" => FindingDetail::Adjustment {
+        IncidentKind::Amount => FindingDetail::Amount { amount: r.amount?.0 },
+        IncidentKind::Adjustment => FindingDetail::Adjustment {
             points: r.points?.0,
             reason: r.note.unwrap_or_default(),
         },
-        "veto" => FindingDetail::Veto {
+        IncidentKind::Veto => FindingDetail::Veto {
             reason: r.note.unwrap_or_default(),
         },
-        "major_failure" => FindingDetail::MajorFailure {
+        IncidentKind::MajorFailure => FindingDetail::MajorFailure {
             reason: r.note.unwrap_or_default(),
         },
-        "dereliction" => FindingDetail::Dereliction {
+        IncidentKind::Dereliction => FindingDetail::Dereliction {
             reason: r.note.unwrap_or_default(),
         },
-        _ => return None,
     };
     Some(Finding {
         id: r.id,
