@@ -109,14 +109,21 @@ impl BulkArgs {
         self.state.settings.limits.bulk_max_rows
     }
 
-    /// Records the parsed rows by a use case and ends the upload.
-    async fn recorded<R: Recorder>(
+    /// Creates the body's rows of `entity` by a use case, batch by batch, and ends the upload:
+    /// `begin` starts the use case's recorder in the upload's transaction.
+    async fn recorded_through<R: Recorder>(
         &self,
-        upload: Upload,
-        tx: WriteTx,
-        recorder: R,
-        parsed: impl Iterator<Item = Parsed<R::Row>>,
-    ) -> Result<HttpResponse, ApiError> {
+        entity: &'static str,
+        list_path: &'static str,
+        begin: impl AsyncFnOnce(&WriteTx, &Caller, Uuid) -> Result<R, ApiError>,
+    ) -> Result<HttpResponse, ApiError>
+    where
+        R::Row: DeserializeOwned,
+    {
+        let upload = self.upload("bulk_create", entity, Some(list_path));
+        let parsed = rows::<R::Row>(&self.body, self.format)?;
+        let tx = self.write().await?;
+        let recorder = begin(&tx, &self.caller, upload.id).await?;
         let recorded = record(&tx, &self.caller, recorder, parsed, self.max_rows()).await?;
         upload.finish(tx, recorded).await
     }
@@ -488,13 +495,7 @@ bulk_upload! {
     /// (row, field, code, message) and writes nothing. `?dry_run=true` validates only.
     bulk_incidents: POST "/incidents:bulk", operation "bulkCreateIncidents", rows NewIncident,
     written "Every row written", valid "Dry run: every row is valid",
-    |args| {
-        let upload = args.upload("bulk_create", "incident", Some("/api/v1/incidents"));
-        let parsed = rows::<NewIncident>(&args.body, args.format)?;
-        let tx = args.write().await?;
-        let recorder = FindingsUpload::begin(&tx, &args.caller, upload.id).await?;
-        args.recorded(upload, tx, recorder, parsed).await
-    }
+    |args| args.recorded_through("incident", "/api/v1/incidents", FindingsUpload::begin).await
 }
 
 /// Feeds parsed rows to a use case batch by batch; the rows that did not parse are reported
@@ -680,11 +681,8 @@ bulk_upload! {
     bulk_ballots: POST "/ballots:bulk", operation "bulkCreateBallots", rows NewBallot,
     written "Every ballot written", valid "Dry run: every ballot is valid",
     |args| {
-        let upload = args.upload("bulk_create", "ballot", Some("/api/v1/ballots"));
-        let parsed = rows::<NewBallot>(&args.body, args.format)?;
-        let tx = args.write().await?;
-        let recorder = BallotsUpload::begin(upload.id);
-        args.recorded(upload, tx, recorder, parsed).await
+        let begin = async |_: &WriteTx, _: &Caller, upload: Uuid| Ok(BallotsUpload::begin(upload));
+        args.recorded_through("ballot", "/api/v1/ballots", begin).await
     }
 }
 

@@ -1,18 +1,15 @@
 //! `/api/v1/evaluations`, `/api/v1/scoresheets` and `/api/v1/ballots`.
 
-use actix_web::{get, post, web, HttpResponse};
+use actix_web::{get, post};
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::idempotency::Respond;
+use super::endpoints::{action_endpoint, create_endpoint, read_endpoint, Resource};
 use super::listing::list_endpoint;
-use super::{created, ok_versioned, Body};
 use crate::auth::policy::Action;
-use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::state::AppState;
 use crate::store::evaluations::{
     self, Ballot, Evaluation, EvaluationFilter, EvaluationStatus, InputFilter, NewBallot, NewEvaluation, NewScoresheet,
     Scoresheet,
@@ -31,26 +28,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(list_ballots);
 }
 
-/// Create an evaluation of a scheme (the built-in ones are created with the scheme).
-#[utoipa::path(
-    tag = "evaluations", operation_id = "createEvaluation",
-    request_body = NewEvaluation,
-    responses((status = 201, description = "Created", body = Evaluation, headers(("Location" = String, description = "URL of the evaluation"))))
-)]
-#[post("/evaluations")]
-async fn create(
-    state: web::Data<AppState>,
-    caller: Caller,
-    Body(new): Body<NewEvaluation>,
-) -> Result<HttpResponse, ApiError> {
-    let tx = state.store.write(&caller.actor()).await?;
-    let row = evaluations::create(&tx, &caller, new).await?;
-    tx.respond(created(
-        format!("/api/v1/evaluations/{}", row.id),
-        &Evaluation::from(row.clone()),
-        row.version,
-    ))
-    .await
+create_endpoint! {
+    /// Create an evaluation of a scheme (the built-in ones are created with the scheme).
+    create: POST "/evaluations", tag "evaluations", operation "createEvaluation",
+    body NewEvaluation, answers Evaluation, "Created", located "URL of the evaluation",
+    |tx, caller, new| Evaluation::from(evaluations::create(tx, caller, new).await?)
 }
 
 list_endpoint! {
@@ -59,44 +41,25 @@ list_endpoint! {
     |state, caller, filter, page| Ok(evaluations::list(state.store.db(), caller, filter, page).await?.into_iter().map(Evaluation::from).collect())
 }
 
-/// Read one evaluation.
-#[utoipa::path(
-    tag = "evaluations", operation_id = "getEvaluation",
-    params(("id" = Uuid, Path, description = "Evaluation id")),
-    responses((status = 200, description = "The evaluation", body = Evaluation))
-)]
-#[get("/evaluations/{id}")]
-async fn read(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
-    let row = evaluations::load_for(state.store.db(), &caller, Action::ReadShared, *id).await?;
-    Ok(ok_versioned(&Evaluation::from(row.clone()), row.version))
+read_endpoint! {
+    /// Read one evaluation.
+    read: GET "/evaluations/{id}", tag "evaluations", operation "getEvaluation", id "Evaluation id",
+    answers Evaluation, "The evaluation",
+    |state, caller, id| Evaluation::from(evaluations::load_for(state.store.db(), caller, Action::ReadShared, id).await?)
 }
 
-/// Close an evaluation: it accepts no more scoresheets or ballots.
-#[utoipa::path(
-    tag = "evaluations", operation_id = "closeEvaluation",
-    params(("id" = Uuid, Path, description = "Evaluation id")),
-    responses((status = 200, description = "Closed", body = Evaluation))
-)]
-#[post("/evaluations/{id}/close")]
-async fn close(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
-    let tx = state.store.write(&caller.actor()).await?;
-    let row = evaluations::set_status(&tx, &caller, *id, EvaluationStatus::Closed).await?;
-    tx.respond(ok_versioned(&Evaluation::from(row.clone()), row.version))
-        .await
+action_endpoint! {
+    /// Close an evaluation: it accepts no more scoresheets or ballots.
+    close: POST "/evaluations/{id}/close", tag "evaluations", operation "closeEvaluation", id "Evaluation id",
+    answers Evaluation, "Closed",
+    |tx, caller, id| Evaluation::from(evaluations::set_status(tx, caller, id, EvaluationStatus::Closed).await?)
 }
 
-/// Reopen a closed evaluation.
-#[utoipa::path(
-    tag = "evaluations", operation_id = "reopenEvaluation",
-    params(("id" = Uuid, Path, description = "Evaluation id")),
-    responses((status = 200, description = "Reopened", body = Evaluation))
-)]
-#[post("/evaluations/{id}/reopen")]
-async fn reopen(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
-    let tx = state.store.write(&caller.actor()).await?;
-    let row = evaluations::set_status(&tx, &caller, *id, EvaluationStatus::Open).await?;
-    tx.respond(ok_versioned(&Evaluation::from(row.clone()), row.version))
-        .await
+action_endpoint! {
+    /// Reopen a closed evaluation.
+    reopen: POST "/evaluations/{id}/reopen", tag "evaluations", operation "reopenEvaluation", id "Evaluation id",
+    answers Evaluation, "Reopened",
+    |tx, caller, id| Evaluation::from(evaluations::set_status(tx, caller, id, EvaluationStatus::Open).await?)
 }
 
 /// A stored scoresheet, and the earlier sheet of the same assessor it replaced.
@@ -108,36 +71,28 @@ pub struct StoredScoresheet {
     pub supersedes: Option<Uuid>,
 }
 
-/// Enter an assessor's scoresheet for a subject in a half-year or year-end evaluation.
-///
-/// Only `assessed` items, each 0 ≤ score ≤ max. A second sheet of the same assessor for the same
-/// subject supersedes the first. A closed evaluation answers 409.
-#[utoipa::path(
-    tag = "evaluations", operation_id = "createScoresheet",
-    request_body = NewScoresheet,
-    responses((status = 201, description = "Stored", body = StoredScoresheet))
-)]
-#[post("/scoresheets")]
-async fn create_sheet(
-    state: web::Data<AppState>,
-    caller: Caller,
-    Body(new): Body<NewScoresheet>,
-) -> Result<HttpResponse, ApiError> {
-    let tx = state.store.write(&caller.actor()).await?;
-    let (sheet, supersedes) = crate::recording::inputs::record_scoresheet(&tx, &caller, new).await?;
-    let location = format!(
-        "/api/v1/scoresheets?evaluation_id={}&subject_id={}",
-        sheet.evaluation_id, sheet.subject_id
-    );
-    tx.respond(created(
-        location,
-        &StoredScoresheet {
-            scoresheet: sheet,
-            supersedes,
-        },
-        1,
-    ))
-    .await
+impl Resource for StoredScoresheet {
+    fn id(&self) -> Uuid {
+        self.scoresheet.id
+    }
+    // A sheet is never edited; a later one supersedes it.
+    fn version(&self) -> i32 {
+        1
+    }
+}
+
+create_endpoint! {
+    /// Enter an assessor's scoresheet for a subject in a half-year or year-end evaluation.
+    ///
+    /// Only `assessed` items, each 0 ≤ score ≤ max. A second sheet of the same assessor for the same
+    /// subject supersedes the first. A closed evaluation answers 409.
+    create_sheet: POST "/scoresheets", tag "evaluations", operation "createScoresheet",
+    body NewScoresheet, answers StoredScoresheet, "Stored", located "The sheets of this evaluation and subject"
+    at |stored| inputs_of("scoresheets", stored.scoresheet.evaluation_id, stored.scoresheet.subject_id),
+    |tx, caller, new| {
+        let (scoresheet, supersedes) = crate::recording::inputs::record_scoresheet(tx, caller, new).await?;
+        StoredScoresheet { scoresheet, supersedes }
+    }
 }
 
 list_endpoint! {
@@ -155,26 +110,17 @@ list_endpoint! {
     }
 }
 
-/// Cast a ballot (民主测评) for a subject in a democratic evaluation.
-#[utoipa::path(
-    tag = "evaluations", operation_id = "createBallot",
-    request_body = NewBallot,
-    responses((status = 201, description = "Stored", body = Ballot))
-)]
-#[post("/ballots")]
-async fn create_ballot(
-    state: web::Data<AppState>,
-    caller: Caller,
-    Body(new): Body<NewBallot>,
-) -> Result<HttpResponse, ApiError> {
-    let tx = state.store.write(&caller.actor()).await?;
-    let ballot = crate::recording::inputs::record_ballot(&tx, &caller, new).await?;
-    let location = format!(
-        "/api/v1/ballots?evaluation_id={}&subject_id={}",
-        ballot.evaluation_id, ballot.subject_id
-    );
-    // A ballot is never edited: its version is always 1.
-    tx.respond(created(location, &ballot, 1)).await
+create_endpoint! {
+    /// Cast a ballot (民主测评) for a subject in a democratic evaluation.
+    create_ballot: POST "/ballots", tag "evaluations", operation "createBallot",
+    body NewBallot, answers Ballot, "Stored", located "The ballots of this evaluation and subject"
+    at |ballot| inputs_of("ballots", ballot.evaluation_id, ballot.subject_id),
+    |tx, caller, new| crate::recording::inputs::record_ballot(tx, caller, new).await?
+}
+
+/// Where a scoresheet or ballot is listed: its evaluation's and subject's inputs.
+fn inputs_of(inputs: &str, evaluation_id: Uuid, subject_id: Uuid) -> String {
+    format!("/api/v1/{inputs}?evaluation_id={evaluation_id}&subject_id={subject_id}")
 }
 
 list_endpoint! {

@@ -13,6 +13,7 @@ use utoipa::openapi::{RefOr, Schema};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::endpoints::Resource;
 use super::export::{defuse, CSV, NDJSON};
 use crate::error::ApiError;
 use crate::store::page::{encode_cursor, Page, PageParams, PageRequest, MAX_LIMIT};
@@ -69,22 +70,6 @@ macro_rules! list_endpoint {
 
 pub(crate) use list_endpoint;
 
-/// An item of a list: its id is the list's order and its cursor.
-pub trait Listable: Serialize + ToSchema + 'static {
-    fn id(&self) -> Uuid;
-}
-
-/// Implements `Listable` for API types with an `id` field.
-macro_rules! listable {
-    ($($type:ty),* $(,)?) => {
-        $(impl $crate::api::listing::Listable for $type {
-            fn id(&self) -> uuid::Uuid {
-                self.id
-            }
-        })*
-    };
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Representation {
     Page,
@@ -123,7 +108,7 @@ impl Listing {
     /// Answers the first batch, and for CSV and NDJSON every later batch `next` fetches.
     pub fn answer<T, F, Fut>(self, first: Vec<T>, next: F) -> HttpResponse
     where
-        T: Listable,
+        T: Resource,
         F: FnMut(PageRequest) -> Fut + 'static,
         Fut: Future<Output = Result<Vec<T>, ApiError>> + 'static,
     {
@@ -149,17 +134,17 @@ impl Listing {
 }
 
 /// A page of up to `request.limit` items, from up to `limit + 1` fetched.
-pub fn page_of<T: Listable>(mut items: Vec<T>, request: &PageRequest) -> Page<T> {
+pub fn page_of<T: Resource>(mut items: Vec<T>, request: &PageRequest) -> Page<T> {
     let next_cursor = cut(&mut items, request.limit).map(encode_cursor);
     Page { items, next_cursor }
 }
 
 /// Keeps `limit` items; the id to continue after when more were fetched.
-fn cut<T: Listable>(items: &mut Vec<T>, limit: u64) -> Option<Uuid> {
+fn cut<T: Resource>(items: &mut Vec<T>, limit: u64) -> Option<Uuid> {
     let more = items.len() as u64 > limit;
     items.truncate(limit as usize);
     if more {
-        items.last().map(Listable::id)
+        items.last().map(Resource::id)
     } else {
         None
     }
@@ -175,7 +160,7 @@ struct Batches<T, F> {
 
 impl<T, F, Fut> Batches<T, F>
 where
-    T: Listable,
+    T: Resource,
     F: FnMut(PageRequest) -> Fut,
     Fut: Future<Output = Result<Vec<T>, ApiError>>,
 {
@@ -278,17 +263,3 @@ fn cell_text(value: Option<&Value>) -> String {
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct Unfiltered {}
-
-listable!(
-    crate::store::subjects::Subject,
-    crate::store::org_units::OrgUnit,
-    crate::store::users::User,
-    crate::store::service_accounts::ServiceAccount,
-    crate::store::incidents::Incident,
-    crate::store::appeals::Appeal,
-    crate::store::evaluations::Evaluation,
-    crate::store::evaluations::Scoresheet,
-    crate::store::evaluations::Ballot,
-    crate::store::publications::Publication,
-    crate::store::schemes::Scheme,
-);

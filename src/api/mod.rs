@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod auth;
 pub mod bulk;
+pub mod endpoints;
 pub mod evaluations;
 pub mod export;
 pub mod health;

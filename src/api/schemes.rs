@@ -1,14 +1,15 @@
 //! `/api/v1/built-in-schemes`, `/api/v1/schemes` and `/api/v1/rubrics`: the rules, as data.
 
-use actix_web::{get, patch, post, put, web, HttpRequest, HttpResponse};
+use actix_web::{get, patch, post, put, web, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
+use super::endpoints::{create_endpoint, read_endpoint, update_endpoint};
 use super::idempotency::Respond;
 use super::listing::list_endpoint;
-use super::{created, if_match, ok_versioned, Body, Query};
+use super::{created, ok_versioned, Body, Query};
 use crate::auth::policy::Action;
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -76,27 +77,17 @@ async fn read_built_in(_caller: Caller, key: web::Path<String>) -> Result<HttpRe
     Ok(HttpResponse::Ok().json(definition))
 }
 
-/// Instantiate a built-in scheme for a year (in the county or a town), or create a custom one.
-///
-/// Creates the scheme, version 1 of each subject type's rubric, and the evaluations its
-/// templates describe (e.g. half-year, year-end and two democratic evaluations for Seed B).
-#[utoipa::path(
-    tag = "schemes", operation_id = "createScheme",
-    request_body = NewScheme,
-    responses((status = 201, description = "Created", body = Scheme,
-        headers(("Location" = String, description = "URL of the scheme"), ("ETag" = String, description = "Its version"))))
-)]
-#[post("/schemes")]
-async fn create(
-    state: web::Data<AppState>,
-    caller: Caller,
-    Body(new): Body<NewScheme>,
-) -> Result<HttpResponse, ApiError> {
-    let tx = state.store.write(&caller.actor()).await?;
-    let row = schemes::create(&tx, &caller, new).await?;
-    let body = schemes::to_api(tx.conn(), row.clone()).await?;
-    tx.respond(created(format!("/api/v1/schemes/{}", row.id), &body, row.version))
-        .await
+create_endpoint! {
+    /// Instantiate a built-in scheme for a year (in the county or a town), or create a custom one.
+    ///
+    /// Creates the scheme, version 1 of each subject type's rubric, and the evaluations its
+    /// templates describe (e.g. half-year, year-end and two democratic evaluations for Seed B).
+    create: POST "/schemes", tag "schemes", operation "createScheme",
+    body NewScheme, answers Scheme, "Created", located "URL of the scheme",
+    |tx, caller, new| {
+        let row = schemes::create(tx, caller, new).await?;
+        schemes::to_api(tx.conn(), row).await?
+    }
 }
 
 list_endpoint! {
@@ -112,41 +103,23 @@ list_endpoint! {
     }
 }
 
-/// Read a scheme with its current rubrics.
-#[utoipa::path(
-    tag = "schemes", operation_id = "getScheme",
-    params(("id" = Uuid, Path, description = "Scheme id")),
-    responses((status = 200, description = "The scheme", body = Scheme, headers(("ETag" = String, description = "Its version"))))
-)]
-#[get("/schemes/{id}")]
-async fn read(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
-    let db = state.store.db();
-    let row = schemes::load_for(db, &caller, Action::ReadShared, *id).await?;
-    let version = row.version;
-    Ok(ok_versioned(&schemes::to_api(db, row).await?, version))
+read_endpoint! {
+    /// Read a scheme with its current rubrics.
+    read: GET "/schemes/{id}", tag "schemes", operation "getScheme", id "Scheme id", answers Scheme, "The scheme",
+    |state, caller, id| {
+        let db = state.store.db();
+        schemes::to_api(db, schemes::load_for(db, caller, Action::ReadShared, id).await?).await?
+    }
 }
 
-/// Rename, deactivate or reactivate a scheme.
-#[utoipa::path(
-    tag = "schemes", operation_id = "updateScheme",
-    params(("id" = Uuid, Path, description = "Scheme id"),
-           ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^(W/)?"?[0-9]{1,9}"?$"#, description = "The ETag you read (or send `version`)")),
-    request_body = SchemePatch,
-    responses((status = 200, description = "Updated", body = Scheme, headers(("ETag" = String, description = "The new version"))))
-)]
-#[patch("/schemes/{id}")]
-async fn update(
-    state: web::Data<AppState>,
-    caller: Caller,
-    req: HttpRequest,
-    id: web::Path<Uuid>,
-    Body(patch): Body<SchemePatch>,
-) -> Result<HttpResponse, ApiError> {
-    let version = if_match(&req)?;
-    let tx = state.store.write(&caller.actor()).await?;
-    let row = schemes::update(&tx, &caller, *id, patch, version).await?;
-    let body = schemes::to_api(tx.conn(), row.clone()).await?;
-    tx.respond(ok_versioned(&body, row.version)).await
+update_endpoint! {
+    /// Rename, deactivate or reactivate a scheme.
+    update: PATCH "/schemes/{id}", tag "schemes", operation "updateScheme", id "Scheme id",
+    body SchemePatch, answers Scheme,
+    |tx, caller, id, patch, version| {
+        let row = schemes::update(tx, caller, id, patch, version).await?;
+        schemes::to_api(tx.conn(), row).await?
+    }
 }
 
 /// List a scheme's rubric versions.

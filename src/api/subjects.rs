@@ -4,9 +4,10 @@ use actix_web::{get, patch, post, put, web, HttpRequest, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
+use super::endpoints::{create_endpoint, read_endpoint, update_endpoint};
 use super::idempotency::Respond;
 use super::listing::list_endpoint;
-use super::{created, if_match, ok_versioned, Body};
+use super::{if_match, ok_versioned, Body};
 use crate::auth::policy::Action;
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -25,27 +26,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(write_attributes);
 }
 
-/// Create a subject. Townships, villages and departments are created with their org unit.
-#[utoipa::path(
-    tag = "subjects", operation_id = "createSubject",
-    request_body = NewSubject,
-    responses((status = 201, description = "Created", body = Subject,
-        headers(("Location" = String, description = "URL of the new subject"), ("ETag" = String, description = "Its version"))))
-)]
-#[post("/subjects")]
-async fn create(
-    state: web::Data<AppState>,
-    caller: Caller,
-    Body(new): Body<NewSubject>,
-) -> Result<HttpResponse, ApiError> {
-    let tx = state.store.write(&caller.actor()).await?;
-    let row = subjects::create(&tx, &caller, new).await?;
-    tx.respond(created(
-        format!("/api/v1/subjects/{}", row.id),
-        &Subject::from(row.clone()),
-        row.version,
-    ))
-    .await
+create_endpoint! {
+    /// Create a subject. Townships, villages and departments are created with their org unit.
+    create: POST "/subjects", tag "subjects", operation "createSubject",
+    body NewSubject, answers Subject, "Created", located "URL of the new subject",
+    |tx, caller, new| Subject::from(subjects::create(tx, caller, new).await?)
 }
 
 list_endpoint! {
@@ -54,38 +39,17 @@ list_endpoint! {
     |state, caller, filter, page| Ok(subjects::list(state.store.db(), caller, filter, page).await?.into_iter().map(Subject::from).collect())
 }
 
-/// Read one subject.
-#[utoipa::path(
-    tag = "subjects", operation_id = "getSubject",
-    params(("id" = Uuid, Path, description = "Subject id")),
-    responses((status = 200, description = "The subject", body = Subject, headers(("ETag" = String, description = "Its version"))))
-)]
-#[get("/subjects/{id}")]
-async fn read(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
-    let row = subjects::load_for(state.store.db(), &caller, Action::Read, *id).await?;
-    Ok(ok_versioned(&Subject::from(row.clone()), row.version))
+read_endpoint! {
+    /// Read one subject.
+    read: GET "/subjects/{id}", tag "subjects", operation "getSubject", id "Subject id", answers Subject, "The subject",
+    |state, caller, id| Subject::from(subjects::load_for(state.store.db(), caller, Action::Read, id).await?)
 }
 
-/// Rename, relink, deactivate or reactivate a subject.
-#[utoipa::path(
-    tag = "subjects", operation_id = "updateSubject",
-    params(("id" = Uuid, Path, description = "Subject id"),
-           ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^(W/)?"?[0-9]{1,9}"?$"#, description = "The ETag you read (or send `version`)")),
-    request_body = SubjectPatch,
-    responses((status = 200, description = "Updated", body = Subject, headers(("ETag" = String, description = "The new version"))))
-)]
-#[patch("/subjects/{id}")]
-async fn update(
-    state: web::Data<AppState>,
-    caller: Caller,
-    req: HttpRequest,
-    id: web::Path<Uuid>,
-    Body(patch): Body<SubjectPatch>,
-) -> Result<HttpResponse, ApiError> {
-    let version = if_match(&req)?;
-    let tx = state.store.write(&caller.actor()).await?;
-    let row = subjects::update(&tx, &caller, *id, patch, version).await?;
-    tx.respond(ok_versioned(&Subject::from(row.clone()), row.version)).await
+update_endpoint! {
+    /// Rename, relink, deactivate or reactivate a subject.
+    update: PATCH "/subjects/{id}", tag "subjects", operation "updateSubject", id "Subject id",
+    body SubjectPatch, answers Subject,
+    |tx, caller, id, patch, version| Subject::from(subjects::update(tx, caller, id, patch, version).await?)
 }
 
 /// A subject's attributes for one scheme (defaults until set).

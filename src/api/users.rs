@@ -1,12 +1,13 @@
 //! `/api/v1/users`: people who log in, and the caller's own account.
 
-use actix_web::{get, patch, post, put, web, HttpRequest, HttpResponse};
+use actix_web::{get, patch, post, put, web, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
+use super::endpoints::{create_endpoint, read_endpoint, update_endpoint};
 use super::idempotency::Respond;
 use super::listing::list_endpoint;
-use super::{created, if_match, ok_versioned, Body};
+use super::{ok_versioned, Body};
 use crate::auth::policy::Action;
 use crate::auth::{Caller, PrincipalKind};
 use crate::error::ApiError;
@@ -61,27 +62,11 @@ async fn change_password(
     tx.respond(HttpResponse::NoContent().finish()).await
 }
 
-/// Create a user in your scope.
-#[utoipa::path(
-    tag = "users", operation_id = "createUser",
-    request_body = NewUser,
-    responses((status = 201, description = "Created", body = User,
-        headers(("Location" = String, description = "URL of the new user"), ("ETag" = String, description = "Its version"))))
-)]
-#[post("/users")]
-async fn create(
-    state: web::Data<AppState>,
-    caller: Caller,
-    Body(new): Body<NewUser>,
-) -> Result<HttpResponse, ApiError> {
-    let tx = state.store.write(&caller.actor()).await?;
-    let row = users::create(&tx, Some(&caller), caller.county_id, new).await?;
-    tx.respond(created(
-        format!("/api/v1/users/{}", row.id),
-        &User::from(row.clone()),
-        row.version,
-    ))
-    .await
+create_endpoint! {
+    /// Create a user in your scope.
+    create: POST "/users", tag "users", operation "createUser",
+    body NewUser, answers User, "Created", located "URL of the new user",
+    |tx, caller, new| User::from(users::create(tx, Some(caller), caller.county_id, new).await?)
 }
 
 list_endpoint! {
@@ -90,36 +75,15 @@ list_endpoint! {
     |state, caller, filter, page| Ok(users::list(state.store.db(), caller, filter, page).await?.into_iter().map(User::from).collect())
 }
 
-/// Read one user.
-#[utoipa::path(
-    tag = "users", operation_id = "getUser",
-    params(("id" = Uuid, Path, description = "User id")),
-    responses((status = 200, description = "The user", body = User, headers(("ETag" = String, description = "Its version"))))
-)]
-#[get("/users/{id}")]
-async fn read(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
-    let row = users::load_for(state.store.db(), &caller, Action::Read, *id).await?;
-    Ok(ok_versioned(&User::from(row.clone()), row.version))
+read_endpoint! {
+    /// Read one user.
+    read: GET "/users/{id}", tag "users", operation "getUser", id "User id", answers User, "The user",
+    |state, caller, id| User::from(users::load_for(state.store.db(), caller, Action::Read, id).await?)
 }
 
-/// Change a user's name or role, reset their password, deactivate or reactivate them.
-#[utoipa::path(
-    tag = "users", operation_id = "updateUser",
-    params(("id" = Uuid, Path, description = "User id"),
-           ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^(W/)?"?[0-9]{1,9}"?$"#, description = "The ETag you read (or send `version`)")),
-    request_body = UserPatch,
-    responses((status = 200, description = "Updated", body = User, headers(("ETag" = String, description = "The new version"))))
-)]
-#[patch("/users/{id}")]
-async fn update(
-    state: web::Data<AppState>,
-    caller: Caller,
-    req: HttpRequest,
-    id: web::Path<Uuid>,
-    Body(patch): Body<UserPatch>,
-) -> Result<HttpResponse, ApiError> {
-    let version = if_match(&req)?;
-    let tx = state.store.write(&caller.actor()).await?;
-    let row = users::update(&tx, &caller, *id, patch, version).await?;
-    tx.respond(ok_versioned(&User::from(row.clone()), row.version)).await
+update_endpoint! {
+    /// Change a user's name or role, reset their password, deactivate or reactivate them.
+    update: PATCH "/users/{id}", tag "users", operation "updateUser", id "User id",
+    body UserPatch, answers User,
+    |tx, caller, id, patch, version| User::from(users::update(tx, caller, id, patch, version).await?)
 }
