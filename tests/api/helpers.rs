@@ -368,6 +368,28 @@ pub async fn spawn_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
 }
 
 impl TestApp {
+    /// Another instance of the service on this test's database, as behind a load balancer: its
+    /// own pools, caches and revision cache, the same data and token key.
+    pub async fn second_instance(&self) -> TestApp {
+        let settings = Settings::clone(&self.state.settings);
+        let app = Application::build(settings).await.expect("the second instance starts");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let state = app.state();
+        actix_web::rt::spawn(app.run_until_stopped());
+        TestApp {
+            address,
+            client: awc::Client::builder()
+                .timeout(std::time::Duration::from_secs(60))
+                .finish(),
+            state,
+            admin: self.admin.clone(),
+            county_id: self.county_id.clone(),
+            // The first instance owns (and drops) the database.
+            _dir: None,
+            postgres: None,
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }

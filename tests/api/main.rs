@@ -12,6 +12,7 @@ mod exactness;
 mod grammar;
 mod helpers;
 mod identity;
+mod instances;
 mod integrator;
 mod listing;
 mod matrix;
