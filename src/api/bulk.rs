@@ -630,7 +630,7 @@ fn sheets(body: &[u8], format: BodyFormat) -> Result<(Vec<Parsed<NewScoresheet>>
     let mut current: Option<(usize, NewScoresheet)> = None;
     let mut read = 0;
     for (row, parsed) in rows::<ScoreRow>(body, format)? {
-        read = row;
+        read += 1;
         match parsed {
             Err(e) => out.push((row, Err(e))),
             Ok(r) => {
@@ -772,8 +772,8 @@ fn split<T>(parsed: Box<dyn Iterator<Item = Parsed<T>> + '_>, max_rows: usize) -
         rows: 0,
     };
     for (row, result) in parsed {
-        split.rows = row;
-        if row > max_rows {
+        split.rows += 1;
+        if split.rows > max_rows {
             return Err(too_many(max_rows));
         }
         match result {

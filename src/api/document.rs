@@ -161,7 +161,7 @@ fn page_items_by_reference(components: &mut Components) {
 }
 
 /// `ProblemCode`, the enum of every problem code with its meaning (`x-enum-descriptions`, in the
-/// enum's order), referenced by the `code` of `Problem`, `FieldError` and `ValidationProblem`.
+/// enum's order), referenced by the `code` of `Problem` and `FieldError`.
 fn problem_codes(components: &mut Components) {
     let mut description = String::from(
         "Stable machine code of a problem (RFC 9457 `code`, also each `errors[].code`). Each value's \
@@ -187,7 +187,7 @@ fn problem_codes(components: &mut Components) {
     components
         .schemas
         .insert("ProblemCode".to_owned(), RefOr::T(Schema::Object(schema)));
-    for name in ["Problem", "FieldError", "ValidationProblem"] {
+    for name in ["Problem", "FieldError"] {
         if let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(name) {
             if let Some(code) = object.properties.get_mut("code") {
                 *code = RefOr::Ref(Ref::from_schema_name("ProblemCode"));

@@ -435,7 +435,12 @@ fn results_table(items: &[ResultRow]) -> Table {
             ]
         })
         .collect();
-    Table { columns, rows }
+    // NDJSON: each row exactly as in the JSON answer's `items`.
+    let records = items
+        .iter()
+        .map(|row| serde_json::to_value(row).unwrap_or_default())
+        .collect();
+    Table { columns, rows, records }
 }
 
 /// Query of `GET /api/v1/subjects/{id}/result`.
@@ -671,6 +676,7 @@ pub fn rankings_table(list: &[RankingResult]) -> Table {
         ("referred_to_supervisor", "建议主管部门处理"),
     ];
     let mut rows = Vec::new();
+    let mut records = Vec::new();
     for ranking in list {
         let group = match &ranking.group {
             crate::scoring::RankingGroup::All => "all".to_owned(),
@@ -693,9 +699,22 @@ pub fn rankings_table(list: &[RankingResult]) -> Table {
                 consequence_causes(&e.consequence_details),
                 referred_names(&e.consequence_details),
             ]);
+            // NDJSON: the entry as in the JSON answer, with its ranking and group beside it.
+            let mut record = serde_json::json!({
+                "ranking": ranking.key,
+                "ranking_title": ranking.title,
+                "subject_type": ranking.subject_type,
+                "group": ranking.group,
+            });
+            if let (Some(record), Ok(serde_json::Value::Object(entry))) =
+                (record.as_object_mut(), serde_json::to_value(e))
+            {
+                record.extend(entry);
+            }
+            records.push(record);
         }
     }
-    Table { columns, rows }
+    Table { columns, rows, records }
 }
 
 /// Body of `POST /api/v1/results:simulate`: hypothetical inputs for one subject.

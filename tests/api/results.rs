@@ -1054,3 +1054,44 @@ async fn each_evaluation_has_its_own_results_rankings_and_publications() {
     assert_eq!(ids, vec![towns[0].as_str()], "{}", changed.body);
     assert_eq!(summary(&changed.body, &towns[0])["published_score"], "88.50");
 }
+
+/// NDJSON exports keep the JSON answer's types: decimals as strings, booleans, numbers, nested
+/// evaluations as objects, null where JSON has null; CSV keeps text cells.
+#[actix_web::test]
+async fn ndjson_exports_keep_json_types() {
+    let app = spawn_app().await;
+    let (_, v, scheme) = seed_a(&app).await;
+    record(&app, &app.admin, finding(&v, "1.1", "L1", 2, "2023-03-10")).await;
+    let lines = |reply: &crate::helpers::Reply| -> Vec<serde_json::Value> {
+        std::str::from_utf8(&reply.bytes)
+            .unwrap()
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect()
+    };
+
+    let json = app.get_ok(&format!("/api/v1/results?scheme_id={scheme}")).await;
+    let reply = app.get_ok(&format!("/api/v1/results?scheme_id={scheme}&format=ndjson")).await;
+    assert!(reply.header("content-type").unwrap().starts_with("application/x-ndjson"));
+    let rows = lines(&reply);
+    assert_eq!(rows.as_slice(), json.body["items"].as_array().unwrap().as_slice());
+    let row = rows.iter().find(|r| r["subject_id"] == v.as_str()).unwrap();
+    assert!(row["published_score"].is_string(), "{row}");
+    assert!(row["evaluations"].as_array().unwrap().iter().all(|e| e.is_object()), "{row}");
+
+    let json = app.get_ok(&format!("/api/v1/rankings?scheme_id={scheme}")).await;
+    let reply = app.get_ok(&format!("/api/v1/rankings?scheme_id={scheme}&format=ndjson")).await;
+    let entries = lines(&reply);
+    let expected: usize = json.body["rankings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["entries"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(entries.len(), expected);
+    let entry = entries.iter().find(|e| e["subject_id"] == v.as_str()).unwrap();
+    assert!(entry["published_score"].is_string(), "{entry}");
+    assert!(entry["vetoed"].is_boolean(), "{entry}");
+    assert!(entry["rank"].is_u64(), "{entry}");
+    assert!(entry["ranking"].is_string() && entry["group"].is_object(), "{entry}");
+}
