@@ -147,7 +147,9 @@ fn pascal_case(value: &str) -> String {
 fn page_items_by_reference(components: &mut Components) {
     let names: Vec<String> = components.schemas.keys().cloned().collect();
     for name in names {
-        let Some(item) = name.strip_prefix("Page_") else { continue };
+        let Some(item) = name.strip_prefix("Page_") else {
+            continue;
+        };
         if !components.schemas.contains_key(item) {
             continue;
         }
@@ -297,7 +299,9 @@ pub fn example_problem(status: u16) -> Option<serde_json::Value> {
 fn problem_examples(operation: &mut Operation) {
     for (status, response) in operation.responses.responses.iter_mut() {
         let RefOr::T(response) = response else { continue };
-        let Some(RefOr::T(content)) = response.content.get_mut(PROBLEM_JSON) else { continue };
+        let Some(RefOr::T(content)) = response.content.get_mut(PROBLEM_JSON) else {
+            continue;
+        };
         if content.example.is_none() {
             content.example = status.parse().ok().and_then(example_problem);
         }
@@ -341,7 +345,7 @@ fn describe(operation: &mut Operation) {
         .iter()
         .filter(|(status, _)| status.starts_with('2') || status.as_str() == "304")
         .filter_map(|(status, response)| match response {
-            RefOr::T(r) => Some(format!("{status} {}", r.description.trim_end_matches('.'))),
+            RefOr::T(r) => Some(format!("{status}: {}", r.description.trim_end_matches('.'))),
             RefOr::Ref(_) => None,
         })
         .collect();

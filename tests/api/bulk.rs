@@ -395,13 +395,25 @@ async fn rows_are_numbered_as_the_file_shows_them() {
          {v1},1.1,L9,1,2023-02-01,\n"
     );
     let reply = app.upload("/api/v1/incidents:bulk?dry_run=true", CSV, csv, None).await;
-    assert_eq!(reply.row_errors(), [(4, "rule_code".to_owned(), "incident.rule_unknown".to_owned())]);
+    assert_eq!(
+        reply.row_errors(),
+        [(4, "rule_code".to_owned(), "incident.rule_unknown".to_owned())]
+    );
 
     let bad = "{\"subject_id\":\"V\",\"item_code\":\"1.1\",\"rule_code\":\"L9\",\"quantity\":1,\"occurred_on\":\"2023-02-01\"}"
         .replace('V', &v1);
-    let ndjson = format!("{}\n{}\n\n{bad}\n", ndjson_row(&v1, 1).trim_end(), ndjson_row(&v1, 2).trim_end());
-    let reply = app.upload("/api/v1/incidents:bulk?dry_run=true", NDJSON, ndjson, None).await;
-    assert_eq!(reply.row_errors(), [(4, "rule_code".to_owned(), "incident.rule_unknown".to_owned())]);
+    let ndjson = format!(
+        "{}\n{}\n\n{bad}\n",
+        ndjson_row(&v1, 1).trim_end(),
+        ndjson_row(&v1, 2).trim_end()
+    );
+    let reply = app
+        .upload("/api/v1/incidents:bulk?dry_run=true", NDJSON, ndjson, None)
+        .await;
+    assert_eq!(
+        reply.row_errors(),
+        [(4, "rule_code".to_owned(), "incident.rule_unknown".to_owned())]
+    );
     assert_eq!(reply.body["status"], 422);
 
     let good: serde_json::Value = serde_json::from_str(ndjson_row(&v1, 1).trim_end()).unwrap();
@@ -409,6 +421,9 @@ async fn rows_are_numbered_as_the_file_shows_them() {
     let reply = app
         .upload_json("/api/v1/incidents:bulk?dry_run=true", &json!([good, bad]), None)
         .await;
-    assert_eq!(reply.row_errors(), [(1, "rule_code".to_owned(), "incident.rule_unknown".to_owned())]);
+    assert_eq!(
+        reply.row_errors(),
+        [(1, "rule_code".to_owned(), "incident.rule_unknown".to_owned())]
+    );
     assert_eq!(app.count("incidents").await, 0);
 }

@@ -91,14 +91,22 @@ fn every_problem_code_is_an_enum_value_with_its_meaning() {
     let doc = document();
     let schemas = &doc["components"]["schemas"];
     let codes = &schemas["ProblemCode"];
-    let values: Vec<&str> = codes["enum"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    let values: Vec<&str> = codes["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
     let meanings = codes["x-enum-descriptions"].as_array().unwrap();
     let registry: Vec<&str> = kaohe::error::PROBLEM_CODES.iter().map(|(code, _)| *code).collect();
     assert_eq!(values, registry);
     assert_eq!(meanings.len(), values.len());
     assert!(values.len() > 140, "{} codes", values.len());
     for (code, meaning) in kaohe::error::PROBLEM_CODES {
-        assert!(codes["description"].as_str().unwrap().contains(&format!("`{code}`: {meaning}")));
+        assert!(codes["description"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("`{code}`: {meaning}")));
     }
     for schema in ["Problem", "FieldError"] {
         assert_eq!(
@@ -137,7 +145,9 @@ fn every_error_response_shows_an_example_of_its_own_status() {
         }
     }
     assert!(checked > 400, "{checked} error responses");
-    let example = |name: &str| doc["components"]["responses"][name]["content"]["application/problem+json"]["example"]["code"].clone();
+    let example = |name: &str| {
+        doc["components"]["responses"][name]["content"]["application/problem+json"]["example"]["code"].clone()
+    };
     assert_eq!(example("Unauthorized"), "auth.unauthorized");
     assert_eq!(example("TooManyRequests"), "auth.rate_limited");
     assert_eq!(example("ServiceUnavailable"), "database.unavailable");
@@ -152,11 +162,18 @@ fn the_document_is_one_client_generators_read_as_meant() {
     assert!(doc["info"]["title"].as_str().unwrap().is_ascii());
     let schemas = doc["components"]["schemas"].as_object().unwrap();
     for (name, schema) in schemas {
-        let Some(variants) = schema["oneOf"].as_array() else { continue };
+        let Some(variants) = schema["oneOf"].as_array() else {
+            continue;
+        };
         let inline_all_of = variants.iter().any(|v| v.get("allOf").is_some());
         assert!(!inline_all_of, "{name} is a oneOf of inline allOf");
     }
-    for (union, tag) in [("Node", "kind"), ("Method", "type"), ("EvaluationOutcome", "type"), ("NodeResult", "kind")] {
+    for (union, tag) in [
+        ("Node", "kind"),
+        ("Method", "type"),
+        ("EvaluationOutcome", "type"),
+        ("NodeResult", "kind"),
+    ] {
         let schema = &schemas[union];
         assert_eq!(schema["discriminator"]["propertyName"], tag, "{union}");
         let mapping = schema["discriminator"]["mapping"].as_object().unwrap();
@@ -187,5 +204,8 @@ fn the_document_is_one_client_generators_read_as_meant() {
     assert_eq!(rankings["text/csv"]["schema"]["type"], "string");
     assert_eq!(rankings["application/x-ndjson"]["schema"]["type"], "string");
     let xlsx = &rankings["application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"]["schema"];
-    assert_eq!((xlsx["type"].as_str(), xlsx["format"].as_str()), (Some("string"), Some("binary")));
+    assert_eq!(
+        (xlsx["type"].as_str(), xlsx["format"].as_str()),
+        (Some("string"), Some("binary"))
+    );
 }

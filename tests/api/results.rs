@@ -1071,16 +1071,26 @@ async fn ndjson_exports_keep_json_types() {
     };
 
     let json = app.get_ok(&format!("/api/v1/results?scheme_id={scheme}")).await;
-    let reply = app.get_ok(&format!("/api/v1/results?scheme_id={scheme}&format=ndjson")).await;
-    assert!(reply.header("content-type").unwrap().starts_with("application/x-ndjson"));
+    let reply = app
+        .get_ok(&format!("/api/v1/results?scheme_id={scheme}&format=ndjson"))
+        .await;
+    assert!(reply
+        .header("content-type")
+        .unwrap()
+        .starts_with("application/x-ndjson"));
     let rows = lines(&reply);
     assert_eq!(rows.as_slice(), json.body["items"].as_array().unwrap().as_slice());
     let row = rows.iter().find(|r| r["subject_id"] == v.as_str()).unwrap();
     assert!(row["published_score"].is_string(), "{row}");
-    assert!(row["evaluations"].as_array().unwrap().iter().all(|e| e.is_object()), "{row}");
+    assert!(
+        row["evaluations"].as_array().unwrap().iter().all(|e| e.is_object()),
+        "{row}"
+    );
 
     let json = app.get_ok(&format!("/api/v1/rankings?scheme_id={scheme}")).await;
-    let reply = app.get_ok(&format!("/api/v1/rankings?scheme_id={scheme}&format=ndjson")).await;
+    let reply = app
+        .get_ok(&format!("/api/v1/rankings?scheme_id={scheme}&format=ndjson"))
+        .await;
     let entries = lines(&reply);
     let expected: usize = json.body["rankings"]
         .as_array()
