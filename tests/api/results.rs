@@ -948,6 +948,69 @@ async fn results_are_gzip_compressed_for_clients_that_accept_it() {
     }
 }
 
+/// Every answer — JSON lists, CSV exports, problems — goes gzip-compressed to a client that
+/// accepts it (the `Compress` middleware), and decodes once to the plain answer: a kept result
+/// is not compressed twice. ETags and 304 are the same with and without it.
+#[actix_web::test]
+async fn every_answer_is_compressed_once_for_clients_that_accept_gzip() {
+    use std::io::Read;
+    let app = spawn_app().await;
+    let (_, v, scheme) = seed_a(&app).await;
+    record(&app, &app.admin, finding(&v, "1.1", "L1", 2, "2023-03-10")).await;
+    let gunzip = |bytes: &[u8]| {
+        let mut decoded = Vec::new();
+        flate2::read::GzDecoder::new(bytes)
+            .read_to_end(&mut decoded)
+            .expect("a gzip body");
+        decoded
+    };
+    for path in [
+        "/api/v1/subjects?limit=5".to_owned(),
+        format!("/api/v1/rankings?scheme_id={scheme}&format=csv"),
+        format!("/api/v1/results?scheme_id={scheme}&format=ndjson"),
+        format!("/api/v1/results?scheme_id={scheme}"),
+    ] {
+        let plain = app.get_ok(&path).await;
+        assert_eq!(plain.header("content-encoding"), None, "{path}");
+        let gzipped = app
+            .send("GET", &path, Some(&app.admin), &[("accept-encoding", "gzip")], None)
+            .await;
+        gzipped.assert(200);
+        assert_eq!(gzipped.header("content-encoding").as_deref(), Some("gzip"), "{path}");
+        assert_eq!(gunzip(&gzipped.bytes), plain.bytes, "{path}");
+        assert_eq!(gzipped.header("etag"), plain.header("etag"), "{path}");
+        if let Some(etag) = plain.header("etag") {
+            let unchanged = app
+                .send(
+                    "GET",
+                    &path,
+                    Some(&app.admin),
+                    &[("accept-encoding", "gzip"), ("if-none-match", etag.as_str())],
+                    None,
+                )
+                .await;
+            unchanged.assert(304);
+            assert!(unchanged.bytes.is_empty(), "{path}");
+        }
+    }
+    let missing = app
+        .send(
+            "GET",
+            "/api/v1/nowhere",
+            Some(&app.admin),
+            &[("accept-encoding", "gzip")],
+            None,
+        )
+        .await;
+    assert_eq!(missing.status.as_u16(), 404);
+    assert_eq!(missing.header("content-encoding").as_deref(), Some("gzip"));
+    let problem: Value = serde_json::from_slice(&gunzip(&missing.bytes)).unwrap();
+    assert_eq!(
+        (problem["status"].as_u64(), problem["code"].as_str()),
+        (Some(404), Some("not_found"))
+    );
+}
+
 #[actix_web::test]
 async fn each_evaluation_has_its_own_results_rankings_and_publications() {
     let app = spawn_app().await;
