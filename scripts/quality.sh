@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Quality gates: Redocly lint of the committed OpenAPI document, a TypeScript client generated from
-# it (type-checked, then a smoke test against the service), and Schemathesis against the running
-# service on SQLite and on PostgreSQL, as a county admin and as a township viewer.
+# Quality gates: Redocly and Spectral lint of the committed OpenAPI document, a TypeScript and a
+# Python client generated from it (type-checked or installed, then the same smoke flow against the
+# service with each: log in, list subjects, record a finding, read the result that explains it,
+# download a ranking as CSV), and Schemathesis against the running service on SQLite and on
+# PostgreSQL, as a county admin and as a township viewer.
 #
 #   scripts/quality.sh                      every gate
-#   scripts/quality.sh lint client          some: lint, client, fuzz-sqlite, fuzz-postgres
+#   scripts/quality.sh lint client          some: lint, client, python-client, fuzz-sqlite, fuzz-postgres
 #
 # Tools are pinned and installed on first use under $KAOHE_QUALITY_CACHE (default
 # ~/.cache/kaohe-quality). Schemathesis reports land in ${CARGO_TARGET_DIR:-target}/quality/.
@@ -18,6 +20,8 @@ repo=$(pwd)
 
 SCHEMATHESIS_VERSION=4.32.5
 REDOCLY_VERSION=2.77.0
+SPECTRAL_VERSION=6.16.3
+OPENAPI_PYTHON_CLIENT_VERSION=0.29.1
 
 cache="${KAOHE_QUALITY_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kaohe-quality}"
 fuzz_secs="${KAOHE_QUALITY_FUZZ_SECS:-100}"
@@ -33,12 +37,12 @@ viewer_password=quality-viewer-password
 demo_password=demo-password-2023
 
 if (($# == 0)); then
-  set -- lint client fuzz-sqlite fuzz-postgres
+  set -- lint client python-client fuzz-sqlite fuzz-postgres
 fi
 for gate in "$@"; do
   case "$gate" in
-    lint | client | fuzz-sqlite | fuzz-postgres) ;;
-    *) echo "quality: unknown gate '$gate' (lint, client, fuzz-sqlite, fuzz-postgres)" >&2; exit 2 ;;
+    lint | client | python-client | fuzz-sqlite | fuzz-postgres) ;;
+    *) echo "quality: unknown gate '$gate' (lint, client, python-client, fuzz-sqlite, fuzz-postgres)" >&2; exit 2 ;;
   esac
 done
 
@@ -81,6 +85,27 @@ redocly() {
     (cd "$dir" && npm install --silent --no-save --no-package-lock --no-audit --no-fund "@redocly/cli@$REDOCLY_VERSION" >&2)
   fi
   REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true "$dir/node_modules/.bin/redocly" "$@"
+}
+
+spectral() {
+  local dir="$cache/spectral-cli-$SPECTRAL_VERSION"
+  if [[ ! -x "$dir/node_modules/.bin/spectral" ]]; then
+    echo "quality: installing @stoplight/spectral-cli $SPECTRAL_VERSION into $dir" >&2
+    mkdir -p "$dir"
+    (cd "$dir" && npm install --silent --no-save --no-package-lock --no-audit --no-fund "@stoplight/spectral-cli@$SPECTRAL_VERSION" >&2)
+  fi
+  "$dir/node_modules/.bin/spectral" "$@"
+}
+
+# The openapi-python-client executable, in a venv of its own.
+python_client_generator() {
+  local venv="$cache/openapi-python-client-$OPENAPI_PYTHON_CLIENT_VERSION"
+  if [[ ! -x "$venv/bin/openapi-python-client" ]]; then
+    echo "quality: installing openapi-python-client $OPENAPI_PYTHON_CLIENT_VERSION into $venv" >&2
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q "openapi-python-client==$OPENAPI_PYTHON_CLIENT_VERSION" >&2
+  fi
+  echo "$venv/bin/openapi-python-client"
 }
 
 # KAOHE_QUALITY_PREBUILT=1 uses the debug binary as it is (CI: `cargo test` has just built it).
@@ -307,6 +332,13 @@ gate_lint() {
   fi
   grep -E 'valid|ignored' <<<"$out" || true
   summary+=("redocly lint: no errors, no warnings, $((SECONDS - started)) s")
+
+  step "spectral lint openapi/openapi.json (@stoplight/spectral-cli $SPECTRAL_VERSION, spectral:oas)"
+  printf 'extends: ["spectral:oas"]\n' >"$work/spectral.yaml"
+  out=$(spectral lint --ruleset "$work/spectral.yaml" --format text --fail-severity hint openapi/openapi.json 2>&1) ||
+    { echo "$out"; fail "spectral lint reported problems"; }
+  echo "${out:-no problems}"
+  summary+=("spectral lint (spectral:oas): 0 problems")
 }
 
 gate_client() {
@@ -327,11 +359,51 @@ gate_client() {
   summary+=("TypeScript client: generated, type-checked, smoke test passed, $((SECONDS - started)) s")
 }
 
+gate_python_client() {
+  local started=$SECONDS generator out venv log
+  step "Python client: openapi-python-client $OPENAPI_PYTHON_CLIENT_VERSION, pip install, smoke test"
+  generator=$(python_client_generator)
+  out="$work/python-client"
+  log="$work/python-client.log"
+  "$generator" generate --path openapi/openapi.json --config clients/python/config.yaml \
+    --meta setup --output-path "$out" >"$log" 2>&1 || { cat "$log"; fail "generating the Python client"; }
+  # Any warning (an unparseable schema, an operation or response left out) fails the gate, but
+  # one: the bulk uploads' CSV and NDJSON bodies, which this generator cannot write (their JSON
+  # array body is generated; see clients/python/config.yaml).
+  local unexpected warnings
+  unexpected=$(python3 - "$log" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+blocks = re.findall(r"^WARNING parsing (\S+ \S+) within \S+\.\n\n(.+)$", text, re.M)
+allowed = lambda op, detail: re.fullmatch(r"POST /api/v1/[a-z-]+:bulk", op) and re.fullmatch(
+    r"Unsupported content type (text/csv|application/x-ndjson)", detail)
+print("\n".join(f"{op}: {detail}" for op, detail in blocks if not allowed(op, detail)))
+print("\n".join(l for l in text.splitlines() if re.match(r"(Unable|Cannot|Could not|Error)", l)))
+PY
+  )
+  if grep -q . <<<"$unexpected"; then
+    cat "$log"
+    echo "$unexpected"
+    fail "openapi-python-client reported problems"
+  fi
+  warnings=$(grep -c '^WARNING parsing' "$log" || true)
+  echo "openapi-python-client: generated; ${warnings} warning(s), each a bulk upload's CSV or NDJSON body"
+  venv="$work/python-client-venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q "$out" || fail "installing the generated Python client"
+  build_service
+  start_service python-client "sqlite://data/kaohe.db?mode=rwc"
+  KAOHE_BASE="$base" "$venv/bin/python" clients/python/smoke.py || fail "the Python client's smoke test"
+  stop_service
+  summary+=("Python client: generated (${warnings} bulk CSV/NDJSON body warnings, nothing else), installed, smoke test passed, $((SECONDS - started)) s")
+}
+
 total=$SECONDS
 for gate in "$@"; do
   case "$gate" in
     lint) gate_lint ;;
     client) gate_client ;;
+    python-client) gate_python_client ;;
     fuzz-sqlite) gate_fuzz sqlite ;;
     fuzz-postgres) gate_fuzz postgres ;;
   esac

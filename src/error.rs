@@ -14,12 +14,17 @@ use utoipa::ToSchema;
 
 use crate::telemetry;
 
+mod codes;
+pub use codes::{is_registered, PROBLEM_CODES};
+
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
 /// One invalid field, and for bulk uploads the row it is on.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
 pub struct FieldError {
-    /// 1-based data row of a bulk upload (the CSV header is not counted).
+    /// Bulk uploads: the row as the file shows it. CSV: the line the record starts on (the
+    /// header is line 1, so the first data row is 2). NDJSON: the line (1-based, blank lines
+    /// counted). JSON array: the element's index (0-based, `body[0]` is the first row).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(example = 3)]
     pub row: Option<usize>,
@@ -51,16 +56,6 @@ impl FieldError {
 
 /// An RFC 9457 problem details document.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[schema(example = json!({
-    "type": "urn:kaohe:problem:incident.rule_unknown",
-    "title": "Unprocessable Entity",
-    "status": 422,
-    "detail": "rule L9 is not a rule of item 1.1",
-    "instance": "/api/v1/incidents",
-    "code": "incident.rule_unknown",
-    "request_id": "0193b0d2-7a1e-7c3e-9d52-1f0c2b7d4e11",
-    "errors": [{"field": "rule_code", "code": "incident.rule_unknown", "message": "rule L9 is not a rule of item 1.1"}]
-}))]
 pub struct Problem {
     /// URI identifying the problem type.
     #[serde(rename = "type")]
@@ -70,7 +65,7 @@ pub struct Problem {
     pub detail: String,
     /// The request path this occurrence happened on.
     pub instance: String,
-    /// Stable machine code, e.g. `incident.rule_unknown`.
+    /// Stable machine code, e.g. `incident.rule_unknown`: one of `ProblemCode`.
     pub code: String,
     /// The request id, also in the `X-Request-Id` header and in the logs.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -260,6 +255,14 @@ impl ApiError {
 
     /// The problem document this error answers with.
     pub fn problem(&self) -> Problem {
+        if cfg!(debug_assertions) {
+            // The sources are scanned for codes by a test; this catches one built at run time.
+            for code in std::iter::once(self.code.as_ref()).chain(self.errors.iter().map(|e| e.code.as_str())) {
+                if !is_registered(code) {
+                    tracing::error!(code, "problem code missing from error::PROBLEM_CODES");
+                }
+            }
+        }
         let context = telemetry::current_request();
         Problem {
             problem_type: format!("urn:kaohe:problem:{}", self.code),

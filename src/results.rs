@@ -151,9 +151,6 @@ pub struct Rendered {
 }
 
 impl Rendered {
-    /// Bodies smaller than this go uncompressed: the gzip framing would outweigh the saving.
-    const GZIP_FROM: usize = 1024;
-
     pub fn new(content_type: String, body: actix_web::web::Bytes) -> Self {
         Self {
             content_type,
@@ -162,9 +159,10 @@ impl Rendered {
         }
     }
 
-    /// The body gzip-compressed, when it is worth it.
+    /// The body gzip-compressed, as the `Compress` middleware would send it to a client that
+    /// accepts gzip (so the middleware never compresses a kept answer again); None if empty.
     pub fn gzipped(&self) -> Option<actix_web::web::Bytes> {
-        if self.body.len() < Self::GZIP_FROM {
+        if self.body.is_empty() {
             return None;
         }
         self.gzipped
@@ -173,8 +171,7 @@ impl Rendered {
                 let mut encoder =
                     flate2::write::GzEncoder::new(Vec::with_capacity(self.body.len() / 4), flate2::Compression::fast());
                 encoder.write_all(&self.body).ok()?;
-                let compressed = encoder.finish().ok()?;
-                (compressed.len() < self.body.len()).then(|| compressed.into())
+                encoder.finish().ok().map(Into::into)
             })
             .clone()
     }

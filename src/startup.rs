@@ -8,7 +8,7 @@ use std::time::Duration;
 use actix_cors::Cors;
 use actix_web::dev::Server;
 use actix_web::http::header;
-use actix_web::middleware::from_fn;
+use actix_web::middleware::{from_fn, Compress};
 use actix_web::{web, App, HttpServer};
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
@@ -180,6 +180,9 @@ fn serve(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<S
             .default_service(web::to(api::unmatched))
             .wrap(from_fn(api::idempotency::middleware))
             .wrap(cors)
+            // gzip for every client that accepts it (JSON, CSV, NDJSON, problems); an answer that
+            // is already encoded (the kept results, `api::results::answer`) is left as it is.
+            .wrap(Compress::default())
             .wrap(from_fn(telemetry::observe))
     })
     .workers(workers)

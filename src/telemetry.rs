@@ -145,7 +145,8 @@ fn as_problem(response: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
     let (request, old) = response.into_parts();
     let mut new = error.error_response();
     for (name, value) in old.headers() {
-        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+        // The new body is not the old one: its length and content coding are its own.
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH && name != header::CONTENT_ENCODING {
             new.headers_mut().insert(name.clone(), value.clone());
         }
     }

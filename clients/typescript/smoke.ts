@@ -1,5 +1,6 @@
-// A smoke test of the generated TypeScript client against a running service: log in, record a
-// finding on the demo county's Seed A scheme, and read the subject's result, which must explain it.
+// A smoke test of the generated TypeScript client against a running service: log in, list the
+// subjects of a town, record a finding on the demo county's Seed A scheme, read the subject's
+// result, which must explain it, and download the scheme's ranking as CSV.
 //
 //   npm run generate && npm run build && KAOHE_BASE=http://127.0.0.1:8080 npm run smoke
 //
@@ -75,8 +76,28 @@ async function main(): Promise<void> {
   if (!JSON.stringify(result.result).includes(finding.id)) {
     throw new Error(`the result of ${village.name} does not explain finding ${finding.id}`);
   }
+  const explained = result.result.evaluations.some((evaluation) =>
+    JSON.stringify(evaluation.outcome).includes(finding.id),
+  );
+  if (!explained) throw new Error(`no evaluation of ${village.name} explains finding ${finding.id}`);
+
+  const ranking = await client.GET("/api/v1/rankings", {
+    params: { query: { scheme_id: scheme.id, format: "csv" } },
+    parseAs: "text",
+  });
+  const csv = expect("download the ranking as CSV", ranking);
+  const media = ranking.response.headers.get("content-type") ?? "";
+  if (!media.startsWith("text/csv")) throw new Error(`the ranking came as ${media}, not text/csv`);
+  const header = csv.replace(/^\uFEFF/, "").split(/\r?\n/)[0] ?? "";
+  if (!header.includes("published_score")) throw new Error(`the ranking's CSV header is ${header}`);
+  if (!csv.includes(village.name)) throw new Error(`the ranking's CSV does not list ${village.name}`);
+
   const total = result.result.annual.published_score ?? "(none)";
-  console.log(`smoke: ${username} recorded finding ${finding.id} on ${village.name}; annual score ${total}`);
+  const lines = csv.trimEnd().split(/\r?\n/).length;
+  console.log(
+    `smoke: ${username} listed ${villages.items.length} subject(s), recorded finding ${finding.id} on ` +
+      `${village.name}; annual score ${total}; ranking CSV of ${lines} lines`,
+  );
 }
 
 main().catch((err: unknown) => {

@@ -15,17 +15,14 @@ pub fn configure(cfg: &mut ServiceConfig) {
 /// Issue an access token.
 ///
 /// `grant_type=password` with `username` and `password`, or `grant_type=client_credentials` with
-/// `client_id` and `client_secret` (service accounts). JSON or form-encoded. Repeated failures
+/// `client_id` and `client_secret` (service accounts), as JSON. The same fields form-encoded
+/// (`application/x-www-form-urlencoded`, as OAuth 2.0 clients send them) are accepted too;
+/// the document names JSON only, which every client generator can write. Repeated failures
 /// for an account or from an address answer 429 with `Retry-After`.
 #[utoipa::path(
     tag = "auth",
     operation_id = "issueToken",
-    request_body(
-        content(
-            (TokenGrant = "application/json"),
-            (TokenGrant = "application/x-www-form-urlencoded")
-        )
-    ),
+    request_body(content = TokenGrant, content_type = "application/json"),
     responses(
         (status = 200, description = "A Bearer token", body = TokenResponse),
     ),

@@ -232,7 +232,10 @@ async fn read_body(mut payload: web::Payload, limit: usize) -> Result<web::Bytes
 
 type Parsed<T> = (usize, Result<T, Vec<FieldError>>);
 
-/// The rows of a body, parsed one at a time; row numbers are 1-based data rows.
+/// The rows of a body, parsed one at a time, each numbered as the file shows it: a JSON array's
+/// element by its index (0-based, `body[0]`), an NDJSON row by its line (1-based, blank lines
+/// counted), a CSV record by the line it starts on (the header is line 1, so the first data row
+/// is 2; a quoted cell may span lines).
 fn rows<'a, T: DeserializeOwned + 'a>(
     bytes: &'a [u8],
     format: BodyFormat,
@@ -249,15 +252,15 @@ fn rows<'a, T: DeserializeOwned + 'a>(
             Ok(Box::new(
                 raw.into_iter()
                     .enumerate()
-                    .map(move |(i, value)| json_row(i + 1, value.get().as_bytes())),
+                    .map(move |(i, value)| json_row(i, value.get().as_bytes())),
             ))
         }
         BodyFormat::Ndjson => Ok(Box::new(
             bytes
                 .split(|b| *b == b'\n')
                 .map(|line| line.strip_suffix(b"\r").unwrap_or(line))
-                .filter(|line| !line.iter().all(u8::is_ascii_whitespace))
                 .enumerate()
+                .filter(|(_, line)| !line.iter().all(u8::is_ascii_whitespace))
                 .map(move |(i, line)| json_row(i + 1, line)),
         )),
         BodyFormat::Csv => {
@@ -272,7 +275,13 @@ fn rows<'a, T: DeserializeOwned + 'a>(
                 })?
                 .clone();
             Ok(Box::new(reader.into_records().enumerate().map(move |(i, result)| {
-                let row = i + 1;
+                // The line the record starts on; a record the reader cannot place follows the
+                // header directly when it is the first.
+                let position = match &result {
+                    Ok(record) => record.position(),
+                    Err(e) => e.position(),
+                };
+                let row = position.map_or(i + 2, |p| p.line() as usize);
                 let parsed = result
                     .map_err(|e| vec![csv_error(&e, &headers, None).at_row(row)])
                     .and_then(|record| csv_row(&record, &headers).map_err(|errors| at_row(errors, row)));
@@ -511,7 +520,7 @@ async fn record<R: Recorder>(
     let mut batch = Vec::with_capacity(BATCH);
     let mut rows = 0usize;
     for (row, result) in parsed {
-        rows = rows.max(row);
+        rows += 1;
         if rows > max_rows {
             return Err(too_many(max_rows));
         }
@@ -622,7 +631,7 @@ fn sheets(body: &[u8], format: BodyFormat) -> Result<(Vec<Parsed<NewScoresheet>>
     let mut current: Option<(usize, NewScoresheet)> = None;
     let mut read = 0;
     for (row, parsed) in rows::<ScoreRow>(body, format)? {
-        read = row;
+        read += 1;
         match parsed {
             Err(e) => out.push((row, Err(e))),
             Ok(r) => {
@@ -761,8 +770,8 @@ fn split<T>(parsed: Box<dyn Iterator<Item = Parsed<T>> + '_>, max_rows: usize) -
         rows: 0,
     };
     for (row, result) in parsed {
-        split.rows = row;
-        if row > max_rows {
+        split.rows += 1;
+        if split.rows > max_rows {
             return Err(too_many(max_rows));
         }
         match result {

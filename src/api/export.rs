@@ -55,10 +55,13 @@ pub fn negotiate(req: &HttpRequest, format: Option<Format>) -> Format {
     }
 }
 
-/// A table to export: one header per column in both languages, rows of text cells.
+/// A table to export: one header per column in both languages, rows of text cells, and each row
+/// as the JSON answer has it (`records`), which NDJSON writes with its JSON types: decimals as
+/// strings, booleans, numbers, nested objects and arrays, null.
 pub struct Table {
     pub columns: Vec<(&'static str, &'static str)>,
     pub rows: Vec<Vec<String>>,
+    pub records: Vec<serde_json::Value>,
 }
 
 impl Table {
@@ -139,15 +142,9 @@ pub fn respond(
         Format::Csv => (CSV, to_csv(table, language)?, "csv"),
         Format::Xlsx => (XLSX, to_xlsx(table, language, name)?, "xlsx"),
         Format::Ndjson => {
-            let headers = table.headers(HeaderLanguage::En);
             let mut out = Vec::new();
-            for row in &table.rows {
-                let object: serde_json::Map<String, serde_json::Value> = headers
-                    .iter()
-                    .zip(row)
-                    .map(|(h, v)| ((*h).to_owned(), serde_json::Value::String(v.clone())))
-                    .collect();
-                serde_json::to_writer(&mut out, &object)?;
+            for record in &table.records {
+                serde_json::to_writer(&mut out, record)?;
                 out.push(b'\n');
             }
             (NDJSON, out, "ndjson")

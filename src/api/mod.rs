@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod auth;
 pub mod bulk;
+pub mod document;
 pub mod endpoints;
 pub mod evaluations;
 pub mod export;
@@ -110,9 +111,15 @@ pub async fn unmatched(req: HttpRequest, routes: web::Data<Routes>) -> Result<Ht
 pub fn document_base(public_url: &str) -> OpenApi {
     let mut doc = OpenApi::new(
         InfoBuilder::new()
-            .title("kaohe (考核) API")
+            // An ASCII title: generators derive a package name from it (`kaohe-api-client`).
+            .title("kaohe API")
             .version(env!("CARGO_PKG_VERSION"))
             .description(Some(include_str!("openapi_description.md")))
+            .contact(Some(
+                utoipa::openapi::ContactBuilder::new()
+                    .name(Some("kaohe maintainers"))
+                    .build(),
+            ))
             .license(Some(
                 LicenseBuilder::new()
                     .name("Apache-2.0")
@@ -188,6 +195,7 @@ pub fn openapi(public_url: &str) -> OpenApi {
         .split_for_parts();
     add_uncollected_schemas(&mut doc);
     add_standard_responses(&mut doc);
+    document::refine(&mut doc);
     doc
 }
 
@@ -280,11 +288,12 @@ fn add_problem_components(doc: &mut OpenApi) {
     components
         .schemas
         .insert("FieldError".to_owned(), crate::error::FieldError::schema());
-    for (_, name, description) in STANDARD_RESPONSES {
+    for (status, name, description) in STANDARD_RESPONSES {
         let mut builder = ResponseBuilder::new().description(description).content(
             crate::error::PROBLEM_JSON,
             ContentBuilder::new()
                 .schema(Some(Ref::from_schema_name("Problem")))
+                .example(status.parse().ok().and_then(document::example_problem))
                 .build(),
         );
         if name == "TooManyRequests" || name == "ServiceUnavailable" {

@@ -120,7 +120,9 @@ async fn computed_for(
 }
 
 /// A kept answer, gzip-compressed when the client accepts it (data platforms pulling whole
-/// rankings, browsers).
+/// rankings, browsers). The `Compress` middleware would compress it the same way on every
+/// request; the kept answer is compressed once, and its `Content-Encoding` tells the middleware
+/// to leave it alone.
 fn answer(req: &HttpRequest, etag: &str, rendered: &Rendered) -> HttpResponse {
     let mut response = HttpResponse::Ok();
     response
@@ -136,21 +138,15 @@ fn answer(req: &HttpRequest, etag: &str, rendered: &Rendered) -> HttpResponse {
     response.body(rendered.body.clone())
 }
 
-/// Whether `Accept-Encoding` allows gzip (`gzip` or `*` without `q=0`).
+/// Whether the `Compress` middleware would answer this request gzip-encoded: the same
+/// negotiation, over the same codings (gzip, identity).
 fn accepts_gzip(req: &HttpRequest) -> bool {
-    req.headers()
-        .get_all(header::ACCEPT_ENCODING)
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .any(|coding| {
-            let mut parts = coding.split(';').map(str::trim);
-            let name = parts.next().unwrap_or_default();
-            let refused = parts.any(|p| {
-                p.strip_prefix("q=")
-                    .is_some_and(|q| q.chars().all(|c| c == '0' || c == '.'))
-            });
-            (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
-        })
+    use actix_web::http::header::{AcceptEncoding, Encoding, Header};
+    const SUPPORTED: [Encoding; 2] = [Encoding::gzip(), Encoding::identity()];
+    AcceptEncoding::parse(req)
+        .ok()
+        .and_then(|accept| accept.negotiate(SUPPORTED.iter()))
+        .is_some_and(|encoding| encoding == Encoding::gzip())
 }
 
 /// Serialises a JSON answer and keeps it for the next identical question.
@@ -439,7 +435,12 @@ fn results_table(items: &[ResultRow]) -> Table {
             ]
         })
         .collect();
-    Table { columns, rows }
+    // NDJSON: each row exactly as in the JSON answer's `items`.
+    let records = items
+        .iter()
+        .map(|row| serde_json::to_value(row).unwrap_or_default())
+        .collect();
+    Table { columns, rows, records }
 }
 
 /// Query of `GET /api/v1/subjects/{id}/result`.
@@ -675,6 +676,7 @@ pub fn rankings_table(list: &[RankingResult]) -> Table {
         ("referred_to_supervisor", "建议主管部门处理"),
     ];
     let mut rows = Vec::new();
+    let mut records = Vec::new();
     for ranking in list {
         let group = match &ranking.group {
             crate::scoring::RankingGroup::All => "all".to_owned(),
@@ -697,9 +699,22 @@ pub fn rankings_table(list: &[RankingResult]) -> Table {
                 consequence_causes(&e.consequence_details),
                 referred_names(&e.consequence_details),
             ]);
+            // NDJSON: the entry as in the JSON answer, with its ranking and group beside it.
+            let mut record = serde_json::json!({
+                "ranking": ranking.key,
+                "ranking_title": ranking.title,
+                "subject_type": ranking.subject_type,
+                "group": ranking.group,
+            });
+            if let (Some(record), Ok(serde_json::Value::Object(entry))) =
+                (record.as_object_mut(), serde_json::to_value(e))
+            {
+                record.extend(entry);
+            }
+            records.push(record);
         }
     }
-    Table { columns, rows }
+    Table { columns, rows, records }
 }
 
 /// Body of `POST /api/v1/results:simulate`: hypothetical inputs for one subject.

@@ -102,22 +102,24 @@ async fn month_is_ignored_unless_the_kind_is_monthly() {
 async fn the_login_body_is_documented_as_the_grants_it_accepts() {
     let doc = document();
     let body = &doc["paths"]["/api/v1/auth/token"]["post"]["requestBody"]["content"];
-    for media in ["application/json", "application/x-www-form-urlencoded"] {
-        let target = body[media]["schema"]["$ref"].as_str().unwrap();
-        let schema = doc.pointer(target.trim_start_matches('#')).unwrap();
-        let grants = schema["oneOf"].as_array().unwrap();
-        assert_eq!(grants.len(), 2);
-        let password = &grants[0];
-        assert_eq!(password["required"], json!(["username", "password"]), "{media}");
-        assert_eq!(password["properties"]["username"]["type"], "string");
-        assert_eq!(password["properties"]["grant_type"]["enum"], json!(["password"]));
-        let client = &grants[1];
-        assert_eq!(
-            client["required"],
-            json!(["grant_type", "client_id", "client_secret"]),
-            "{media}"
-        );
-    }
+    // JSON only: a body documented as both JSON and form breaks generated Python clients. The
+    // form is still accepted (below), as the operation's description says.
+    assert_eq!(body.as_object().unwrap().len(), 1, "{body}");
+    let media = "application/json";
+    let target = body[media]["schema"]["$ref"].as_str().unwrap();
+    let schema = doc.pointer(target.trim_start_matches('#')).unwrap();
+    let grants = schema["oneOf"].as_array().unwrap();
+    assert_eq!(grants.len(), 2);
+    let password = &grants[0];
+    assert_eq!(password["required"], json!(["username", "password"]), "{media}");
+    assert_eq!(password["properties"]["username"]["type"], "string");
+    assert_eq!(password["properties"]["grant_type"]["enum"], json!(["password"]));
+    let client = &grants[1];
+    assert_eq!(
+        client["required"],
+        json!(["grant_type", "client_id", "client_secret"]),
+        "{media}"
+    );
 
     // What the document allows logs in: JSON and form, with and without grant_type, with
     // properties the document does not name.

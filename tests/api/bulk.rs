@@ -125,12 +125,13 @@ async fn every_bad_row_is_reported_with_its_field() {
         .iter()
         .map(|e| (e["row"].as_u64().unwrap(), e["field"].as_str().unwrap().to_owned()))
         .collect();
+    // Each row by its line in the file: the header is line 1.
     assert_eq!(
         errors,
         vec![
-            (2, "quantity".to_owned()),
-            (3, "item_code".to_owned()),
-            (4, "occurred_on".to_owned())
+            (3, "quantity".to_owned()),
+            (4, "item_code".to_owned()),
+            (5, "occurred_on".to_owned())
         ]
     );
     assert_eq!(app.count("incidents").await, 0);
@@ -332,7 +333,8 @@ async fn a_bad_row_reports_every_cell_it_cannot_read_in_the_users_words() {
     let app = spawn_app().await;
     let (_, v1, _) = seed_a(&app).await;
     let before = app.count("incidents").await;
-    // Row 1 is good; row 2 has three unreadable cells; row 3 one unknown kind.
+    // Rows as the file shows them (the header is line 1): line 2 is good; line 3 has three
+    // unreadable cells; line 4 one unknown kind.
     let csv = format!(
         "subject_id,kind,item_code,rule_code,quantity,occurred_on\n\
          {v1},,1.1,L1,2,2023-03-15\n\
@@ -341,10 +343,10 @@ async fn a_bad_row_reports_every_cell_it_cannot_read_in_the_users_words() {
     );
     let reply = app.upload("/api/v1/incidents:bulk?dry_run=true", CSV, csv, None).await;
     reply.assert_row_errors(&[
-        (2, "subject_id", "request.field_invalid"),
-        (2, "quantity", "request.field_invalid"),
-        (2, "occurred_on", "request.field_invalid"),
-        (3, "kind", "request.field_invalid"),
+        (3, "subject_id", "request.field_invalid"),
+        (3, "quantity", "request.field_invalid"),
+        (3, "occurred_on", "request.field_invalid"),
+        (4, "kind", "request.field_invalid"),
     ]);
     let message = |field: &str| {
         reply.body["errors"]
@@ -378,4 +380,50 @@ async fn a_bad_row_reports_every_cell_it_cannot_read_in_the_users_words() {
         (1, "quantity", "request.field_invalid"),
     ]);
     assert_eq!(app.count("incidents").await, before, "nothing written");
+}
+
+/// `row` is the row as the file shows it: a CSV record's line (the header is line 1; a quoted
+/// cell over two lines moves the records after it), an NDJSON line (blank lines counted), a
+/// JSON array element's index.
+#[actix_web::test]
+async fn rows_are_numbered_as_the_file_shows_them() {
+    let app = spawn_app().await;
+    let (_, v1, _) = seed_a(&app).await;
+    let csv = format!(
+        "subject_id,item_code,rule_code,quantity,occurred_on,note\n\
+         {v1},1.1,L1,1,2023-02-01,\"two\nlines\"\n\
+         {v1},1.1,L9,1,2023-02-01,\n"
+    );
+    let reply = app.upload("/api/v1/incidents:bulk?dry_run=true", CSV, csv, None).await;
+    assert_eq!(
+        reply.row_errors(),
+        [(4, "rule_code".to_owned(), "incident.rule_unknown".to_owned())]
+    );
+
+    let bad = "{\"subject_id\":\"V\",\"item_code\":\"1.1\",\"rule_code\":\"L9\",\"quantity\":1,\"occurred_on\":\"2023-02-01\"}"
+        .replace('V', &v1);
+    let ndjson = format!(
+        "{}\n{}\n\n{bad}\n",
+        ndjson_row(&v1, 1).trim_end(),
+        ndjson_row(&v1, 2).trim_end()
+    );
+    let reply = app
+        .upload("/api/v1/incidents:bulk?dry_run=true", NDJSON, ndjson, None)
+        .await;
+    assert_eq!(
+        reply.row_errors(),
+        [(4, "rule_code".to_owned(), "incident.rule_unknown".to_owned())]
+    );
+    assert_eq!(reply.body["status"], 422);
+
+    let good: serde_json::Value = serde_json::from_str(ndjson_row(&v1, 1).trim_end()).unwrap();
+    let bad: serde_json::Value = serde_json::from_str(&bad).unwrap();
+    let reply = app
+        .upload_json("/api/v1/incidents:bulk?dry_run=true", &json!([good, bad]), None)
+        .await;
+    assert_eq!(
+        reply.row_errors(),
+        [(1, "rule_code".to_owned(), "incident.rule_unknown".to_owned())]
+    );
+    assert_eq!(app.count("incidents").await, 0);
 }

@@ -326,11 +326,12 @@ async fn unknown_duplicate_and_cyclic_refs_are_named_and_write_nothing() {
         {"subject_type": "department", "name": " "}
     ]);
     let reply = app.upload_json("/api/v1/subjects:bulk", &body, None).await;
+    // A JSON array's rows by their index (`body[1]` is the second).
     reply.assert_row_errors(&[
-        (2, "ref", "bulk.ref_duplicate"),
-        (3, "stationed_in_ref", "bulk.ref_unknown"),
+        (1, "ref", "bulk.ref_duplicate"),
+        (2, "stationed_in_ref", "bulk.ref_unknown"),
         // A bad row past the bad refs is reported in the same answer.
-        (4, "name", "field.length"),
+        (3, "name", "field.length"),
     ]);
     // Two villages each the other's parent: a cycle, named on both rows.
     let csv = "ref,subject_type,name,parent_ref\nx,village,甲村,y\ny,village,乙村,x\n";
@@ -344,7 +345,8 @@ async fn unknown_duplicate_and_cyclic_refs_are_named_and_write_nothing() {
         .iter()
         .map(|e| e["row"].as_u64().unwrap())
         .collect();
-    assert_eq!(rows, [1, 2]);
+    // CSV rows by their line: the header is line 1.
+    assert_eq!(rows, [2, 3]);
     // A ref to a row that is not a village: the link's error names the ref field.
     let body = json!([
         {"ref": "d", "subject_type": "department", "name": "丙局"},
@@ -352,7 +354,7 @@ async fn unknown_duplicate_and_cyclic_refs_are_named_and_write_nothing() {
     ]);
     let reply = app.upload_json("/api/v1/subjects:bulk", &body, None).await;
     reply.assert_problem(422, "subject.link_wrong_kind", Some("stationed_in_ref"));
-    assert_eq!(reply.body["errors"][0]["row"], 2);
+    assert_eq!(reply.body["errors"][0]["row"], 1);
     assert_eq!(app.count("subjects").await, before);
     assert_eq!(app.count("audit_events").await, audit_before);
 }

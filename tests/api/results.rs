@@ -904,7 +904,7 @@ async fn results_are_gzip_compressed_for_clients_that_accept_it() {
         plain.bytes.len()
     );
 
-    for accept in ["gzip", "deflate, gzip;q=0.8", "*"] {
+    for accept in ["gzip", "deflate, gzip;q=0.8", "br, gzip;q=0.5"] {
         let gzipped = app
             .send("GET", &path, Some(&app.admin), &[("accept-encoding", accept)], None)
             .await;
@@ -937,13 +937,78 @@ async fn results_are_gzip_compressed_for_clients_that_accept_it() {
         .header("vary")
         .is_some_and(|v| v.to_ascii_lowercase().contains("accept-encoding")));
 
-    for refused in ["gzip;q=0", "identity", "br"] {
+    // As the `Compress` middleware negotiates every other answer: `*` names no coding, so the
+    // answer goes as it is.
+    for refused in ["gzip;q=0", "identity", "br", "*"] {
         let reply = app
             .send("GET", &path, Some(&app.admin), &[("accept-encoding", refused)], None)
             .await;
         assert_eq!(reply.header("content-encoding"), None, "{refused}");
         assert_eq!(reply.bytes, plain.bytes);
     }
+}
+
+/// Every answer — JSON lists, CSV exports, problems — goes gzip-compressed to a client that
+/// accepts it (the `Compress` middleware), and decodes once to the plain answer: a kept result
+/// is not compressed twice. ETags and 304 are the same with and without it.
+#[actix_web::test]
+async fn every_answer_is_compressed_once_for_clients_that_accept_gzip() {
+    use std::io::Read;
+    let app = spawn_app().await;
+    let (_, v, scheme) = seed_a(&app).await;
+    record(&app, &app.admin, finding(&v, "1.1", "L1", 2, "2023-03-10")).await;
+    let gunzip = |bytes: &[u8]| {
+        let mut decoded = Vec::new();
+        flate2::read::GzDecoder::new(bytes)
+            .read_to_end(&mut decoded)
+            .expect("a gzip body");
+        decoded
+    };
+    for path in [
+        "/api/v1/subjects?limit=5".to_owned(),
+        format!("/api/v1/rankings?scheme_id={scheme}&format=csv"),
+        format!("/api/v1/results?scheme_id={scheme}&format=ndjson"),
+        format!("/api/v1/results?scheme_id={scheme}"),
+    ] {
+        let plain = app.get_ok(&path).await;
+        assert_eq!(plain.header("content-encoding"), None, "{path}");
+        let gzipped = app
+            .send("GET", &path, Some(&app.admin), &[("accept-encoding", "gzip")], None)
+            .await;
+        gzipped.assert(200);
+        assert_eq!(gzipped.header("content-encoding").as_deref(), Some("gzip"), "{path}");
+        assert_eq!(gunzip(&gzipped.bytes), plain.bytes, "{path}");
+        assert_eq!(gzipped.header("etag"), plain.header("etag"), "{path}");
+        if let Some(etag) = plain.header("etag") {
+            let unchanged = app
+                .send(
+                    "GET",
+                    &path,
+                    Some(&app.admin),
+                    &[("accept-encoding", "gzip"), ("if-none-match", etag.as_str())],
+                    None,
+                )
+                .await;
+            unchanged.assert(304);
+            assert!(unchanged.bytes.is_empty(), "{path}");
+        }
+    }
+    let missing = app
+        .send(
+            "GET",
+            "/api/v1/nowhere",
+            Some(&app.admin),
+            &[("accept-encoding", "gzip")],
+            None,
+        )
+        .await;
+    assert_eq!(missing.status.as_u16(), 404);
+    assert_eq!(missing.header("content-encoding").as_deref(), Some("gzip"));
+    let problem: Value = serde_json::from_slice(&gunzip(&missing.bytes)).unwrap();
+    assert_eq!(
+        (problem["status"].as_u64(), problem["code"].as_str()),
+        (Some(404), Some("not_found"))
+    );
 }
 
 #[actix_web::test]
@@ -1051,4 +1116,55 @@ async fn each_evaluation_has_its_own_results_rankings_and_publications() {
     let ids: Vec<&str> = strings(&changed.body["items"], "subject_id");
     assert_eq!(ids, vec![towns[0].as_str()], "{}", changed.body);
     assert_eq!(summary(&changed.body, &towns[0])["published_score"], "88.50");
+}
+
+/// NDJSON exports keep the JSON answer's types: decimals as strings, booleans, numbers, nested
+/// evaluations as objects, null where JSON has null; CSV keeps text cells.
+#[actix_web::test]
+async fn ndjson_exports_keep_json_types() {
+    let app = spawn_app().await;
+    let (_, v, scheme) = seed_a(&app).await;
+    record(&app, &app.admin, finding(&v, "1.1", "L1", 2, "2023-03-10")).await;
+    let lines = |reply: &crate::helpers::Reply| -> Vec<serde_json::Value> {
+        std::str::from_utf8(&reply.bytes)
+            .unwrap()
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect()
+    };
+
+    let json = app.get_ok(&format!("/api/v1/results?scheme_id={scheme}")).await;
+    let reply = app
+        .get_ok(&format!("/api/v1/results?scheme_id={scheme}&format=ndjson"))
+        .await;
+    assert!(reply
+        .header("content-type")
+        .unwrap()
+        .starts_with("application/x-ndjson"));
+    let rows = lines(&reply);
+    assert_eq!(rows.as_slice(), json.body["items"].as_array().unwrap().as_slice());
+    let row = rows.iter().find(|r| r["subject_id"] == v.as_str()).unwrap();
+    assert!(row["published_score"].is_string(), "{row}");
+    assert!(
+        row["evaluations"].as_array().unwrap().iter().all(|e| e.is_object()),
+        "{row}"
+    );
+
+    let json = app.get_ok(&format!("/api/v1/rankings?scheme_id={scheme}")).await;
+    let reply = app
+        .get_ok(&format!("/api/v1/rankings?scheme_id={scheme}&format=ndjson"))
+        .await;
+    let entries = lines(&reply);
+    let expected: usize = json.body["rankings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["entries"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(entries.len(), expected);
+    let entry = entries.iter().find(|e| e["subject_id"] == v.as_str()).unwrap();
+    assert!(entry["published_score"].is_string(), "{entry}");
+    assert!(entry["vetoed"].is_boolean(), "{entry}");
+    assert!(entry["rank"].is_u64(), "{entry}");
+    assert!(entry["ranking"].is_string() && entry["group"].is_object(), "{entry}");
 }

@@ -1,0 +1,359 @@
+//! What makes the collected OpenAPI document one that client generators read as meant: tagged
+//! unions as discriminated unions of named variants, pages that reference their item schema,
+//! export media types with their schemas, every problem code as an enum, an example of its own
+//! status on every error response, and a description on every operation.
+
+use std::collections::BTreeMap;
+
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::schema::{
+    ArrayItems, Discriminator, KnownFormat, Object, ObjectBuilder, Schema, SchemaFormat, Type,
+};
+use utoipa::openapi::{Components, OpenApi, Ref, RefOr};
+
+use crate::error::{PROBLEM_CODES, PROBLEM_JSON};
+
+/// Every refinement, in order (the problem components must exist before their examples).
+pub fn refine(doc: &mut OpenApi) {
+    let components = doc.components.get_or_insert_with(Default::default);
+    discriminate_unions(components);
+    page_items_by_reference(components);
+    problem_codes(components);
+    for operation in operations(doc) {
+        export_media_types(operation);
+        problem_examples(operation);
+        describe(operation);
+    }
+}
+
+fn operations(doc: &mut OpenApi) -> impl Iterator<Item = &mut Operation> {
+    doc.paths.paths.values_mut().flat_map(|item| {
+        [
+            item.get.as_mut(),
+            item.post.as_mut(),
+            item.put.as_mut(),
+            item.patch.as_mut(),
+            item.delete.as_mut(),
+        ]
+        .into_iter()
+        .flatten()
+    })
+}
+
+/// A `oneOf` whose every variant carries one required property with a single string value (an
+/// internally tagged serde enum: `{"type": "deduction", …}`) becomes a `oneOf` of `$ref`s to
+/// named variants (`MethodDeduction`) with a `discriminator` mapping each value to its variant.
+/// Generators read an inline `allOf` inside a `oneOf` poorly; this they all read.
+fn discriminate_unions(components: &mut Components) {
+    let names: Vec<String> = components.schemas.keys().cloned().collect();
+    for name in names {
+        let Some(RefOr::T(Schema::OneOf(union))) = components.schemas.get(&name) else {
+            continue;
+        };
+        let Some((tag, values)) = tag_of_union(&union.items) else {
+            continue;
+        };
+        let mut union = union.clone();
+        let mut mapping = BTreeMap::new();
+        let mut items = Vec::with_capacity(union.items.len());
+        for (variant, value) in std::mem::take(&mut union.items).into_iter().zip(values) {
+            let mut variant_name = format!("{name}{}", pascal_case(&value));
+            if components.schemas.contains_key(&variant_name) {
+                variant_name.push_str("Variant");
+            }
+            components.schemas.insert(variant_name.clone(), variant);
+            mapping.insert(value, format!("#/components/schemas/{variant_name}"));
+            items.push(RefOr::Ref(Ref::from_schema_name(variant_name)));
+        }
+        union.items = items;
+        let mut discriminator = Discriminator::new(tag);
+        discriminator.mapping = mapping;
+        union.discriminator = Some(discriminator);
+        components.schemas.insert(name, RefOr::T(Schema::OneOf(union)));
+    }
+}
+
+/// The property every variant is tagged by, and each variant's value, if there is one.
+fn tag_of_union(variants: &[RefOr<Schema>]) -> Option<(String, Vec<String>)> {
+    let tags: Vec<Vec<(String, String)>> = variants.iter().map(tags_of_variant).collect::<Option<_>>()?;
+    let candidates = tags.first()?.iter().map(|(property, _)| property.clone());
+    for property in candidates {
+        let values: Option<Vec<String>> = tags
+            .iter()
+            .map(|t| t.iter().find(|(p, _)| *p == property).map(|(_, v)| v.clone()))
+            .collect();
+        if let Some(values) = values {
+            let mut distinct = values.clone();
+            distinct.sort();
+            distinct.dedup();
+            if distinct.len() == values.len() {
+                return Some((property, values));
+            }
+        }
+    }
+    None
+}
+
+/// The required single-valued string properties of an object variant (or of the object parts
+/// of an `allOf` variant).
+fn tags_of_variant(variant: &RefOr<Schema>) -> Option<Vec<(String, String)>> {
+    fn of_object(object: &Object) -> Vec<(String, String)> {
+        object
+            .properties
+            .iter()
+            .filter(|(name, _)| object.required.contains(name))
+            .filter_map(|(name, schema)| match schema {
+                RefOr::T(Schema::Object(p)) => match p.enum_values.as_deref() {
+                    Some([serde_json::Value::String(value)]) => Some((name.clone(), value.clone())),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect()
+    }
+    match variant {
+        RefOr::T(Schema::Object(object)) => Some(of_object(object)),
+        RefOr::T(Schema::AllOf(all)) => Some(
+            all.items
+                .iter()
+                .filter_map(|part| match part {
+                    RefOr::T(Schema::Object(object)) => Some(of_object(object)),
+                    _ => None,
+                })
+                .flatten()
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
+/// `rate_band` → `RateBand`.
+fn pascal_case(value: &str) -> String {
+    value
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            let mut chars = part.chars();
+            chars
+                .next()
+                .map(|first| first.to_ascii_uppercase().to_string() + chars.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+/// utoipa inlines a generic's argument: `Page_Subject` would list anonymous objects. Its items
+/// reference the item's own schema instead, so a generated client's page holds `Subject`s.
+fn page_items_by_reference(components: &mut Components) {
+    let names: Vec<String> = components.schemas.keys().cloned().collect();
+    for name in names {
+        let Some(item) = name.strip_prefix("Page_") else {
+            continue;
+        };
+        if !components.schemas.contains_key(item) {
+            continue;
+        }
+        let item = item.to_owned();
+        if let Some(RefOr::T(Schema::Object(page))) = components.schemas.get_mut(&name) {
+            if let Some(RefOr::T(Schema::Array(items))) = page.properties.get_mut("items") {
+                items.items = ArrayItems::RefOrSchema(Box::new(RefOr::Ref(Ref::from_schema_name(item))));
+            }
+        }
+    }
+}
+
+/// `ProblemCode`, the enum of every problem code with its meaning (`x-enum-descriptions`, in the
+/// enum's order), referenced by the `code` of `Problem` and `FieldError`.
+fn problem_codes(components: &mut Components) {
+    let mut description = String::from(
+        "Stable machine code of a problem (RFC 9457 `code`, also each `errors[].code`). Each value's \
+         meaning is in `x-enum-descriptions`, in the same order:\n",
+    );
+    for (code, meaning) in PROBLEM_CODES {
+        description.push_str(&format!("\n- `{code}`: {meaning}"));
+    }
+    let mut schema = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .description(Some(description))
+        .enum_values(Some(PROBLEM_CODES.iter().map(|(code, _)| *code)))
+        .examples(["incident.rule_unknown"])
+        .build();
+    schema.extensions = Some(
+        [(
+            "x-enum-descriptions".to_owned(),
+            serde_json::json!(PROBLEM_CODES.iter().map(|(_, meaning)| *meaning).collect::<Vec<_>>()),
+        )]
+        .into_iter()
+        .collect(),
+    );
+    components
+        .schemas
+        .insert("ProblemCode".to_owned(), RefOr::T(Schema::Object(schema)));
+    for name in ["Problem", "FieldError"] {
+        if let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(name) {
+            if let Some(code) = object.properties.get_mut("code") {
+                *code = RefOr::Ref(Ref::from_schema_name("ProblemCode"));
+            }
+        }
+    }
+}
+
+/// An example problem of each status the API answers with.
+pub fn example_problem(status: u16) -> Option<serde_json::Value> {
+    use serde_json::json;
+    let (code, title, detail, instance) = match status {
+        400 => (
+            "request.malformed_json",
+            "Bad Request",
+            "the body is not valid JSON: expected value at line 1 column 1",
+            "/api/v1/incidents",
+        ),
+        401 => (
+            "auth.unauthorized",
+            "Unauthorized",
+            "the token is missing, invalid or expired",
+            "/api/v1/subjects",
+        ),
+        403 => (
+            "auth.forbidden",
+            "Forbidden",
+            "a viewer may not record findings",
+            "/api/v1/incidents",
+        ),
+        404 => (
+            "not_found",
+            "Not Found",
+            "subject not found",
+            "/api/v1/subjects/0193b0d2-0000-7000-8000-000000000001",
+        ),
+        409 => (
+            "incident.already_revoked",
+            "Conflict",
+            "the finding is already revoked",
+            "/api/v1/incidents/0193b0d2-0000-7000-8000-000000000002/revoke",
+        ),
+        412 => (
+            "precondition_failed",
+            "Precondition Failed",
+            "version 3 is outdated: the subject is at version 4",
+            "/api/v1/subjects/0193b0d2-0000-7000-8000-000000000001",
+        ),
+        413 => (
+            "request.too_large",
+            "Payload Too Large",
+            "the body exceeds 1048576 bytes",
+            "/api/v1/incidents",
+        ),
+        415 => (
+            "request.unsupported_media_type",
+            "Unsupported Media Type",
+            "send the body as application/json",
+            "/api/v1/incidents",
+        ),
+        428 => (
+            "precondition_required",
+            "Precondition Required",
+            "send If-Match with the ETag you read (or version)",
+            "/api/v1/subjects/0193b0d2-0000-7000-8000-000000000001",
+        ),
+        429 => (
+            "auth.rate_limited",
+            "Too Many Requests",
+            "too many failed attempts; try again later",
+            "/api/v1/auth/token",
+        ),
+        503 => (
+            "database.unavailable",
+            "Service Unavailable",
+            "the database is unavailable; retry shortly",
+            "/api/v1/results",
+        ),
+        422 => {
+            return Some(json!({
+                "type": "urn:kaohe:problem:incident.rule_unknown",
+                "title": "Unprocessable Entity",
+                "status": 422,
+                "detail": "rule L9 is not a rule of item 1.1",
+                "instance": "/api/v1/incidents",
+                "code": "incident.rule_unknown",
+                "request_id": "0193b0d2-7a1e-7c3e-9d52-1f0c2b7d4e11",
+                "errors": [{"field": "rule_code", "code": "incident.rule_unknown",
+                            "message": "rule L9 is not a rule of item 1.1"}]
+            }))
+        }
+        _ => return None,
+    };
+    Some(json!({
+        "type": format!("urn:kaohe:problem:{code}"),
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": instance,
+        "code": code,
+        "request_id": "0193b0d2-7a1e-7c3e-9d52-1f0c2b7d4e11",
+    }))
+}
+
+/// A problem response an operation declares itself (not a shared component) shows an example of
+/// its own status.
+fn problem_examples(operation: &mut Operation) {
+    for (status, response) in operation.responses.responses.iter_mut() {
+        let RefOr::T(response) = response else { continue };
+        let Some(RefOr::T(content)) = response.content.get_mut(PROBLEM_JSON) else {
+            continue;
+        };
+        if content.example.is_none() {
+            content.example = status.parse().ok().and_then(example_problem);
+        }
+    }
+}
+
+/// Exports are text (CSV, NDJSON) or binary (XLSX), each declared with its own schema.
+fn export_media_types(operation: &mut Operation) {
+    for response in operation.responses.responses.values_mut() {
+        let RefOr::T(response) = response else { continue };
+        for (media, content) in response.content.iter_mut() {
+            let RefOr::T(content) = content else { continue };
+            let schema = match media.as_str() {
+                "text/csv" => ObjectBuilder::new().schema_type(Type::String).description(Some(
+                    "CSV: UTF-8 with a BOM, RFC 4180 quoting, a header row (`headers=zh` for Chinese \
+                     column names)",
+                )),
+                super::export::NDJSON => ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .description(Some("NDJSON: one JSON object per line, with the JSON answer's types")),
+                super::export::XLSX => ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+                    .description(Some("An Excel workbook (binary)")),
+                _ => continue,
+            };
+            content.schema = Some(RefOr::T(Schema::Object(schema.build())));
+        }
+    }
+}
+
+/// An operation documented by its summary alone gets a description saying what it answers.
+fn describe(operation: &mut Operation) {
+    if operation.description.as_deref().is_some_and(|d| !d.trim().is_empty()) {
+        return;
+    }
+    let summary = operation.summary.clone().unwrap_or_default();
+    let answers: Vec<String> = operation
+        .responses
+        .responses
+        .iter()
+        .filter(|(status, _)| status.starts_with('2') || status.as_str() == "304")
+        .filter_map(|(status, response)| match response {
+            RefOr::T(r) => Some(format!("{status}: {}", r.description.trim_end_matches('.'))),
+            RefOr::Ref(_) => None,
+        })
+        .collect();
+    let mut description = format!("{}.", summary.trim_end_matches('.'));
+    if !answers.is_empty() {
+        description.push_str(&format!(" Answers {}", answers.join("; ")));
+        description.push('.');
+    }
+    description.push_str(" Errors are RFC 9457 problems (`application/problem+json`), listed below.");
+    operation.description = Some(description);
+}
