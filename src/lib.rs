@@ -10,6 +10,7 @@ pub mod demo;
 pub mod error;
 pub mod exact;
 pub mod not_scored;
+pub mod objects;
 pub mod recording;
 pub mod results;
 pub mod schemes;

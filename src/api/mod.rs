@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod bulk;
 pub mod evaluations;
+pub mod evidence;
 pub mod export;
 pub mod health;
 pub mod idempotency;
@@ -51,6 +52,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .configure(evaluations::configure)
             .configure(publications::configure)
             .configure(bulk::configure)
+            .configure(evidence::configure)
             .configure(audit::configure),
     );
 }
@@ -172,6 +174,10 @@ pub fn document_base(public_url: &str) -> OpenApi {
             "Frozen, numbered, hashed snapshots of results (逐月公开 / 公示)",
         ),
         tag("audit", "The hash-chained audit trail"),
+        tag(
+            "evidence",
+            "Evidence files (佐证材料): photos, scans and documents of findings, scoresheets and appeals",
+        ),
     ]);
     doc
 }
