@@ -117,7 +117,11 @@ impl Objects {
             range: range.map(GetRange::Bounded),
             ..Default::default()
         };
-        let found = self.store.get_opts(&address(sha256), options).await.map_err(unavailable)?;
+        let found = self
+            .store
+            .get_opts(&address(sha256), options)
+            .await
+            .map_err(unavailable)?;
         Ok(found.into_stream().map_err(std::io::Error::other).boxed())
     }
 

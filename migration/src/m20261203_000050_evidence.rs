@@ -42,11 +42,15 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(index(
-                "evidence",
-                "ux_evidence_content",
-                &["county_id", "uploaded_by", "sha256"],
-            ).unique().take())
+            .create_index(
+                index(
+                    "evidence",
+                    "ux_evidence_content",
+                    &["county_id", "uploaded_by", "sha256"],
+                )
+                .unique()
+                .take(),
+            )
             .await?;
         manager
             .create_index(index("evidence", "ix_evidence_county_id", &["county_id", "id"]))
@@ -79,9 +83,7 @@ impl MigrationTrait for Migration {
             ("ix_evidence_links_county_id", &["county_id", "id"][..]),
             ("ix_evidence_links_updated", &["county_id", "updated_at"][..]),
         ] {
-            manager
-                .create_index(index("evidence_links", name, columns))
-                .await?;
+            manager.create_index(index("evidence_links", name, columns)).await?;
         }
         Ok(())
     }

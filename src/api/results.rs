@@ -496,7 +496,11 @@ fn findings_named(value: &serde_json::Value, found: &mut Vec<Uuid>) {
                         continue;
                     }
                 };
-                for id in ids.into_iter().filter_map(|v| v.as_str()).filter_map(|s| s.parse().ok()) {
+                for id in ids
+                    .into_iter()
+                    .filter_map(|v| v.as_str())
+                    .filter_map(|s| s.parse().ok())
+                {
                     if !found.contains(&id) {
                         found.push(id);
                     }

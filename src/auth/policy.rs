@@ -166,7 +166,12 @@ impl Caller {
         if actions.iter().any(|a| self.may(*a, scope)) {
             Ok(())
         } else {
-            self.decide(actions.first().copied().unwrap_or(Action::Manage), scope, what, Action::Read)
+            self.decide(
+                actions.first().copied().unwrap_or(Action::Manage),
+                scope,
+                what,
+                Action::Read,
+            )
         }
     }
 

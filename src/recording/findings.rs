@@ -58,7 +58,10 @@ impl Recorder for FindingsUpload {
     async fn add(&mut self, tx: &WriteTx, caller: &Caller, batch: Vec<(usize, NewIncident)>) -> Result<(), ApiError> {
         let subjects = batch.iter().map(|(_, new)| new.subject_id).collect();
         self.validator.load_subjects(tx.conn(), caller, &subjects).await?;
-        let wanted: HashSet<Uuid> = batch.iter().flat_map(|(_, new)| new.evidence_ids.iter().copied()).collect();
+        let wanted: HashSet<Uuid> = batch
+            .iter()
+            .flat_map(|(_, new)| new.evidence_ids.iter().copied())
+            .collect();
         let readable = evidence::readable(tx.conn(), caller, &wanted).await?;
         let mut models = Vec::with_capacity(batch.len());
         let mut attachments = Vec::new();

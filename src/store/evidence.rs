@@ -185,8 +185,12 @@ pub async fn create(tx: &WriteTx, caller: &Caller, upload: Upload) -> Result<evi
     evidence::Entity::insert(model.clone().into_active_model())
         .exec_without_returning(tx.conn())
         .await?;
-    tx.audit(Change::created("evidence", model.id, &Evidence::of(model.clone(), Vec::new())))
-        .await?;
+    tx.audit(Change::created(
+        "evidence",
+        model.id,
+        &Evidence::of(model.clone(), Vec::new()),
+    ))
+    .await?;
     Ok(model)
 }
 
@@ -211,11 +215,7 @@ pub async fn load_for<C: ConnectionTrait>(
         .await?
         .ok_or_else(|| ApiError::not_found("evidence"))?;
     let links = links_of(conn, id).await?;
-    let attached: Vec<Scope> = links
-        .iter()
-        .filter(|l| l.detached_at.is_none())
-        .map(scope_of)
-        .collect();
+    let attached: Vec<Scope> = links.iter().filter(|l| l.detached_at.is_none()).map(scope_of).collect();
     if !caller.reads_evidence(row.county_id, row.uploaded_by, &attached) {
         return Err(ApiError::not_found("evidence"));
     }
@@ -448,7 +448,12 @@ pub fn unknown_refs(ids: &[Uuid], readable: &HashSet<Uuid>) -> Vec<FieldError> {
 }
 
 /// Attaches files to a finding just recorded (its admission checked the caller may record it).
-pub async fn attach_to_finding(tx: &WriteTx, caller: &Caller, finding: &incident::Model, ids: &[Uuid]) -> Result<(), ApiError> {
+pub async fn attach_to_finding(
+    tx: &WriteTx,
+    caller: &Caller,
+    finding: &incident::Model,
+    ids: &[Uuid],
+) -> Result<(), ApiError> {
     let anchor = Anchor {
         subject_id: finding.subject_id,
         scope: Scope::new(finding.county_id, finding.township_id, finding.village_id),

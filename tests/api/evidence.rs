@@ -126,7 +126,11 @@ async fn uploads_as_a_form_or_a_raw_body_are_stored_once_by_their_hash() {
     // Without a name, one is made from the hash.
     let unnamed = upload_raw(&app, &app.admin, &png(100, 9), None).await;
     unnamed.assert(201);
-    assert!(unnamed.body["file_name"].as_str().unwrap().ends_with(".png"), "{}", unnamed.body);
+    assert!(
+        unnamed.body["file_name"].as_str().unwrap().ends_with(".png"),
+        "{}",
+        unnamed.body
+    );
 
     // Another uploader's copy is their own file; the bytes are still stored once.
     let w = app.world().await;
@@ -141,7 +145,13 @@ async fn uploads_as_a_form_or_a_raw_body_are_stored_once_by_their_hash() {
     let bytes = png(2_000, 7);
     let headers = [("content-type", "image/png"), ("idempotency-key", "evidence-retry-1")];
     let once = app
-        .send("POST", "/api/v1/evidence", Some(&app.admin), &headers, Some(bytes.clone()))
+        .send(
+            "POST",
+            "/api/v1/evidence",
+            Some(&app.admin),
+            &headers,
+            Some(bytes.clone()),
+        )
         .await;
     once.assert(201);
     let twice = app
@@ -151,7 +161,13 @@ async fn uploads_as_a_form_or_a_raw_body_are_stored_once_by_their_hash() {
     assert_eq!(twice.header("idempotent-replayed").as_deref(), Some("true"));
     assert_eq!(twice.id(), once.id());
     let other = app
-        .send("POST", "/api/v1/evidence", Some(&app.admin), &headers, Some(png(2_000, 8)))
+        .send(
+            "POST",
+            "/api/v1/evidence",
+            Some(&app.admin),
+            &headers,
+            Some(png(2_000, 8)),
+        )
         .await;
     other.assert_problem(422, "idempotency.key_reused", Some("Idempotency-Key"));
 
@@ -265,7 +281,9 @@ async fn evidence_is_attached_and_detached_with_a_reason_and_the_history_stays()
     app.post(&detach, &w.town_a_viewer, &json!({"reason": "上传错了"}))
         .await
         .assert_problem(403, "auth.forbidden", None);
-    let detached = app.post(&detach, &w.town_a_assessor, &json!({"reason": "上传错了文件"})).await;
+    let detached = app
+        .post(&detach, &w.town_a_assessor, &json!({"reason": "上传错了文件"}))
+        .await;
     detached.assert(200);
     assert_eq!(detached.body["active"], false);
     assert_eq!(detached.body["detach_reason"], "上传错了文件");
@@ -303,7 +321,9 @@ async fn evidence_is_attached_and_detached_with_a_reason_and_the_history_stays()
     assert_eq!(by_admin.body["links"][0]["active"], false);
 
     // Attached again, anew; and to an appeal by the village that files it.
-    attach(&app, &w.town_a_assessor, &file, "incident", &found).await.assert(201);
+    attach(&app, &w.town_a_assessor, &file, "incident", &found)
+        .await
+        .assert(201);
     let appeal = file_appeal(&app, &w.village_a1_viewer, &found, "已整改").await.id();
     let proof = upload_form(&app, &w.village_a1_viewer, "整改照片.png", &png(800, 12))
         .await
@@ -316,9 +336,15 @@ async fn evidence_is_attached_and_detached_with_a_reason_and_the_history_stays()
     attach(&app, &w.village_a1_viewer, &proof, "incident", &found)
         .await
         .assert_problem(403, "auth.forbidden", None);
-    attach(&app, &w.town_a_assessor, &file, "incident", &uuid::Uuid::now_v7().to_string())
-        .await
-        .assert_problem(422, "evidence.target_unknown", Some("target_id"));
+    attach(
+        &app,
+        &w.town_a_assessor,
+        &file,
+        "incident",
+        &uuid::Uuid::now_v7().to_string(),
+    )
+    .await
+    .assert_problem(422, "evidence.target_unknown", Some("target_id"));
     app.assert_trail_covers_data().await;
 }
 
@@ -387,14 +413,24 @@ async fn a_file_is_read_by_exactly_those_who_read_what_it_is_attached_to() {
         {"subject_id": a1, "item_code": "1.1", "rule_code": "L1", "occurred_on": "2023-04-02", "evidence_ids": [uuid::Uuid::now_v7()]},
     ]);
     let refused = app
-        .upload_as(&w.town_a_assessor, "/api/v1/incidents:bulk", "application/json", serde_json::to_vec(&rows).unwrap())
+        .upload_as(
+            &w.town_a_assessor,
+            "/api/v1/incidents:bulk",
+            "application/json",
+            serde_json::to_vec(&rows).unwrap(),
+        )
         .await;
     refused.assert_row_errors(&[(2, "evidence_ids[0]", "evidence.unknown")]);
     let rows = json!([
         {"subject_id": a1, "item_code": "1.1", "rule_code": "L1", "occurred_on": "2023-04-01", "evidence_ids": [loose]},
     ]);
     let stored = app
-        .upload_as(&w.town_a_assessor, "/api/v1/incidents:bulk", "application/json", serde_json::to_vec(&rows).unwrap())
+        .upload_as(
+            &w.town_a_assessor,
+            "/api/v1/incidents:bulk",
+            "application/json",
+            serde_json::to_vec(&rows).unwrap(),
+        )
         .await;
     stored.assert(201);
     let bulk_finding = stored.created_ids()[0].clone();
@@ -536,7 +572,13 @@ async fn the_s3_store_keeps_streams_and_ranges_files() {
     assert_eq!(whole.bytes.len(), bytes.len());
     assert!(whole.bytes == bytes);
     let part = app
-        .send("GET", &path, Some(&app.admin), &[("range", "bytes=6000000-6000099")], None)
+        .send(
+            "GET",
+            &path,
+            Some(&app.admin),
+            &[("range", "bytes=6000000-6000099")],
+            None,
+        )
         .await;
     part.assert(206);
     assert_eq!(part.bytes, &bytes[6_000_000..6_000_100]);

@@ -1863,8 +1863,10 @@ async fn evidence_files(m: &mut Matrix, fx: &Fixture) {
         files.push((place_name(*place), file, *place));
         links.push((link, *place));
     }
-    m.reads("GET /api/v1/evidence/{id}", Kind::Data, &files, |id| format!("/api/v1/evidence/{id}"))
-        .await;
+    m.reads("GET /api/v1/evidence/{id}", Kind::Data, &files, |id| {
+        format!("/api/v1/evidence/{id}")
+    })
+    .await;
     m.reads("GET /api/v1/evidence/{id}/content", Kind::Data, &files, |id| {
         format!("/api/v1/evidence/{id}/content")
     })
@@ -1894,7 +1896,11 @@ async fn evidence_files(m: &mut Matrix, fx: &Fixture) {
             (&fx.b1, true, B1),
             (&fx.department, false, COUNTY),
         ] {
-            let file = files.iter().find(|(_, _, p)| *p == place).map(|(_, f, _)| f.clone()).unwrap();
+            let file = files
+                .iter()
+                .find(|(_, _, p)| *p == place)
+                .map(|(_, f, _)| f.clone())
+                .unwrap();
             let fresh = id_of(
                 &m.admin("POST", "/api/v1/incidents", Some(&finding(subject, village)), 201)
                     .await,
@@ -1905,7 +1911,14 @@ async fn evidence_files(m: &mut Matrix, fx: &Fixture) {
                 .call(c, "POST", &format!("/api/v1/evidence/{file}/links"), Some(&body))
                 .await;
             let what = format!("a file of {0} on a finding of {0}", place_name(place));
-            m.check("POST /api/v1/evidence/{id}/links", c, place.scope(), &what, expected, &reply);
+            m.check(
+                "POST /api/v1/evidence/{id}/links",
+                c,
+                place.scope(),
+                &what,
+                expected,
+                &reply,
+            );
         }
         // …to a scoresheet there.
         for (sheet, place) in fx.scoresheets.clone() {
@@ -1916,7 +1929,14 @@ async fn evidence_files(m: &mut Matrix, fx: &Fixture) {
                 .call(c, "POST", &format!("/api/v1/evidence/{file}/links"), Some(&body))
                 .await;
             let what = format!("a file of {0} on a scoresheet of {0}", place_name(place));
-            m.check("POST /api/v1/evidence/{id}/links", c, place.scope(), &what, expected, &reply);
+            m.check(
+                "POST /api/v1/evidence/{id}/links",
+                c,
+                place.scope(),
+                &what,
+                expected,
+                &reply,
+            );
         }
         // …to an appeal there: its appellant's side, or an assessor deciding it.
         for (appeal, place) in fx.appeals.clone() {
@@ -1934,7 +1954,14 @@ async fn evidence_files(m: &mut Matrix, fx: &Fixture) {
                 .call(c, "POST", &format!("/api/v1/evidence/{file}/links"), Some(&body))
                 .await;
             let what = format!("a file of {0} on an appeal of {0}", place_name(place));
-            m.check("POST /api/v1/evidence/{id}/links", c, place.scope(), &what, expected, &reply);
+            m.check(
+                "POST /api/v1/evidence/{id}/links",
+                c,
+                place.scope(),
+                &what,
+                expected,
+                &reply,
+            );
         }
         // Detaching a file from a finding.
         for (incident, place) in fx.incidents.clone() {
