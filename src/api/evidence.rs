@@ -285,8 +285,8 @@ fn detect(state: &AppState, head: &[u8]) -> Result<(String, &'static str), ApiEr
         Some(kind) if allowed.iter().any(|a| a.eq_ignore_ascii_case(kind.mime_type())) => {
             Ok((kind.mime_type().to_owned(), kind.extension()))
         }
-        Some(kind) => Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        Some(kind) => Err(ApiError::invalid(
+            "file",
             "evidence.media_type_refused",
             format!(
                 "the file is {} ({}), which is not an accepted evidence type; accepted: {}",
@@ -294,20 +294,27 @@ fn detect(state: &AppState, head: &[u8]) -> Result<(String, &'static str), ApiEr
                 kind.extension(),
                 allowed.join(", ")
             ),
-        )),
-        None => Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        )
+        .with_status(StatusCode::UNSUPPORTED_MEDIA_TYPE)),
+        None => Err(ApiError::invalid(
+            "file",
             "evidence.media_type_unknown",
             format!(
                 "the file's type could not be recognised from its bytes; accepted: {}",
                 allowed.join(", ")
             ),
-        )),
+        )
+        .with_status(StatusCode::UNSUPPORTED_MEDIA_TYPE)),
     }
 }
 
 fn too_large(limit: u64) -> ApiError {
-    ApiError::payload_too_large(format!("an evidence file may have at most {limit} bytes"))
+    ApiError::invalid(
+        "file",
+        "evidence.too_large",
+        format!("an evidence file may have at most {limit} bytes"),
+    )
+    .with_status(StatusCode::PAYLOAD_TOO_LARGE)
 }
 
 /// A file name as given, checked: 1–255 characters, no control characters, no directories.
@@ -431,11 +438,12 @@ async fn content(
         Asked::Whole => None,
         Asked::Part(range) => Some(range),
         Asked::Unsatisfiable => {
-            let mut response = ApiError::new(
-                StatusCode::RANGE_NOT_SATISFIABLE,
+            let mut response = ApiError::invalid(
+                "Range",
                 "evidence.range_unsatisfiable",
-                format!("the file has {size} bytes"),
+                format!("the range starts beyond the end: the file has {size} bytes"),
             )
+            .with_status(StatusCode::RANGE_NOT_SATISFIABLE)
             .error_response();
             if let Ok(value) = HeaderValue::from_str(&format!("bytes */{size}")) {
                 response.headers_mut().insert(header::CONTENT_RANGE, value);

@@ -183,16 +183,16 @@ async fn too_large_or_unrecognised_files_are_refused_and_leave_nothing() {
     let app = spawn_with(|s| s.evidence.max_bytes = 10_000).await;
     let big = png(10_001, 2);
     let refused = upload_raw(&app, &app.admin, &big, None).await;
-    refused.assert_problem(413, "request.too_large", None);
+    refused.assert_problem(413, "evidence.too_large", Some("file"));
     // A form's size is known only as it streams: refused midway.
     let refused = upload_form(&app, &app.admin, "大.png", &big).await;
-    refused.assert_problem(413, "request.too_large", None);
+    refused.assert_problem(413, "evidence.too_large", Some("file"));
     upload_raw(&app, &app.admin, &png(10_000, 2), None).await.assert(201);
 
     let text = upload_raw(&app, &app.admin, "只是一段文字".as_bytes(), None).await;
-    text.assert_problem(415, "evidence.media_type_unknown", None);
+    text.assert_problem(415, "evidence.media_type_unknown", Some("file"));
     let zip = upload_raw(&app, &app.admin, b"PK\x03\x04\x14\0\0\0\x08\0 an archive", None).await;
-    zip.assert_problem(415, "evidence.media_type_refused", None);
+    zip.assert_problem(415, "evidence.media_type_refused", Some("file"));
     assert!(zip.body["detail"].as_str().unwrap().contains("application/zip"));
     // The name does not decide the type.
     let named = upload_raw(&app, &app.admin, b"not really a picture", Some("photo.jpg")).await;
@@ -486,7 +486,7 @@ async fn content_answers_etag_ranges_and_the_chinese_file_name() {
     assert_eq!(rest.bytes, &bytes[4_000..]);
     assert_eq!(rest.header("content-range").unwrap(), "bytes 4000-4999/5000");
     let beyond = get(vec![("range", "bytes=5000-".into())]).await;
-    beyond.assert_problem(416, "evidence.range_unsatisfiable", None);
+    beyond.assert_problem(416, "evidence.range_unsatisfiable", Some("Range"));
     assert_eq!(beyond.header("content-range").unwrap(), "bytes */5000");
     let stale = get(vec![("range", "bytes=0-9".into()), ("if-range", "\"other\"".into())]).await;
     stale.assert(200);
@@ -584,7 +584,7 @@ async fn the_s3_store_keeps_streams_and_ranges_files() {
     assert_eq!(part.bytes, &bytes[6_000_000..6_000_100]);
 
     let refused = upload_form(&app, &app.admin, "太大.png", &png(13 * 1024 * 1024, 52)).await;
-    refused.assert_problem(413, "request.too_large", None);
+    refused.assert_problem(413, "evidence.too_large", Some("file"));
     assert_eq!(app.state.objects.list("sha256").await.len(), 2);
     assert!(app.state.objects.list("tmp").await.is_empty());
     assert_eq!(app.count("evidence").await, 2);
