@@ -213,8 +213,10 @@ directory = "$reports/cache"
 [checks.positive_data_acceptance]
 # Schema-valid requests the API refuses by its documented rules, which a JSON schema cannot state:
 # 422 a rule of the domain (a rule code not of the item, an id unknown or out of scope, a date
-# outside the scheme year), 412 a stale version, 428 neither If-Match nor a version field.
-expected-statuses = ["2xx", "3xx", "401", "403", "404", "409", "412", "422", "428", "429", "5xx"]
+# outside the scheme year), 412 a stale version, 428 neither If-Match nor a version field; an
+# evidence upload whose bytes are no accepted media type (415) or over the size limit (413), and a
+# range beyond a file's end (416).
+expected-statuses = ["2xx", "3xx", "401", "403", "404", "409", "412", "413", "415", "416", "422", "428", "429", "5xx"]
 
 [dictionaries]
 subjects = { values = $subjects }

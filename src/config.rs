@@ -20,6 +20,80 @@ pub struct Settings {
     pub limits: LimitSettings,
     #[serde(default)]
     pub audit: AuditSettings,
+    #[serde(default)]
+    pub evidence: EvidenceSettings,
+}
+
+/// Evidence files (佐证材料): where their bytes are kept, how large and of which types they may be.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct EvidenceSettings {
+    /// `local` (a directory, the default) or `s3` (any S3-compatible store).
+    pub store: EvidenceStoreKind,
+    /// The directory of the `local` store.
+    pub local_dir: String,
+    /// Largest file (413 above).
+    pub max_bytes: u64,
+    /// Media types accepted, as detected from the bytes (415 otherwise).
+    pub allowed_media_types: Vec<String>,
+    /// S3: the endpoint URL (MinIO, Alibaba OSS, Tencent COS…); unset: AWS itself.
+    pub s3_endpoint: Option<String>,
+    pub s3_bucket: Option<String>,
+    pub s3_region: String,
+    pub s3_access_key_id: Option<Secret>,
+    pub s3_secret_access_key: Option<Secret>,
+    /// S3: allow a plain-HTTP endpoint (a store on the same host or network).
+    pub s3_allow_http: bool,
+    /// S3: `bucket.endpoint/key` addressing (OSS, COS) instead of `endpoint/bucket/key`.
+    pub s3_virtual_hosted_style: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EvidenceStoreKind {
+    Local,
+    S3,
+}
+
+impl Default for EvidenceSettings {
+    fn default() -> Self {
+        Self {
+            store: EvidenceStoreKind::Local,
+            local_dir: "data/evidence".to_owned(),
+            max_bytes: 100 * 1024 * 1024,
+            allowed_media_types: [
+                "image/jpeg",
+                "image/png",
+                "image/gif",
+                "image/webp",
+                "image/heif",
+                "image/tiff",
+                "image/bmp",
+                "application/pdf",
+                "application/msword",
+                "application/vnd.ms-excel",
+                "application/vnd.ms-powerpoint",
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+                "application/vnd.oasis.opendocument.text",
+                "application/vnd.oasis.opendocument.spreadsheet",
+                "video/mp4",
+                "video/quicktime",
+                "audio/mpeg",
+                "audio/x-wav",
+            ]
+            .map(str::to_owned)
+            .to_vec(),
+            s3_endpoint: None,
+            s3_bucket: None,
+            s3_region: "us-east-1".to_owned(),
+            s3_access_key_id: None,
+            s3_secret_access_key: None,
+            s3_allow_http: false,
+            s3_virtual_hosted_style: false,
+        }
+    }
 }
 
 /// Tamper evidence outside the database.
@@ -225,6 +299,7 @@ impl Settings {
                 .separator("__")
                 .list_separator(",")
                 .with_list_parse_key("cors.allowed_origins")
+                .with_list_parse_key("evidence.allowed_media_types")
                 .try_parsing(true),
         );
         let settings: Settings = builder
@@ -304,6 +379,21 @@ impl Settings {
         }
         if self.limits.bulk_max_rows == 0 {
             return fail("limits.bulk_max_rows", "must be at least 1");
+        }
+        if self.evidence.max_bytes == 0 {
+            return fail("evidence.max_bytes", "must be at least 1");
+        }
+        if self.evidence.allowed_media_types.is_empty() {
+            return fail("evidence.allowed_media_types", "must name at least one media type");
+        }
+        match self.evidence.store {
+            EvidenceStoreKind::Local if self.evidence.local_dir.trim().is_empty() => {
+                return fail("evidence.local_dir", "must not be empty");
+            }
+            EvidenceStoreKind::S3 if self.evidence.s3_bucket.as_deref().unwrap_or("").is_empty() => {
+                return fail("evidence.s3_bucket", "is required when evidence.store is s3");
+            }
+            _ => {}
         }
         for origin in &self.cors.allowed_origins {
             if !(origin.starts_with("http://") || origin.starts_with("https://")) {

@@ -446,6 +446,15 @@ const UNIQUE_KEYS: &[UniqueKey] = &[
         message: "another publication took this number first; retry",
         status: StatusCode::CONFLICT,
     },
+    UniqueKey {
+        index: "ux_evidence_content",
+        table: "evidence",
+        columns: &["county_id", "uploaded_by", "sha256"],
+        field: "file",
+        code: "evidence.duplicate",
+        message: "another request stored these bytes first; upload them again to get that object",
+        status: StatusCode::CONFLICT,
+    },
 ];
 
 /// The unique key a violated constraint is: PostgreSQL names the index (or its message quotes

@@ -11,6 +11,7 @@ pub mod error;
 pub mod exact;
 pub mod named;
 pub mod not_scored;
+pub mod objects;
 pub mod recording;
 pub mod results;
 pub mod schemes;

@@ -54,6 +54,7 @@ impl Application {
             .await
             .map_err(|e| StartupError::Database(format!("bootstrap failed: {e}")))?;
         let tokens = TokenService::from_settings(&settings.auth).map_err(StartupError::Config)?;
+        let objects = crate::objects::Objects::from_settings(&settings.evidence).map_err(StartupError::Config)?;
         if !settings.is_sqlite() {
             actix_web::rt::spawn(crate::store::revisions::listen(
                 settings.database.url.expose().to_owned(),
@@ -72,6 +73,7 @@ impl Application {
             tokens,
             results: Default::default(),
             accounts: Default::default(),
+            objects,
         });
         let server = serve(listener, state.clone()).map_err(|source| StartupError::Bind { address, source })?;
         tracing::info!(port, "kaohe listening");
@@ -202,6 +204,8 @@ fn cors(origins: &[String], max_age: usize) -> Cors {
             header::ACCEPT,
             header::IF_MATCH,
             header::IF_NONE_MATCH,
+            header::RANGE,
+            header::IF_RANGE,
             header::HeaderName::from_static("idempotency-key"),
             telemetry::REQUEST_ID,
         ])
@@ -210,6 +214,9 @@ fn cors(origins: &[String], max_age: usize) -> Cors {
             header::LOCATION,
             telemetry::REQUEST_ID,
             header::RETRY_AFTER,
+            header::CONTENT_DISPOSITION,
+            header::CONTENT_RANGE,
+            header::ACCEPT_RANGES,
         ])
         .max_age(max_age);
     for origin in origins {

@@ -15,4 +15,6 @@ pub struct AppState {
     pub tokens: TokenService,
     pub results: ResultsCache,
     pub accounts: AccountCache,
+    /// Where evidence files are kept.
+    pub objects: crate::objects::Objects,
 }

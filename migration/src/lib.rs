@@ -8,6 +8,7 @@ mod m20261202_000002_token_generations;
 mod m20261202_000020_publication_chain_head;
 mod m20261202_000030_audit_row_seals;
 mod m20261203_000040_seed_b_attributes;
+mod m20261203_000050_evidence;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000020_publication_chain_head::Migration),
             Box::new(m20261202_000030_audit_row_seals::Migration),
             Box::new(m20261203_000040_seed_b_attributes::Migration),
+            Box::new(m20261203_000050_evidence::Migration),
         ]
     }
 }

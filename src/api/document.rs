@@ -250,6 +250,12 @@ pub fn example_problem(status: u16) -> Option<serde_json::Value> {
             "send the body as application/json",
             "/api/v1/incidents",
         ),
+        416 => (
+            "evidence.range_unsatisfiable",
+            "Range Not Satisfiable",
+            "the range starts beyond the end: the file has 1024 bytes",
+            "/api/v1/evidence/0193b0d2-0000-7000-8000-000000000003/content",
+        ),
         428 => (
             "precondition_required",
             "Precondition Required",

@@ -7,6 +7,7 @@ pub mod bulk;
 pub mod document;
 pub mod endpoints;
 pub mod evaluations;
+pub mod evidence;
 pub mod export;
 pub mod health;
 pub mod idempotency;
@@ -54,6 +55,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .configure(evaluations::configure)
             .configure(publications::configure)
             .configure(bulk::configure)
+            .configure(evidence::configure)
             .configure(audit::configure),
     );
 }
@@ -181,6 +183,10 @@ pub fn document_base(public_url: &str) -> OpenApi {
             "Frozen, numbered, hashed snapshots of results (逐月公开 / 公示)",
         ),
         tag("audit", "The hash-chained audit trail"),
+        tag(
+            "evidence",
+            "Evidence files (佐证材料): photos, scans and documents of findings, scoresheets and appeals",
+        ),
     ]);
     doc
 }

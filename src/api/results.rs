@@ -470,6 +470,47 @@ pub struct SubjectResult {
     pub monthly: Option<RubricResult>,
     /// Where the subject stands in each ranking.
     pub standings: Vec<Standing>,
+    /// The evidence files attached (at `as_of`) to each finding the explanation names.
+    pub evidence: Vec<FindingEvidence>,
+}
+
+/// A finding of an explanation and the evidence files attached to it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FindingEvidence {
+    pub finding_id: Uuid,
+    /// `GET /api/v1/evidence/{id}` each.
+    pub evidence_ids: Vec<Uuid>,
+}
+
+/// The findings an explanation names (`finding_id`, `finding_ids`, `counted_finding_id`), in
+/// the order they first appear.
+fn findings_named(value: &serde_json::Value, found: &mut Vec<Uuid>) {
+    use serde_json::Value;
+    match value {
+        Value::Object(fields) => {
+            for (key, item) in fields {
+                let ids: Vec<&Value> = match (key.as_str(), item) {
+                    ("finding_id" | "counted_finding_id", id) => vec![id],
+                    ("finding_ids", Value::Array(ids)) => ids.iter().collect(),
+                    _ => {
+                        findings_named(item, found);
+                        continue;
+                    }
+                };
+                for id in ids
+                    .into_iter()
+                    .filter_map(|v| v.as_str())
+                    .filter_map(|s| s.parse().ok())
+                {
+                    if !found.contains(&id) {
+                        found.push(id);
+                    }
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| findings_named(item, found)),
+        _ => {}
+    }
 }
 
 /// A subject's result with its full explanation.
@@ -523,6 +564,22 @@ async fn subject_result(
         .find(|s| s.subject_id == *id)
         .map(|s| s.standings)
         .unwrap_or_default();
+    let mut findings = Vec::new();
+    findings_named(&serde_json::to_value(&result)?, &mut findings);
+    if let Some(monthly) = &monthly {
+        findings_named(&serde_json::to_value(monthly)?, &mut findings);
+    }
+    let mut attached =
+        crate::store::evidence::of_findings(state.store.db(), caller.county_id, &findings, query.as_of).await?;
+    let evidence = findings
+        .into_iter()
+        .filter_map(|finding_id| {
+            attached.remove(&finding_id).map(|evidence_ids| FindingEvidence {
+                finding_id,
+                evidence_ids,
+            })
+        })
+        .collect();
     let body = SubjectResult {
         scheme_id: computed.scheme.row.id,
         year: computed.results.year,
@@ -530,6 +587,7 @@ async fn subject_result(
         result,
         monthly,
         standings,
+        evidence,
     };
     remember_json(&state, &req, &etag, &body)
 }

@@ -160,6 +160,42 @@ impl Caller {
         self.may(Action::Read, subject)
     }
 
+    /// Like [`Caller::authorize`] where any of `actions` will do (evidence on an appeal: its
+    /// appellant's side, or an assessor deciding it).
+    pub fn authorize_any(&self, actions: &[Action], scope: &Scope, what: &str) -> Result<(), ApiError> {
+        if actions.iter().any(|a| self.may(*a, scope)) {
+            Ok(())
+        } else {
+            self.decide(
+                actions.first().copied().unwrap_or(Action::Manage),
+                scope,
+                what,
+                Action::Read,
+            )
+        }
+    }
+
+    /// Whether the caller may upload evidence files: whoever may attach one somewhere, that is
+    /// record findings or scoresheets, or appeal (everyone but the county's viewers).
+    pub fn may_upload_evidence(&self) -> bool {
+        use Level::*;
+        use Role::*;
+        match self.level {
+            County => matches!(self.role, Admin | Assessor),
+            Township | Village => true,
+        }
+    }
+
+    /// Whether the caller reads an evidence file of `county_id` uploaded by `uploaded_by` and
+    /// attached (now) at `attached_to`: when it reads any of those, when it uploaded it, and —
+    /// for a file attached nowhere — as a county admin (DOMAIN.md §6).
+    pub fn reads_evidence(&self, county_id: Uuid, uploaded_by: Uuid, attached_to: &[Scope]) -> bool {
+        county_id == self.county_id
+            && (uploaded_by == self.id
+                || self.may(Action::Manage, &Scope::county(county_id))
+                || attached_to.iter().any(|scope| self.may(Action::Read, scope)))
+    }
+
     /// The rows of a table with `county_id`, `township_id` and `village_id` columns that lie in
     /// the caller's scope.
     pub fn visible(&self, table: impl IntoIden + Clone) -> Condition {

@@ -146,6 +146,59 @@ pub const PROBLEM_CODES: &[(&str, &str)] = &[
         "evaluation.window_not_quarter",
         "A quarterly evaluation's window is not one quarter (Q1–Q4)",
     ),
+    (
+        "evidence.already_attached",
+        "The file is already attached to this finding, scoresheet or appeal",
+    ),
+    ("evidence.already_detached", "The evidence link is already detached"),
+    (
+        "evidence.duplicate",
+        "Another request stored the same bytes first; upload them again to get that file",
+    ),
+    ("evidence.duplicate_ref", "A finding names the same evidence file twice"),
+    ("evidence.file_empty", "The uploaded file is empty"),
+    ("evidence.file_missing", "The multipart form has no `file` part"),
+    (
+        "evidence.file_name_invalid",
+        "file_name is empty, longer than 255 characters, or holds control characters or slashes",
+    ),
+    (
+        "evidence.form_field_unknown",
+        "The multipart form has a part other than `file`",
+    ),
+    (
+        "evidence.form_file_repeated",
+        "The multipart form has more than one file",
+    ),
+    (
+        "evidence.media_type_refused",
+        "The file's type, detected from its bytes, is not an accepted evidence type (415)",
+    ),
+    (
+        "evidence.media_type_unknown",
+        "The file's type cannot be recognised from its bytes (415)",
+    ),
+    (
+        "evidence.range_unsatisfiable",
+        "The requested byte range starts beyond the end of the file (416)",
+    ),
+    (
+        "evidence.reason_required",
+        "Detaching evidence needs a reason of at most 2000 characters",
+    ),
+    (
+        "evidence.store_unavailable",
+        "The evidence object store cannot be reached; retry later (503)",
+    ),
+    (
+        "evidence.target_unknown",
+        "target_id is not a finding, scoresheet or appeal in your scope",
+    ),
+    ("evidence.too_large", "The file is larger than evidence.max_bytes (413)"),
+    (
+        "evidence.unknown",
+        "An evidence id is not a file you uploaded or may read",
+    ),
     ("field.length", "A text field is longer than allowed"),
     (
         "formula.empty",
@@ -387,6 +440,10 @@ pub const PROBLEM_CODES: &[(&str, &str)] = &[
     (
         "request.malformed_json",
         "The body is not valid JSON (or not the JSON array or NDJSON expected)",
+    ),
+    (
+        "request.malformed_multipart",
+        "The multipart/form-data body cannot be read",
     ),
     (
         "request.method_not_allowed",

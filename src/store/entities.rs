@@ -313,3 +313,37 @@ entity!(idempotency_key, "idempotency_keys", {
     pub created_at: DateTimeUtc,
     pub expires_at: DateTimeUtc,
 });
+
+entity!(evidence, "evidence", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub county_id: Uuid,
+    pub created_at: DateTimeUtc,
+    /// The content's SHA-256 (hex): its address in the object store.
+    pub sha256: String,
+    pub size_bytes: i64,
+    /// Detected from the bytes, never from the name.
+    pub media_type: String,
+    pub file_name: String,
+    pub uploaded_by: Uuid,
+});
+
+entity!(evidence_link, "evidence_links", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub county_id: Uuid,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+    pub version: i32,
+    pub evidence_id: Uuid,
+    /// `incident`, `scoresheet` or `appeal`.
+    pub target: String,
+    pub target_id: Uuid,
+    pub subject_id: Uuid,
+    pub township_id: Option<Uuid>,
+    pub village_id: Option<Uuid>,
+    pub attached_by: Uuid,
+    pub detached_at: Option<DateTimeUtc>,
+    pub detached_by: Option<Uuid>,
+    pub detach_reason: Option<String>,
+});

@@ -185,6 +185,9 @@ pub struct NewIncident {
     /// References to evidence (file names, URLs, archive numbers).
     #[serde(default)]
     pub evidence: Vec<String>,
+    /// Evidence files (`POST /api/v1/evidence`) to attach to the finding as it is recorded.
+    #[serde(default)]
+    pub evidence_ids: Vec<Uuid>,
 }
 
 /// Checks new incidents against rubrics and scope. Built once per request (single or bulk).

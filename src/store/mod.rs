@@ -7,6 +7,7 @@ pub mod checkpoint;
 pub mod decimal;
 pub mod entities;
 pub mod evaluations;
+pub mod evidence;
 pub mod idempotency;
 pub mod incidents;
 pub mod org_units;

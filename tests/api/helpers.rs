@@ -203,6 +203,7 @@ fn template_name() -> String {
         include_str!("../../migration/src/m20261202_000020_publication_chain_head.rs"),
         include_str!("../../migration/src/m20261202_000030_audit_row_seals.rs"),
         include_str!("../../migration/src/m20261203_000040_seed_b_attributes.rs"),
+        include_str!("../../migration/src/m20261203_000050_evidence.rs"),
     ];
     format!("kaohe_tpl_{}", hex::encode(&Sha256::digest(migrations.concat())[..6]))
 }
@@ -330,19 +331,20 @@ pub async fn spawn_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     });
     let mut settings = test_settings();
     let mut postgres = None;
-    let dir = match postgres_url() {
+    // The test's own directory: its SQLite file and its evidence store.
+    let dir = tempfile::tempdir().expect("temp dir");
+    settings.evidence.local_dir = dir.path().join("evidence").display().to_string();
+    match postgres_url() {
         Some(server) => {
             let (url, database) = fresh_postgres(&server).await;
             settings.database.url = Secret::new(url);
             postgres = Some((server, database));
-            None
         }
         None => {
-            let dir = tempfile::tempdir().expect("temp dir");
             settings.database.url = Secret::new(format!("sqlite://{}/kaohe.db?mode=rwc", dir.path().display()));
-            Some(dir)
         }
-    };
+    }
+    let dir = Some(dir);
     adjust(&mut settings);
     settings.validate().expect("valid test settings");
     let app = Application::build(settings).await.expect("the app starts");

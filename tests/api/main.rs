@@ -8,6 +8,7 @@ mod concurrency;
 mod consequences;
 mod credentials;
 mod data;
+mod evidence;
 mod exactness;
 mod grammar;
 mod helpers;

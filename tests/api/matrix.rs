@@ -248,6 +248,12 @@ const ROWS: &[(&str, &str, Cover)] = &[
     ("GET", "/api/v1/evaluations", Scopes(OSP)),
     ("POST", "/api/v1/evaluations", Scopes(OSP)),
     ("GET", "/api/v1/evaluations/{id}", Scopes(OSP)),
+    ("POST", "/api/v1/evidence", Everyone),
+    ("GET", "/api/v1/evidence-links", Scopes(OSP)),
+    ("GET", "/api/v1/evidence/{id}", Scopes(OSP)),
+    ("GET", "/api/v1/evidence/{id}/content", Scopes(OSP)),
+    ("POST", "/api/v1/evidence/{id}/links", Scopes(OSP)),
+    ("POST", "/api/v1/evidence/{id}/links/{link_id}/detach", Scopes(OSP)),
     ("POST", "/api/v1/evaluations/{id}/close", Scopes(OSP)),
     ("POST", "/api/v1/evaluations/{id}/reopen", Scopes(OSP)),
     ("GET", "/api/v1/incidents", Scopes(OSP)),
@@ -879,6 +885,7 @@ async fn every_operation_answers_every_role_level_and_scope_as_the_policy_says()
     identity_writes(&mut m, &fx).await;
     subject_writes(&mut m, &fx).await;
     finding_writes(&mut m, &fx).await;
+    evidence_files(&mut m, &fx).await;
     input_writes(&mut m, &fx).await;
     evaluation_writes(&mut m, &fx).await;
     publication_writes(&mut m, &fx).await;
@@ -1784,6 +1791,196 @@ async fn finding_writes(m: &mut Matrix, fx: &Fixture) {
                 c,
                 place.scope(),
                 what,
+                expected,
+                &reply,
+            );
+        }
+    }
+}
+
+/// A place's name in a case.
+fn place_name(place: Place) -> &'static str {
+    match place {
+        Place::County => "the county",
+        Place::Town(Town::A) => "town A",
+        Place::Town(Town::B) => "town B",
+        Place::Village(Town::A, "A1") => "village A1",
+        Place::Village(Town::A, "A2") => "village A2",
+        Place::Village(Town::B, "B1") => "village B1",
+        Place::Village(..) => "a new village",
+    }
+}
+
+impl Matrix {
+    /// Uploads a new evidence file (a PNG, unique by the serial) as `token`.
+    async fn upload_evidence(&mut self, token: Option<&str>) -> Reply {
+        let mut bytes = b"\x89PNG\r\n\x1a\n".to_vec();
+        bytes.extend_from_slice(format!("matrix file {}", self.next()).as_bytes());
+        let token = token.map(str::to_owned).unwrap_or_else(|| self.app.admin.clone());
+        self.app
+            .send(
+                "POST",
+                "/api/v1/evidence",
+                Some(&token),
+                &[("content-type", "image/png")],
+                Some(bytes),
+            )
+            .await
+    }
+
+    /// A new file attached (by the county admin) to `incident`: visible where the finding is.
+    async fn evidence_on(&mut self, incident: &str) -> (String, String) {
+        let file = self.upload_evidence(None).await.assert(201).id();
+        let body = json!({"target": "incident", "target_id": incident});
+        let link = self
+            .admin("POST", &format!("/api/v1/evidence/{file}/links"), Some(&body), 201)
+            .await;
+        (file, id_of(&link))
+    }
+}
+
+/// Evidence files: uploaded by everyone who may attach one; read, listed, attached and detached
+/// by the place of what they are attached to (DOMAIN.md §6).
+async fn evidence_files(m: &mut Matrix, fx: &Fixture) {
+    // Uploads: everyone but the county's viewers, who record and appeal nothing.
+    for c in 0..m.callers.len() {
+        let token = m.callers[c].token.clone();
+        let reply = m.upload_evidence(Some(&token)).await;
+        let caller = &m.callers[c];
+        let expected = if caller.level == Level::County && caller.role == Role::Viewer {
+            403
+        } else {
+            201
+        };
+        m.check("POST /api/v1/evidence", c, Scope::Everyone, "a photo", expected, &reply);
+    }
+
+    // A file on each finding of the fixture: read where the finding is read.
+    let mut files: Vec<(&str, String, Place)> = Vec::new();
+    let mut links: Known = Vec::new();
+    for (incident, place) in &fx.incidents {
+        let (file, link) = m.evidence_on(incident).await;
+        files.push((place_name(*place), file, *place));
+        links.push((link, *place));
+    }
+    m.reads("GET /api/v1/evidence/{id}", Kind::Data, &files, |id| {
+        format!("/api/v1/evidence/{id}")
+    })
+    .await;
+    m.reads("GET /api/v1/evidence/{id}/content", Kind::Data, &files, |id| {
+        format!("/api/v1/evidence/{id}/content")
+    })
+    .await;
+    for c in 0..m.callers.len() {
+        let reply = m.call(c, "GET", "/api/v1/evidence-links?limit=1000", None).await;
+        let found = items(&reply, "id");
+        m.check_list(
+            "GET /api/v1/evidence-links",
+            c,
+            "every link",
+            200,
+            &reply,
+            found,
+            Kind::Data,
+            &links,
+            true,
+        );
+    }
+
+    let incident_at = |place: Place| Fixture::first(&fx.incidents, place);
+    for c in 0..m.callers.len() {
+        // Attaching a file of a place to a new finding there.
+        for (subject, village, place) in [
+            (&fx.a1, true, A1),
+            (&fx.town_a, false, TOWN_A),
+            (&fx.b1, true, B1),
+            (&fx.department, false, COUNTY),
+        ] {
+            let file = files
+                .iter()
+                .find(|(_, _, p)| *p == place)
+                .map(|(_, f, _)| f.clone())
+                .unwrap();
+            let fresh = id_of(
+                &m.admin("POST", "/api/v1/incidents", Some(&finding(subject, village)), 201)
+                    .await,
+            );
+            let expected = m.expect(c, Need::Assess, place, &[(Kind::Data, place)], 404, 201);
+            let body = json!({"target": "incident", "target_id": fresh});
+            let reply = m
+                .call(c, "POST", &format!("/api/v1/evidence/{file}/links"), Some(&body))
+                .await;
+            let what = format!("a file of {0} on a finding of {0}", place_name(place));
+            m.check(
+                "POST /api/v1/evidence/{id}/links",
+                c,
+                place.scope(),
+                &what,
+                expected,
+                &reply,
+            );
+        }
+        // …to a scoresheet there.
+        for (sheet, place) in fx.scoresheets.clone() {
+            let (file, _) = m.evidence_on(&incident_at(place)).await;
+            let expected = m.expect(c, Need::Assess, place, &[(Kind::Data, place)], 404, 201);
+            let body = json!({"target": "scoresheet", "target_id": sheet});
+            let reply = m
+                .call(c, "POST", &format!("/api/v1/evidence/{file}/links"), Some(&body))
+                .await;
+            let what = format!("a file of {0} on a scoresheet of {0}", place_name(place));
+            m.check(
+                "POST /api/v1/evidence/{id}/links",
+                c,
+                place.scope(),
+                &what,
+                expected,
+                &reply,
+            );
+        }
+        // …to an appeal there: its appellant's side, or an assessor deciding it.
+        for (appeal, place) in fx.appeals.clone() {
+            let (file, _) = m.evidence_on(&incident_at(place)).await;
+            let caller = &m.callers[c];
+            let expected = if !sees(caller, Kind::Data, place) {
+                404
+            } else if may(caller, Need::Assess, place) || may(caller, Need::Appeal, place) {
+                201
+            } else {
+                403
+            };
+            let body = json!({"target": "appeal", "target_id": appeal});
+            let reply = m
+                .call(c, "POST", &format!("/api/v1/evidence/{file}/links"), Some(&body))
+                .await;
+            let what = format!("a file of {0} on an appeal of {0}", place_name(place));
+            m.check(
+                "POST /api/v1/evidence/{id}/links",
+                c,
+                place.scope(),
+                &what,
+                expected,
+                &reply,
+            );
+        }
+        // Detaching a file from a finding.
+        for (incident, place) in fx.incidents.clone() {
+            let (file, link) = m.evidence_on(&incident).await;
+            let expected = m.expect(c, Need::Assess, place, &[(Kind::Data, place)], 404, 200);
+            let reply = m
+                .call(
+                    c,
+                    "POST",
+                    &format!("/api/v1/evidence/{file}/links/{link}/detach"),
+                    Some(&json!({"reason": "上传错了文件"})),
+                )
+                .await;
+            let what = format!("a file on a finding of {}", place_name(place));
+            m.check(
+                "POST /api/v1/evidence/{id}/links/{link_id}/detach",
+                c,
+                place.scope(),
+                &what,
                 expected,
                 &reply,
             );

@@ -1,0 +1,521 @@
+//! Evidence files (佐证材料, DOMAIN.md §6): their metadata and their links to findings,
+//! scoresheets and appeals. Never altered or deleted: a link is detached with a reason and stays
+//! in the history; every attach and detach is in the audit trail. Who reads a file follows from
+//! what it is attached to (`Caller::reads_evidence`).
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel,
+    QueryFilter, QueryOrder,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::entities::{appeal, evidence, evidence_link, incident, scoresheet};
+use super::{name_of, new_id, now, Change, WriteTx};
+use crate::auth::policy::{Action, Scope};
+use crate::auth::{parse_name, Caller};
+use crate::error::{ApiError, FieldError};
+
+/// What a file can be attached to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Target {
+    /// A finding (`/api/v1/incidents/{id}`).
+    Incident,
+    /// A scoresheet.
+    Scoresheet,
+    /// An appeal (`/api/v1/appeals/{id}`).
+    Appeal,
+}
+
+/// An evidence file as the API shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193b0d2-7a1e-7c3e-9d52-1f0c2b7d4e99", "county_id": "0193b0d2-0000-7000-8000-000000000001",
+    "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", "size_bytes": 482113,
+    "media_type": "image/jpeg", "file_name": "现场照片-村部.jpg",
+    "uploaded_by": "0193b0d2-0000-7000-8000-000000000020", "uploaded_at": "2023-03-16T02:00:00Z",
+    "links": []
+}))]
+pub struct Evidence {
+    pub id: Uuid,
+    pub county_id: Uuid,
+    /// SHA-256 of the bytes (hex); also the `ETag` of its content.
+    #[schema(pattern = "^[0-9a-f]{64}$")]
+    pub sha256: String,
+    pub size_bytes: i64,
+    /// Detected from the bytes.
+    pub media_type: String,
+    /// The name it was uploaded with.
+    pub file_name: String,
+    pub uploaded_by: Uuid,
+    pub uploaded_at: DateTime<Utc>,
+    /// What it is and was attached to, as far as you may read it; detached links stay here.
+    pub links: Vec<EvidenceLink>,
+}
+
+impl Evidence {
+    pub fn of(m: evidence::Model, links: Vec<evidence_link::Model>) -> Self {
+        Self {
+            id: m.id,
+            county_id: m.county_id,
+            sha256: m.sha256,
+            size_bytes: m.size_bytes,
+            media_type: m.media_type,
+            file_name: m.file_name,
+            uploaded_by: m.uploaded_by,
+            uploaded_at: m.created_at,
+            links: links.into_iter().map(EvidenceLink::from).collect(),
+        }
+    }
+}
+
+/// A file's attachment to a finding, scoresheet or appeal.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct EvidenceLink {
+    pub id: Uuid,
+    pub evidence_id: Uuid,
+    pub target: Target,
+    pub target_id: Uuid,
+    /// The subject of what it is attached to.
+    pub subject_id: Uuid,
+    pub attached_by: Uuid,
+    pub attached_at: DateTime<Utc>,
+    /// False once detached.
+    pub active: bool,
+    pub detached_at: Option<DateTime<Utc>>,
+    pub detached_by: Option<Uuid>,
+    pub detach_reason: Option<String>,
+    pub version: i32,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<evidence_link::Model> for EvidenceLink {
+    fn from(m: evidence_link::Model) -> Self {
+        Self {
+            id: m.id,
+            evidence_id: m.evidence_id,
+            target: parse_name(&m.target).unwrap_or(Target::Incident),
+            target_id: m.target_id,
+            subject_id: m.subject_id,
+            attached_by: m.attached_by,
+            attached_at: m.created_at,
+            active: m.detached_at.is_none(),
+            detached_at: m.detached_at,
+            detached_by: m.detached_by,
+            detach_reason: m.detach_reason,
+            version: m.version,
+            updated_at: m.updated_at,
+        }
+    }
+}
+
+fn scope_of(m: &evidence_link::Model) -> Scope {
+    Scope::new(m.county_id, m.township_id, m.village_id)
+}
+
+/// Body of `POST /api/v1/evidence/{id}/links`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"target": "incident", "target_id": "0193b0d2-7a1e-7c3e-9d52-1f0c2b7d4e30"}))]
+pub struct NewLink {
+    pub target: Target,
+    pub target_id: Uuid,
+}
+
+/// Body of `POST /api/v1/evidence/{id}/links/{link_id}/detach`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"reason": "上传错了文件"}))]
+pub struct Detachment {
+    pub reason: String,
+}
+
+/// Filters of `GET /api/v1/evidence-links`.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LinkFilter {
+    pub evidence_id: Option<Uuid>,
+    pub target: Option<Target>,
+    pub target_id: Option<Uuid>,
+    pub subject_id: Option<Uuid>,
+    /// Only attached (`true`) or only detached (`false`) links.
+    pub active: Option<bool>,
+}
+
+/// A stored file's metadata, as the upload determined it.
+#[derive(Debug, Clone)]
+pub struct Upload {
+    pub sha256: String,
+    pub size_bytes: i64,
+    pub media_type: String,
+    pub file_name: String,
+}
+
+/// The caller's own earlier upload of the same bytes, if any: uploading them again answers it.
+pub async fn find_own<C: ConnectionTrait>(
+    conn: &C,
+    caller: &Caller,
+    sha256: &str,
+) -> Result<Option<evidence::Model>, ApiError> {
+    Ok(evidence::Entity::find()
+        .filter(evidence::Column::CountyId.eq(caller.county_id))
+        .filter(evidence::Column::UploadedBy.eq(caller.id))
+        .filter(evidence::Column::Sha256.eq(sha256))
+        .one(conn)
+        .await?)
+}
+
+/// Records a stored file, audited.
+pub async fn create(tx: &WriteTx, caller: &Caller, upload: Upload) -> Result<evidence::Model, ApiError> {
+    let model = evidence::Model {
+        id: new_id(),
+        county_id: caller.county_id,
+        created_at: now(),
+        sha256: upload.sha256,
+        size_bytes: upload.size_bytes,
+        media_type: upload.media_type,
+        file_name: upload.file_name,
+        uploaded_by: caller.id,
+    };
+    evidence::Entity::insert(model.clone().into_active_model())
+        .exec_without_returning(tx.conn())
+        .await?;
+    tx.audit(Change::created(
+        "evidence",
+        model.id,
+        &Evidence::of(model.clone(), Vec::new()),
+    ))
+    .await?;
+    Ok(model)
+}
+
+/// The links of a file, oldest first.
+async fn links_of<C: ConnectionTrait>(conn: &C, evidence_id: Uuid) -> Result<Vec<evidence_link::Model>, ApiError> {
+    Ok(evidence_link::Entity::find()
+        .filter(evidence_link::Column::EvidenceId.eq(evidence_id))
+        .order_by_asc(evidence_link::Column::Id)
+        .all(conn)
+        .await?)
+}
+
+/// A file the caller may read, with the links it may see; 404 otherwise.
+pub async fn load_for<C: ConnectionTrait>(
+    conn: &C,
+    caller: &Caller,
+    id: Uuid,
+) -> Result<(evidence::Model, Vec<evidence_link::Model>), ApiError> {
+    let row = evidence::Entity::find_by_id(id)
+        .filter(evidence::Column::CountyId.eq(caller.county_id))
+        .one(conn)
+        .await?
+        .ok_or_else(|| ApiError::not_found("evidence"))?;
+    let links = links_of(conn, id).await?;
+    let attached: Vec<Scope> = links.iter().filter(|l| l.detached_at.is_none()).map(scope_of).collect();
+    if !caller.reads_evidence(row.county_id, row.uploaded_by, &attached) {
+        return Err(ApiError::not_found("evidence"));
+    }
+    let visible = links
+        .into_iter()
+        .filter(|l| caller.may(Action::Read, &scope_of(l)))
+        .collect();
+    Ok((row, visible))
+}
+
+/// What a link will point at: its subject and place.
+struct Anchor {
+    subject_id: Uuid,
+    scope: Scope,
+}
+
+/// Loads what `target` names and checks the caller may attach to it or detach from it: 404
+/// (`in_body`: 422 naming `target_id`) when it cannot see it, 403 when it may not.
+async fn anchor<C: ConnectionTrait>(
+    conn: &C,
+    caller: &Caller,
+    target: Target,
+    target_id: Uuid,
+    in_body: bool,
+) -> Result<Anchor, ApiError> {
+    let found = match target {
+        Target::Incident => incident::Entity::find_by_id(target_id)
+            .one(conn)
+            .await?
+            .map(|m| (m.subject_id, Scope::new(m.county_id, m.township_id, m.village_id))),
+        Target::Scoresheet => scoresheet::Entity::find_by_id(target_id)
+            .one(conn)
+            .await?
+            .map(|m| (m.subject_id, Scope::new(m.county_id, m.township_id, m.village_id))),
+        Target::Appeal => appeal::Entity::find_by_id(target_id)
+            .one(conn)
+            .await?
+            .map(|m| (m.subject_id, Scope::new(m.county_id, m.township_id, m.village_id))),
+    };
+    let what = name_of(target);
+    let hidden = || {
+        if in_body {
+            ApiError::invalid(
+                "target_id",
+                "evidence.target_unknown",
+                format!("target_id is not a {what} in your scope"),
+            )
+        } else {
+            ApiError::not_found(&what)
+        }
+    };
+    let Some((subject_id, scope)) = found else {
+        return Err(hidden());
+    };
+    if !caller.may(Action::Read, &scope) {
+        return Err(hidden());
+    }
+    // Findings and scoresheets take evidence from who records them; an appeal also from its
+    // appellant's side.
+    let actions: &[Action] = match target {
+        Target::Incident | Target::Scoresheet => &[Action::Record],
+        Target::Appeal => &[Action::Record, Action::Appeal],
+    };
+    caller.authorize_any(actions, &scope, &what)?;
+    Ok(Anchor { subject_id, scope })
+}
+
+/// Attaches a file the caller may read to a finding, scoresheet or appeal it may write;
+/// attaching it again while attached answers 409.
+pub async fn attach(
+    tx: &WriteTx,
+    caller: &Caller,
+    evidence_id: Uuid,
+    new: &NewLink,
+) -> Result<evidence_link::Model, ApiError> {
+    let (file, _) = load_for(tx.conn(), caller, evidence_id).await?;
+    let anchor = anchor(tx.conn(), caller, new.target, new.target_id, true).await?;
+    let attached = evidence_link::Entity::find()
+        .filter(evidence_link::Column::EvidenceId.eq(file.id))
+        .filter(evidence_link::Column::TargetId.eq(new.target_id))
+        .filter(evidence_link::Column::DetachedAt.is_null())
+        .one(tx.conn())
+        .await?;
+    if attached.is_some() {
+        return Err(ApiError::conflict(
+            "evidence.already_attached",
+            format!("this file is already attached to this {}", name_of(new.target)),
+        ));
+    }
+    insert_link(tx, caller, file.id, new.target, new.target_id, &anchor).await
+}
+
+async fn insert_link(
+    tx: &WriteTx,
+    caller: &Caller,
+    evidence_id: Uuid,
+    target: Target,
+    target_id: Uuid,
+    anchor: &Anchor,
+) -> Result<evidence_link::Model, ApiError> {
+    let at = now();
+    let model = evidence_link::Model {
+        id: new_id(),
+        county_id: anchor.scope.county_id,
+        created_at: at,
+        updated_at: at,
+        version: 1,
+        evidence_id,
+        target: name_of(target),
+        target_id,
+        subject_id: anchor.subject_id,
+        township_id: anchor.scope.township_id,
+        village_id: anchor.scope.village_id,
+        attached_by: caller.id,
+        detached_at: None,
+        detached_by: None,
+        detach_reason: None,
+    };
+    evidence_link::Entity::insert(model.clone().into_active_model())
+        .exec_without_returning(tx.conn())
+        .await?;
+    tx.audit(Change::new("attach", "evidence_link", Some(model.id)).after(&EvidenceLink::from(model.clone())))
+        .await?;
+    Ok(model)
+}
+
+/// Detaches a link with a reason; it stays in the history.
+pub async fn detach(
+    tx: &WriteTx,
+    caller: &Caller,
+    evidence_id: Uuid,
+    link_id: Uuid,
+    reason: &str,
+) -> Result<evidence_link::Model, ApiError> {
+    let (file, _) = load_for(tx.conn(), caller, evidence_id).await?;
+    let link = evidence_link::Entity::find_by_id(link_id)
+        .filter(evidence_link::Column::EvidenceId.eq(file.id))
+        .one(tx.conn())
+        .await?
+        .filter(|l| caller.may(Action::Read, &scope_of(l)))
+        .ok_or_else(|| ApiError::not_found("evidence link"))?;
+    let target: Target = parse_name(&link.target).ok_or_else(|| ApiError::internal("unknown link target"))?;
+    anchor(tx.conn(), caller, target, link.target_id, false).await?;
+    let reason = reason.trim();
+    if reason.is_empty() || reason.chars().count() > 2000 {
+        return Err(ApiError::invalid(
+            "reason",
+            "evidence.reason_required",
+            "a detach needs a reason (at most 2000 characters)",
+        ));
+    }
+    if link.detached_at.is_some() {
+        return Err(ApiError::conflict(
+            "evidence.already_detached",
+            "this link is already detached",
+        ));
+    }
+    let at = now();
+    let mut active = link.clone().into_active_model();
+    active.detached_at = Set(Some(at));
+    active.detached_by = Set(Some(caller.id));
+    active.detach_reason = Set(Some(reason.to_owned()));
+    active.version = Set(link.version + 1);
+    active.updated_at = Set(at);
+    let updated = active.update(tx.conn()).await?;
+    tx.audit(Change::updated(
+        "detach",
+        "evidence_link",
+        link.id,
+        &EvidenceLink::from(link),
+        &EvidenceLink::from(updated.clone()),
+    ))
+    .await?;
+    Ok(updated)
+}
+
+/// The files among `ids` the caller may attach: those it reads (see [`load_for`]).
+pub async fn readable<C: ConnectionTrait>(
+    conn: &C,
+    caller: &Caller,
+    ids: &HashSet<Uuid>,
+) -> Result<HashSet<Uuid>, ApiError> {
+    let mut found = HashSet::new();
+    let ids: Vec<Uuid> = ids.iter().copied().collect();
+    for chunk in ids.chunks(500) {
+        let rows = evidence::Entity::find()
+            .filter(evidence::Column::Id.is_in(chunk.iter().copied()))
+            .filter(evidence::Column::CountyId.eq(caller.county_id))
+            .all(conn)
+            .await?;
+        let links = evidence_link::Entity::find()
+            .filter(evidence_link::Column::EvidenceId.is_in(chunk.iter().copied()))
+            .filter(evidence_link::Column::DetachedAt.is_null())
+            .all(conn)
+            .await?;
+        let mut attached: HashMap<Uuid, Vec<Scope>> = HashMap::new();
+        for link in &links {
+            attached.entry(link.evidence_id).or_default().push(scope_of(link));
+        }
+        for row in rows {
+            let scopes = attached.get(&row.id).map(Vec::as_slice).unwrap_or_default();
+            if caller.reads_evidence(row.county_id, row.uploaded_by, scopes) {
+                found.insert(row.id);
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// The field errors of evidence ids a finding names that the caller cannot attach.
+pub fn unknown_refs(ids: &[Uuid], readable: &HashSet<Uuid>) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    let mut seen = HashSet::new();
+    for (i, id) in ids.iter().enumerate() {
+        if !readable.contains(id) {
+            errors.push(FieldError::new(
+                format!("evidence_ids[{i}]"),
+                "evidence.unknown",
+                "not an evidence file you uploaded or may read",
+            ));
+        } else if !seen.insert(*id) {
+            errors.push(FieldError::new(
+                format!("evidence_ids[{i}]"),
+                "evidence.duplicate_ref",
+                "names the same evidence file twice",
+            ));
+        }
+    }
+    errors
+}
+
+/// Attaches files to a finding just recorded (its admission checked the caller may record it).
+pub async fn attach_to_finding(
+    tx: &WriteTx,
+    caller: &Caller,
+    finding: &incident::Model,
+    ids: &[Uuid],
+) -> Result<(), ApiError> {
+    let anchor = Anchor {
+        subject_id: finding.subject_id,
+        scope: Scope::new(finding.county_id, finding.township_id, finding.village_id),
+    };
+    for id in ids {
+        insert_link(tx, caller, *id, Target::Incident, finding.id, &anchor).await?;
+    }
+    Ok(())
+}
+
+/// Links in the caller's scope, history included.
+pub async fn list_links<C: ConnectionTrait>(
+    conn: &C,
+    caller: &Caller,
+    filter: &LinkFilter,
+    page: &super::page::PageRequest,
+) -> Result<Vec<evidence_link::Model>, ApiError> {
+    let mut select = evidence_link::Entity::find().filter(caller.visible(evidence_link::Entity));
+    if let Some(v) = filter.evidence_id {
+        select = select.filter(evidence_link::Column::EvidenceId.eq(v));
+    }
+    if let Some(v) = filter.target {
+        select = select.filter(evidence_link::Column::Target.eq(name_of(v)));
+    }
+    if let Some(v) = filter.target_id {
+        select = select.filter(evidence_link::Column::TargetId.eq(v));
+    }
+    if let Some(v) = filter.subject_id {
+        select = select.filter(evidence_link::Column::SubjectId.eq(v));
+    }
+    match filter.active {
+        Some(true) => select = select.filter(evidence_link::Column::DetachedAt.is_null()),
+        Some(false) => select = select.filter(evidence_link::Column::DetachedAt.is_not_null()),
+        None => {}
+    }
+    Ok(super::page::paginate(select, page).all(conn).await?)
+}
+
+/// The files attached to each of `findings` at `as_of` (now when None), in attachment order.
+pub async fn of_findings<C: ConnectionTrait>(
+    conn: &C,
+    county_id: Uuid,
+    findings: &[Uuid],
+    as_of: Option<DateTime<Utc>>,
+) -> Result<HashMap<Uuid, Vec<Uuid>>, ApiError> {
+    let mut out: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+    for chunk in findings.chunks(500) {
+        let mut select = evidence_link::Entity::find()
+            .filter(evidence_link::Column::CountyId.eq(county_id))
+            .filter(evidence_link::Column::Target.eq("incident"))
+            .filter(evidence_link::Column::TargetId.is_in(chunk.iter().copied()));
+        select = match as_of {
+            None => select.filter(evidence_link::Column::DetachedAt.is_null()),
+            Some(at) => select.filter(evidence_link::Column::CreatedAt.lte(at)).filter(
+                Condition::any()
+                    .add(evidence_link::Column::DetachedAt.is_null())
+                    .add(evidence_link::Column::DetachedAt.gt(at)),
+            ),
+        };
+        for link in select.order_by_asc(evidence_link::Column::Id).all(conn).await? {
+            out.entry(link.target_id).or_default().push(link.evidence_id);
+        }
+    }
+    Ok(out)
+}
