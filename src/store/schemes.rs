@@ -562,7 +562,7 @@ pub async fn edit_rubric(
         updated_at: at,
         version: 1,
         scheme_id: row.scheme_id,
-        subject_type: row.subject_type.clone(),
+        subject_type: row.subject_type,
         version_no: row.version_no + 1,
         current: true,
         used: false,

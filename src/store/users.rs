@@ -251,7 +251,7 @@ pub async fn create(
         village_id: scope.village_id,
         username,
         display_name,
-        level: level,
+        level,
         role: new.role,
         password_hash: hash,
         active: true,
