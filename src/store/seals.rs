@@ -2,7 +2,8 @@
 //!
 //! A seal is SHA-256 over a canonical text of every column of the row as the database holds it
 //! (a scoresheet with its items). Each audit event that writes findings, appeals, evaluations,
-//! scoresheets, ballots, subjects, attributes or publications records one seal per row it wrote
+//! scoresheets, ballots, subjects, attributes, publications, evidence files or their links
+//! records one seal per row it wrote
 //! (`audit_rows`) and commits to them (`rows_count`, `rows_digest` in its hash), so
 //! `kaohe audit verify` can replay the trail and name the first current row that is not what the
 //! trail says: edited in place, inserted beside the trail, or deleted.
@@ -51,6 +52,8 @@ pub const SEALED: &[&str] = &[
     "scoresheet",
     "ballot",
     "publication",
+    "evidence",
+    "evidence_link",
 ];
 
 /// The tables whose rows carry the bulk upload they came from.
@@ -172,6 +175,8 @@ sealed_tables! {
     "scoresheet" => scoresheet,
     "ballot" => ballot,
     "publication" => publication,
+    "evidence" => evidence,
+    "evidence_link" => evidence_link,
 }
 
 /// Digests of the rows `filter` selects; a scoresheet's digest covers its items.

@@ -3,6 +3,7 @@
 //! detach with the history; who reads a file; ETag, ranges and the Chinese file name of its
 //! content; a result's explanation naming its findings' evidence; the S3 store.
 
+use sea_orm::ConnectionTrait;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
@@ -346,6 +347,31 @@ async fn evidence_is_attached_and_detached_with_a_reason_and_the_history_stays()
     .await
     .assert_problem(422, "evidence.target_unknown", Some("target_id"));
     app.assert_trail_covers_data().await;
+
+    // A detach reason rewritten in the database, past the trail, is what verification names.
+    let db = app.state.store.db();
+    let backend = db.get_database_backend();
+    let placeholder = if backend == sea_orm::DbBackend::Postgres {
+        "$1"
+    } else {
+        "?"
+    };
+    db.execute_raw(sea_orm::Statement::from_sql_and_values(
+        backend,
+        format!("UPDATE evidence_links SET detach_reason = '无' WHERE id = {placeholder}"),
+        vec![uuid::Uuid::parse_str(&link_id).unwrap().into()],
+    ))
+    .await
+    .unwrap();
+    let report = kaohe::store::audit::verify(db).await.unwrap();
+    assert!(
+        report
+            .broken
+            .iter()
+            .any(|b| b.reason.contains(&format!("evidence_link {link_id} differs"))),
+        "{:?}",
+        report.broken
+    );
 }
 
 #[actix_web::test]
