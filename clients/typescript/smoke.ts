@@ -22,18 +22,23 @@ function expect<T>(what: string, answer: { data?: T; error?: unknown; response: 
 }
 
 async function main(): Promise<void> {
-  const client = createClient<paths>({ baseUrl: base });
+  // Lists and results answer JSON by default and CSV or NDJSON on request: a client narrowed to
+  // one media type types its answers as that one.
+  const client = createClient<paths, "application/json">({ baseUrl: base });
+  const csvClient = createClient<paths, "text/csv">({ baseUrl: base });
 
   const token = expect(
     "log in",
     await client.POST("/api/v1/auth/token", { body: { grant_type: "password", username, password } }),
   );
-  client.use({
-    onRequest({ request }) {
+  const authorized = {
+    onRequest({ request }: { request: Request }) {
       request.headers.set("authorization", `${token.token_type} ${token.access_token}`);
       return request;
     },
-  });
+  };
+  client.use(authorized);
+  csvClient.use(authorized);
 
   const schemes = expect(
     "find the Seed A scheme",
@@ -81,7 +86,7 @@ async function main(): Promise<void> {
   );
   if (!explained) throw new Error(`no evaluation of ${village.name} explains finding ${finding.id}`);
 
-  const ranking = await client.GET("/api/v1/rankings", {
+  const ranking = await csvClient.GET("/api/v1/rankings", {
     params: { query: { scheme_id: scheme.id, format: "csv" } },
     parseAs: "text",
   });
