@@ -3,6 +3,7 @@
 
 use serde_json::{json, Value};
 
+use crate::data::{id_of, instantiate};
 use crate::helpers::{spawn_app, TestApp};
 
 fn score_of(results: &Value, subject: &str) -> String {
@@ -29,14 +30,7 @@ async fn a_write_on_one_instance_is_in_the_next_read_on_another() {
     let a = spawn_app().await;
     let town = a.org_unit("township", "童市镇", None).await;
     let village = a.org_unit("village", "童市村", Some(&town)).await;
-    let scheme = a
-        .post_as_admin(
-            "/api/v1/schemes",
-            &json!({"built_in": "tongshi-2023-village", "year": 2023, "org_unit_id": town}),
-        )
-        .await
-        .assert(201)
-        .id();
+    let scheme = id_of(&instantiate(&a, "tongshi-2023-village", Some(&town)).await);
     let b = a.second_instance().await;
 
     // B computes and caches the year before any finding.

@@ -3,8 +3,9 @@
 
 use std::collections::BTreeSet;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
+use crate::data::instantiate;
 use crate::helpers::{spawn_app, TestApp, CSV, NDJSON};
 
 /// 1,203 findings on two villages of two towns, uploaded in one NDJSON body: more than one
@@ -15,12 +16,7 @@ async fn many_findings(app: &TestApp) -> (String, String, String) {
     let village_a = app.org_unit("village", "童市村", Some(&town_a)).await;
     let village_b = app.org_unit("village", "南江村", Some(&town_b)).await;
     for town in [&town_a, &town_b] {
-        app.post_as_admin(
-            "/api/v1/schemes",
-            &json!({"built_in": "tongshi-2023-village", "year": 2023, "org_unit_id": town}),
-        )
-        .await
-        .assert(201);
+        instantiate(app, "tongshi-2023-village", Some(town)).await;
     }
     let mut body = String::new();
     for i in 0..1203 {
