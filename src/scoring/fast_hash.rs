@@ -8,6 +8,9 @@ use std::hash::{BuildHasherDefault, Hasher};
 /// Maps keyed by ids and codes during one computation.
 pub(crate) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
+/// A hash set with the same hasher.
+pub(crate) type FastSet<K> = std::collections::HashSet<K, BuildHasherDefault<FxHasher>>;
+
 #[derive(Debug, Default, Clone, Copy)]
 pub(crate) struct FxHasher {
     hash: u64,

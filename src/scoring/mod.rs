@@ -15,6 +15,7 @@ pub mod explain;
 mod fast_hash;
 pub mod formula;
 pub mod grading;
+mod incremental;
 mod index;
 pub mod inputs;
 mod methods;
@@ -60,6 +61,7 @@ pub use scheme::{
     PrizeBand, RankingGrouping, RankingSpec, SchemeDefinition, SchemeOptions, ScoresheetMode, SubjectTypeScheme,
     WeightedComponent,
 };
+pub use incremental::{compute_year_state, recompute_year, YearState};
 pub use year::{
     compute_year, monthly_window, type_order, ComputeOptions, EvaluationOutcome, EvaluationRankings, EvaluationResult,
     MonthlyStanding, MonthlyStandings, QuarterlyScore, RankingGroup, RankingResult, ScoringError, SubjectYearResult,

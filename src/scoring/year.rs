@@ -15,7 +15,7 @@ use crate::scoring::consequences::{
 };
 use crate::scoring::democratic::{score_ballots, DemocraticResult};
 use crate::scoring::explain::Veto;
-use crate::scoring::fast_hash::FastMap;
+use crate::scoring::fast_hash::{FastMap, FastSet};
 use crate::scoring::formula::{evaluate_annual, AnnualInputs, AnnualResult, EvaluationScore, LinkedScore};
 use crate::scoring::grading::{grade, GradeResult};
 use crate::scoring::index::{RubricIndex, SubjectFindings, SubjectFindingsBuilder};
@@ -273,6 +273,29 @@ pub fn compute_year(
     data: &YearData,
     options: &ComputeOptions,
 ) -> Result<YearResults, ScoringError> {
+    compute_over(scheme, data, options, None, false).map(|(results, _)| results)
+}
+
+/// What a computation may take from an earlier one instead of computing it again: each
+/// subject's result before the rankings (own consequences only), as the earlier computation
+/// left it, for every scored subject outside `affected`.
+pub(crate) struct Reuse<'p> {
+    pub before: &'p FastMap<Uuid, SubjectYearResult>,
+    pub affected: &'p FastSet<Uuid>,
+}
+
+/// The scheme-year, and when `keep` the results before rankings of the subjects it computed
+/// (all of them without `reuse`, only the affected ones with it). With `reuse`, only the affected subjects'
+/// findings are indexed and scored, by the same functions; rankings, evaluation rankings and
+/// final consequences are always taken over every subject. A monthly standing reads every
+/// subject's findings, so asking for one computes everything.
+pub(crate) fn compute_over(
+    scheme: &SchemeDefinition,
+    data: &YearData,
+    options: &ComputeOptions,
+    reuse: Option<Reuse<'_>>,
+    keep: bool,
+) -> Result<(YearResults, Vec<SubjectYearResult>), ScoringError> {
     let settings = ScoringSettings::new(&scheme.options, options.detail);
     let year_window = Period::Y
         .window(data.year)
@@ -282,26 +305,47 @@ pub fn compute_year(
         .map(|month| monthly_window(data.year, month))
         .transpose()?;
     let order = type_order(scheme)?;
-    let index = YearIndex::new(scheme, data, options.as_of);
+    let reuse = reuse.filter(|_| options.monthly.is_none());
+    // The subjects computed here: the affected ones and any the earlier computation lacks.
+    let fresh: Option<FastSet<Uuid>> = reuse.as_ref().map(|reuse| {
+        data.subjects
+            .iter()
+            .filter(|subject| scheme.subject_types.contains_key(&subject.subject_type))
+            .filter(|subject| reuse.affected.contains(&subject.id) || !reuse.before.contains_key(&subject.id))
+            .map(|subject| subject.id)
+            .collect()
+    });
+    let is_fresh = |id: &Uuid| fresh.as_ref().is_none_or(|fresh| fresh.contains(id));
+    let before = |id: &Uuid| reuse.as_ref().and_then(|reuse| reuse.before.get(id));
+    let before_map = reuse.as_ref().map(|reuse| reuse.before);
+    let index = YearIndex::new(scheme, data, options.as_of, fresh.as_ref());
 
-    let mut evaluations = evaluation_results(scheme, data, &index, &settings);
-    let evaluation_rankings = evaluation_rankings(scheme, data, &index, &evaluations);
-    let mut annual = annual_results(scheme, &order, &index, &evaluations, &settings);
+    let mut evaluations = evaluation_results(scheme, data, &index, &settings, &is_fresh);
+    let evaluation_rankings = evaluation_rankings(scheme, data, &index, |id: &Uuid| {
+        evaluations
+            .get(id)
+            .or_else(|| before_map.and_then(|before| before.get(id)).map(|result| &result.evaluations))
+            .map(Vec::as_slice)
+    });
+    let mut annual = annual_results(scheme, &order, &index, &evaluations, &settings, &is_fresh, |id| {
+        before(id).and_then(|result| result.annual.value.clone())
+    });
+    let mut computed: Vec<SubjectYearResult> = Vec::new();
     let mut subjects: Vec<SubjectYearResult> = Vec::with_capacity(index.scored.len());
     for subject in &index.scored {
+        if !is_fresh(&subject.id) {
+            subjects.extend(before(&subject.id).cloned());
+            continue;
+        }
         let (Some(config), Some(annual)) = (index.config(subject), annual.remove(&subject.id)) else {
             continue;
         };
         let evaluations = evaluations.remove(&subject.id).unwrap_or_default();
-        subjects.push(subject_year(
-            scheme,
-            year_window,
-            &index,
-            subject,
-            config,
-            annual,
-            evaluations,
-        ));
+        let result = subject_year(scheme, year_window, &index, subject, config, annual, evaluations);
+        if keep {
+            computed.push(result.clone());
+        }
+        subjects.push(result);
     }
     let rankings = annual_rankings(&index, &mut subjects);
     let monthly = match (options.monthly, monthly_window) {
@@ -309,7 +353,7 @@ pub fn compute_year(
         _ => None,
     };
 
-    Ok(YearResults {
+    let results = YearResults {
         scheme_key: scheme.key.clone(),
         year: data.year,
         as_of: options.as_of,
@@ -317,18 +361,20 @@ pub fn compute_year(
         rankings,
         monthly,
         evaluation_rankings,
-    })
+    };
+    Ok((results, computed))
 }
 
-/// Every scored subject's result in each evaluation covering its type.
+/// Every fresh scored subject's result in each evaluation covering its type.
 fn evaluation_results(
     scheme: &SchemeDefinition,
     data: &YearData,
     index: &YearIndex<'_>,
     settings: &ScoringSettings,
+    fresh: &impl Fn(&Uuid) -> bool,
 ) -> FastMap<Uuid, Vec<EvaluationResult>> {
     let mut evaluations: FastMap<Uuid, Vec<EvaluationResult>> = FastMap::default();
-    for subject in &index.scored {
+    for subject in index.scored.iter().filter(|subject| fresh(&subject.id)) {
         let results = data
             .evaluations
             .iter()
@@ -367,13 +413,16 @@ fn evaluation_results(
     evaluations
 }
 
-/// Annual results (§8.1), linked types before the types linking to them.
+/// Annual results (§8.1) of the fresh subjects, linked types before the types linking to them;
+/// a linked subject that is not fresh counts with its earlier value (`earlier`).
 fn annual_results(
     scheme: &SchemeDefinition,
     order: &[SubjectType],
     index: &YearIndex<'_>,
     evaluations: &FastMap<Uuid, Vec<EvaluationResult>>,
     settings: &ScoringSettings,
+    fresh: &impl Fn(&Uuid) -> bool,
+    earlier: impl Fn(&Uuid) -> Option<Exact>,
 ) -> FastMap<Uuid, AnnualResult> {
     let mut annual: FastMap<Uuid, AnnualResult> = FastMap::default();
     for &subject_type in order {
@@ -385,7 +434,7 @@ fn annual_results(
         for subject in index
             .scored
             .iter()
-            .filter(|subject| subject.subject_type == subject_type)
+            .filter(|subject| subject.subject_type == subject_type && fresh(&subject.id))
         {
             let own = evaluations
                 .get(&subject.id)
@@ -411,7 +460,10 @@ fn annual_results(
                     name: linked.name.clone(),
                     subject_type: linked.subject_type,
                     relation,
-                    value: annual.get(&linked.id).and_then(|result| result.value.clone()),
+                    value: match annual.get(&linked.id) {
+                        Some(result) => result.value.clone(),
+                        None => earlier(&linked.id),
+                    },
                 })
                 .collect();
             let inputs = AnnualInputs {
@@ -524,11 +576,11 @@ fn annual_rankings(index: &YearIndex<'_>, subjects: &mut [SubjectYearResult]) ->
 }
 
 /// Ranks every half-year, year-end and democratic evaluation on its own published scores.
-fn evaluation_rankings(
+fn evaluation_rankings<'e>(
     scheme: &SchemeDefinition,
     data: &YearData,
     index: &YearIndex<'_>,
-    evaluations: &FastMap<Uuid, Vec<EvaluationResult>>,
+    evaluations: impl Fn(&Uuid) -> Option<&'e [EvaluationResult]>,
 ) -> Vec<EvaluationRankings> {
     data.evaluations
         .iter()
@@ -538,8 +590,7 @@ fn evaluation_rankings(
                 .scored
                 .iter()
                 .filter_map(|subject| {
-                    let result = evaluations
-                        .get(&subject.id)?
+                    let result = evaluations(&subject.id)?
                         .iter()
                         .find(|result| result.evaluation_id == evaluation.id)?;
                     let vetoed = matches!(&result.outcome, EvaluationOutcome::Rubric(r) if r.vetoed.is_some());
@@ -696,6 +747,18 @@ pub fn type_order(scheme: &SchemeDefinition) -> Result<Vec<SubjectType>, Scoring
     Ok(order)
 }
 
+/// The township an individual counts for: that of the village it serves in (§3, §8.1).
+pub(crate) fn serving_township<'a>(
+    subject: &SubjectInfo,
+    subject_by_id: impl Fn(Uuid) -> Option<&'a SubjectInfo>,
+) -> Option<Uuid> {
+    subject
+        .stationed_in
+        .and_then(subject_by_id)
+        .and_then(|village| village.township_id)
+        .or(subject.township_id.filter(|_| subject.stationed_in.is_some()))
+}
+
 /// The year's data indexed for scoring.
 struct YearIndex<'a> {
     scheme: &'a SchemeDefinition,
@@ -717,7 +780,14 @@ struct YearIndex<'a> {
 }
 
 impl<'a> YearIndex<'a> {
-    fn new(scheme: &'a SchemeDefinition, data: &'a YearData, as_of: Option<DateTime<Utc>>) -> Self {
+    /// Indexes the year; with `only`, the findings of those subjects alone (the others are
+    /// not scored again).
+    fn new(
+        scheme: &'a SchemeDefinition,
+        data: &'a YearData,
+        as_of: Option<DateTime<Utc>>,
+        only: Option<&FastSet<Uuid>>,
+    ) -> Self {
         let by_id: FastMap<Uuid, &SubjectInfo> = data.subjects.iter().map(|subject| (subject.id, subject)).collect();
         let scored: Vec<&SubjectInfo> = data
             .subjects
@@ -733,6 +803,7 @@ impl<'a> YearIndex<'a> {
         let slots: FastMap<Uuid, usize> = scored
             .iter()
             .enumerate()
+            .filter(|(_, subject)| only.is_none_or(|only| only.contains(&subject.id)))
             .map(|(slot, subject)| (subject.id, slot))
             .collect();
         // First pass, in input order: each active finding's subject slot, and counts per slot
@@ -806,13 +877,7 @@ impl<'a> YearIndex<'a> {
             if let Some(village) = subject.stationed_in {
                 stationed_in_village.entry(village).or_default().push(subject);
             }
-            // An individual counts for the township of the village it serves in (§3, §8.1).
-            let township = subject
-                .stationed_in
-                .and_then(|village| by_id.get(&village))
-                .and_then(|village| village.township_id)
-                .or(subject.township_id.filter(|_| subject.stationed_in.is_some()));
-            if let Some(township) = township {
+            if let Some(township) = serving_township(subject, |id| by_id.get(&id).copied()) {
                 stationed_in_township.entry(township).or_default().push(subject);
             }
         }

@@ -6,6 +6,7 @@ mod consequences;
 mod democratic;
 mod evaluations;
 mod exact;
+mod incremental;
 mod examples;
 mod methods;
 mod openapi;
