@@ -19,8 +19,9 @@ use crate::error::ApiError;
 use crate::exact::{non_terminating, Exact, Fraction};
 use crate::named::named_enum;
 use crate::scoring::{
-    compute_year, ComputeOptions, Consequence, ConsequenceDetail, Detail, EvaluationKind, EvaluationRankings,
-    GradeResult, Prize, QuarterlyScore, RankingResult, SubjectType, SubjectYearResult, Veto, YearResults,
+    compute_year, compute_year_state, recompute_year, ComputeOptions, Consequence, ConsequenceDetail, Detail,
+    EvaluationKind, EvaluationRankings, GradeResult, Prize, QuarterlyScore, RankingResult, SubjectType,
+    SubjectYearResult, Veto, YearResults, YearState,
 };
 use crate::store::entities::scheme;
 use crate::store::schemes::LoadedScheme;
@@ -33,6 +34,8 @@ pub struct Computed {
     pub results: YearResults,
     pub placements: HashMap<Uuid, Placement>,
     pub revision: i64,
+    /// What the next revision's computation starts from (current inputs only), taken by it.
+    state: Mutex<Option<YearState>>,
 }
 
 impl Computed {
@@ -132,6 +135,12 @@ impl ResultsCache {
         Some(computed)
     }
 
+    /// The newest computation of this question kept, whatever its revision.
+    fn latest(&self, key: &CacheKey) -> Option<Arc<Computed>> {
+        let entries = self.entries.lock().ok()?;
+        entries.iter().find(|(k, _)| k == key).map(|(_, c)| c.clone())
+    }
+
     fn put(&self, key: CacheKey, computed: Arc<Computed>) {
         if let Ok(mut entries) = self.entries.lock() {
             entries.retain(|(k, _)| k != &key);
@@ -226,15 +235,24 @@ pub async fn year_at(
     if let Some(hit) = cache.get(&key, revision) {
         return Ok(hit);
     }
-    let (loaded, year) = match request.as_of {
-        None => inputs(store, cache, scheme, revision).await?,
+    let computed = match request.as_of {
+        None => {
+            let (loaded, year, changes) = inputs(store, cache, scheme, revision).await?;
+            // The last computation of this question, brought forward: only the subjects whose
+            // inputs changed since (and what they feed) are scored again.
+            let prior = cache.latest(&key).and_then(|prior| {
+                let changed = changes.since(prior.revision, prior.scheme.row.version, loaded.row.version)?;
+                let state = prior.state.lock().ok()?.take()?;
+                Some((state, changed))
+            });
+            compute_with(loaded, year, request, revision, prior, request.monthly.is_none()).await?
+        }
         Some(at) => {
             let loaded = crate::store::schemes::load_definition(db, scheme).await?;
             let year = year_data::load(db, &loaded, Some(at)).await?;
-            (loaded, Arc::new(year))
+            compute(loaded, Arc::new(year), request, revision).await?
         }
     };
-    let computed = compute(loaded, year, request, revision).await?;
     let computed = Arc::new(computed);
     cache.put(key, computed.clone());
     Ok(computed)
@@ -248,55 +266,61 @@ pub async fn base_inputs(
     scheme: scheme::Model,
 ) -> Result<(LoadedScheme, Arc<year_data::LoadedYear>, i64), ApiError> {
     let revision = store.revision(scheme.county_id).await?;
-    let (loaded, year) = inputs(store, cache, scheme, revision).await?;
+    let (loaded, year, _) = inputs(store, cache, scheme, revision).await?;
     Ok((loaded, year, revision))
 }
 
 /// The current inputs of a scheme-year at `revision`: the last loaded ones brought up to date
 /// from the audit trail when only findings changed since (a county's findings are most of its
-/// rows, and most writes are findings), or loaded afresh.
+/// rows, and most writes are findings), or loaded afresh; with the subjects changed on the way.
 async fn inputs(
     store: &Store,
     cache: &ResultsCache,
     scheme: scheme::Model,
     revision: i64,
-) -> Result<(LoadedScheme, Arc<year_data::LoadedYear>), ApiError> {
+) -> Result<(LoadedScheme, Arc<year_data::LoadedYear>, Changes), ApiError> {
     let db = store.db();
     if let Some(base) = cache.take_base(scheme.id) {
         if base.revision >= revision {
-            let answer = (base.scheme.clone(), base.year.clone());
+            let answer = (base.scheme.clone(), base.year.clone(), base.changes.clone());
             cache.put_base(base);
             return Ok(answer);
         }
         if base.scheme.row.version == scheme.version {
-            if let Some(changes) = year_data::changes_since(db, scheme.county_id, base.revision, revision).await? {
+            if let Some(found) = year_data::changes_since(db, scheme.county_id, base.revision, revision).await? {
                 let Base {
                     scheme: loaded,
                     mut year,
+                    mut changes,
                     ..
                 } = base;
-                if !changes.is_empty() {
+                let mut touched = Vec::new();
+                if !found.is_empty() {
                     // In place when no computation still reads this year (the usual case).
                     let target = Arc::make_mut(&mut year);
-                    year_data::patch_findings(db, &loaded, target, &changes).await?;
+                    touched = year_data::patch_findings(db, &loaded, target, &found).await?;
                 }
+                changes.record(revision, touched);
                 cache.put_base(Base {
                     revision,
                     scheme: loaded.clone(),
                     year: year.clone(),
+                    changes: changes.clone(),
                 });
-                return Ok((loaded, year));
+                return Ok((loaded, year, changes));
             }
         }
     }
     let loaded = crate::store::schemes::load_definition(db, scheme).await?;
     let year = Arc::new(year_data::load(db, &loaded, None).await?);
+    let changes = Changes::from(revision, loaded.row.version);
     cache.put_base(Base {
         revision,
         scheme: loaded.clone(),
         year: year.clone(),
+        changes: changes.clone(),
     });
-    Ok((loaded, year))
+    Ok((loaded, year, changes))
 }
 
 /// A scheme-year's inputs as loaded at a revision.
@@ -304,6 +328,59 @@ pub struct Base {
     revision: i64,
     scheme: LoadedScheme,
     year: Arc<year_data::LoadedYear>,
+    changes: Changes,
+}
+
+/// The subjects whose findings changed in the inputs since they were loaded afresh, by
+/// revision (the last few hundred revisions): what an incremental computation needs to know.
+#[derive(Debug, Clone)]
+struct Changes {
+    /// The revision and scheme version of the fresh load the log starts from.
+    loaded_at: i64,
+    version: i32,
+    log: Arc<VecDeque<(i64, Vec<Uuid>)>>,
+}
+
+/// Revisions of changes kept; an older computation is brought forward by a full one.
+const CHANGES_KEPT: usize = 512;
+
+impl Changes {
+    fn from(revision: i64, version: i32) -> Self {
+        Self {
+            loaded_at: revision,
+            version,
+            log: Arc::default(),
+        }
+    }
+
+    fn record(&mut self, revision: i64, subjects: Vec<Uuid>) {
+        let log = Arc::make_mut(&mut self.log);
+        log.push_back((revision, subjects));
+        if log.len() > CHANGES_KEPT {
+            log.pop_front();
+            if let Some(&(oldest, _)) = log.front() {
+                // The log now covers only revisions after the one before its oldest entry.
+                self.loaded_at = self.loaded_at.max(oldest - 1);
+            }
+        }
+    }
+
+    /// The subjects changed after `revision`, if the log reaches back to it and the scheme
+    /// is the one loaded then.
+    fn since(&self, revision: i64, version_then: i32, version_now: i32) -> Option<Vec<Uuid>> {
+        if revision < self.loaded_at || version_then != self.version || version_now != self.version {
+            return None;
+        }
+        let mut subjects: Vec<Uuid> = self
+            .log
+            .iter()
+            .filter(|(at, _)| *at > revision)
+            .flat_map(|(_, subjects)| subjects.iter().copied())
+            .collect();
+        subjects.sort_unstable();
+        subjects.dedup();
+        Some(subjects)
+    }
 }
 
 /// Runs the engine off the request threads (a county-year is tens of milliseconds of CPU).
@@ -313,19 +390,44 @@ pub async fn compute(
     request: Request,
     revision: i64,
 ) -> Result<Computed, ApiError> {
+    compute_with(scheme, year, request, revision, None, false).await
+}
+
+/// Computes the year in full, or incrementally from an earlier computation's state and the
+/// subjects changed since; when `keep`, keeps the state for the next revision.
+async fn compute_with(
+    scheme: LoadedScheme,
+    year: Arc<year_data::LoadedYear>,
+    request: Request,
+    revision: i64,
+    prior: Option<(YearState, Vec<Uuid>)>,
+    keep: bool,
+) -> Result<Computed, ApiError> {
     let options = ComputeOptions {
         as_of: request.as_of,
         detail: if request.full { Detail::Full } else { Detail::Totals },
         monthly: request.monthly,
     };
+    let keep = keep && request.as_of.is_none() && request.monthly.is_none();
     actix_web::web::block(move || {
-        let results = compute_year(&scheme.definition, &year.data, &options)
-            .map_err(|e| ApiError::invalid("month", "results.cannot_compute", e.to_string()))?;
+        let definition = &scheme.definition;
+        let data = &year.data;
+        let computed = match (prior, keep) {
+            (Some((state, changed)), true) => recompute_year(definition, data, &options, state, &changed)
+                .map(|(results, state)| (results, Some(state))),
+            (None, true) => {
+                compute_year_state(definition, data, &options).map(|(results, state)| (results, Some(state)))
+            }
+            (_, false) => compute_year(definition, data, &options).map(|results| (results, None)),
+        };
+        let (results, state) =
+            computed.map_err(|e| ApiError::invalid("month", "results.cannot_compute", e.to_string()))?;
         Ok(Computed {
             scheme,
             results,
             placements: year.placements.clone(),
             revision,
+            state: Mutex::new(state),
         })
     })
     .await

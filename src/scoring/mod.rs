@@ -42,6 +42,7 @@ pub use formula::{
     LinkedScore,
 };
 pub use grading::{grade, GradeBasis, GradeResult};
+pub use incremental::{compute_year_state, recompute_year, YearState};
 pub use inputs::{
     Ballot, EvaluationInfo, EvaluationKind, Finding, FindingDetail, MeasuredRate, Period, Quarter, Scoresheet,
     SubjectAttributes, SubjectInfo, Window, YearData,
@@ -61,7 +62,6 @@ pub use scheme::{
     PrizeBand, RankingGrouping, RankingSpec, SchemeDefinition, SchemeOptions, ScoresheetMode, SubjectTypeScheme,
     WeightedComponent,
 };
-pub use incremental::{compute_year_state, recompute_year, YearState};
 pub use year::{
     compute_year, monthly_window, type_order, ComputeOptions, EvaluationOutcome, EvaluationRankings, EvaluationResult,
     MonthlyStanding, MonthlyStandings, QuarterlyScore, RankingGroup, RankingResult, ScoringError, SubjectYearResult,

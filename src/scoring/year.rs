@@ -324,7 +324,11 @@ pub(crate) fn compute_over(
     let evaluation_rankings = evaluation_rankings(scheme, data, &index, |id: &Uuid| {
         evaluations
             .get(id)
-            .or_else(|| before_map.and_then(|before| before.get(id)).map(|result| &result.evaluations))
+            .or_else(|| {
+                before_map
+                    .and_then(|before| before.get(id))
+                    .map(|result| &result.evaluations)
+            })
             .map(Vec::as_slice)
     });
     let mut annual = annual_results(scheme, &order, &index, &evaluations, &settings, &is_fresh, |id| {

@@ -135,13 +135,14 @@ pub async fn changes_since<C: ConnectionTrait>(
     Ok(Some(changes))
 }
 
-/// Replaces the changed findings of `year`'s scheme by their current rows.
+/// Replaces the changed findings of `year`'s scheme by their current rows; returns the
+/// subjects whose findings changed.
 pub async fn patch_findings<C: ConnectionTrait>(
     conn: &C,
     scheme: &LoadedScheme,
     year: &mut LoadedYear,
     changes: &FindingChanges,
-) -> Result<(), ApiError> {
+) -> Result<Vec<Uuid>, ApiError> {
     let mut rows: Vec<FindingRow> = Vec::new();
     for chunk in changes.ids.chunks(500) {
         rows.extend(
@@ -164,9 +165,18 @@ pub async fn patch_findings<C: ConnectionTrait>(
         );
     }
     let changed: std::collections::HashSet<Uuid> = rows.iter().map(|r| r.id).collect();
-    year.data.findings.retain(|f| !changed.contains(&f.id));
+    let mut subjects: Vec<Uuid> = rows.iter().map(|r| r.subject_id).collect();
+    year.data.findings.retain(|f| {
+        let kept = !changed.contains(&f.id);
+        if !kept {
+            subjects.push(f.subject_id);
+        }
+        kept
+    });
     year.data.findings.extend(rows.into_iter().filter_map(finding_of));
-    Ok(())
+    subjects.sort_unstable();
+    subjects.dedup();
+    Ok(subjects)
 }
 
 /// A ballot's columns: id, evaluation, subject, score, recorded, revoked.

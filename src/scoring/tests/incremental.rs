@@ -10,15 +10,45 @@ use crate::scoring::{compute_year, compute_year_state, recompute_year, ComputeOp
 #[derive(Debug, Clone)]
 enum Write {
     /// A finding for a subject, on one of its rubric's items (or a veto or mark).
-    Finding { subject: usize, item: usize, pick: u16, day: u16 },
-    Revoke { finding: usize },
-    Attribute { subject: usize, which: u8 },
-    Rename { subject: usize },
-    Dispatch { person: usize, department: Option<usize> },
-    Station { person: usize, village: usize },
-    MoveVillage { village: usize, township: usize },
-    Scoresheet { subject: usize, evaluation: usize, assessor: u8, share: u16 },
-    Ballot { subject: usize, evaluation: usize, score: u16 },
+    Finding {
+        subject: usize,
+        item: usize,
+        pick: u16,
+        day: u16,
+    },
+    Revoke {
+        finding: usize,
+    },
+    Attribute {
+        subject: usize,
+        which: u8,
+    },
+    Rename {
+        subject: usize,
+    },
+    Dispatch {
+        person: usize,
+        department: Option<usize>,
+    },
+    Station {
+        person: usize,
+        village: usize,
+    },
+    MoveVillage {
+        village: usize,
+        township: usize,
+    },
+    Scoresheet {
+        subject: usize,
+        evaluation: usize,
+        assessor: u8,
+        share: u16,
+    },
+    Ballot {
+        subject: usize,
+        evaluation: usize,
+        score: u16,
+    },
 }
 
 fn write() -> impl Strategy<Value = Write> {
@@ -65,7 +95,11 @@ fn county(scheme: &SchemeDefinition) -> YearData {
         })
         .collect();
     let mut subjects = [townships, departments.clone(), villages.clone()].concat();
-    for subject_type in [SubjectType::FirstSecretary, SubjectType::WorkTeam, SubjectType::AgriTech] {
+    for subject_type in [
+        SubjectType::FirstSecretary,
+        SubjectType::WorkTeam,
+        SubjectType::AgriTech,
+    ] {
         for (i, village) in villages.iter().enumerate() {
             let mut person = subject(subject_type, &format!("{subject_type:?}{i}"));
             person.stationed_in = Some(village.id);
@@ -103,9 +137,15 @@ fn finding_on(scheme: &SchemeDefinition, target: &SubjectInfo, item: usize, pick
     // A veto, a major failure or a dereliction now and then; stray findings otherwise.
     let Some(item) = items.get(item % (items.len() + 3)) else {
         let detail = match item % 3 {
-            0 => FindingDetail::Veto { reason: "一票否决".into() },
-            1 => FindingDetail::MajorFailure { reason: "重大失误".into() },
-            _ => FindingDetail::Dereliction { reason: "失职渎职".into() },
+            0 => FindingDetail::Veto {
+                reason: "一票否决".into(),
+            },
+            1 => FindingDetail::MajorFailure {
+                reason: "重大失误".into(),
+            },
+            _ => FindingDetail::Dereliction {
+                reason: "失职渎职".into(),
+            },
         };
         return finding(target, None, None, on, detail);
     };
@@ -115,12 +155,24 @@ fn finding_on(scheme: &SchemeDefinition, target: &SubjectInfo, item: usize, pick
         Method::Deduction(method) if !method.rules.is_empty() => {
             let rule = &method.rules[pick % method.rules.len()];
             let quantity = 1 + (pick % 4) as u32;
-            finding(target, code, Some(&rule.code), on, FindingDetail::Deduction { quantity })
+            finding(
+                target,
+                code,
+                Some(&rule.code),
+                on,
+                FindingDetail::Deduction { quantity },
+            )
         }
         Method::Bonus(method) if !method.rules.is_empty() => {
             let rule = &method.rules[pick % method.rules.len()];
             let event_key = Some(format!("event {}", pick % 3));
-            finding(target, code, Some(&rule.code), on, FindingDetail::Bonus { quantity: 1, event_key })
+            finding(
+                target,
+                code,
+                Some(&rule.code),
+                on,
+                FindingDetail::Bonus { quantity: 1, event_key },
+            )
         }
         Method::RateBand(_) => {
             let period = Quarter::ALL[pick % 4];
@@ -150,13 +202,25 @@ fn apply(scheme: &SchemeDefinition, data: &mut YearData, write: &Write) -> Optio
             .filter(|&i| types.contains(&data.subjects[i].subject_type))
             .collect()
     };
-    let people = of_type(data, &[SubjectType::FirstSecretary, SubjectType::WorkTeam, SubjectType::AgriTech]);
+    let people = of_type(
+        data,
+        &[
+            SubjectType::FirstSecretary,
+            SubjectType::WorkTeam,
+            SubjectType::AgriTech,
+        ],
+    );
     let villages = of_type(data, &[SubjectType::Village]);
     let departments = of_type(data, &[SubjectType::Department]);
     let townships = of_type(data, &[SubjectType::Township]);
     let count = data.subjects.len();
     match *write {
-        Write::Finding { subject, item, pick, day } => {
+        Write::Finding {
+            subject,
+            item,
+            pick,
+            day,
+        } => {
             let target = data.subjects[subject % count].clone();
             data.findings.push(finding_on(scheme, &target, item, pick, day));
             Some(target.id)
@@ -209,7 +273,12 @@ fn apply(scheme: &SchemeDefinition, data: &mut YearData, write: &Write) -> Optio
             target.township_id = Some(township);
             Some(target.id)
         }
-        Write::Scoresheet { subject, evaluation, assessor, share } => {
+        Write::Scoresheet {
+            subject,
+            evaluation,
+            assessor,
+            share,
+        } => {
             let target = data.subjects[subject % count].clone();
             let evaluation = data.evaluations[evaluation % data.evaluations.len()].clone();
             let config = scheme.subject_types.get(&target.subject_type)?;
@@ -227,7 +296,11 @@ fn apply(scheme: &SchemeDefinition, data: &mut YearData, write: &Write) -> Optio
                 .push(sheet(&evaluation, &target, assessor, scores, recorded));
             Some(target.id)
         }
-        Write::Ballot { subject, evaluation, score } => {
+        Write::Ballot {
+            subject,
+            evaluation,
+            score,
+        } => {
             let target = data.subjects[subject % count].clone();
             let evaluation = data.evaluations[evaluation % data.evaluations.len()].clone();
             let mut cast = ballot(&evaluation, &target, "0");
@@ -252,7 +325,10 @@ fn check(scheme: &SchemeDefinition, writes: &[Write], detail: Detail) -> Result<
         let changed: Vec<Uuid> = apply(scheme, &mut data, write).into_iter().collect();
         let (incremental, next) = recompute_year(scheme, &data, &options, state, &changed).expect("recomputes");
         let full = compute_year(scheme, &data, &options).expect("computes");
-        prop_assert!(incremental == full, "step {step} ({write:?}): incremental differs from full");
+        prop_assert!(
+            incremental == full,
+            "step {step} ({write:?}): incremental differs from full"
+        );
         state = next;
     }
     Ok(())
