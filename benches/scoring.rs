@@ -10,7 +10,7 @@ use chrono::{DateTime, Days, NaiveDate, Utc};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use kaohe::schemes::built_in_by_key;
 use kaohe::scoring::{
-    compute_year, Ballot, ComputeOptions, Detail, EvaluationInfo, EvaluationKind, Finding, FindingDetail, MeasuredRate,
+    compute_year, compute_year_state, recompute_year, Ballot, ComputeOptions, Detail, EvaluationInfo, EvaluationKind, Finding, FindingDetail, MeasuredRate,
     Method, Period, Quarter, SchemeDefinition, Scoresheet, SubjectAttributes, SubjectInfo, SubjectType, YearData,
 };
 use rust_decimal::Decimal;
@@ -406,5 +406,40 @@ fn bench_scale(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_compute_year, bench_scale);
+/// One finding written, then the county-year brought forward incrementally (`recompute_year`):
+/// what a read right after a write costs in the engine, beside the full computation above.
+fn bench_recompute_year(c: &mut Criterion) {
+    let totals = ComputeOptions {
+        detail: Detail::Totals,
+        ..ComputeOptions::default()
+    };
+    type Case = (&'static str, fn(usize) -> YearData);
+    let cases: [Case; 2] = [
+        ("county-poverty", county_poverty_year),
+        ("tongshi-2023-village", tongshi_year),
+    ];
+    let mut group = c.benchmark_group("recompute_year_after_one_finding");
+    group.sample_size(20);
+    for (key, generate) in cases {
+        let scheme = scheme(key);
+        let mut data = generate(200_000);
+        let (_, state) = compute_year_state(&scheme, &data, &totals).expect("computes");
+        // A finding like one already there, on the same subject (a department or a village).
+        let mut finding = data.findings[data.findings.len() / 2].clone();
+        finding.id = Uuid::from_u128(u128::MAX);
+        finding.revoked_at = None;
+        let changed = [finding.subject_id];
+        data.findings.push(finding);
+        group.bench_function(BenchmarkId::new(key, 200_000), |b| {
+            b.iter_batched(
+                || state.clone(),
+                |state| recompute_year(&scheme, &data, &totals, state, &changed),
+                criterion::BatchSize::LargeInput,
+            )
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_compute_year, bench_recompute_year, bench_scale);
 criterion_main!(benches);

@@ -14,7 +14,8 @@ SCALE=${SCALE:-5}
 PG=${PG:-postgres://postgres@127.0.0.1:5432}
 DB=kaohe_bench
 PORT=18181
-BIN=target/release/kaohe
+BIN=${BIN:-target/release/kaohe}
+case $BIN in /*) ;; *) BIN=$(pwd)/$BIN ;; esac
 OUT=bench-results
 mkdir -p $OUT
 work=$(mktemp -d)
@@ -25,7 +26,7 @@ J='content-type: application/json'
 ms() { python3 -c "import sys; print(round((int(sys.argv[2]) - int(sys.argv[1])) / 1e6))" "$1" "$2"; }
 now() { date +%s%N; }
 
-[ -x $BIN ] || cargo build --release --bin kaohe
+[ -x "$BIN" ] || cargo build --release --bin kaohe
 psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $DB" -qc "CREATE DATABASE $DB"
 export KAOHE__DATABASE__URL="$PG/$DB" KAOHE__BOOTSTRAP__ADMIN_PASSWORD=bench-admin-password \
   KAOHE__AUTH__HMAC_SECRET=bench-secret-bench-secret-bench-secret-42 KAOHE__SERVER__PORT=$PORT \
@@ -113,8 +114,7 @@ errors() { grep -E "Non-2xx|Socket errors" "$1" || echo "none"; }
 kill $pid; wait $pid 2>/dev/null || true; pid=""
 sqlite_dir=$(mktemp -d)
 export KAOHE__DATABASE__URL="sqlite://$sqlite_dir/kaohe.db?mode=rwc"
-repo=$(pwd)
-(cd "$sqlite_dir" && "$repo/$BIN" demo --scale "$SCALE" >/dev/null)
+(cd "$sqlite_dir" && "$BIN" demo --scale "$SCALE" >/dev/null)
 start_service
 fetch_county "-sqlite"
 SCHEME_SQLITE=$COUNTY_SCHEME
