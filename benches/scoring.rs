@@ -10,8 +10,9 @@ use chrono::{DateTime, Days, NaiveDate, Utc};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use kaohe::schemes::built_in_by_key;
 use kaohe::scoring::{
-    compute_year, compute_year_state, recompute_year, Ballot, ComputeOptions, Detail, EvaluationInfo, EvaluationKind, Finding, FindingDetail, MeasuredRate,
-    Method, Period, Quarter, SchemeDefinition, Scoresheet, SubjectAttributes, SubjectInfo, SubjectType, YearData,
+    compute_year, compute_year_state, recompute_year, Ballot, ComputeOptions, Detail, EvaluationInfo, EvaluationKind,
+    Finding, FindingDetail, MeasuredRate, Method, Period, Quarter, SchemeDefinition, Scoresheet, SubjectAttributes,
+    SubjectInfo, SubjectType, YearData,
 };
 use rust_decimal::Decimal;
 use uuid::Uuid;

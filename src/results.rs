@@ -271,8 +271,8 @@ pub async fn base_inputs(
 }
 
 /// The current inputs of a scheme-year at `revision`: the last loaded ones brought up to date
-/// from the audit trail when only findings changed since (a county's findings are most of its
-/// rows, and most writes are findings), or loaded afresh; with the subjects changed on the way.
+/// from the audit trail when only findings, scoresheets and ballots changed since (most of a
+/// county's rows and writes), or loaded afresh; with the subjects changed on the way.
 async fn inputs(
     store: &Store,
     cache: &ResultsCache,
@@ -298,7 +298,7 @@ async fn inputs(
                 if !found.is_empty() {
                     // In place when no computation still reads this year (the usual case).
                     let target = Arc::make_mut(&mut year);
-                    touched = year_data::patch_findings(db, &loaded, target, &found).await?;
+                    touched = year_data::patch_inputs(db, &loaded, target, &found).await?;
                 }
                 changes.record(revision, touched);
                 cache.put_base(Base {
@@ -331,7 +331,7 @@ pub struct Base {
     changes: Changes,
 }
 
-/// The subjects whose findings changed in the inputs since they were loaded afresh, by
+/// The subjects whose inputs changed in the loaded inputs since they were loaded afresh, by
 /// revision (the last few hundred revisions): what an incremental computation needs to know.
 #[derive(Debug, Clone)]
 struct Changes {

@@ -1,11 +1,11 @@
 //! Loads one scheme-year's inputs for the engine in a fixed number of queries, whatever the
 //! number of subjects: subjects, attributes, evaluations, findings, scoresheets and ballots.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
 use super::decimal::DbDecimal;
@@ -84,28 +84,58 @@ pub async fn load<C: ConnectionTrait>(
     })
 }
 
-/// Findings written since a revision, by id and by bulk upload.
+/// Rows written since a revision that results read and that can be patched into loaded inputs:
+/// findings, scoresheets and ballots, each by id and by bulk upload.
 #[derive(Debug, Default)]
-pub struct FindingChanges {
+pub struct InputChanges {
+    pub findings: Written,
+    pub scoresheets: Written,
+    pub ballots: Written,
+}
+
+/// Rows of one table written since a revision.
+#[derive(Debug, Default)]
+pub struct Written {
     pub ids: Vec<Uuid>,
     pub uploads: Vec<Uuid>,
 }
 
-impl FindingChanges {
-    pub fn is_empty(&self) -> bool {
+impl Written {
+    fn is_empty(&self) -> bool {
         self.ids.is_empty() && self.uploads.is_empty()
+    }
+
+    /// The rows' filter: by id or by upload, of this scheme.
+    fn condition(
+        &self,
+        scheme: sea_orm::sea_query::SimpleExpr,
+        id: impl ColumnTrait,
+        upload: impl ColumnTrait,
+    ) -> Condition {
+        Condition::all().add(scheme).add(
+            Condition::any()
+                .add(id.is_in(self.ids.iter().copied()))
+                .add(upload.is_in(self.uploads.iter().copied())),
+        )
+    }
+}
+
+impl InputChanges {
+    pub fn is_empty(&self) -> bool {
+        self.findings.is_empty() && self.scoresheets.is_empty() && self.ballots.is_empty()
     }
 }
 
 /// What changed in a county between two revisions, read from its audit trail: `Some` when only
-/// findings changed (or nothing that results read: logins, users, appeals, publications), `None`
-/// when anything else did and the inputs must be loaded afresh.
+/// findings, scoresheets and ballots changed (or nothing that results read: logins, users,
+/// appeals, publications, evidence files), `None` when anything else did and the inputs must be
+/// loaded afresh.
 pub async fn changes_since<C: ConnectionTrait>(
     conn: &C,
     county_id: Uuid,
     from: i64,
     to: i64,
-) -> Result<Option<FindingChanges>, ApiError> {
+) -> Result<Option<InputChanges>, ApiError> {
     use super::entities::audit_event;
     if to - from > 10_000 {
         return Ok(None);
@@ -123,25 +153,101 @@ pub async fn changes_since<C: ConnectionTrait>(
         .into_tuple()
         .all(conn)
         .await?;
-    let mut changes = FindingChanges::default();
+    let mut changes = InputChanges::default();
     for (entity, action, id) in events {
-        match (entity.as_str(), action.as_str(), id) {
-            ("incident", "bulk_create", Some(upload)) => changes.uploads.push(upload),
-            ("incident", _, Some(id)) => changes.ids.push(id),
-            ("user" | "service_account" | "appeal" | "publication", _, _) => {}
+        let written = match entity.as_str() {
+            "incident" => &mut changes.findings,
+            "scoresheet" => &mut changes.scoresheets,
+            "ballot" => &mut changes.ballots,
+            "user" | "service_account" | "appeal" | "publication" | "evidence" | "evidence_link" => continue,
             _ => return Ok(None),
+        };
+        match (action.as_str(), id) {
+            ("bulk_create", Some(upload)) => written.uploads.push(upload),
+            (_, Some(id)) => written.ids.push(id),
+            (_, None) => return Ok(None),
         }
     }
     Ok(Some(changes))
 }
 
-/// Replaces the changed findings of `year`'s scheme by their current rows; returns the
-/// subjects whose findings changed.
-pub async fn patch_findings<C: ConnectionTrait>(
+/// Replaces the changed findings, scoresheets and ballots of `year`'s scheme by their current
+/// rows; returns the subjects whose inputs changed.
+pub async fn patch_inputs<C: ConnectionTrait>(
     conn: &C,
     scheme: &LoadedScheme,
     year: &mut LoadedYear,
-    changes: &FindingChanges,
+    changes: &InputChanges,
+) -> Result<Vec<Uuid>, ApiError> {
+    let mut subjects = patch_findings(conn, scheme, year, &changes.findings).await?;
+    let row = &scheme.row;
+    if !changes.scoresheets.is_empty() {
+        let condition = changes.scoresheets.condition(
+            scoresheet::Column::SchemeId.eq(row.id),
+            scoresheet::Column::Id,
+            scoresheet::Column::UploadId,
+        );
+        let sheets = scoresheets_where(conn, condition).await?;
+        let ids: HashSet<Uuid> = sheets.iter().map(|sheet| sheet.id).collect();
+        subjects.extend(sheets.iter().map(|sheet| sheet.subject_id));
+        replace_rows(
+            &mut year.data.scoresheets,
+            sheets,
+            &ids,
+            |sheet| (sheet.id, sheet.subject_id),
+            &mut subjects,
+        );
+    }
+    if !changes.ballots.is_empty() {
+        let condition = changes.ballots.condition(
+            ballot::Column::SchemeId.eq(row.id),
+            ballot::Column::Id,
+            ballot::Column::UploadId,
+        );
+        let rows = ballot_rows_where(conn, condition).await?;
+        // A revoked ballot is taken out and not put back.
+        let ids: HashSet<Uuid> = rows.iter().map(|(id, ..)| *id).collect();
+        subjects.extend(rows.iter().map(|(_, _, subject, ..)| *subject));
+        let ballots = ballots_of(rows, None);
+        replace_rows(
+            &mut year.data.ballots,
+            ballots,
+            &ids,
+            |ballot| (ballot.id, ballot.subject_id),
+            &mut subjects,
+        );
+    }
+    subjects.sort_unstable();
+    subjects.dedup();
+    Ok(subjects)
+}
+
+/// Takes the rows with these ids out of `rows` (noting their subjects) and adds the new ones.
+fn replace_rows<T>(
+    rows: &mut Vec<T>,
+    new: Vec<T>,
+    ids: &HashSet<Uuid>,
+    key: impl Fn(&T) -> (Uuid, Uuid),
+    subjects: &mut Vec<Uuid>,
+) {
+    rows.retain(|row| {
+        let (id, subject) = key(row);
+        let kept = !ids.contains(&id);
+        if !kept {
+            subjects.push(subject);
+        }
+        kept
+    });
+    rows.extend(new);
+}
+
+/// Replaces the changed findings of `year`'s scheme by their current rows; returns the
+/// subjects whose findings changed.
+async fn patch_findings<C: ConnectionTrait>(
+    conn: &C,
+    scheme: &LoadedScheme,
+    year: &mut LoadedYear,
+    changes: &Written,
 ) -> Result<Vec<Uuid>, ApiError> {
     let mut rows: Vec<FindingRow> = Vec::new();
     for chunk in changes.ids.chunks(500) {
@@ -164,18 +270,16 @@ pub async fn patch_findings<C: ConnectionTrait>(
                 .await?,
         );
     }
-    let changed: std::collections::HashSet<Uuid> = rows.iter().map(|r| r.id).collect();
+    let ids: HashSet<Uuid> = rows.iter().map(|r| r.id).collect();
     let mut subjects: Vec<Uuid> = rows.iter().map(|r| r.subject_id).collect();
-    year.data.findings.retain(|f| {
-        let kept = !changed.contains(&f.id);
-        if !kept {
-            subjects.push(f.subject_id);
-        }
-        kept
-    });
-    year.data.findings.extend(rows.into_iter().filter_map(finding_of));
-    subjects.sort_unstable();
-    subjects.dedup();
+    let findings = rows.into_iter().filter_map(finding_of).collect();
+    replace_rows(
+        &mut year.data.findings,
+        findings,
+        &ids,
+        |f| (f.id, f.subject_id),
+        &mut subjects,
+    );
     Ok(subjects)
 }
 
@@ -383,13 +487,18 @@ async fn load_scoresheets<C: ConnectionTrait>(
     row: &scheme::Model,
     as_of: Option<DateTime<Utc>>,
 ) -> Result<Vec<Scoresheet>, ApiError> {
-    let mut sheets_query = scoresheet::Entity::find()
-        .filter(scoresheet::Column::CountyId.eq(row.county_id))
-        .filter(scoresheet::Column::SchemeId.eq(row.id));
+    let mut condition = Condition::all()
+        .add(scoresheet::Column::CountyId.eq(row.county_id))
+        .add(scoresheet::Column::SchemeId.eq(row.id));
     if let Some(at) = as_of {
-        sheets_query = sheets_query.filter(scoresheet::Column::CreatedAt.lte(at));
+        condition = condition.add(scoresheet::Column::CreatedAt.lte(at));
     }
-    let sheets = sheets_query.all(conn).await?;
+    scoresheets_where(conn, condition).await
+}
+
+/// The scoresheets matching `condition`, with their item scores (two queries).
+async fn scoresheets_where<C: ConnectionTrait>(conn: &C, condition: Condition) -> Result<Vec<Scoresheet>, ApiError> {
+    let sheets = scoresheet::Entity::find().filter(condition.clone()).all(conn).await?;
     let mut items: HashMap<Uuid, BTreeMap<String, Decimal>> = HashMap::with_capacity(sheets.len());
     if !sheets.is_empty() {
         let item_rows: Vec<(Uuid, String, DbDecimal)> = scoresheet_item::Entity::find()
@@ -399,7 +508,7 @@ async fn load_scoresheets<C: ConnectionTrait>(
                 scoresheet_item::Column::ItemCode,
                 scoresheet_item::Column::Score,
             ])
-            .filter(scoresheet_item::Column::ScoresheetId.in_subquery(sheet_ids_of(row.id)))
+            .filter(scoresheet_item::Column::ScoresheetId.in_subquery(sheet_ids_where(condition)))
             .into_tuple()
             .all(conn)
             .await?;
@@ -425,7 +534,17 @@ async fn load_ballots<C: ConnectionTrait>(
     row: &scheme::Model,
     as_of: Option<DateTime<Utc>>,
 ) -> Result<Vec<Ballot>, ApiError> {
-    let mut ballots_query = ballot::Entity::find()
+    let mut condition = Condition::all()
+        .add(ballot::Column::CountyId.eq(row.county_id))
+        .add(ballot::Column::SchemeId.eq(row.id));
+    if let Some(at) = as_of {
+        condition = condition.add(ballot::Column::CreatedAt.lte(at));
+    }
+    Ok(ballots_of(ballot_rows_where(conn, condition).await?, as_of))
+}
+
+async fn ballot_rows_where<C: ConnectionTrait>(conn: &C, condition: Condition) -> Result<Vec<BallotRow>, ApiError> {
+    Ok(ballot::Entity::find()
         .select_only()
         .columns([
             ballot::Column::Id,
@@ -435,14 +554,15 @@ async fn load_ballots<C: ConnectionTrait>(
             ballot::Column::CreatedAt,
             ballot::Column::RevokedAt,
         ])
-        .filter(ballot::Column::CountyId.eq(row.county_id))
-        .filter(ballot::Column::SchemeId.eq(row.id));
-    if let Some(at) = as_of {
-        ballots_query = ballots_query.filter(ballot::Column::CreatedAt.lte(at));
-    }
-    let ballot_rows: Vec<BallotRow> = ballots_query.into_tuple().all(conn).await?;
-    Ok(ballot_rows
-        .into_iter()
+        .filter(condition)
+        .into_tuple()
+        .all(conn)
+        .await?)
+}
+
+/// The ballots in force at `as_of` (None: now): a revoked one counts until its revocation.
+fn ballots_of(rows: Vec<BallotRow>, as_of: Option<DateTime<Utc>>) -> Vec<Ballot> {
+    rows.into_iter()
         .filter(|(.., revoked)| revoked.is_none_or(|r| as_of.is_some_and(|at| r > at)))
         .map(|(id, evaluation_id, subject_id, score, recorded_at, _)| Ballot {
             id,
@@ -451,7 +571,7 @@ async fn load_ballots<C: ConnectionTrait>(
             score: score.0,
             recorded_at,
         })
-        .collect())
+        .collect()
 }
 
 impl FromQueryResult for FindingRow {
@@ -577,12 +697,12 @@ fn finding_of(r: FindingRow) -> Option<Finding> {
     })
 }
 
-/// The ids of a scheme's scoresheets, as a subquery.
-fn sheet_ids_of(scheme_id: Uuid) -> sea_orm::sea_query::SelectStatement {
-    use sea_orm::sea_query::{Expr, ExprTrait, Query};
+/// The ids of the scoresheets matching `condition`, as a subquery.
+fn sheet_ids_where(condition: Condition) -> sea_orm::sea_query::SelectStatement {
+    use sea_orm::sea_query::Query;
     Query::select()
         .column(scoresheet::Column::Id)
         .from(scoresheet::Entity)
-        .and_where(Expr::col(scoresheet::Column::SchemeId).eq(scheme_id))
+        .cond_where(condition)
         .to_owned()
 }

@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 
 use crate::data::{
-    evaluation, id_of, instantiate, scores, sheet, stationed, DEPARTMENT_ITEMS, SECRETARY_ITEMS, TOWNSHIP_ITEMS,
+    ballot, evaluation, id_of, instantiate, scores, sheet, stationed, DEPARTMENT_ITEMS, SECRETARY_ITEMS, TOWNSHIP_ITEMS,
 };
 use crate::helpers::{spawn_app, TestApp};
 
@@ -137,6 +137,33 @@ async fn results_brought_forward_write_by_write_equal_a_fresh_computation() {
         json!({"subject_id": w.town_b, "kind": "veto", "note": "一票否决", "occurred_on": "2023-08-01"}),
     ];
     a.post_as_admin("/api/v1/incidents:bulk", &json!(rows))
+        .await
+        .assert(201);
+    let fresh = a.second_instance().await;
+    assert_eq!(
+        answers(&a, &scheme, &secretary).await,
+        answers(&fresh, &scheme, &secretary).await
+    );
+
+    // Scoresheets and ballots are brought forward the same way: one of each, then a bulk upload.
+    let year_end = evaluation(&a, &scheme, "year_end").await;
+    let democratic = evaluation(&a, &scheme, "democratic_year_end").await;
+    sheet(&a, &a.admin, &year_end, &secretary, scores(SECRETARY_ITEMS, 9000)).await;
+    let fresh = a.second_instance().await;
+    assert_eq!(
+        answers(&a, &scheme, &secretary).await,
+        answers(&fresh, &scheme, &secretary).await
+    );
+    ballot(&a, &a.admin, &democratic, &secretary, "88.5").await;
+    let fresh = a.second_instance().await;
+    assert_eq!(
+        answers(&a, &scheme, &secretary).await,
+        answers(&fresh, &scheme, &secretary).await
+    );
+    let ballots: Vec<Value> = (0..5)
+        .map(|i| json!({"evaluation_id": democratic, "subject_id": secretary, "score": format!("9{i}"), "participant": format!("代表{i}")}))
+        .collect();
+    a.upload_json("/api/v1/ballots:bulk", &json!(ballots), None)
         .await
         .assert(201);
     let fresh = a.second_instance().await;
