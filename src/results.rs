@@ -271,8 +271,8 @@ pub async fn base_inputs(
 }
 
 /// The current inputs of a scheme-year at `revision`: the last loaded ones brought up to date
-/// from the audit trail when only findings, scoresheets and ballots changed since (most of a
-/// county's rows and writes), or loaded afresh; with the subjects changed on the way.
+/// from the audit trail when only findings, scoresheets, ballots and subjects changed since (most
+/// of a county's rows and writes), or loaded afresh; with the subjects changed on the way.
 async fn inputs(
     store: &Store,
     cache: &ResultsCache,
@@ -294,20 +294,22 @@ async fn inputs(
                     mut changes,
                     ..
                 } = base;
-                let mut touched = Vec::new();
-                if !found.is_empty() {
+                let touched = if found.is_empty() {
+                    Some(Vec::new())
+                } else {
                     // In place when no computation still reads this year (the usual case).
-                    let target = Arc::make_mut(&mut year);
-                    touched = year_data::patch_inputs(db, &loaded, target, &found).await?;
+                    year_data::patch_inputs(db, &loaded, Arc::make_mut(&mut year), &found).await?
+                };
+                if let Some(touched) = touched {
+                    changes.record(revision, touched);
+                    cache.put_base(Base {
+                        revision,
+                        scheme: loaded.clone(),
+                        year: year.clone(),
+                        changes: changes.clone(),
+                    });
+                    return Ok((loaded, year, changes));
                 }
-                changes.record(revision, touched);
-                cache.put_base(Base {
-                    revision,
-                    scheme: loaded.clone(),
-                    year: year.clone(),
-                    changes: changes.clone(),
-                });
-                return Ok((loaded, year, changes));
             }
         }
     }

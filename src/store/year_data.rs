@@ -91,6 +91,8 @@ pub struct InputChanges {
     pub findings: Written,
     pub scoresheets: Written,
     pub ballots: Written,
+    /// Subjects or org units were written: their rows (links, names, attributes) are read again.
+    pub subjects: bool,
 }
 
 /// Rows of one table written since a revision.
@@ -122,14 +124,14 @@ impl Written {
 
 impl InputChanges {
     pub fn is_empty(&self) -> bool {
-        self.findings.is_empty() && self.scoresheets.is_empty() && self.ballots.is_empty()
+        self.findings.is_empty() && self.scoresheets.is_empty() && self.ballots.is_empty() && !self.subjects
     }
 }
 
 /// What changed in a county between two revisions, read from its audit trail: `Some` when only
-/// findings, scoresheets and ballots changed (or nothing that results read: logins, users,
-/// appeals, publications, evidence files), `None` when anything else did and the inputs must be
-/// loaded afresh.
+/// findings, scoresheets, ballots and subjects changed (or nothing that results read: logins,
+/// users, appeals, publications, evidence files), `None` when anything else did (a scheme, a
+/// rubric, an evaluation) and the inputs must be loaded afresh.
 pub async fn changes_since<C: ConnectionTrait>(
     conn: &C,
     county_id: Uuid,
@@ -159,6 +161,10 @@ pub async fn changes_since<C: ConnectionTrait>(
             "incident" => &mut changes.findings,
             "scoresheet" => &mut changes.scoresheets,
             "ballot" => &mut changes.ballots,
+            "subject" | "org_unit" => {
+                changes.subjects = true;
+                continue;
+            }
             "user" | "service_account" | "appeal" | "publication" | "evidence" | "evidence_link" => continue,
             _ => return Ok(None),
         };
@@ -171,15 +177,29 @@ pub async fn changes_since<C: ConnectionTrait>(
     Ok(Some(changes))
 }
 
-/// Replaces the changed findings, scoresheets and ballots of `year`'s scheme by their current
-/// rows; returns the subjects whose inputs changed.
+/// Replaces the changed findings, scoresheets, ballots and subjects of `year`'s scheme by their
+/// current rows; returns the subjects whose inputs changed, or None when the year's evaluations
+/// changed too and the inputs must be loaded afresh.
 pub async fn patch_inputs<C: ConnectionTrait>(
     conn: &C,
     scheme: &LoadedScheme,
     year: &mut LoadedYear,
     changes: &InputChanges,
-) -> Result<Vec<Uuid>, ApiError> {
-    let mut subjects = patch_findings(conn, scheme, year, &changes.findings).await?;
+) -> Result<Option<Vec<Uuid>>, ApiError> {
+    let mut subjects = Vec::new();
+    if changes.subjects {
+        let (infos, placements, evaluations) = load_subjects(conn, scheme, None).await?;
+        if evaluations != year.data.evaluations {
+            return Ok(None);
+        }
+        let before: HashMap<Uuid, &SubjectInfo> = year.data.subjects.iter().map(|s| (s.id, s)).collect();
+        let now: HashSet<Uuid> = infos.iter().map(|s| s.id).collect();
+        subjects.extend(infos.iter().filter(|s| before.get(&s.id) != Some(s)).map(|s| s.id));
+        subjects.extend(before.keys().filter(|id| !now.contains(id)));
+        year.data.subjects = infos;
+        year.placements = placements;
+    }
+    subjects.extend(patch_findings(conn, scheme, year, &changes.findings).await?);
     let row = &scheme.row;
     if !changes.scoresheets.is_empty() {
         let condition = changes.scoresheets.condition(
@@ -219,7 +239,7 @@ pub async fn patch_inputs<C: ConnectionTrait>(
     }
     subjects.sort_unstable();
     subjects.dedup();
-    Ok(subjects)
+    Ok(Some(subjects))
 }
 
 /// Takes the rows with these ids out of `rows` (noting their subjects) and adds the new ones.

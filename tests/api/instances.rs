@@ -167,6 +167,38 @@ async fn results_brought_forward_write_by_write_equal_a_fresh_computation() {
         .await
         .assert(201);
     let fresh = a.second_instance().await;
+    assert_eq!(
+        answers(&a, &scheme, &secretary).await,
+        answers(&fresh, &scheme, &secretary).await
+    );
+
+    // Subjects: an attribute (recalled), a new name, and a first secretary moved to another
+    // village and department (old and new targets both change).
+    a.put(
+        &format!("/api/v1/subjects/{team}/attributes/{scheme}"),
+        &a.admin,
+        &json!({"recalled": true, "version": 0}),
+    )
+    .await
+    .assert(200);
+    let fresh = a.second_instance().await;
+    assert_eq!(
+        answers(&a, &scheme, &w.department).await,
+        answers(&fresh, &scheme, &w.department).await
+    );
+    let other = a.org_unit("department", "县财政局", None).await;
+    a.patch(
+        &format!("/api/v1/subjects/{secretary}"),
+        &a.admin,
+        &json!({"name": "李明（调整）", "stationed_in": w.village_b1, "dispatched_by": other, "version": 1}),
+    )
+    .await
+    .assert(200);
+    let fresh = a.second_instance().await;
+    assert_eq!(
+        answers(&a, &scheme, &w.department).await,
+        answers(&fresh, &scheme, &w.department).await
+    );
     let brought_forward = answers(&a, &scheme, &secretary).await;
     assert_eq!(brought_forward, answers(&fresh, &scheme, &secretary).await);
     // And the writes did move the results (the comparison is not between two empty years).
