@@ -784,8 +784,8 @@ struct YearIndex<'a> {
 }
 
 impl<'a> YearIndex<'a> {
-    /// Indexes the year; with `only`, the findings of those subjects alone (the others are
-    /// not scored again).
+    /// Indexes the year; with `only`, the findings, scoresheets and ballots of those subjects
+    /// alone (the others are not scored again).
     fn new(
         scheme: &'a SchemeDefinition,
         data: &'a YearData,
@@ -853,8 +853,9 @@ impl<'a> YearIndex<'a> {
             .collect();
 
         let mut sheets: FastMap<(Uuid, Uuid), Vec<&Scoresheet>> = FastMap::default();
+        let indexed = |subject_id: &Uuid| only.is_none_or(|only| only.contains(subject_id));
         for sheet in &data.scoresheets {
-            if recorded_by(sheet.recorded_at, as_of) {
+            if recorded_by(sheet.recorded_at, as_of) && indexed(&sheet.subject_id) {
                 sheets
                     .entry((sheet.evaluation_id, sheet.subject_id))
                     .or_default()
@@ -863,7 +864,7 @@ impl<'a> YearIndex<'a> {
         }
         let mut ballots: FastMap<(Uuid, Uuid), Vec<Decimal>> = FastMap::default();
         for ballot in &data.ballots {
-            if recorded_by(ballot.recorded_at, as_of) {
+            if recorded_by(ballot.recorded_at, as_of) && indexed(&ballot.subject_id) {
                 ballots
                     .entry((ballot.evaluation_id, ballot.subject_id))
                     .or_default()
