@@ -1,13 +1,14 @@
 //! What makes the collected OpenAPI document one that client generators read as meant: tagged
 //! unions as discriminated unions of named variants, pages that reference their item schema,
-//! export media types with their schemas, every problem code as an enum, an example of its own
-//! status on every error response, and a description on every operation.
+//! export media types with their schemas, bulk uploads' CSV and NDJSON bodies as the files they
+//! are, every problem code as an enum, an example of its own status on every error response, and
+//! a description on every operation.
 
 use std::collections::BTreeMap;
 
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::schema::{
-    ArrayItems, Discriminator, KnownFormat, Object, ObjectBuilder, Schema, SchemaFormat, Type,
+    ArrayItems, Discriminator, KnownFormat, Object, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type,
 };
 use utoipa::openapi::{Components, OpenApi, Ref, RefOr};
 
@@ -19,8 +20,10 @@ pub fn refine(doc: &mut OpenApi) {
     discriminate_unions(components);
     page_items_by_reference(components);
     problem_codes(components);
+    let components = components.clone();
     for operation in operations(doc) {
         export_media_types(operation);
+        upload_media_types(operation, &components);
         problem_examples(operation);
         describe(operation);
     }
@@ -339,6 +342,110 @@ fn export_media_types(operation: &mut Operation) {
     }
 }
 
+/// The media type extension naming the schema of each line of an NDJSON body: OpenAPI 3.2's
+/// `itemSchema`, which a 3.1 document cannot carry under its own name.
+pub const ITEM_SCHEMA: &str = "x-itemSchema";
+
+/// CSV columns of an upload whose CSV rows are not its JSON rows (`ScoreRow` in `bulk`).
+const CSV_COLUMNS: &[(&str, &str)] = &[(
+    "bulkCreateScoresheets",
+    "long form, one item's score per row: `evaluation_id`, `subject_id`, `item_code`, `score` \
+     (required), `assessor`, `note`; consecutive rows of one evaluation, subject and assessor make \
+     one sheet",
+)];
+
+/// A bulk upload's CSV and NDJSON bodies are text files sent as they are: `type: string` with
+/// `format: binary` (so generators take a file's bytes rather than a JSON value), described in
+/// the row schema of the JSON array body. A CSV body names its columns in its description; an
+/// NDJSON body names its line schema there and in `x-itemSchema`.
+fn upload_media_types(operation: &mut Operation, components: &Components) {
+    let Some(RefOr::T(body)) = operation.request_body.as_mut() else {
+        return;
+    };
+    let row = body.content.get("application/json").and_then(|json| match json {
+        RefOr::T(content) => match content.schema.as_ref()? {
+            RefOr::T(Schema::Array(array)) => match &array.items {
+                ArrayItems::RefOrSchema(item) => match item.as_ref() {
+                    RefOr::Ref(item) => Some(item.ref_location.clone()),
+                    RefOr::T(_) => None,
+                },
+                ArrayItems::False => None,
+            },
+            _ => None,
+        },
+        RefOr::Ref(_) => None,
+    });
+    let Some(row) = row else { return };
+    let name = row.rsplit('/').next().unwrap_or_default().to_owned();
+    let operation_id = operation.operation_id.clone().unwrap_or_default();
+    let file = |description: String| {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+            .description(Some(description))
+            .build()
+    };
+    for (media, content) in body.content.iter_mut() {
+        let RefOr::T(content) = content else { continue };
+        match media.as_str() {
+            "text/csv" => {
+                let columns = CSV_COLUMNS
+                    .iter()
+                    .find(|(id, _)| *id == operation_id)
+                    .map(|(_, columns)| (*columns).to_owned())
+                    .unwrap_or_else(|| csv_columns(&name, components));
+                content.schema = Some(RefOr::T(Schema::Object(file(format!(
+                    "CSV: a UTF-8 text file (a BOM is allowed), RFC 4180 quoting. Line 1 is a header \
+                     row naming the columns, in any order; each further record is one row, and an \
+                     empty cell leaves an optional field out. Problems name the row by its line and \
+                     the column. Columns: {columns}."
+                )))));
+            }
+            super::export::NDJSON => {
+                content.schema = Some(RefOr::T(Schema::Object(file(format!(
+                    "NDJSON: a UTF-8 text file of one JSON object per line, each of the schema \
+                     `{name}` (the media type's `{ITEM_SCHEMA}`); blank lines are skipped. Problems name the row \
+                     by its line (the first line is 1)."
+                )))));
+                content
+                    .extensions
+                    .get_or_insert_with(Default::default)
+                    .insert(ITEM_SCHEMA.to_owned(), serde_json::json!({ "$ref": row }));
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The CSV columns of a row schema: its fields, the required first. A list field's cell holds
+/// one value; a map has no cell.
+fn csv_columns(name: &str, components: &Components) -> String {
+    let Some(RefOr::T(Schema::Object(row))) = components.schemas.get(name) else {
+        return format!("the fields of `{name}`");
+    };
+    let (mut required, mut optional, mut lists, mut maps) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (field, schema) in &row.properties {
+        let quoted = format!("`{field}`");
+        match schema {
+            RefOr::T(Schema::Array(_)) => lists.push(quoted),
+            RefOr::T(Schema::Object(o)) if o.schema_type == SchemaType::Type(Type::Object) => maps.push(quoted),
+            _ if row.required.contains(field) => required.push(quoted),
+            _ => optional.push(quoted),
+        }
+    }
+    let mut columns = format!("the fields of `{name}`: {} (required)", required.join(", "));
+    for field in optional.iter().chain(&lists) {
+        columns.push_str(&format!(", {field}"));
+    }
+    if !lists.is_empty() {
+        columns.push_str(&format!(" ({}: one value in a CSV cell)", lists.join(", ")));
+    }
+    if !maps.is_empty() {
+        columns.push_str(&format!("; {} only in JSON or NDJSON", maps.join(", ")));
+    }
+    columns
+}
+
 /// An operation documented by its summary alone gets a description saying what it answers.
 fn describe(operation: &mut Operation) {
     if operation.description.as_deref().is_some_and(|d| !d.trim().is_empty()) {
@@ -362,4 +469,48 @@ fn describe(operation: &mut Operation) {
     }
     description.push_str(" Errors are RFC 9457 problems (`application/problem+json`), listed below.");
     operation.description = Some(description);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ITEM_SCHEMA;
+
+    /// Every bulk upload's CSV and NDJSON bodies are files: the CSV names the required fields of
+    /// its rows as columns, the NDJSON names its line schema, the JSON array's item.
+    #[test]
+    fn bulk_bodies_are_files_described_by_their_rows() {
+        let doc = serde_json::to_value(super::super::openapi("http://localhost")).unwrap();
+        let mut uploads = 0;
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            let Some(content) = item["post"]["requestBody"]["content"].as_object() else {
+                continue;
+            };
+            let (Some(csv), Some(ndjson)) = (content.get("text/csv"), content.get("application/x-ndjson")) else {
+                continue;
+            };
+            uploads += 1;
+            let row = &content["application/json"]["schema"]["items"]["$ref"];
+            assert!(row.is_string(), "{path}: a JSON array of rows");
+            for (media, body) in [("text/csv", csv), ("application/x-ndjson", ndjson)] {
+                assert_eq!(
+                    (body["schema"]["type"].as_str(), body["schema"]["format"].as_str()),
+                    (Some("string"), Some("binary")),
+                    "{path} {media}"
+                );
+            }
+            assert_eq!(&ndjson[ITEM_SCHEMA]["$ref"], row, "{path}");
+            let name = row.as_str().unwrap().rsplit('/').next().unwrap();
+            let described = ndjson["schema"]["description"].as_str().unwrap();
+            assert!(described.contains(&format!("`{name}`")), "{path}: {described}");
+            let columns = csv["schema"]["description"].as_str().unwrap();
+            let required = doc["components"]["schemas"][name]["required"].as_array().unwrap();
+            for field in required.iter().map(|f| f.as_str().unwrap()) {
+                // A long-form scoresheet row has a score per item, not the map of scores.
+                if !(name == "NewScoresheet" && field == "scores") {
+                    assert!(columns.contains(&format!("`{field}`")), "{path}: {field} in {columns}");
+                }
+            }
+        }
+        assert_eq!(uploads, 5);
+    }
 }
