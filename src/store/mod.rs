@@ -221,6 +221,37 @@ impl WriteTx {
         Ok(())
     }
 
+    /// Writes an edited row one version on (`updated_at` = `at`) and audits the change as `action`,
+    /// the row before and after as `record` shows them.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn save<A, R>(
+        &self,
+        action: &str,
+        entity: &'static str,
+        id: Uuid,
+        current: <A::Entity as sea_orm::EntityTrait>::Model,
+        mut edited: A,
+        at: chrono::DateTime<chrono::Utc>,
+        record: impl Fn(<A::Entity as sea_orm::EntityTrait>::Model) -> R,
+    ) -> Result<<A::Entity as sea_orm::EntityTrait>::Model, ApiError>
+    where
+        A: sea_orm::ActiveModelTrait + sea_orm::ActiveModelBehavior + Versioned + Send,
+        <A::Entity as sea_orm::EntityTrait>::Model: sea_orm::IntoActiveModel<A> + Clone,
+        R: serde::Serialize,
+    {
+        edited.next_version(at);
+        let updated = edited.update(&self.tx).await?;
+        self.audit(Change::updated(
+            action,
+            entity,
+            id,
+            &record(current),
+            &record(updated.clone()),
+        ))
+        .await?;
+        Ok(updated)
+    }
+
     /// The head of the actor's county chain as this transaction sees it, held until it ends.
     pub async fn chain_head(&self) -> Result<(i64, String), ApiError> {
         Ok(audit::head_for_update(&self.tx, self.backend, self.actor.county_id).await?)
@@ -272,6 +303,12 @@ fn sqlite_file(url: &str) -> Option<String> {
     } else {
         Some(path.to_owned())
     }
+}
+
+/// A versioned row being edited (`store::entities`): its version moves on by one, its
+/// `updated_at` to the instant of the change.
+pub trait Versioned {
+    fn next_version(&mut self, at: chrono::DateTime<chrono::Utc>);
 }
 
 /// Now, truncated to microseconds: what both databases store exactly, so hashes and ETags over
