@@ -1,10 +1,11 @@
 //! Appeals (申诉): the subject's own level contests a finding; an assessor upholds it (the finding
 //! stays) or accepts it (the finding is revoked). A pending appeal changes no score.
 
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter};
 use uuid::Uuid;
 
 use super::entities::appeal;
+use super::load_for;
 use super::page::list_rows;
 use super::{incidents, new_id, now, Change, WriteTx};
 use crate::api::incidents::{Appeal, AppealDecision, AppealFilter, Decision, NewAppeal};
@@ -82,27 +83,13 @@ pub async fn file(tx: &WriteTx, caller: &Caller, incident_id: Uuid, new: NewAppe
         decided_at: None,
         decision_note: None,
     };
-    appeal::Entity::insert(model.clone().into_active_model())
-        .exec_without_returning(tx.conn())
-        .await?;
+    tx.insert(model.clone()).await?;
     tx.audit(Change::created("appeal", model.id, &Appeal::from(model.clone())))
         .await?;
     Ok(model)
 }
 
-pub async fn load_for<C: ConnectionTrait>(
-    conn: &C,
-    caller: &Caller,
-    action: Action,
-    id: Uuid,
-) -> Result<appeal::Model, ApiError> {
-    let row = appeal::Entity::find_by_id(id)
-        .one(conn)
-        .await?
-        .ok_or_else(|| ApiError::not_found("appeal"))?;
-    caller.authorize(action, &scope_of(&row), "appeal")?;
-    Ok(row)
-}
+load_for!(appeal, authorize, "appeal");
 
 /// An assessor decides a pending appeal; accepting revokes the finding in the same transaction.
 #[tracing::instrument(skip_all, fields(county = %caller.county_id, appeal = %id))]

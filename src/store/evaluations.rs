@@ -12,6 +12,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::entities::{ballot, evaluation, scheme, scoresheet, scoresheet_item, subject, subject_attribute};
+use super::load_for;
 use super::page::list_rows;
 use super::schemes::LoadedScheme;
 use super::{name_of, new_id, now, Change, WriteTx};
@@ -36,19 +37,7 @@ pub fn scope_of(m: &evaluation::Model) -> Scope {
     Scope::new(m.county_id, m.township_id, None)
 }
 
-pub async fn load_for<C: ConnectionTrait>(
-    conn: &C,
-    caller: &Caller,
-    action: Action,
-    id: Uuid,
-) -> Result<evaluation::Model, ApiError> {
-    let row = evaluation::Entity::find_by_id(id)
-        .one(conn)
-        .await?
-        .ok_or_else(|| ApiError::not_found("evaluation"))?;
-    caller.authorize_shared(action, &scope_of(&row), "evaluation")?;
-    Ok(row)
-}
+load_for!(evaluation, authorize_shared, "evaluation");
 
 /// The window of a new evaluation: the one given, or the kind's default (§4); a quarterly one
 /// must be a whole quarter (§8.6).
@@ -160,9 +149,7 @@ pub async fn create(tx: &WriteTx, caller: &Caller, new: NewEvaluation) -> Result
         status: EvaluationStatus::Open,
         closed_at: None,
     };
-    evaluation::Entity::insert(model.clone().into_active_model())
-        .exec_without_returning(tx.conn())
-        .await?;
+    tx.insert(model.clone()).await?;
     tx.audit(Change::created(
         "evaluation",
         model.id,
@@ -533,9 +520,7 @@ async fn store(tx: &WriteTx, valid: ValidSheet, audited: bool) -> Result<(scores
         .filter(scoresheet::Column::RevokedAt.is_null())
         .one(tx.conn())
         .await?;
-    scoresheet::Entity::insert(valid.sheet.clone().into_active_model())
-        .exec_without_returning(tx.conn())
-        .await?;
+    tx.insert(valid.sheet.clone()).await?;
     scoresheet_item::Entity::insert_many(valid.items.iter().cloned().map(IntoActiveModel::into_active_model))
         .exec_without_returning(tx.conn())
         .await?;

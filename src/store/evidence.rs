@@ -58,9 +58,7 @@ pub async fn create(tx: &WriteTx, caller: &Caller, upload: Upload) -> Result<evi
         file_name: upload.file_name,
         uploaded_by: caller.id,
     };
-    evidence::Entity::insert(model.clone().into_active_model())
-        .exec_without_returning(tx.conn())
-        .await?;
+    tx.insert(model.clone()).await?;
     tx.audit(Change::created(
         "evidence",
         model.id,
@@ -210,9 +208,7 @@ async fn insert_link(
         detached_by: None,
         detach_reason: None,
     };
-    evidence_link::Entity::insert(model.clone().into_active_model())
-        .exec_without_returning(tx.conn())
-        .await?;
+    tx.insert(model.clone()).await?;
     tx.audit(Change::new("attach", "evidence_link", Some(model.id)).after(&EvidenceLink::from(model.clone())))
         .await?;
     Ok(model)

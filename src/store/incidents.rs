@@ -9,6 +9,7 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoA
 use uuid::Uuid;
 
 use super::entities::{incident, scheme, subject};
+use super::load_for;
 use super::page::list_rows;
 use super::schemes::LoadedScheme;
 use super::{name_of, new_id, now, WriteTx};
@@ -385,16 +386,7 @@ pub async fn find<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<incid
     Ok(incident::Entity::find_by_id(id).one(conn).await?)
 }
 
-pub async fn load_for<C: ConnectionTrait>(
-    conn: &C,
-    caller: &Caller,
-    action: Action,
-    id: Uuid,
-) -> Result<incident::Model, ApiError> {
-    let row = find(conn, id).await?.ok_or_else(|| ApiError::not_found("incident"))?;
-    caller.authorize(action, &scope_of(&row), "incident")?;
-    Ok(row)
-}
+load_for!(incident, authorize, "incident");
 
 /// Revokes a finding with a reason; it stays in the history.
 pub async fn revoke(tx: &WriteTx, caller: &Caller, id: Uuid, reason: &str) -> Result<incident::Model, ApiError> {

@@ -221,6 +221,17 @@ impl WriteTx {
         Ok(())
     }
 
+    /// Inserts a new row.
+    pub async fn insert<A>(&self, row: impl sea_orm::IntoActiveModel<A>) -> Result<(), ApiError>
+    where
+        A: sea_orm::ActiveModelTrait + Send,
+    {
+        <A::Entity as sea_orm::EntityTrait>::insert(row.into_active_model())
+            .exec_without_returning(&self.tx)
+            .await?;
+        Ok(())
+    }
+
     /// Writes an edited row one version on (`updated_at` = `at`) and audits the change as `action`,
     /// the row before and after as `record` shows them.
     #[allow(clippy::too_many_arguments)]
@@ -304,6 +315,29 @@ fn sqlite_file(url: &str) -> Option<String> {
         Some(path.to_owned())
     }
 }
+
+/// Declares `pub async fn load_for(conn, caller, action, id)`: the `$entity` row `id` when the
+/// caller may act on it as `action` (`$authorize`: `authorize`, or `authorize_shared` for the
+/// rules a county shares with its towns), 404 (or 403) naming it `$what` otherwise.
+macro_rules! load_for {
+    ($(#[doc = $doc:expr])* $entity:ident, $authorize:ident, $what:literal) => {
+        $(#[doc = $doc])*
+        pub async fn load_for<C: sea_orm::ConnectionTrait>(
+            conn: &C,
+            caller: &$crate::auth::Caller,
+            action: $crate::auth::policy::Action,
+            id: uuid::Uuid,
+        ) -> Result<$entity::Model, $crate::error::ApiError> {
+            let row = <$entity::Entity as sea_orm::EntityTrait>::find_by_id(id)
+                .one(conn)
+                .await?
+                .ok_or_else(|| $crate::error::ApiError::not_found($what))?;
+            caller.$authorize(action, &scope_of(&row), $what)?;
+            Ok(row)
+        }
+    };
+}
+pub(crate) use load_for;
 
 /// A versioned row being edited (`store::entities`): its version moves on by one, its
 /// `updated_at` to the instant of the change.

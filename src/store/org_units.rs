@@ -5,6 +5,7 @@ use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, IntoActiveModel};
 use uuid::Uuid;
 
 use super::entities::{org_unit, subject};
+use super::load_for;
 use super::page::list_rows;
 use super::{new_id, now, Change, WriteTx};
 use crate::api::org_units::{NewOrgUnit, OrgUnit, OrgUnitFilter, OrgUnitPatch};
@@ -66,17 +67,12 @@ pub async fn find<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<org_u
     Ok(org_unit::Entity::find_by_id(id).one(conn).await?)
 }
 
-/// Loads an org unit the caller may act on, or 404/403.
-pub async fn load_for<C: ConnectionTrait>(
-    conn: &C,
-    caller: &Caller,
-    action: Action,
-    id: Uuid,
-) -> Result<org_unit::Model, ApiError> {
-    let unit = find(conn, id).await?.ok_or_else(|| ApiError::not_found("org unit"))?;
-    caller.authorize(action, &scope_of(&unit), "org unit")?;
-    Ok(unit)
-}
+load_for!(
+    /// Loads an org unit the caller may act on, or 404/403.
+    org_unit,
+    authorize,
+    "org unit"
+);
 
 /// Creates a county (the tenant) with its chain's first audit event.
 #[tracing::instrument(skip_all, fields(name = %name))]
@@ -97,9 +93,7 @@ pub async fn create_county(tx: &WriteTx, name: &str) -> Result<org_unit::Model, 
         village_id: None,
         active: true,
     };
-    org_unit::Entity::insert(model.clone().into_active_model())
-        .exec_without_returning(tx.conn())
-        .await?;
+    tx.insert(model.clone()).await?;
     tx.audit_in(id, Change::created("org_unit", id, &OrgUnit::from(model.clone())))
         .await?;
     Ok(model)
@@ -170,9 +164,7 @@ pub async fn create(tx: &WriteTx, caller: &Caller, new: NewOrgUnit) -> Result<or
         village_id,
         active: true,
     };
-    org_unit::Entity::insert(model.clone().into_active_model())
-        .exec_without_returning(tx.conn())
-        .await?;
+    tx.insert(model.clone()).await?;
     tx.audit(Change::created("org_unit", id, &OrgUnit::from(model.clone())))
         .await?;
     let subject = subject::Model {
@@ -194,9 +186,7 @@ pub async fn create(tx: &WriteTx, caller: &Caller, new: NewOrgUnit) -> Result<or
         external_code: model.code.clone(),
         active: true,
     };
-    subject::Entity::insert(subject.clone().into_active_model())
-        .exec_without_returning(tx.conn())
-        .await?;
+    tx.insert(subject.clone()).await?;
     tx.audit(Change::created(
         "subject",
         id,

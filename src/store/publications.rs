@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -138,9 +138,7 @@ pub async fn publish(
         chain_seq: Some(chain_seq),
         chain_hash: Some(chain_hash),
     };
-    publication::Entity::insert(model.clone().into_active_model())
-        .exec_without_returning(tx.conn())
-        .await?;
+    tx.insert(model.clone()).await?;
     let summary = serde_json::json!({
         "number": model.number, "title": model.title, "kind": model.kind, "as_of": model.as_of,
         "public": model.public, "township_id": model.township_id, "supersedes_id": model.supersedes_id,

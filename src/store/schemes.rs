@@ -13,6 +13,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::entities::{evaluation, org_unit, rubric, scheme};
+use super::load_for;
 use super::org_units::OrgKind;
 use super::page::list_rows;
 use super::{new_id, now, Change, WriteTx};
@@ -43,17 +44,12 @@ pub async fn find<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<schem
     Ok(scheme::Entity::find_by_id(id).one(conn).await?)
 }
 
-/// Loads a scheme the caller may act on (schemes are shared down the tree).
-pub async fn load_for<C: ConnectionTrait>(
-    conn: &C,
-    caller: &Caller,
-    action: Action,
-    id: Uuid,
-) -> Result<scheme::Model, ApiError> {
-    let row = find(conn, id).await?.ok_or_else(|| ApiError::not_found("scheme"))?;
-    caller.authorize_shared(action, &scope_of(&row), "scheme")?;
-    Ok(row)
-}
+load_for!(
+    /// Loads a scheme the caller may act on (schemes are shared down the tree).
+    scheme,
+    authorize_shared,
+    "scheme"
+);
 
 /// The current rubric rows of a scheme.
 pub async fn current_rubrics<C: ConnectionTrait>(conn: &C, scheme_id: Uuid) -> Result<Vec<rubric::Model>, ApiError> {
@@ -163,9 +159,7 @@ pub async fn create(tx: &WriteTx, caller: &Caller, new: NewScheme) -> Result<sch
         definition: serde_json::to_string(&definition)?,
         active: true,
     };
-    scheme::Entity::insert(model.clone().into_active_model())
-        .exec_without_returning(tx.conn())
-        .await?;
+    tx.insert(model.clone()).await?;
     insert_first_rubrics(tx, &model, &definition).await?;
     let evaluations = open_evaluations(tx, &model, &definition).await?;
     let api = to_api(tx.conn(), model.clone()).await?;
@@ -239,9 +233,7 @@ async fn insert_first_rubrics(
             used: false,
             definition: serde_json::to_string(&config.rubric)?,
         };
-        rubric::Entity::insert(row.into_active_model())
-            .exec_without_returning(tx.conn())
-            .await?;
+        tx.insert(row).await?;
     }
     Ok(())
 }
@@ -285,9 +277,7 @@ async fn open_evaluations(
             closed_at: None,
         };
         evaluations.push(super::seals::Seal::Row("evaluation", row.id));
-        evaluation::Entity::insert(row.into_active_model())
-            .exec_without_returning(tx.conn())
-            .await?;
+        tx.insert(row).await?;
     }
     Ok(evaluations)
 }
@@ -430,9 +420,7 @@ pub async fn edit_rubric(
         used: false,
         definition: text,
     };
-    rubric::Entity::insert(next.clone().into_active_model())
-        .exec_without_returning(tx.conn())
-        .await?;
+    tx.insert(next.clone()).await?;
     tx.audit(Change::created("rubric", next.id, &RubricVersion::from_row(next.clone())?).before(&before))
         .await?;
     Ok((next, true))

@@ -36,9 +36,7 @@ pub async fn create(tx: &WriteTx, caller: &Caller, new: NewServiceAccount) -> Re
         token_generation: 0,
         tokens_valid_after: None,
     };
-    service_account::Entity::insert(model.clone().into_active_model())
-        .exec_without_returning(tx.conn())
-        .await?;
+    tx.insert(model.clone()).await?;
     tx.audit(Change::created(
         "service_account",
         id,

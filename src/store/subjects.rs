@@ -9,6 +9,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::entities::{subject, subject_attribute};
+use super::load_for;
 use super::org_units::{self, OrgKind};
 use super::page::list_rows;
 use super::{new_id, now, Change, WriteTx};
@@ -44,16 +45,7 @@ pub async fn find<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<subje
     Ok(subject::Entity::find_by_id(id).one(conn).await?)
 }
 
-pub async fn load_for<C: ConnectionTrait>(
-    conn: &C,
-    caller: &Caller,
-    action: Action,
-    id: Uuid,
-) -> Result<subject::Model, ApiError> {
-    let row = find(conn, id).await?.ok_or_else(|| ApiError::not_found("subject"))?;
-    caller.authorize(action, &scope_of(&row), "subject")?;
-    Ok(row)
-}
+load_for!(subject, authorize, "subject");
 
 /// Resolved links of an individual: where it sits and who sent it.
 struct Links {
@@ -182,9 +174,7 @@ pub async fn create(tx: &WriteTx, caller: &Caller, new: NewSubject) -> Result<su
         external_code: new.external_code.map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()),
         active: true,
     };
-    subject::Entity::insert(model.clone().into_active_model())
-        .exec_without_returning(tx.conn())
-        .await?;
+    tx.insert(model.clone()).await?;
     tx.audit(Change::created("subject", model.id, &Subject::from(model.clone())))
         .await?;
     Ok(model)

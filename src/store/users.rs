@@ -6,6 +6,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::entities::{org_unit, user};
+use super::load_for;
 use super::org_units::{self, OrgKind};
 use super::page::list_rows;
 use super::{new_id, now, Change, WriteTx};
@@ -94,16 +95,7 @@ pub async fn find<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<user:
     Ok(user::Entity::find_by_id(id).one(conn).await?)
 }
 
-pub async fn load_for<C: ConnectionTrait>(
-    conn: &C,
-    caller: &Caller,
-    action: Action,
-    id: Uuid,
-) -> Result<user::Model, ApiError> {
-    let row = find(conn, id).await?.ok_or_else(|| ApiError::not_found("user"))?;
-    caller.authorize(action, &scope_of(&row), "user")?;
-    Ok(row)
-}
+load_for!(user, authorize, "user");
 
 /// Creates a user at an org unit (the caller must manage that unit's scope).
 #[tracing::instrument(skip_all, fields(county = %county_id))]
@@ -170,9 +162,7 @@ pub async fn create(
     };
     // Two concurrent creations of one name: the unique index refuses the second, answered as
     // `user.username_taken` too (`error::UNIQUE_KEYS`).
-    user::Entity::insert(model.clone().into_active_model())
-        .exec_without_returning(tx.conn())
-        .await?;
+    tx.insert(model.clone()).await?;
     tx.audit(Change::created("user", model.id, &User::from(model.clone())))
         .await?;
     Ok(model)
