@@ -247,7 +247,7 @@ async fn execute(command: Command, settings: Settings) -> Result<(), String> {
                     password,
                 },
         } => {
-            let new = users::NewUser {
+            let new = crate::api::users::NewUser {
                 username,
                 display_name,
                 password,
@@ -320,7 +320,7 @@ async fn create_county(settings: &Settings, name: String, admin: String, passwor
         &tx,
         None,
         county.id,
-        users::NewUser {
+        crate::api::users::NewUser {
             username: admin.clone(),
             display_name: format!("{name} 管理员"),
             password,
@@ -335,7 +335,7 @@ async fn create_county(settings: &Settings, name: String, admin: String, passwor
     Ok(())
 }
 
-async fn create_user(settings: &Settings, new: users::NewUser) -> Result<(), String> {
+async fn create_user(settings: &Settings, new: crate::api::users::NewUser) -> Result<(), String> {
     let store = open_store(settings).await?;
     let org_unit = new.org_unit_id;
     let unit = org_units::find(store.db(), org_unit)

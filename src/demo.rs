@@ -464,7 +464,7 @@ async fn load_into(store: &Store, county: org_unit::Model, scale: u32) -> Result
                 &tx,
                 None,
                 county.id,
-                users::NewUser {
+                crate::api::users::NewUser {
                     username: username.to_owned(),
                     display_name: display.to_owned(),
                     password: DEMO_PASSWORD.to_owned(),
@@ -616,7 +616,7 @@ async fn add_scheme(
     let row = crate::store::schemes::create(
         tx,
         &caller,
-        crate::store::schemes::NewScheme {
+        crate::api::schemes::NewScheme {
             built_in: Some(key.to_owned()),
             definition: None,
             year: YEAR,

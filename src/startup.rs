@@ -127,7 +127,7 @@ pub async fn bootstrap(store: &Store, settings: &Settings) -> Result<(), ApiErro
         &tx,
         None,
         county.id,
-        users::NewUser {
+        crate::api::users::NewUser {
             username: "admin".to_owned(),
             display_name: format!("{} 管理员", county.name),
             password: password.clone(),

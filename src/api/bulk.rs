@@ -21,15 +21,16 @@ use uuid::Uuid;
 
 use super::idempotency::Respond;
 use super::Query;
+use crate::api::evaluations::{NewBallot, NewScoresheet};
+use crate::api::incidents::NewIncident;
+use crate::api::subjects::{AttributesRow, SubjectRow};
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldError};
 use crate::recording::findings::FindingsUpload;
 use crate::recording::inputs::{BallotsUpload, ScoresheetsUpload};
 use crate::recording::{Recorded, Recorder, BATCH};
 use crate::state::AppState;
-use crate::store::evaluations::{NewBallot, NewScoresheet};
-use crate::store::incidents::NewIncident;
-use crate::store::subject_uploads::{self, AttributesRow, SubjectRow};
+use crate::store::subject_uploads::{self};
 use crate::store::{new_id, schemes, Change, WriteTx};
 
 /// Declares a bulk-upload handler: its route and its OpenAPI operation — a JSON array, NDJSON

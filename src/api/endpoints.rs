@@ -37,19 +37,19 @@ macro_rules! resource {
 }
 
 resource!(
-    crate::store::subjects::Subject,
-    crate::store::org_units::OrgUnit,
-    crate::store::users::User,
-    crate::store::service_accounts::ServiceAccount,
-    crate::store::incidents::Incident,
-    crate::store::appeals::Appeal,
-    crate::store::evaluations::Evaluation,
-    crate::store::schemes::Scheme,
+    crate::api::subjects::Subject,
+    crate::api::org_units::OrgUnit,
+    crate::api::users::User,
+    crate::api::service_accounts::ServiceAccount,
+    crate::api::incidents::Incident,
+    crate::api::incidents::Appeal,
+    crate::api::evaluations::Evaluation,
+    crate::api::schemes::Scheme,
 );
 resource!(never edited:
-    crate::store::evaluations::Scoresheet,
-    crate::store::evaluations::Ballot,
-    crate::store::publications::Publication,
+    crate::api::evaluations::Scoresheet,
+    crate::api::evaluations::Ballot,
+    crate::api::publications::Publication,
 );
 
 /// `GET …/{id}`: `$fetch` answers the resource the caller may read (404 otherwise).

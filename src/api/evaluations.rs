@@ -8,13 +8,18 @@ use uuid::Uuid;
 
 use super::endpoints::{action_endpoint, create_endpoint, read_endpoint, Resource};
 use super::listing::list_endpoint;
+use crate::api::listing::Page;
 use crate::auth::policy::Action;
 use crate::error::ApiError;
-use crate::store::evaluations::{
-    self, Ballot, Evaluation, EvaluationFilter, EvaluationStatus, InputFilter, NewBallot, NewEvaluation, NewScoresheet,
-    Scoresheet,
-};
-use crate::store::page::Page;
+use crate::store::evaluations::{self, EvaluationStatus};
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use std::collections::BTreeMap;
+
+use crate::scoring::EvaluationKind;
+use crate::store::entities::{ballot, evaluation, scoresheet, scoresheet_item};
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(create)
@@ -135,4 +140,214 @@ list_endpoint! {
             })
             .collect()
     }
+}
+
+// ---- request and response types ----
+
+/// An evaluation as the API shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193b0d2-0000-7000-8000-000000000040", "county_id": "0193b0d2-0000-7000-8000-000000000001",
+    "scheme_id": "0193b0d2-0000-7000-8000-000000000010", "org_unit_id": "0193b0d2-0000-7000-8000-000000000001",
+    "township_id": null, "kind": "half_year", "key": "half_year", "title": "半年考核",
+    "window_from": "2023-01-01", "window_to": "2023-06-30", "status": "open", "closed_at": null,
+    "version": 1, "created_at": "2023-01-02T00:00:00Z", "updated_at": "2023-01-02T00:00:00Z"
+}))]
+pub struct Evaluation {
+    pub id: Uuid,
+    pub county_id: Uuid,
+    pub scheme_id: Uuid,
+    pub org_unit_id: Uuid,
+    pub township_id: Option<Uuid>,
+    pub kind: EvaluationKind,
+    pub key: String,
+    pub title: String,
+    /// Findings that occurred in [window_from, window_to] count towards it.
+    pub window_from: NaiveDate,
+    pub window_to: NaiveDate,
+    pub status: EvaluationStatus,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<evaluation::Model> for Evaluation {
+    fn from(m: evaluation::Model) -> Self {
+        Self {
+            id: m.id,
+            county_id: m.county_id,
+            scheme_id: m.scheme_id,
+            org_unit_id: m.org_unit_id,
+            township_id: m.township_id,
+            kind: m.kind,
+            key: m.key,
+            title: m.title,
+            window_from: m.window_from,
+            window_to: m.window_to,
+            status: m.status,
+            closed_at: m.closed_at,
+            version: m.version,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        }
+    }
+}
+
+/// Body of `POST /api/v1/evaluations`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"scheme_id": "0193b0d2-0000-7000-8000-000000000010", "kind": "democratic", "key": "democratic_extra", "title": "民主测评（补充）"}))]
+pub struct NewEvaluation {
+    pub scheme_id: Uuid,
+    /// `half_year`, `year_end`, `democratic` or `quarterly` (monthly standings are computed,
+    /// not created).
+    pub kind: EvaluationKind,
+    /// Unique within the scheme.
+    pub key: String,
+    pub title: String,
+    /// Default: 1 January of the scheme year; a quarterly evaluation defaults to the quarter of
+    /// the scheme's template with the same key, and otherwise names its quarter's first day.
+    #[serde(default, deserialize_with = "crate::date::strict_option")]
+    pub window_from: Option<NaiveDate>,
+    /// Default: 30 June for a half-year, 31 December otherwise; a quarterly evaluation's window
+    /// is one whole calendar quarter.
+    #[serde(default, deserialize_with = "crate::date::strict_option")]
+    pub window_to: Option<NaiveDate>,
+}
+
+/// Filters of `GET /api/v1/evaluations`.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EvaluationFilter {
+    pub scheme_id: Option<Uuid>,
+    pub kind: Option<EvaluationKind>,
+    pub status: Option<EvaluationStatus>,
+}
+
+/// A scoresheet as the API shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Scoresheet {
+    pub id: Uuid,
+    pub county_id: Uuid,
+    pub evaluation_id: Uuid,
+    pub subject_id: Uuid,
+    /// The user who entered it.
+    pub assessor_id: Uuid,
+    /// The assessor it records (default: that user's name); one active sheet per assessor.
+    #[schema(example = "县考核组-张三")]
+    pub assessor: String,
+    /// Item code → score.
+    #[schema(example = json!({"1.1": "2.5", "1.2": "3"}))]
+    pub scores: BTreeMap<String, Decimal>,
+    pub note: Option<String>,
+    pub recorded_at: DateTime<Utc>,
+    /// Set when a later sheet of the same assessor replaced it.
+    pub superseded_at: Option<DateTime<Utc>>,
+    pub superseded_by: Option<Uuid>,
+}
+
+impl Scoresheet {
+    pub fn from_rows(m: scoresheet::Model, items: &[scoresheet_item::Model]) -> Self {
+        Self {
+            id: m.id,
+            county_id: m.county_id,
+            evaluation_id: m.evaluation_id,
+            subject_id: m.subject_id,
+            assessor_id: m.assessor_id,
+            assessor: m.assessor_name,
+            scores: items.iter().map(|i| (i.item_code.clone(), i.score.0)).collect(),
+            note: m.note,
+            recorded_at: m.created_at,
+            superseded_at: m.revoked_at,
+            superseded_by: m.superseded_by,
+        }
+    }
+}
+
+/// Body of `POST /api/v1/scoresheets` and a row of `POST /api/v1/scoresheets:bulk`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "evaluation_id": "0193b0d2-0000-7000-8000-000000000040", "subject_id": "0193b0d2-0000-7000-8000-000000000002",
+    "scores": {"1.1": "3", "1.2": "2.5", "1.3": "4"}, "assessor": "县考核组-张三"
+}))]
+pub struct NewScoresheet {
+    pub evaluation_id: Uuid,
+    pub subject_id: Uuid,
+    /// Item code → score (0 ≤ score ≤ the item's max, at most 4 decimals); `assessed` items only.
+    #[serde(deserialize_with = "crate::decimal::strict_map")]
+    pub scores: BTreeMap<String, Decimal>,
+    /// Whose sheet this is (default: your user's name). An item's score is the mean over the
+    /// assessors' current sheets, and a sheet supersedes the same assessor's earlier one: name
+    /// the assessor when one user enters several assessors' sheets.
+    pub assessor: Option<String>,
+    pub note: Option<String>,
+}
+
+/// A ballot as the API shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Ballot {
+    pub id: Uuid,
+    pub county_id: Uuid,
+    /// The democratic evaluation (meeting) the ballot was cast in.
+    pub evaluation_id: Uuid,
+    /// That evaluation's key: which meeting it was (Seed B: `democratic_half_year` at the
+    /// half-year meeting, `democratic_year_end` at the year-end one).
+    #[schema(example = "democratic_half_year")]
+    pub evaluation_key: String,
+    /// That evaluation's title.
+    #[schema(example = "半年民主测评")]
+    pub evaluation_title: String,
+    pub subject_id: Uuid,
+    #[schema(example = "93.5")]
+    pub score: Decimal,
+    /// The participant's label, if ballots are not anonymous.
+    pub participant: Option<String>,
+    pub recorded_by: Uuid,
+    pub recorded_at: DateTime<Utc>,
+}
+
+impl Ballot {
+    /// A ballot with the evaluation it belongs to.
+    pub fn of(m: ballot::Model, evaluation: &evaluation::Model) -> Self {
+        Self {
+            id: m.id,
+            county_id: m.county_id,
+            evaluation_id: m.evaluation_id,
+            evaluation_key: evaluation.key.clone(),
+            evaluation_title: evaluation.title.clone(),
+            subject_id: m.subject_id,
+            score: m.score.0,
+            participant: m.participant,
+            recorded_by: m.recorded_by,
+            recorded_at: m.created_at,
+        }
+    }
+}
+
+/// Body of `POST /api/v1/ballots` and a row of `POST /api/v1/ballots:bulk`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"evaluation_id": "0193b0d2-0000-7000-8000-000000000041", "subject_id": "0193b0d2-0000-7000-8000-000000000020", "score": "93.5"}))]
+pub struct NewBallot {
+    pub evaluation_id: Uuid,
+    pub subject_id: Uuid,
+    /// 0–100, at most 1 decimal.
+    #[serde(deserialize_with = "crate::decimal::strict")]
+    pub score: Decimal,
+    /// Optional participant label; one ballot per participant and subject.
+    pub participant: Option<String>,
+}
+
+/// Filters of `GET /api/v1/scoresheets` and `GET /api/v1/ballots`.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct InputFilter {
+    pub evaluation_id: Option<Uuid>,
+    pub subject_id: Option<Uuid>,
+    /// Include superseded scoresheets (default false).
+    pub include_superseded: Option<bool>,
+    /// Rows of one bulk upload.
+    pub upload_id: Option<Uuid>,
 }

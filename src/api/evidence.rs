@@ -17,13 +17,17 @@ use uuid::Uuid;
 
 use super::idempotency::Respond;
 use super::{created, not_modified, ok_versioned, Body, Query};
+use crate::api::listing::{Page, PageParams};
+use crate::auth::parse_name;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::objects::{Staged, Staging};
 use crate::state::AppState;
+use crate::store::entities::evidence as evidence_row;
 use crate::store::entities::evidence_link;
-use crate::store::evidence::{self, Detachment, Evidence, EvidenceLink, LinkFilter, NewLink};
-use crate::store::page::{Page, PageParams};
+use crate::store::evidence::{self};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(upload)
@@ -645,4 +649,129 @@ mod tests {
             "attachment; filename=\"a_b.pdf\"; filename*=UTF-8''a%22b.pdf"
         );
     }
+}
+
+// ---- request and response types ----
+
+/// What a file can be attached to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Target {
+    /// A finding (`/api/v1/incidents/{id}`).
+    Incident,
+    /// A scoresheet.
+    Scoresheet,
+    /// An appeal (`/api/v1/appeals/{id}`).
+    Appeal,
+}
+
+/// An evidence file as the API shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193b0d2-7a1e-7c3e-9d52-1f0c2b7d4e99", "county_id": "0193b0d2-0000-7000-8000-000000000001",
+    "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", "size_bytes": 482113,
+    "media_type": "image/jpeg", "file_name": "现场照片-村部.jpg",
+    "uploaded_by": "0193b0d2-0000-7000-8000-000000000020", "uploaded_at": "2023-03-16T02:00:00Z",
+    "links": []
+}))]
+pub struct Evidence {
+    pub id: Uuid,
+    pub county_id: Uuid,
+    /// SHA-256 of the bytes (hex); also the `ETag` of its content.
+    #[schema(pattern = "^[0-9a-f]{64}$")]
+    pub sha256: String,
+    pub size_bytes: i64,
+    /// Detected from the bytes.
+    pub media_type: String,
+    /// The name it was uploaded with.
+    pub file_name: String,
+    pub uploaded_by: Uuid,
+    pub uploaded_at: DateTime<Utc>,
+    /// What it is and was attached to, as far as you may read it; detached links stay here.
+    pub links: Vec<EvidenceLink>,
+}
+
+impl Evidence {
+    pub fn of(m: evidence_row::Model, links: Vec<evidence_link::Model>) -> Self {
+        Self {
+            id: m.id,
+            county_id: m.county_id,
+            sha256: m.sha256,
+            size_bytes: m.size_bytes,
+            media_type: m.media_type,
+            file_name: m.file_name,
+            uploaded_by: m.uploaded_by,
+            uploaded_at: m.created_at,
+            links: links.into_iter().map(EvidenceLink::from).collect(),
+        }
+    }
+}
+
+/// A file's attachment to a finding, scoresheet or appeal.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct EvidenceLink {
+    pub id: Uuid,
+    pub evidence_id: Uuid,
+    pub target: Target,
+    pub target_id: Uuid,
+    /// The subject of what it is attached to.
+    pub subject_id: Uuid,
+    pub attached_by: Uuid,
+    pub attached_at: DateTime<Utc>,
+    /// False once detached.
+    pub active: bool,
+    pub detached_at: Option<DateTime<Utc>>,
+    pub detached_by: Option<Uuid>,
+    pub detach_reason: Option<String>,
+    pub version: i32,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<evidence_link::Model> for EvidenceLink {
+    fn from(m: evidence_link::Model) -> Self {
+        Self {
+            id: m.id,
+            evidence_id: m.evidence_id,
+            target: parse_name(&m.target).unwrap_or(Target::Incident),
+            target_id: m.target_id,
+            subject_id: m.subject_id,
+            attached_by: m.attached_by,
+            attached_at: m.created_at,
+            active: m.detached_at.is_none(),
+            detached_at: m.detached_at,
+            detached_by: m.detached_by,
+            detach_reason: m.detach_reason,
+            version: m.version,
+            updated_at: m.updated_at,
+        }
+    }
+}
+
+/// Body of `POST /api/v1/evidence/{id}/links`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"target": "incident", "target_id": "0193b0d2-7a1e-7c3e-9d52-1f0c2b7d4e30"}))]
+pub struct NewLink {
+    pub target: Target,
+    pub target_id: Uuid,
+}
+
+/// Body of `POST /api/v1/evidence/{id}/links/{link_id}/detach`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"reason": "上传错了文件"}))]
+pub struct Detachment {
+    pub reason: String,
+}
+
+/// Filters of `GET /api/v1/evidence-links`.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LinkFilter {
+    pub evidence_id: Option<Uuid>,
+    pub target: Option<Target>,
+    pub target_id: Option<Uuid>,
+    pub subject_id: Option<Uuid>,
+    /// Only attached (`true`) or only detached (`false`) links.
+    pub active: Option<bool>,
 }

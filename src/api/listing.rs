@@ -16,7 +16,11 @@ use uuid::Uuid;
 use super::endpoints::Resource;
 use super::export::{defuse, CSV, NDJSON};
 use crate::error::ApiError;
-use crate::store::page::{encode_cursor, Page, PageParams, PageRequest, MAX_LIMIT};
+use crate::store::page::{decode_cursor, DEFAULT_LIMIT};
+use crate::store::page::{encode_cursor, PageRequest, MAX_LIMIT};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 /// Declares a list handler and its OpenAPI operation (the calling module imports `actix_web::get`). `$fetch` is the body of an async function
 /// of `($state: &AppState, $caller: &Caller, $filter: &Filter, $page: &PageRequest)` answering up
@@ -31,12 +35,12 @@ macro_rules! list_endpoint {
         $(#[doc = $doc])*
         #[utoipa::path(
             tag = $tag, operation_id = $operation,
-            params($crate::store::page::PageParams, $filter_type),
+            params($crate::api::listing::PageParams, $filter_type),
             responses((status = 200,
                 description = concat!("One page", $(" ", $described,)? "; with `Accept: text/csv` or \
                     `application/x-ndjson`, every matching row after `cursor`"),
                 content(
-                    ($crate::store::page::Page<$item> = "application/json"),
+                    ($crate::api::listing::Page<$item> = "application/json"),
                     (String = "text/csv"),
                     ($item = "application/x-ndjson")
                 )))
@@ -46,7 +50,7 @@ macro_rules! list_endpoint {
             state: actix_web::web::Data<$crate::state::AppState>,
             caller: $crate::auth::Caller,
             req: actix_web::HttpRequest,
-            page: $crate::api::Query<$crate::store::page::PageParams>,
+            page: $crate::api::Query<$crate::api::listing::PageParams>,
             filter: $crate::api::Query<$filter_type>,
         ) -> Result<actix_web::HttpResponse, $crate::error::ApiError> {
             async fn fetch(
@@ -263,3 +267,77 @@ fn cell_text(value: Option<&Value>) -> String {
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct Unfiltered {}
+
+// ---- request and response types ----
+
+/// Query parameters every list accepts.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// Page size, 1–1000 (default 50).
+    #[param(minimum = 1, maximum = 1000, example = 50)]
+    pub limit: Option<u64>,
+    /// The `next_cursor` of the previous page.
+    #[param(pattern = r"^[A-Za-z0-9_-]{21}[AQgw]$")]
+    pub cursor: Option<String>,
+    /// Only rows created or changed at or after this instant (RFC 3339).
+    pub updated_since: Option<DateTime<Utc>>,
+}
+
+impl PageParams {
+    pub fn parse(&self) -> Result<PageRequest, ApiError> {
+        let limit = self.limit.unwrap_or(DEFAULT_LIMIT);
+        if !(1..=MAX_LIMIT).contains(&limit) {
+            return Err(ApiError::invalid(
+                "limit",
+                "page.limit_out_of_range",
+                format!("limit must be between 1 and {MAX_LIMIT}"),
+            ));
+        }
+        let after = match &self.cursor {
+            None => None,
+            Some(cursor) => Some(decode_cursor(cursor).ok_or_else(|| {
+                ApiError::invalid(
+                    "cursor",
+                    "page.cursor_invalid",
+                    "cursor is not a cursor this service issued",
+                )
+            })?),
+        };
+        Ok(PageRequest {
+            limit,
+            after,
+            updated_since: self.updated_since,
+        })
+    }
+}
+
+/// One page of a list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Page<T: ToSchema> {
+    pub items: Vec<T>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+impl<T: ToSchema> Page<T> {
+    /// Builds a page from up to `limit + 1` rows fetched in id order; `id` reads a row's id.
+    pub fn from_rows<R>(
+        mut rows: Vec<R>,
+        request: &PageRequest,
+        id: impl Fn(&R) -> Uuid,
+        map: impl FnMut(R) -> T,
+    ) -> Self {
+        let more = rows.len() as u64 > request.limit;
+        rows.truncate(request.limit as usize);
+        let next_cursor = if more {
+            rows.last().map(|r| encode_cursor(id(r)))
+        } else {
+            None
+        };
+        Self {
+            items: rows.into_iter().map(map).collect(),
+            next_cursor,
+        }
+    }
+}

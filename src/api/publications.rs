@@ -11,15 +11,21 @@ use super::export::{self, Format, HeaderLanguage};
 use super::idempotency::Respond;
 use super::listing::list_endpoint;
 use super::{created, not_modified, Body, Query};
+use crate::api::listing::Page;
 use crate::auth::policy::Action;
 use crate::auth::{Caller, MaybeCaller};
 use crate::error::ApiError;
 use crate::results::{self, Request, View};
+use crate::results::{ResultKind, ResultSummary};
 use crate::scoring::RankingGroup;
+use crate::scoring::{RankingResult, SubjectType};
 use crate::state::AppState;
-use crate::store::page::Page;
-use crate::store::publications::{self, NewPublication, Publication, PublicationContent, PublicationFilter};
+use crate::store::entities::publication;
+use crate::store::publications::{self};
 use crate::store::schemes;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(publish)
@@ -199,4 +205,139 @@ async fn read_publication(
         );
     }
     Ok(HttpResponse::Ok().insert_header((header::ETAG, etag)).json(body))
+}
+
+// ---- request and response types ----
+
+/// What a publication froze.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PublicationContent {
+    pub scheme_id: Uuid,
+    pub scheme_key: String,
+    pub scheme_title: String,
+    pub year: i32,
+    pub kind: ResultKind,
+    pub month: Option<u32>,
+    /// The evaluation published, for the evaluation kinds.
+    #[serde(default)]
+    pub evaluation_id: Option<Uuid>,
+    /// The instant the results were computed as of.
+    pub as_of: DateTime<Utc>,
+    pub subject_type: Option<SubjectType>,
+    pub township_id: Option<Uuid>,
+    pub rankings: Vec<RankingResult>,
+    pub results: Vec<ResultSummary>,
+}
+
+/// A publication as the API shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Publication {
+    pub id: Uuid,
+    pub county_id: Uuid,
+    pub scheme_id: Uuid,
+    /// The town it is published to (its villages see it); absent: the county.
+    pub township_id: Option<Uuid>,
+    /// 1, 2, … within the scheme.
+    pub number: i32,
+    pub kind: ResultKind,
+    #[schema(example = "童市镇2023年6月村级考核情况公开")]
+    pub title: String,
+    /// The month's last day, for monthly standings.
+    pub period_end: Option<NaiveDate>,
+    pub as_of: DateTime<Utc>,
+    /// Readable without a token.
+    pub public: bool,
+    /// The publication this one corrects.
+    pub supersedes_id: Option<Uuid>,
+    pub correction_reason: Option<String>,
+    /// SHA-256 of the canonical JSON of the frozen `content`, the whole publication: a
+    /// filtered view (`filtered: true`) shows part of it and does not hash to it.
+    #[schema(example = "9f2c…")]
+    pub content_hash: String,
+    /// Whether this is a filtered view: a publication that is not public, read below the
+    /// county, shows only the rows of subjects in the reader's scope (DOMAIN.md §9).
+    #[serde(default)]
+    pub filtered: bool,
+    pub published_by: Uuid,
+    pub published_at: DateTime<Utc>,
+    /// The county's audit-chain head the publication was made at: the sequence number and hash
+    /// of the last audit event before its own (absent for publications older than the record).
+    #[schema(example = 1042)]
+    pub chain_seq: Option<i64>,
+    #[schema(example = "5d41…")]
+    pub chain_hash: Option<String>,
+    /// The frozen results (left out of lists).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content: Option<PublicationContent>,
+}
+
+impl Publication {
+    pub fn from_row(m: publication::Model, with_content: bool) -> Result<Self, ApiError> {
+        Ok(Self {
+            id: m.id,
+            county_id: m.county_id,
+            scheme_id: m.scheme_id,
+            township_id: m.township_id,
+            number: m.number,
+            kind: m.kind,
+            title: m.title,
+            period_end: m.period_end,
+            as_of: m.as_of,
+            public: m.public,
+            supersedes_id: m.supersedes_id,
+            correction_reason: m.correction_reason,
+            content_hash: m.content_hash,
+            filtered: false,
+            published_by: m.published_by,
+            published_at: m.created_at,
+            chain_seq: m.chain_seq,
+            chain_hash: m.chain_hash,
+            content: if with_content {
+                Some(serde_json::from_str(&m.content)?)
+            } else {
+                None
+            },
+        })
+    }
+}
+
+/// Body of `POST /api/v1/publications`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "scheme_id": "0193b0d2-0000-7000-8000-000000000010", "kind": "monthly", "month": 6,
+    "township_id": "0193b0d2-0000-7000-8000-000000000002", "public": true
+}))]
+pub struct NewPublication {
+    pub scheme_id: Uuid,
+    /// `annual` (default), `monthly`, or one evaluation's results: `half_year`, `year_end`,
+    /// `democratic`.
+    #[serde(default)]
+    pub kind: ResultKind,
+    /// 1–12, for monthly standings.
+    pub month: Option<u32>,
+    /// The evaluation, for the evaluation kinds (needed when the scheme holds several of the kind).
+    pub evaluation_id: Option<Uuid>,
+    /// Only this subject type (e.g. `township`).
+    pub subject_type: Option<SubjectType>,
+    /// Publish to this town: its subjects only, visible to its villages. Township admins must.
+    pub township_id: Option<Uuid>,
+    /// Results as of this instant; default now.
+    pub as_of: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub public: bool,
+    pub title: Option<String>,
+    /// The publication this corrects (a new version of it).
+    pub supersedes_id: Option<Uuid>,
+    /// Why, required with `supersedes_id`.
+    pub correction_reason: Option<String>,
+}
+
+/// Filters of `GET /api/v1/publications`.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PublicationFilter {
+    pub scheme_id: Option<Uuid>,
+    pub kind: Option<ResultKind>,
+    pub township_id: Option<Uuid>,
 }

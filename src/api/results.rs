@@ -788,13 +788,13 @@ pub struct Simulation {
     pub subject_id: Uuid,
     /// Findings as if recorded now (validated like real ones).
     #[serde(default)]
-    pub findings: Vec<crate::store::incidents::NewIncident>,
+    pub findings: Vec<crate::api::incidents::NewIncident>,
     /// Scoresheets as if entered now.
     #[serde(default)]
-    pub scoresheets: Vec<crate::store::evaluations::NewScoresheet>,
+    pub scoresheets: Vec<crate::api::evaluations::NewScoresheet>,
     /// Ballots as if cast now.
     #[serde(default)]
-    pub ballots: Vec<crate::store::evaluations::NewBallot>,
+    pub ballots: Vec<crate::api::evaluations::NewBallot>,
     /// Findings to treat as revoked.
     #[serde(default)]
     pub revoke: Vec<Uuid>,

@@ -10,13 +10,16 @@ use super::endpoints::{create_endpoint, read_endpoint, update_endpoint};
 use super::idempotency::Respond;
 use super::listing::list_endpoint;
 use super::{created, ok_versioned, Body, Query};
+use crate::api::listing::Page;
 use crate::auth::policy::Action;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::scoring::{EvaluationKind, Rubric, SchemeDefinition, SubjectType};
 use crate::state::AppState;
-use crate::store::page::Page;
-use crate::store::schemes::{self, NewScheme, RubricFilter, RubricVersion, Scheme, SchemeFilter, SchemePatch};
+use crate::store::entities::rubric;
+use crate::store::schemes::{self};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_built_in)
@@ -186,4 +189,116 @@ async fn edit_rubric(
         ok_versioned(&body, row.version)
     };
     tx.respond(response).await
+}
+
+// ---- request and response types ----
+
+/// A scheme as the API shows it: the definition with each subject type's current rubric.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Scheme {
+    pub id: Uuid,
+    pub county_id: Uuid,
+    /// The county, or the town for a town's scheme (Seed A).
+    pub org_unit_id: Uuid,
+    pub township_id: Option<Uuid>,
+    #[schema(example = "tongshi-2023-village")]
+    pub key: String,
+    #[schema(example = "童市镇2023年度村级目标管理考核")]
+    pub title: String,
+    #[schema(example = 2023)]
+    pub year: i32,
+    /// The built-in scheme it was instantiated from, if any.
+    pub built_in: Option<String>,
+    pub active: bool,
+    /// The current rubric version of each subject type.
+    pub rubrics: Vec<RubricVersionRef>,
+    pub definition: SchemeDefinition,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Which rubric version a subject type currently uses.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RubricVersionRef {
+    pub subject_type: SubjectType,
+    pub rubric_id: Uuid,
+    pub version_no: i32,
+}
+
+/// A rubric version.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RubricVersion {
+    pub id: Uuid,
+    pub scheme_id: Uuid,
+    pub subject_type: SubjectType,
+    /// 1, 2, … for this scheme and subject type.
+    pub version_no: i32,
+    /// The version new findings and results use.
+    pub current: bool,
+    /// A finding or scoresheet refers to it: it can no longer change.
+    pub used: bool,
+    pub rubric: Rubric,
+    pub created_at: DateTime<Utc>,
+}
+
+impl RubricVersion {
+    pub fn from_row(m: rubric::Model) -> Result<Self, ApiError> {
+        Ok(Self {
+            id: m.id,
+            scheme_id: m.scheme_id,
+            subject_type: m.subject_type,
+            version_no: m.version_no,
+            current: m.current,
+            used: m.used,
+            rubric: serde_json::from_str(&m.definition)?,
+            created_at: m.created_at,
+        })
+    }
+}
+
+/// Body of `POST /api/v1/schemes`: instantiate a built-in scheme, or create a custom one.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"built_in": "tongshi-2023-village", "year": 2023, "org_unit_id": "0193b0d2-0000-7000-8000-000000000002"}))]
+pub struct NewScheme {
+    /// Key of a built-in scheme (`tongshi-2023-village`, `county-poverty`).
+    pub built_in: Option<String>,
+    /// A complete custom definition (instead of `built_in`).
+    pub definition: Option<SchemeDefinition>,
+    pub year: i32,
+    /// The town the scheme is for (Seed A); default: the whole county.
+    pub org_unit_id: Option<Uuid>,
+    /// Overrides the definition's title.
+    pub title: Option<String>,
+}
+
+/// Body of `PATCH /api/v1/schemes/{id}`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"title": "童市镇2023年度村级目标管理考核（修订）", "version": 1}))]
+pub struct SchemePatch {
+    pub title: Option<String>,
+    pub active: Option<bool>,
+    pub version: Option<i32>,
+}
+
+/// Filters of `GET /api/v1/schemes`.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SchemeFilter {
+    pub year: Option<i32>,
+    pub key: Option<String>,
+    pub org_unit_id: Option<Uuid>,
+    pub active: Option<bool>,
+}
+
+/// Filters of `GET /api/v1/rubrics`.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RubricFilter {
+    pub scheme_id: Uuid,
+    pub subject_type: Option<SubjectType>,
+    /// Only the current versions.
+    pub current: Option<bool>,
 }

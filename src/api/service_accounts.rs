@@ -6,9 +6,13 @@ use uuid::Uuid;
 
 use super::endpoints::{action_endpoint, create_endpoint, read_endpoint, Resource};
 use super::listing::{list_endpoint, Unfiltered};
+use crate::api::listing::Page;
 use crate::auth::policy::Action;
-use crate::store::page::Page;
-use crate::store::service_accounts::{self, CreatedServiceAccount, NewServiceAccount, ServiceAccount};
+use crate::store::entities::service_account;
+use crate::store::service_accounts::{self};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(create).service(list).service(read).service(revoke);
@@ -52,4 +56,57 @@ action_endpoint! {
     revoke: POST "/service-accounts/{id}/revoke", tag "service-accounts", operation "revokeServiceAccount",
     id "Service account id", answers ServiceAccount, "Revoked",
     |tx, caller, id| ServiceAccount::from(service_accounts::revoke(tx, caller, id).await?)
+}
+
+// ---- request and response types ----
+
+/// A service account as the API shows it (never its secret).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ServiceAccount {
+    pub id: Uuid,
+    pub county_id: Uuid,
+    /// Use as `client_id` with `grant_type=client_credentials`.
+    #[schema(example = "svc-4f1c2a9e8b7d")]
+    pub client_id: String,
+    #[schema(example = "省数据平台")]
+    pub name: String,
+    /// `false` once revoked.
+    pub active: bool,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<service_account::Model> for ServiceAccount {
+    fn from(m: service_account::Model) -> Self {
+        Self {
+            id: m.id,
+            county_id: m.county_id,
+            client_id: m.client_id,
+            name: m.name,
+            active: m.active,
+            version: m.version,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        }
+    }
+}
+
+/// A newly created service account with its secret, shown this once.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CreatedServiceAccount {
+    #[serde(flatten)]
+    pub account: ServiceAccount,
+    /// Store it now: only its hash is kept.
+    #[schema(example = "k3J9x2mQ7cV8bN1zR4tY6uI0oP5aS2dF3gH8jK1lZ9x")]
+    pub client_secret: String,
+}
+
+/// Body of `POST /api/v1/service-accounts`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "省数据平台"}))]
+pub struct NewServiceAccount {
+    #[schema(min_length = 1, max_length = 200)]
+    pub name: String,
 }

@@ -8,12 +8,17 @@ use super::endpoints::{create_endpoint, read_endpoint, update_endpoint};
 use super::idempotency::Respond;
 use super::listing::list_endpoint;
 use super::{ok_versioned, Body};
+use crate::api::listing::Page;
 use crate::auth::policy::Action;
 use crate::auth::{Caller, PrincipalKind};
+use crate::auth::{Level, Role};
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::page::Page;
-use crate::store::users::{self, NewUser, PasswordChange, User, UserFilter, UserPatch};
+use crate::store::entities::user;
+use crate::store::users::{self};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(me)
@@ -86,4 +91,104 @@ update_endpoint! {
     update: PATCH "/users/{id}", tag "users", operation "updateUser", id "User id",
     body UserPatch, answers User,
     |tx, caller, id, patch, version| User::from(users::update(tx, caller, id, patch, version).await?)
+}
+
+// ---- request and response types ----
+
+/// A user as the API shows it. The password hash is never shown.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193b0d2-7a1e-7c3e-9d52-1f0c2b7d4e12", "county_id": "0193b0d2-0000-7000-8000-000000000001",
+    "org_unit_id": "0193b0d2-0000-7000-8000-000000000002", "username": "tongshi-assessor",
+    "display_name": "童市镇乡村振兴办", "level": "township", "role": "assessor", "active": true, "version": 1,
+    "created_at": "2026-01-05T08:00:00Z", "updated_at": "2026-01-05T08:00:00Z"
+}))]
+pub struct User {
+    pub id: Uuid,
+    pub county_id: Uuid,
+    pub org_unit_id: Uuid,
+    pub username: String,
+    pub display_name: String,
+    pub level: Level,
+    pub role: Role,
+    pub active: bool,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<user::Model> for User {
+    fn from(m: user::Model) -> Self {
+        Self {
+            id: m.id,
+            county_id: m.county_id,
+            org_unit_id: m.org_unit_id,
+            username: m.username,
+            display_name: m.display_name,
+            level: m.level,
+            role: m.role,
+            active: m.active,
+            version: m.version,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        }
+    }
+}
+
+/// Body of `POST /api/v1/users`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "username": "tongshi-assessor", "display_name": "童市镇乡村振兴办", "password": "a long secret phrase",
+    "org_unit_id": "0193b0d2-0000-7000-8000-000000000002", "role": "assessor"
+}))]
+pub struct NewUser {
+    /// 3–64 characters: letters, digits, `.`, `_`, `-`, `@`.
+    #[schema(pattern = r"^[A-Za-z0-9._@-]{3,64}$")]
+    pub username: String,
+    #[schema(min_length = 1, max_length = 200)]
+    pub display_name: String,
+    /// At least 12 characters.
+    #[schema(min_length = 12, max_length = 256)]
+    pub password: String,
+    /// The county, township or village the user works at; it sets the user's level.
+    pub org_unit_id: Uuid,
+    /// `admin`, `assessor` or `viewer`; village users are viewers.
+    pub role: Role,
+}
+
+/// Body of `PATCH /api/v1/users/{id}`.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"active": false, "version": 1}))]
+pub struct UserPatch {
+    pub display_name: Option<String>,
+    /// A new role ends the user's tokens issued before.
+    pub role: Option<Role>,
+    /// `false` deactivates the user: their tokens stop working at once, and stay dead should
+    /// the user be reactivated.
+    pub active: Option<bool>,
+    /// Sets a new password (an admin resetting it); ends the user's tokens issued before.
+    pub password: Option<String>,
+    pub version: Option<i32>,
+}
+
+/// Body of `PUT /api/v1/users/me/password`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"current_password": "the old secret phrase", "new_password": "a new long secret phrase"}))]
+pub struct PasswordChange {
+    pub current_password: String,
+    /// At least 12 characters.
+    #[schema(min_length = 12, max_length = 256)]
+    pub new_password: String,
+}
+
+/// Filters of `GET /api/v1/users`.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UserFilter {
+    pub org_unit_id: Option<Uuid>,
+    pub role: Option<Role>,
+    pub active: Option<bool>,
 }

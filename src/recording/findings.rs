@@ -6,10 +6,11 @@ use std::collections::HashSet;
 use uuid::Uuid;
 
 use super::{Recorded, Recorder};
+use crate::api::incidents::{Incident, NewIncident};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::store::entities::incident;
-use crate::store::incidents::{self, Incident, NewIncident, RowError, Validator};
+use crate::store::incidents::{self, RowError, Validator};
 use crate::store::{evidence, schemes, Change, WriteTx};
 
 /// Records one finding: admitted against its subject's scheme, inserted, its rubric version

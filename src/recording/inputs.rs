@@ -6,9 +6,10 @@ use std::collections::HashSet;
 use uuid::Uuid;
 
 use super::{Recorded, Recorder, BATCH};
+use crate::api::evaluations::{Ballot, NewBallot, NewScoresheet, Scoresheet};
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldError};
-use crate::store::evaluations::{self, Ballot, InputValidator, NewBallot, NewScoresheet, Scoresheet};
+use crate::store::evaluations::{self, InputValidator};
 use crate::store::incidents::RowError;
 use crate::store::{Change, WriteTx};
 

@@ -1,16 +1,14 @@
 //! Appeals (申诉): the subject's own level contests a finding; an assessor upholds it (the finding
 //! stays) or accepts it (the finding is revoked). A pending appeal changes no score.
 
-use chrono::{DateTime, Utc};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
-};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter};
 use uuid::Uuid;
 
 use super::entities::appeal;
+use super::load_for;
+use super::page::list_rows;
 use super::{incidents, new_id, now, Change, WriteTx};
+use crate::api::incidents::{Appeal, AppealDecision, AppealFilter, Decision, NewAppeal};
 use crate::auth::policy::{Action, Scope};
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -29,74 +27,8 @@ named_enum! {
     }
 }
 
-/// An appeal as the API shows it.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct Appeal {
-    pub id: Uuid,
-    pub county_id: Uuid,
-    pub incident_id: Uuid,
-    pub subject_id: Uuid,
-    #[schema(example = "该户信息已于3月10日更正，系统同步延迟")]
-    pub reason: String,
-    pub status: AppealStatus,
-    pub filed_by: Uuid,
-    pub filed_at: DateTime<Utc>,
-    pub decided_by: Option<Uuid>,
-    pub decided_at: Option<DateTime<Utc>>,
-    pub decision_note: Option<String>,
-    pub version: i32,
-    pub updated_at: DateTime<Utc>,
-}
-
-impl From<appeal::Model> for Appeal {
-    fn from(m: appeal::Model) -> Self {
-        Self {
-            id: m.id,
-            county_id: m.county_id,
-            incident_id: m.incident_id,
-            subject_id: m.subject_id,
-            reason: m.reason,
-            status: m.status,
-            filed_by: m.filed_by,
-            filed_at: m.created_at,
-            decided_by: m.decided_by,
-            decided_at: m.decided_at,
-            decision_note: m.decision_note,
-            version: m.version,
-            updated_at: m.updated_at,
-        }
-    }
-}
-
 fn scope_of(m: &appeal::Model) -> Scope {
     Scope::new(m.county_id, m.township_id, m.village_id)
-}
-
-/// Body of `POST /api/v1/incidents/{id}/appeals`.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"reason": "该户信息已于3月10日更正，系统同步延迟"}))]
-pub struct NewAppeal {
-    pub reason: String,
-}
-
-/// What an assessor decides.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Decision {
-    /// The finding stays.
-    Uphold,
-    /// The finding is revoked.
-    Accept,
-}
-
-/// Body of `POST /api/v1/appeals/{id}/decision`.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"decision": "accept", "note": "经核实，数据已更正"}))]
-pub struct AppealDecision {
-    pub decision: Decision,
-    pub note: Option<String>,
 }
 
 fn check_text(field: &str, text: &str) -> Result<String, ApiError> {
@@ -151,27 +83,13 @@ pub async fn file(tx: &WriteTx, caller: &Caller, incident_id: Uuid, new: NewAppe
         decided_at: None,
         decision_note: None,
     };
-    appeal::Entity::insert(model.clone().into_active_model())
-        .exec_without_returning(tx.conn())
-        .await?;
+    tx.insert(model.clone()).await?;
     tx.audit(Change::created("appeal", model.id, &Appeal::from(model.clone())))
         .await?;
     Ok(model)
 }
 
-pub async fn load_for<C: ConnectionTrait>(
-    conn: &C,
-    caller: &Caller,
-    action: Action,
-    id: Uuid,
-) -> Result<appeal::Model, ApiError> {
-    let row = appeal::Entity::find_by_id(id)
-        .one(conn)
-        .await?
-        .ok_or_else(|| ApiError::not_found("appeal"))?;
-    caller.authorize(action, &scope_of(&row), "appeal")?;
-    Ok(row)
-}
+load_for!(appeal, authorize, "appeal");
 
 /// An assessor decides a pending appeal; accepting revokes the finding in the same transaction.
 #[tracing::instrument(skip_all, fields(county = %caller.county_id, appeal = %id))]
@@ -206,44 +124,12 @@ pub async fn decide(
     active.decided_by = Set(Some(caller.id));
     active.decided_at = Set(Some(at));
     active.decision_note = Set(note);
-    active.version = Set(current.version + 1);
-    active.updated_at = Set(at);
-    let updated = active.update(tx.conn()).await?;
-    tx.audit(Change::updated(
-        "decide",
-        "appeal",
-        id,
-        &Appeal::from(current),
-        &Appeal::from(updated.clone()),
-    ))
-    .await?;
+    let updated = tx
+        .save("decide", "appeal", id, current, active, at, Appeal::from)
+        .await?;
     Ok(updated)
 }
 
-/// Filters of `GET /api/v1/appeals`.
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct AppealFilter {
-    pub incident_id: Option<Uuid>,
-    pub subject_id: Option<Uuid>,
-    pub status: Option<AppealStatus>,
-}
-
-pub async fn list<C: ConnectionTrait>(
-    conn: &C,
-    caller: &Caller,
-    filter: &AppealFilter,
-    page: &super::page::PageRequest,
-) -> Result<Vec<appeal::Model>, ApiError> {
-    let mut select = appeal::Entity::find().filter(caller.visible(appeal::Entity));
-    if let Some(v) = filter.incident_id {
-        select = select.filter(appeal::Column::IncidentId.eq(v));
-    }
-    if let Some(v) = filter.subject_id {
-        select = select.filter(appeal::Column::SubjectId.eq(v));
-    }
-    if let Some(v) = filter.status {
-        select = select.filter(appeal::Column::Status.eq(v));
-    }
-    Ok(super::page::paginate(select, page).all(conn).await?)
-}
+list_rows!(list(AppealFilter) -> appeal, visible, equal {
+    incident_id => IncidentId, subject_id => SubjectId, status => Status,
+});

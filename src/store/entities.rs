@@ -14,6 +14,13 @@ macro_rules! entity {
             pub version: i32,
             $($field)*
         });
+        impl crate::store::Versioned for $module::ActiveModel {
+            fn next_version(&mut self, at: chrono::DateTime<chrono::Utc>) {
+                let version = self.version.take().unwrap_or_default();
+                self.version = sea_orm::ActiveValue::Set(version + 1);
+                self.updated_at = sea_orm::ActiveValue::Set(at);
+            }
+        }
     };
     ($module:ident, $table:literal, { $($field:tt)* }) => {
         pub mod $module {
@@ -328,13 +335,7 @@ entity!(evidence, "evidence", {
     pub uploaded_by: Uuid,
 });
 
-entity!(evidence_link, "evidence_links", {
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub id: Uuid,
-    pub county_id: Uuid,
-    pub created_at: DateTimeUtc,
-    pub updated_at: DateTimeUtc,
-    pub version: i32,
+entity!(evidence_link, "evidence_links", versioned {
     pub evidence_id: Uuid,
     /// `incident`, `scoresheet` or `appeal`.
     pub target: String,

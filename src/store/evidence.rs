@@ -7,144 +7,20 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel,
-    QueryFilter, QueryOrder,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
 };
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::entities::{appeal, evidence, evidence_link, incident, scoresheet};
+use super::page::list_rows;
 use super::{name_of, new_id, now, Change, WriteTx};
+use crate::api::evidence::{Evidence, EvidenceLink, LinkFilter, NewLink, Target};
 use crate::auth::policy::{Action, Scope};
 use crate::auth::{parse_name, Caller};
 use crate::error::{ApiError, FieldError};
 
-/// What a file can be attached to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Target {
-    /// A finding (`/api/v1/incidents/{id}`).
-    Incident,
-    /// A scoresheet.
-    Scoresheet,
-    /// An appeal (`/api/v1/appeals/{id}`).
-    Appeal,
-}
-
-/// An evidence file as the API shows it.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[schema(example = json!({
-    "id": "0193b0d2-7a1e-7c3e-9d52-1f0c2b7d4e99", "county_id": "0193b0d2-0000-7000-8000-000000000001",
-    "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", "size_bytes": 482113,
-    "media_type": "image/jpeg", "file_name": "现场照片-村部.jpg",
-    "uploaded_by": "0193b0d2-0000-7000-8000-000000000020", "uploaded_at": "2023-03-16T02:00:00Z",
-    "links": []
-}))]
-pub struct Evidence {
-    pub id: Uuid,
-    pub county_id: Uuid,
-    /// SHA-256 of the bytes (hex); also the `ETag` of its content.
-    #[schema(pattern = "^[0-9a-f]{64}$")]
-    pub sha256: String,
-    pub size_bytes: i64,
-    /// Detected from the bytes.
-    pub media_type: String,
-    /// The name it was uploaded with.
-    pub file_name: String,
-    pub uploaded_by: Uuid,
-    pub uploaded_at: DateTime<Utc>,
-    /// What it is and was attached to, as far as you may read it; detached links stay here.
-    pub links: Vec<EvidenceLink>,
-}
-
-impl Evidence {
-    pub fn of(m: evidence::Model, links: Vec<evidence_link::Model>) -> Self {
-        Self {
-            id: m.id,
-            county_id: m.county_id,
-            sha256: m.sha256,
-            size_bytes: m.size_bytes,
-            media_type: m.media_type,
-            file_name: m.file_name,
-            uploaded_by: m.uploaded_by,
-            uploaded_at: m.created_at,
-            links: links.into_iter().map(EvidenceLink::from).collect(),
-        }
-    }
-}
-
-/// A file's attachment to a finding, scoresheet or appeal.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct EvidenceLink {
-    pub id: Uuid,
-    pub evidence_id: Uuid,
-    pub target: Target,
-    pub target_id: Uuid,
-    /// The subject of what it is attached to.
-    pub subject_id: Uuid,
-    pub attached_by: Uuid,
-    pub attached_at: DateTime<Utc>,
-    /// False once detached.
-    pub active: bool,
-    pub detached_at: Option<DateTime<Utc>>,
-    pub detached_by: Option<Uuid>,
-    pub detach_reason: Option<String>,
-    pub version: i32,
-    pub updated_at: DateTime<Utc>,
-}
-
-impl From<evidence_link::Model> for EvidenceLink {
-    fn from(m: evidence_link::Model) -> Self {
-        Self {
-            id: m.id,
-            evidence_id: m.evidence_id,
-            target: parse_name(&m.target).unwrap_or(Target::Incident),
-            target_id: m.target_id,
-            subject_id: m.subject_id,
-            attached_by: m.attached_by,
-            attached_at: m.created_at,
-            active: m.detached_at.is_none(),
-            detached_at: m.detached_at,
-            detached_by: m.detached_by,
-            detach_reason: m.detach_reason,
-            version: m.version,
-            updated_at: m.updated_at,
-        }
-    }
-}
-
 fn scope_of(m: &evidence_link::Model) -> Scope {
     Scope::new(m.county_id, m.township_id, m.village_id)
-}
-
-/// Body of `POST /api/v1/evidence/{id}/links`.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"target": "incident", "target_id": "0193b0d2-7a1e-7c3e-9d52-1f0c2b7d4e30"}))]
-pub struct NewLink {
-    pub target: Target,
-    pub target_id: Uuid,
-}
-
-/// Body of `POST /api/v1/evidence/{id}/links/{link_id}/detach`.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"reason": "上传错了文件"}))]
-pub struct Detachment {
-    pub reason: String,
-}
-
-/// Filters of `GET /api/v1/evidence-links`.
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct LinkFilter {
-    pub evidence_id: Option<Uuid>,
-    pub target: Option<Target>,
-    pub target_id: Option<Uuid>,
-    pub subject_id: Option<Uuid>,
-    /// Only attached (`true`) or only detached (`false`) links.
-    pub active: Option<bool>,
 }
 
 /// A stored file's metadata, as the upload determined it.
@@ -182,9 +58,7 @@ pub async fn create(tx: &WriteTx, caller: &Caller, upload: Upload) -> Result<evi
         file_name: upload.file_name,
         uploaded_by: caller.id,
     };
-    evidence::Entity::insert(model.clone().into_active_model())
-        .exec_without_returning(tx.conn())
-        .await?;
+    tx.insert(model.clone()).await?;
     tx.audit(Change::created(
         "evidence",
         model.id,
@@ -334,9 +208,7 @@ async fn insert_link(
         detached_by: None,
         detach_reason: None,
     };
-    evidence_link::Entity::insert(model.clone().into_active_model())
-        .exec_without_returning(tx.conn())
-        .await?;
+    tx.insert(model.clone()).await?;
     tx.audit(Change::new("attach", "evidence_link", Some(model.id)).after(&EvidenceLink::from(model.clone())))
         .await?;
     Ok(model)
@@ -378,17 +250,9 @@ pub async fn detach(
     active.detached_at = Set(Some(at));
     active.detached_by = Set(Some(caller.id));
     active.detach_reason = Set(Some(reason.to_owned()));
-    active.version = Set(link.version + 1);
-    active.updated_at = Set(at);
-    let updated = active.update(tx.conn()).await?;
-    tx.audit(Change::updated(
-        "detach",
-        "evidence_link",
-        link.id,
-        &EvidenceLink::from(link),
-        &EvidenceLink::from(updated.clone()),
-    ))
-    .await?;
+    let updated = tx
+        .save("detach", "evidence_link", link.id, link, active, at, EvidenceLink::from)
+        .await?;
     Ok(updated)
 }
 
@@ -464,33 +328,17 @@ pub async fn attach_to_finding(
     Ok(())
 }
 
-/// Links in the caller's scope, history included.
-pub async fn list_links<C: ConnectionTrait>(
-    conn: &C,
-    caller: &Caller,
-    filter: &LinkFilter,
-    page: &super::page::PageRequest,
-) -> Result<Vec<evidence_link::Model>, ApiError> {
-    let mut select = evidence_link::Entity::find().filter(caller.visible(evidence_link::Entity));
-    if let Some(v) = filter.evidence_id {
-        select = select.filter(evidence_link::Column::EvidenceId.eq(v));
-    }
-    if let Some(v) = filter.target {
-        select = select.filter(evidence_link::Column::Target.eq(name_of(v)));
-    }
-    if let Some(v) = filter.target_id {
-        select = select.filter(evidence_link::Column::TargetId.eq(v));
-    }
-    if let Some(v) = filter.subject_id {
-        select = select.filter(evidence_link::Column::SubjectId.eq(v));
-    }
-    match filter.active {
-        Some(true) => select = select.filter(evidence_link::Column::DetachedAt.is_null()),
-        Some(false) => select = select.filter(evidence_link::Column::DetachedAt.is_not_null()),
-        None => {}
-    }
-    Ok(super::page::paginate(select, page).all(conn).await?)
-}
+list_rows!(
+    /// Links in the caller's scope, history included.
+    list_links(LinkFilter) -> evidence_link, visible, equal {
+    evidence_id => EvidenceId, target_id => TargetId, subject_id => SubjectId,
+}, also |f| [
+    f.target.map(|target| evidence_link::Column::Target.eq(name_of(target))),
+    f.active.map(|active| match active {
+        true => evidence_link::Column::DetachedAt.is_null(),
+        false => evidence_link::Column::DetachedAt.is_not_null(),
+    }),
+]);
 
 /// The files attached to each of `findings` at `as_of` (now when None), in attachment order.
 pub async fn of_findings<C: ConnectionTrait>(

@@ -4,21 +4,19 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
-use rust_decimal::Decimal;
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QuerySelect,
-};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use chrono::Datelike;
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
 use super::entities::{incident, scheme, subject};
+use super::load_for;
+use super::page::list_rows;
 use super::schemes::LoadedScheme;
-use super::{name_of, new_id, now, Change, WriteTx};
+use super::{name_of, new_id, now, WriteTx};
+pub use crate::api::incidents::NewIncident;
+use crate::api::incidents::{Incident, IncidentFilter};
 use crate::auth::policy::{Action, Scope};
-use crate::auth::{parse_name, Caller};
+use crate::auth::Caller;
 use crate::error::{ApiError, FieldError};
 use crate::named::named_enum;
 use crate::scoring::admission::{admit_finding, FindingDraft, FindingRules, Refusal, Violation};
@@ -53,141 +51,8 @@ named_enum! {
     }
 }
 
-/// A finding as the API shows it.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[schema(example = json!({
-    "id": "0193b0d2-7a1e-7c3e-9d52-1f0c2b7d4e30", "county_id": "0193b0d2-0000-7000-8000-000000000001",
-    "scheme_id": "0193b0d2-0000-7000-8000-000000000010", "rubric_id": "0193b0d2-0000-7000-8000-000000000011",
-    "subject_id": "0193b0d2-0000-7000-8000-000000000003", "kind": "deduction", "item_code": "1.1", "rule_code": "L1",
-    "occurred_on": "2023-03-15", "quantity": 4, "period": null, "rate": null, "sampled": null, "correct": null,
-    "amount": null, "points": null, "event_key": null, "source": "system_analysis", "note": "3月系统数据分析",
-    "evidence": ["扫描件-2023-03-15.pdf"], "recorded_by": "0193b0d2-0000-7000-8000-000000000020",
-    "recorded_at": "2023-03-16T02:00:00Z", "status": "active", "revoked_at": null, "revoked_by": null,
-    "revoke_reason": null, "version": 1, "updated_at": "2023-03-16T02:00:00Z"
-}))]
-pub struct Incident {
-    pub id: Uuid,
-    pub county_id: Uuid,
-    pub scheme_id: Uuid,
-    /// The rubric version it was validated against.
-    pub rubric_id: Uuid,
-    pub subject_id: Uuid,
-    pub kind: IncidentKind,
-    pub item_code: Option<String>,
-    pub rule_code: Option<String>,
-    pub occurred_on: NaiveDate,
-    pub quantity: i32,
-    pub period: Option<Quarter>,
-    /// Measured rate in percent.
-    pub rate: Option<Decimal>,
-    pub sampled: Option<i32>,
-    pub correct: Option<i32>,
-    pub amount: Option<Decimal>,
-    /// An adjustment's own points (positive bonus, negative penalty).
-    pub points: Option<Decimal>,
-    pub event_key: Option<String>,
-    pub source: Source,
-    pub note: Option<String>,
-    pub evidence: Vec<String>,
-    pub recorded_by: Uuid,
-    pub recorded_at: DateTime<Utc>,
-    pub status: IncidentStatus,
-    pub revoked_at: Option<DateTime<Utc>>,
-    pub revoked_by: Option<Uuid>,
-    pub revoke_reason: Option<String>,
-    pub version: i32,
-    pub updated_at: DateTime<Utc>,
-}
-
-impl From<incident::Model> for Incident {
-    fn from(m: incident::Model) -> Self {
-        Self {
-            id: m.id,
-            county_id: m.county_id,
-            scheme_id: m.scheme_id,
-            rubric_id: m.rubric_id,
-            subject_id: m.subject_id,
-            kind: m.kind,
-            item_code: m.item_code,
-            rule_code: m.rule_code,
-            occurred_on: m.occurred_on,
-            quantity: m.quantity,
-            period: m.period.as_deref().and_then(parse_name),
-            rate: m.rate.map(Into::into),
-            sampled: m.sampled,
-            correct: m.correct,
-            amount: m.amount.map(Into::into),
-            points: m.points.map(Into::into),
-            event_key: m.event_key,
-            source: m.source,
-            note: m.note,
-            evidence: serde_json::from_str(&m.evidence).unwrap_or_default(),
-            recorded_by: m.recorded_by,
-            recorded_at: m.created_at,
-            status: m.status,
-            revoked_at: m.revoked_at,
-            revoked_by: m.revoked_by,
-            revoke_reason: m.revoke_reason,
-            version: m.version,
-            updated_at: m.updated_at,
-        }
-    }
-}
-
 pub fn scope_of(m: &incident::Model) -> Scope {
     Scope::new(m.county_id, m.township_id, m.village_id)
-}
-
-/// Body of `POST /api/v1/incidents` and one row of `POST /api/v1/incidents:bulk`.
-/// Which fields apply follows from the item's method; the others must be absent.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({
-    "subject_id": "0193b0d2-0000-7000-8000-000000000003", "item_code": "1.1", "rule_code": "L1",
-    "quantity": 4, "occurred_on": "2023-03-15", "source": "system_analysis", "note": "3月系统数据分析"
-}))]
-pub struct NewIncident {
-    pub subject_id: Uuid,
-    /// The scheme; may be left out when exactly one active scheme of that year covers the subject.
-    pub scheme_id: Option<Uuid>,
-    /// Checked against the item's method when given; a veto needs `kind: "veto"` and no item.
-    pub kind: Option<IncidentKind>,
-    pub item_code: Option<String>,
-    /// The rule of the item (deductions, bonuses; adjustments may name a bounded rule).
-    pub rule_code: Option<String>,
-    #[serde(deserialize_with = "crate::date::strict")]
-    pub occurred_on: NaiveDate,
-    /// Deductions and bonuses: how many times (default 1).
-    pub quantity: Option<i32>,
-    /// Measurements: the quarter measured.
-    pub period: Option<Quarter>,
-    /// Measurements: the rate in percent (0–100, at most 2 decimals)…
-    #[serde(default, deserialize_with = "crate::decimal::strict_option")]
-    pub rate: Option<Decimal>,
-    /// …or the phone-sampling counts it is computed from.
-    pub sampled: Option<i32>,
-    pub correct: Option<i32>,
-    /// Amounts: yuan, at most 2 decimals.
-    #[serde(default, deserialize_with = "crate::decimal::strict_option")]
-    pub amount: Option<Decimal>,
-    /// Adjustments: the points, positive (reward) or negative (penalty).
-    #[serde(default, deserialize_with = "crate::decimal::strict_option")]
-    pub points: Option<Decimal>,
-    /// Bonuses: the achievement; the same one at several levels counts once, at the highest.
-    /// Required on items that do not stack (Seed A 4.1, 4.2).
-    pub event_key: Option<String>,
-    #[serde(default)]
-    pub source: Option<Source>,
-    /// Free text; required for vetoes and adjustments (their reason). `reason` is accepted as
-    /// another name for it.
-    #[serde(alias = "reason")]
-    pub note: Option<String>,
-    /// References to evidence (file names, URLs, archive numbers).
-    #[serde(default)]
-    pub evidence: Vec<String>,
-    /// Evidence files (`POST /api/v1/evidence`) to attach to the finding as it is recorded.
-    #[serde(default)]
-    pub evidence_ids: Vec<Uuid>,
 }
 
 /// Checks new incidents against rubrics and scope. Built once per request (single or bulk).
@@ -521,24 +386,7 @@ pub async fn find<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<incid
     Ok(incident::Entity::find_by_id(id).one(conn).await?)
 }
 
-pub async fn load_for<C: ConnectionTrait>(
-    conn: &C,
-    caller: &Caller,
-    action: Action,
-    id: Uuid,
-) -> Result<incident::Model, ApiError> {
-    let row = find(conn, id).await?.ok_or_else(|| ApiError::not_found("incident"))?;
-    caller.authorize(action, &scope_of(&row), "incident")?;
-    Ok(row)
-}
-
-/// Body of `POST /api/v1/incidents/{id}/revoke`.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"reason": "重复录入"}))]
-pub struct Revocation {
-    pub reason: String,
-}
+load_for!(incident, authorize, "incident");
 
 /// Revokes a finding with a reason; it stays in the history.
 pub async fn revoke(tx: &WriteTx, caller: &Caller, id: Uuid, reason: &str) -> Result<incident::Model, ApiError> {
@@ -574,87 +422,16 @@ pub async fn revoke_row(
     active.revoked_at = Set(Some(at));
     active.revoked_by = Set(Some(by));
     active.revoke_reason = Set(Some(reason.to_owned()));
-    active.version = Set(current.version + 1);
-    active.updated_at = Set(at);
-    let updated = active.update(tx.conn()).await?;
-    tx.audit(Change::updated(
-        action,
-        "incident",
-        current.id,
-        &Incident::from(current),
-        &Incident::from(updated.clone()),
-    ))
-    .await?;
+    let updated = tx
+        .save(action, "incident", current.id, current, active, at, Incident::from)
+        .await?;
     Ok(updated)
 }
 
-/// Filters of `GET /api/v1/incidents`.
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct IncidentFilter {
-    pub subject_id: Option<Uuid>,
-    pub scheme_id: Option<Uuid>,
-    /// Item code, e.g. `1.1`.
-    pub item: Option<String>,
-    /// Rule code, e.g. `L1`.
-    pub rule: Option<String>,
-    pub kind: Option<IncidentKind>,
-    pub status: Option<IncidentStatus>,
-    pub source: Option<Source>,
-    /// Findings that occurred on or after this date.
-    #[serde(default, deserialize_with = "crate::date::strict_option")]
-    pub from: Option<NaiveDate>,
-    /// Findings that occurred on or before this date.
-    #[serde(default, deserialize_with = "crate::date::strict_option")]
-    pub to: Option<NaiveDate>,
-    pub township_id: Option<Uuid>,
-    pub village_id: Option<Uuid>,
-    /// Findings of one bulk upload.
-    pub upload_id: Option<Uuid>,
-}
-
-pub async fn list<C: ConnectionTrait>(
-    conn: &C,
-    caller: &Caller,
-    filter: &IncidentFilter,
-    page: &super::page::PageRequest,
-) -> Result<Vec<incident::Model>, ApiError> {
-    let mut select = incident::Entity::find().filter(caller.visible(incident::Entity));
-    if let Some(v) = filter.subject_id {
-        select = select.filter(incident::Column::SubjectId.eq(v));
-    }
-    if let Some(v) = filter.scheme_id {
-        select = select.filter(incident::Column::SchemeId.eq(v));
-    }
-    if let Some(v) = &filter.item {
-        select = select.filter(incident::Column::ItemCode.eq(v.as_str()));
-    }
-    if let Some(v) = &filter.rule {
-        select = select.filter(incident::Column::RuleCode.eq(v.as_str()));
-    }
-    if let Some(v) = filter.kind {
-        select = select.filter(incident::Column::Kind.eq(v));
-    }
-    if let Some(v) = filter.status {
-        select = select.filter(incident::Column::Status.eq(v));
-    }
-    if let Some(v) = filter.source {
-        select = select.filter(incident::Column::Source.eq(v));
-    }
-    if let Some(v) = filter.from {
-        select = select.filter(incident::Column::OccurredOn.gte(v));
-    }
-    if let Some(v) = filter.to {
-        select = select.filter(incident::Column::OccurredOn.lte(v));
-    }
-    if let Some(v) = filter.township_id {
-        select = select.filter(incident::Column::TownshipId.eq(v));
-    }
-    if let Some(v) = filter.village_id {
-        select = select.filter(incident::Column::VillageId.eq(v));
-    }
-    if let Some(v) = filter.upload_id {
-        select = select.filter(incident::Column::UploadId.eq(v));
-    }
-    Ok(super::page::paginate(select, page).all(conn).await?)
-}
+list_rows!(list(IncidentFilter) -> incident, visible, equal {
+    subject_id => SubjectId, scheme_id => SchemeId, item => ItemCode, rule => RuleCode, kind => Kind, status => Status,
+    source => Source, township_id => TownshipId, village_id => VillageId, upload_id => UploadId,
+}, also |f| [
+    f.from.map(|from| incident::Column::OccurredOn.gte(from)),
+    f.to.map(|to| incident::Column::OccurredOn.lte(to)),
+]);

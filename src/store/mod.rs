@@ -221,6 +221,48 @@ impl WriteTx {
         Ok(())
     }
 
+    /// Inserts a new row.
+    pub async fn insert<A>(&self, row: impl sea_orm::IntoActiveModel<A>) -> Result<(), ApiError>
+    where
+        A: sea_orm::ActiveModelTrait + Send,
+    {
+        <A::Entity as sea_orm::EntityTrait>::insert(row.into_active_model())
+            .exec_without_returning(&self.tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Writes an edited row one version on (`updated_at` = `at`) and audits the change as `action`,
+    /// the row before and after as `record` shows them.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn save<A, R>(
+        &self,
+        action: &str,
+        entity: &'static str,
+        id: Uuid,
+        current: <A::Entity as sea_orm::EntityTrait>::Model,
+        mut edited: A,
+        at: chrono::DateTime<chrono::Utc>,
+        record: impl Fn(<A::Entity as sea_orm::EntityTrait>::Model) -> R,
+    ) -> Result<<A::Entity as sea_orm::EntityTrait>::Model, ApiError>
+    where
+        A: sea_orm::ActiveModelTrait + sea_orm::ActiveModelBehavior + Versioned + Send,
+        <A::Entity as sea_orm::EntityTrait>::Model: sea_orm::IntoActiveModel<A> + Clone,
+        R: serde::Serialize,
+    {
+        edited.next_version(at);
+        let updated = edited.update(&self.tx).await?;
+        self.audit(Change::updated(
+            action,
+            entity,
+            id,
+            &record(current),
+            &record(updated.clone()),
+        ))
+        .await?;
+        Ok(updated)
+    }
+
     /// The head of the actor's county chain as this transaction sees it, held until it ends.
     pub async fn chain_head(&self) -> Result<(i64, String), ApiError> {
         Ok(audit::head_for_update(&self.tx, self.backend, self.actor.county_id).await?)
@@ -272,6 +314,35 @@ fn sqlite_file(url: &str) -> Option<String> {
     } else {
         Some(path.to_owned())
     }
+}
+
+/// Declares `pub async fn load_for(conn, caller, action, id)`: the `$entity` row `id` when the
+/// caller may act on it as `action` (`$authorize`: `authorize`, or `authorize_shared` for the
+/// rules a county shares with its towns), 404 (or 403) naming it `$what` otherwise.
+macro_rules! load_for {
+    ($(#[doc = $doc:expr])* $entity:ident, $authorize:ident, $what:literal) => {
+        $(#[doc = $doc])*
+        pub async fn load_for<C: sea_orm::ConnectionTrait>(
+            conn: &C,
+            caller: &$crate::auth::Caller,
+            action: $crate::auth::policy::Action,
+            id: uuid::Uuid,
+        ) -> Result<$entity::Model, $crate::error::ApiError> {
+            let row = <$entity::Entity as sea_orm::EntityTrait>::find_by_id(id)
+                .one(conn)
+                .await?
+                .ok_or_else(|| $crate::error::ApiError::not_found($what))?;
+            caller.$authorize(action, &scope_of(&row), $what)?;
+            Ok(row)
+        }
+    };
+}
+pub(crate) use load_for;
+
+/// A versioned row being edited (`store::entities`): its version moves on by one, its
+/// `updated_at` to the instant of the change.
+pub trait Versioned {
+    fn next_version(&mut self, at: chrono::DateTime<chrono::Utc>);
 }
 
 /// Now, truncated to microseconds: what both databases store exactly, so hashes and ETags over

@@ -1,16 +1,14 @@
 //! Org units: a county, its townships and their villages, and the county's departments.
 //! A township, village or department is also a subject (§3), created with the same id.
 
-use chrono::{DateTime, Utc};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
-};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, IntoActiveModel};
 use uuid::Uuid;
 
 use super::entities::{org_unit, subject};
+use super::load_for;
+use super::page::list_rows;
 use super::{new_id, now, Change, WriteTx};
+use crate::api::org_units::{NewOrgUnit, OrgUnit, OrgUnitFilter, OrgUnitPatch};
 use crate::auth::policy::{Action, Scope};
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -48,78 +46,9 @@ impl OrgKind {
     }
 }
 
-/// An org unit as the API shows it.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[schema(example = json!({
-    "id": "0193b0d2-7a1e-7c3e-9d52-1f0c2b7d4e11", "county_id": "0193b0d2-0000-7000-8000-000000000001",
-    "parent_id": "0193b0d2-0000-7000-8000-000000000002", "kind": "village", "name": "童市村", "code": "430626-101",
-    "township_id": "0193b0d2-0000-7000-8000-000000000002", "active": true, "version": 1,
-    "created_at": "2026-01-05T08:00:00Z", "updated_at": "2026-01-05T08:00:00Z"
-}))]
-pub struct OrgUnit {
-    pub id: Uuid,
-    pub county_id: Uuid,
-    pub parent_id: Option<Uuid>,
-    pub kind: OrgKind,
-    pub name: String,
-    pub code: Option<String>,
-    /// The town this unit is in (itself for a township).
-    pub township_id: Option<Uuid>,
-    pub active: bool,
-    /// Increases with every change; send it back as `If-Match` to update.
-    pub version: i32,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-impl From<org_unit::Model> for OrgUnit {
-    fn from(m: org_unit::Model) -> Self {
-        Self {
-            id: m.id,
-            county_id: m.county_id,
-            parent_id: m.parent_id,
-            kind: m.kind,
-            name: m.name,
-            code: m.code,
-            township_id: m.township_id,
-            active: m.active,
-            version: m.version,
-            created_at: m.created_at,
-            updated_at: m.updated_at,
-        }
-    }
-}
-
 /// Where an org unit sits, for the access policy.
 pub fn scope_of(m: &org_unit::Model) -> Scope {
     Scope::new(m.county_id, m.township_id, m.village_id)
-}
-
-/// Body of `POST /api/v1/org-units`.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"kind": "village", "name": "童市村", "parent_id": "0193b0d2-0000-7000-8000-000000000002"}))]
-pub struct NewOrgUnit {
-    /// `township`, `village` or `department` (counties are created with `kaohe county create`).
-    pub kind: OrgKind,
-    #[schema(min_length = 1, max_length = 200)]
-    pub name: String,
-    /// The township of a village; ignored for townships and departments (their parent is the county).
-    pub parent_id: Option<Uuid>,
-    pub code: Option<String>,
-}
-
-/// Body of `PATCH /api/v1/org-units/{id}`.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"name": "童市社区", "version": 1}))]
-pub struct OrgUnitPatch {
-    pub name: Option<String>,
-    pub code: Option<String>,
-    /// `false` deactivates the unit (it stays in the history).
-    pub active: Option<bool>,
-    /// The version you read, unless you send `If-Match`.
-    pub version: Option<i32>,
 }
 
 pub fn check_name(field: &str, name: &str) -> Result<String, ApiError> {
@@ -138,17 +67,12 @@ pub async fn find<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<org_u
     Ok(org_unit::Entity::find_by_id(id).one(conn).await?)
 }
 
-/// Loads an org unit the caller may act on, or 404/403.
-pub async fn load_for<C: ConnectionTrait>(
-    conn: &C,
-    caller: &Caller,
-    action: Action,
-    id: Uuid,
-) -> Result<org_unit::Model, ApiError> {
-    let unit = find(conn, id).await?.ok_or_else(|| ApiError::not_found("org unit"))?;
-    caller.authorize(action, &scope_of(&unit), "org unit")?;
-    Ok(unit)
-}
+load_for!(
+    /// Loads an org unit the caller may act on, or 404/403.
+    org_unit,
+    authorize,
+    "org unit"
+);
 
 /// Creates a county (the tenant) with its chain's first audit event.
 #[tracing::instrument(skip_all, fields(name = %name))]
@@ -169,9 +93,7 @@ pub async fn create_county(tx: &WriteTx, name: &str) -> Result<org_unit::Model, 
         village_id: None,
         active: true,
     };
-    org_unit::Entity::insert(model.clone().into_active_model())
-        .exec_without_returning(tx.conn())
-        .await?;
+    tx.insert(model.clone()).await?;
     tx.audit_in(id, Change::created("org_unit", id, &OrgUnit::from(model.clone())))
         .await?;
     Ok(model)
@@ -242,9 +164,7 @@ pub async fn create(tx: &WriteTx, caller: &Caller, new: NewOrgUnit) -> Result<or
         village_id,
         active: true,
     };
-    org_unit::Entity::insert(model.clone().into_active_model())
-        .exec_without_returning(tx.conn())
-        .await?;
+    tx.insert(model.clone()).await?;
     tx.audit(Change::created("org_unit", id, &OrgUnit::from(model.clone())))
         .await?;
     let subject = subject::Model {
@@ -266,13 +186,11 @@ pub async fn create(tx: &WriteTx, caller: &Caller, new: NewOrgUnit) -> Result<or
         external_code: model.code.clone(),
         active: true,
     };
-    subject::Entity::insert(subject.clone().into_active_model())
-        .exec_without_returning(tx.conn())
-        .await?;
+    tx.insert(subject.clone()).await?;
     tx.audit(Change::created(
         "subject",
         id,
-        &crate::store::subjects::Subject::from(subject),
+        &crate::api::subjects::Subject::from(subject),
     ))
     .await?;
     Ok(model)
@@ -306,62 +224,19 @@ pub async fn update(
         }
         active.active = Set(flag);
     }
-    active.version = Set(current.version + 1);
-    active.updated_at = Set(now());
-    let updated = active.update(tx.conn()).await?;
-    tx.audit(Change::updated(
-        "update",
-        "org_unit",
-        id,
-        &OrgUnit::from(current),
-        &OrgUnit::from(updated.clone()),
-    ))
-    .await?;
+    let updated = tx
+        .save("update", "org_unit", id, current, active, now(), OrgUnit::from)
+        .await?;
     if let Some(s) = subject::Entity::find_by_id(id).one(tx.conn()).await? {
-        let before = crate::store::subjects::Subject::from(s.clone());
         let mut subject_active = s.clone().into_active_model();
         subject_active.name = Set(updated.name.clone());
         subject_active.active = Set(updated.active);
         subject_active.external_code = Set(updated.code.clone());
-        subject_active.version = Set(s.version + 1);
-        subject_active.updated_at = Set(updated.updated_at);
-        let after = subject_active.update(tx.conn()).await?;
-        tx.audit(Change::updated(
-            "update",
-            "subject",
-            id,
-            &before,
-            &crate::store::subjects::Subject::from(after),
-        ))
-        .await?;
+        let record = crate::api::subjects::Subject::from;
+        tx.save("update", "subject", id, s, subject_active, updated.updated_at, record)
+            .await?;
     }
     Ok(updated)
 }
 
-/// Filters of `GET /api/v1/org-units`.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct OrgUnitFilter {
-    pub kind: Option<OrgKind>,
-    pub parent_id: Option<Uuid>,
-    pub active: Option<bool>,
-}
-
-pub async fn list<C: ConnectionTrait>(
-    conn: &C,
-    caller: &Caller,
-    filter: &OrgUnitFilter,
-    page: &super::page::PageRequest,
-) -> Result<Vec<org_unit::Model>, ApiError> {
-    let mut select = org_unit::Entity::find().filter(caller.visible(org_unit::Entity));
-    if let Some(kind) = filter.kind {
-        select = select.filter(org_unit::Column::Kind.eq(kind.as_str()));
-    }
-    if let Some(parent) = filter.parent_id {
-        select = select.filter(org_unit::Column::ParentId.eq(parent));
-    }
-    if let Some(active) = filter.active {
-        select = select.filter(org_unit::Column::Active.eq(active));
-    }
-    Ok(super::page::paginate(select, page).all(conn).await?)
-}
+list_rows!(list(OrgUnitFilter) -> org_unit, visible, equal { kind => Kind, parent_id => ParentId, active => Active });

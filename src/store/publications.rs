@@ -4,113 +4,19 @@
 
 use std::collections::HashSet;
 
-use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect};
-use serde::{Deserialize, Serialize};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use sha2::{Digest, Sha256};
-use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::entities::{publication, scheme};
+use super::page::list_rows;
 use super::{audit, new_id, now, Change, WriteTx};
+use crate::api::publications::{NewPublication, PublicationContent, PublicationFilter};
 use crate::auth::policy::{Action, Scope};
 use crate::auth::{Caller, MaybeCaller};
 use crate::error::ApiError;
-use crate::results::{ResultKind, ResultSummary};
-use crate::scoring::{RankingResult, SubjectType};
+use crate::results::ResultKind;
 use crate::store::org_units::OrgKind;
-
-/// What a publication froze.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct PublicationContent {
-    pub scheme_id: Uuid,
-    pub scheme_key: String,
-    pub scheme_title: String,
-    pub year: i32,
-    pub kind: ResultKind,
-    pub month: Option<u32>,
-    /// The evaluation published, for the evaluation kinds.
-    #[serde(default)]
-    pub evaluation_id: Option<Uuid>,
-    /// The instant the results were computed as of.
-    pub as_of: DateTime<Utc>,
-    pub subject_type: Option<SubjectType>,
-    pub township_id: Option<Uuid>,
-    pub rankings: Vec<RankingResult>,
-    pub results: Vec<ResultSummary>,
-}
-
-/// A publication as the API shows it.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct Publication {
-    pub id: Uuid,
-    pub county_id: Uuid,
-    pub scheme_id: Uuid,
-    /// The town it is published to (its villages see it); absent: the county.
-    pub township_id: Option<Uuid>,
-    /// 1, 2, … within the scheme.
-    pub number: i32,
-    pub kind: ResultKind,
-    #[schema(example = "童市镇2023年6月村级考核情况公开")]
-    pub title: String,
-    /// The month's last day, for monthly standings.
-    pub period_end: Option<NaiveDate>,
-    pub as_of: DateTime<Utc>,
-    /// Readable without a token.
-    pub public: bool,
-    /// The publication this one corrects.
-    pub supersedes_id: Option<Uuid>,
-    pub correction_reason: Option<String>,
-    /// SHA-256 of the canonical JSON of the frozen `content`, the whole publication: a
-    /// filtered view (`filtered: true`) shows part of it and does not hash to it.
-    #[schema(example = "9f2c…")]
-    pub content_hash: String,
-    /// Whether this is a filtered view: a publication that is not public, read below the
-    /// county, shows only the rows of subjects in the reader's scope (DOMAIN.md §9).
-    #[serde(default)]
-    pub filtered: bool,
-    pub published_by: Uuid,
-    pub published_at: DateTime<Utc>,
-    /// The county's audit-chain head the publication was made at: the sequence number and hash
-    /// of the last audit event before its own (absent for publications older than the record).
-    #[schema(example = 1042)]
-    pub chain_seq: Option<i64>,
-    #[schema(example = "5d41…")]
-    pub chain_hash: Option<String>,
-    /// The frozen results (left out of lists).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub content: Option<PublicationContent>,
-}
-
-impl Publication {
-    pub fn from_row(m: publication::Model, with_content: bool) -> Result<Self, ApiError> {
-        Ok(Self {
-            id: m.id,
-            county_id: m.county_id,
-            scheme_id: m.scheme_id,
-            township_id: m.township_id,
-            number: m.number,
-            kind: m.kind,
-            title: m.title,
-            period_end: m.period_end,
-            as_of: m.as_of,
-            public: m.public,
-            supersedes_id: m.supersedes_id,
-            correction_reason: m.correction_reason,
-            content_hash: m.content_hash,
-            filtered: false,
-            published_by: m.published_by,
-            published_at: m.created_at,
-            chain_seq: m.chain_seq,
-            chain_hash: m.chain_hash,
-            content: if with_content {
-                Some(serde_json::from_str(&m.content)?)
-            } else {
-                None
-            },
-        })
-    }
-}
 
 /// What one reader is shown of a publication.
 pub struct Shown {
@@ -163,38 +69,6 @@ pub fn shown_to(row: &publication::Model, caller: Option<&Caller>) -> Result<Sho
 
 fn scope_of(m: &publication::Model) -> Scope {
     Scope::new(m.county_id, m.township_id, None)
-}
-
-/// Body of `POST /api/v1/publications`.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({
-    "scheme_id": "0193b0d2-0000-7000-8000-000000000010", "kind": "monthly", "month": 6,
-    "township_id": "0193b0d2-0000-7000-8000-000000000002", "public": true
-}))]
-pub struct NewPublication {
-    pub scheme_id: Uuid,
-    /// `annual` (default), `monthly`, or one evaluation's results: `half_year`, `year_end`,
-    /// `democratic`.
-    #[serde(default)]
-    pub kind: ResultKind,
-    /// 1–12, for monthly standings.
-    pub month: Option<u32>,
-    /// The evaluation, for the evaluation kinds (needed when the scheme holds several of the kind).
-    pub evaluation_id: Option<Uuid>,
-    /// Only this subject type (e.g. `township`).
-    pub subject_type: Option<SubjectType>,
-    /// Publish to this town: its subjects only, visible to its villages. Township admins must.
-    pub township_id: Option<Uuid>,
-    /// Results as of this instant; default now.
-    pub as_of: Option<DateTime<Utc>>,
-    #[serde(default)]
-    pub public: bool,
-    pub title: Option<String>,
-    /// The publication this corrects (a new version of it).
-    pub supersedes_id: Option<Uuid>,
-    /// Why, required with `supersedes_id`.
-    pub correction_reason: Option<String>,
 }
 
 /// The canonical JSON of the content and its hash.
@@ -264,9 +138,7 @@ pub async fn publish(
         chain_seq: Some(chain_seq),
         chain_hash: Some(chain_hash),
     };
-    publication::Entity::insert(model.clone().into_active_model())
-        .exec_without_returning(tx.conn())
-        .await?;
+    tx.insert(model.clone()).await?;
     let summary = serde_json::json!({
         "number": model.number, "title": model.title, "kind": model.kind, "as_of": model.as_of,
         "public": model.public, "township_id": model.township_id, "supersedes_id": model.supersedes_id,
@@ -401,30 +273,6 @@ pub async fn load_for<C: ConnectionTrait>(
     }
 }
 
-/// Filters of `GET /api/v1/publications`.
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct PublicationFilter {
-    pub scheme_id: Option<Uuid>,
-    pub kind: Option<ResultKind>,
-    pub township_id: Option<Uuid>,
-}
-
-pub async fn list<C: ConnectionTrait>(
-    conn: &C,
-    caller: &Caller,
-    filter: &PublicationFilter,
-    page: &super::page::PageRequest,
-) -> Result<Vec<publication::Model>, ApiError> {
-    let mut select = publication::Entity::find().filter(caller.visible_shared(publication::Entity));
-    if let Some(v) = filter.scheme_id {
-        select = select.filter(publication::Column::SchemeId.eq(v));
-    }
-    if let Some(v) = filter.kind {
-        select = select.filter(publication::Column::Kind.eq(v));
-    }
-    if let Some(v) = filter.township_id {
-        select = select.filter(publication::Column::TownshipId.eq(v));
-    }
-    Ok(super::page::paginate(select, page).all(conn).await?)
-}
+list_rows!(list(PublicationFilter) -> publication, visible_shared, equal {
+    scheme_id => SchemeId, kind => Kind, township_id => TownshipId,
+});

@@ -6,113 +6,25 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
     QueryOrder,
 };
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::entities::{evaluation, org_unit, rubric, scheme};
+use super::load_for;
 use super::org_units::OrgKind;
+use super::page::list_rows;
 use super::{new_id, now, Change, WriteTx};
+use crate::api::schemes::{
+    NewScheme, RubricFilter, RubricVersion, RubricVersionRef, Scheme, SchemeFilter, SchemePatch,
+};
 use crate::auth::policy::{Action, Scope};
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldError};
 use crate::scoring::{EvaluationKind, Rubric, SchemeDefinition, SubjectType};
 use crate::store::evaluations::EvaluationStatus;
-
-/// A scheme as the API shows it: the definition with each subject type's current rubric.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct Scheme {
-    pub id: Uuid,
-    pub county_id: Uuid,
-    /// The county, or the town for a town's scheme (Seed A).
-    pub org_unit_id: Uuid,
-    pub township_id: Option<Uuid>,
-    #[schema(example = "tongshi-2023-village")]
-    pub key: String,
-    #[schema(example = "童市镇2023年度村级目标管理考核")]
-    pub title: String,
-    #[schema(example = 2023)]
-    pub year: i32,
-    /// The built-in scheme it was instantiated from, if any.
-    pub built_in: Option<String>,
-    pub active: bool,
-    /// The current rubric version of each subject type.
-    pub rubrics: Vec<RubricVersionRef>,
-    pub definition: SchemeDefinition,
-    pub version: i32,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-/// Which rubric version a subject type currently uses.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct RubricVersionRef {
-    pub subject_type: SubjectType,
-    pub rubric_id: Uuid,
-    pub version_no: i32,
-}
-
-/// A rubric version.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct RubricVersion {
-    pub id: Uuid,
-    pub scheme_id: Uuid,
-    pub subject_type: SubjectType,
-    /// 1, 2, … for this scheme and subject type.
-    pub version_no: i32,
-    /// The version new findings and results use.
-    pub current: bool,
-    /// A finding or scoresheet refers to it: it can no longer change.
-    pub used: bool,
-    pub rubric: Rubric,
-    pub created_at: DateTime<Utc>,
-}
-
-impl RubricVersion {
-    fn from_row(m: rubric::Model) -> Result<Self, ApiError> {
-        Ok(Self {
-            id: m.id,
-            scheme_id: m.scheme_id,
-            subject_type: m.subject_type,
-            version_no: m.version_no,
-            current: m.current,
-            used: m.used,
-            rubric: serde_json::from_str(&m.definition)?,
-            created_at: m.created_at,
-        })
-    }
-}
-
-/// Body of `POST /api/v1/schemes`: instantiate a built-in scheme, or create a custom one.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"built_in": "tongshi-2023-village", "year": 2023, "org_unit_id": "0193b0d2-0000-7000-8000-000000000002"}))]
-pub struct NewScheme {
-    /// Key of a built-in scheme (`tongshi-2023-village`, `county-poverty`).
-    pub built_in: Option<String>,
-    /// A complete custom definition (instead of `built_in`).
-    pub definition: Option<SchemeDefinition>,
-    pub year: i32,
-    /// The town the scheme is for (Seed A); default: the whole county.
-    pub org_unit_id: Option<Uuid>,
-    /// Overrides the definition's title.
-    pub title: Option<String>,
-}
-
-/// Body of `PATCH /api/v1/schemes/{id}`.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"title": "童市镇2023年度村级目标管理考核（修订）", "version": 1}))]
-pub struct SchemePatch {
-    pub title: Option<String>,
-    pub active: Option<bool>,
-    pub version: Option<i32>,
-}
 
 pub fn scope_of(m: &scheme::Model) -> Scope {
     Scope::new(m.county_id, m.township_id, None)
@@ -132,17 +44,12 @@ pub async fn find<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<schem
     Ok(scheme::Entity::find_by_id(id).one(conn).await?)
 }
 
-/// Loads a scheme the caller may act on (schemes are shared down the tree).
-pub async fn load_for<C: ConnectionTrait>(
-    conn: &C,
-    caller: &Caller,
-    action: Action,
-    id: Uuid,
-) -> Result<scheme::Model, ApiError> {
-    let row = find(conn, id).await?.ok_or_else(|| ApiError::not_found("scheme"))?;
-    caller.authorize_shared(action, &scope_of(&row), "scheme")?;
-    Ok(row)
-}
+load_for!(
+    /// Loads a scheme the caller may act on (schemes are shared down the tree).
+    scheme,
+    authorize_shared,
+    "scheme"
+);
 
 /// The current rubric rows of a scheme.
 pub async fn current_rubrics<C: ConnectionTrait>(conn: &C, scheme_id: Uuid) -> Result<Vec<rubric::Model>, ApiError> {
@@ -252,9 +159,7 @@ pub async fn create(tx: &WriteTx, caller: &Caller, new: NewScheme) -> Result<sch
         definition: serde_json::to_string(&definition)?,
         active: true,
     };
-    scheme::Entity::insert(model.clone().into_active_model())
-        .exec_without_returning(tx.conn())
-        .await?;
+    tx.insert(model.clone()).await?;
     insert_first_rubrics(tx, &model, &definition).await?;
     let evaluations = open_evaluations(tx, &model, &definition).await?;
     let api = to_api(tx.conn(), model.clone()).await?;
@@ -328,9 +233,7 @@ async fn insert_first_rubrics(
             used: false,
             definition: serde_json::to_string(&config.rubric)?,
         };
-        rubric::Entity::insert(row.into_active_model())
-            .exec_without_returning(tx.conn())
-            .await?;
+        tx.insert(row).await?;
     }
     Ok(())
 }
@@ -374,9 +277,7 @@ async fn open_evaluations(
             closed_at: None,
         };
         evaluations.push(super::seals::Seal::Row("evaluation", row.id));
-        evaluation::Entity::insert(row.into_active_model())
-            .exec_without_returning(tx.conn())
-            .await?;
+        tx.insert(row).await?;
     }
     Ok(evaluations)
 }
@@ -399,52 +300,13 @@ pub async fn update(
     if let Some(flag) = patch.active {
         active.active = Set(flag);
     }
-    active.version = Set(current.version + 1);
-    active.updated_at = Set(now());
-    let updated = active.update(tx.conn()).await?;
-    let summary = |m: &scheme::Model| serde_json::json!({"title": m.title, "active": m.active, "version": m.version});
-    tx.audit(Change::updated(
-        "update",
-        "scheme",
-        id,
-        &summary(&current),
-        &summary(&updated),
-    ))
-    .await?;
-    Ok(updated)
+    let summary = |m: scheme::Model| serde_json::json!({"title": m.title, "active": m.active, "version": m.version});
+    tx.save("update", "scheme", id, current, active, now(), summary).await
 }
 
-/// Filters of `GET /api/v1/schemes`.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct SchemeFilter {
-    pub year: Option<i32>,
-    pub key: Option<String>,
-    pub org_unit_id: Option<Uuid>,
-    pub active: Option<bool>,
-}
-
-pub async fn list<C: ConnectionTrait>(
-    conn: &C,
-    caller: &Caller,
-    filter: &SchemeFilter,
-    page: &super::page::PageRequest,
-) -> Result<Vec<scheme::Model>, ApiError> {
-    let mut select = scheme::Entity::find().filter(caller.visible_shared(scheme::Entity));
-    if let Some(year) = filter.year {
-        select = select.filter(scheme::Column::Year.eq(year));
-    }
-    if let Some(key) = &filter.key {
-        select = select.filter(scheme::Column::Key.eq(key.as_str()));
-    }
-    if let Some(unit) = filter.org_unit_id {
-        select = select.filter(scheme::Column::OrgUnitId.eq(unit));
-    }
-    if let Some(active) = filter.active {
-        select = select.filter(scheme::Column::Active.eq(active));
-    }
-    Ok(super::page::paginate(select, page).all(conn).await?)
-}
+list_rows!(list(SchemeFilter) -> scheme, visible_shared, equal {
+    year => Year, key => Key, org_unit_id => OrgUnitId, active => Active,
+});
 
 /// Loads a rubric version the caller may read (through its scheme).
 pub async fn load_rubric<C: ConnectionTrait>(
@@ -465,16 +327,6 @@ pub async fn load_rubric<C: ConnectionTrait>(
 
 pub fn rubric_to_api(row: rubric::Model) -> Result<RubricVersion, ApiError> {
     RubricVersion::from_row(row)
-}
-
-/// Filters of `GET /api/v1/rubrics`.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct RubricFilter {
-    pub scheme_id: Uuid,
-    pub subject_type: Option<SubjectType>,
-    /// Only the current versions.
-    pub current: Option<bool>,
 }
 
 pub async fn list_rubrics<C: ConnectionTrait>(
@@ -568,9 +420,7 @@ pub async fn edit_rubric(
         used: false,
         definition: text,
     };
-    rubric::Entity::insert(next.clone().into_active_model())
-        .exec_without_returning(tx.conn())
-        .await?;
+    tx.insert(next.clone()).await?;
     tx.audit(Change::created("rubric", next.id, &RubricVersion::from_row(next.clone())?).before(&before))
         .await?;
     Ok((next, true))

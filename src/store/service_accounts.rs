@@ -1,68 +1,15 @@
 //! Service accounts: machine clients (data platforms) with a client id and a hashed secret,
 //! reading the whole county. Revocable.
 
-use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter};
 use uuid::Uuid;
 
 use super::entities::service_account;
 use super::{new_id, now, Change, WriteTx};
+use crate::api::service_accounts::{CreatedServiceAccount, NewServiceAccount, ServiceAccount};
 use crate::auth::policy::{Action, Scope};
 use crate::auth::{passwords, Caller};
 use crate::error::ApiError;
-
-/// A service account as the API shows it (never its secret).
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct ServiceAccount {
-    pub id: Uuid,
-    pub county_id: Uuid,
-    /// Use as `client_id` with `grant_type=client_credentials`.
-    #[schema(example = "svc-4f1c2a9e8b7d")]
-    pub client_id: String,
-    #[schema(example = "省数据平台")]
-    pub name: String,
-    /// `false` once revoked.
-    pub active: bool,
-    pub version: i32,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-impl From<service_account::Model> for ServiceAccount {
-    fn from(m: service_account::Model) -> Self {
-        Self {
-            id: m.id,
-            county_id: m.county_id,
-            client_id: m.client_id,
-            name: m.name,
-            active: m.active,
-            version: m.version,
-            created_at: m.created_at,
-            updated_at: m.updated_at,
-        }
-    }
-}
-
-/// A newly created service account with its secret, shown this once.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct CreatedServiceAccount {
-    #[serde(flatten)]
-    pub account: ServiceAccount,
-    /// Store it now: only its hash is kept.
-    #[schema(example = "k3J9x2mQ7cV8bN1zR4tY6uI0oP5aS2dF3gH8jK1lZ9x")]
-    pub client_secret: String,
-}
-
-/// Body of `POST /api/v1/service-accounts`.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"name": "省数据平台"}))]
-pub struct NewServiceAccount {
-    #[schema(min_length = 1, max_length = 200)]
-    pub name: String,
-}
 
 fn scope_of(m: &service_account::Model) -> Scope {
     Scope::county(m.county_id)
@@ -89,9 +36,7 @@ pub async fn create(tx: &WriteTx, caller: &Caller, new: NewServiceAccount) -> Re
         token_generation: 0,
         tokens_valid_after: None,
     };
-    service_account::Entity::insert(model.clone().into_active_model())
-        .exec_without_returning(tx.conn())
-        .await?;
+    tx.insert(model.clone()).await?;
     tx.audit(Change::created(
         "service_account",
         id,
@@ -133,17 +78,17 @@ pub async fn revoke(tx: &WriteTx, caller: &Caller, id: Uuid) -> Result<service_a
     active.active = Set(false);
     active.token_generation = Set(current.token_generation + 1);
     active.tokens_valid_after = Set(Some(at));
-    active.version = Set(current.version + 1);
-    active.updated_at = Set(at);
-    let updated = active.update(tx.conn()).await?;
-    tx.audit(Change::updated(
-        "revoke",
-        "service_account",
-        id,
-        &ServiceAccount::from(current),
-        &ServiceAccount::from(updated.clone()),
-    ))
-    .await?;
+    let updated = tx
+        .save(
+            "revoke",
+            "service_account",
+            id,
+            current,
+            active,
+            at,
+            ServiceAccount::from,
+        )
+        .await?;
     Ok(updated)
 }
 

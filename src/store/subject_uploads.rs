@@ -5,47 +5,14 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use serde::Deserialize;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::subjects::{self, AttributesUpdate, NewSubject};
+use super::subjects::{self};
 use super::WriteTx;
+use crate::api::subjects::{AttributesRow, AttributesUpdate, NewSubject, SubjectRow};
 use crate::auth::policy::Action;
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldError};
-use crate::scoring::SubjectType;
-
-/// One row of `POST /api/v1/subjects:bulk`: a [`NewSubject`] that may name other rows of the
-/// upload by their `ref` instead of by id.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({
-    "ref": "sec-tongshi", "subject_type": "first_secretary", "name": "李明",
-    "dispatched_by": "0193b0d2-0000-7000-8000-000000000004", "stationed_in_ref": "v-tongshi"
-}))]
-pub struct SubjectRow {
-    /// This row's client key, unique within the upload (1–100 characters): other rows name it
-    /// in `parent_ref`, `dispatched_by_ref` or `stationed_in_ref`.
-    #[serde(rename = "ref")]
-    #[schema(rename = "ref", example = "v-tongshi")]
-    pub key: Option<String>,
-    pub subject_type: SubjectType,
-    pub name: String,
-    /// For a village: its township's id (or `parent_ref`).
-    pub parent_id: Option<Uuid>,
-    /// For a village: the `ref` of the township's row in this upload.
-    pub parent_ref: Option<String>,
-    /// First secretary or work team: the sending department's id (or `dispatched_by_ref`).
-    pub dispatched_by: Option<Uuid>,
-    /// The `ref` of the sending department's row in this upload.
-    pub dispatched_by_ref: Option<String>,
-    /// First secretary, work team or technician: the village's id (or `stationed_in_ref`).
-    pub stationed_in: Option<Uuid>,
-    /// The `ref` of the village's row in this upload.
-    pub stationed_in_ref: Option<String>,
-    pub external_code: Option<String>,
-}
 
 /// The three links a row may give by id or by `ref`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -261,28 +228,6 @@ pub async fn create_rows(
         return Ok(Err(errors));
     }
     Ok(Ok(created.into_iter().flatten().collect()))
-}
-
-/// One row of `POST /api/v1/attributes:bulk`: one subject's attributes for one scheme, as
-/// `PUT /api/v1/subjects/{id}/attributes/{scheme_id}` sets them (absent fields keep their value).
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({
-    "subject_id": "0193b0d2-0000-7000-8000-000000000004", "scheme_id": "0193b0d2-0000-7000-8000-000000000010",
-    "has_special_indicators": false, "ranking_group": "经济类", "annual_target_met": true
-}))]
-pub struct AttributesRow {
-    pub subject_id: Uuid,
-    pub scheme_id: Uuid,
-    pub has_special_indicators: Option<bool>,
-    pub ranking_group: Option<String>,
-    pub annual_target_met: Option<bool>,
-    pub recalled: Option<bool>,
-    pub reserve_cadre: Option<bool>,
-    pub vertically_managed: Option<bool>,
-    /// The version you read; required once the subject's attributes for the scheme were set
-    /// (their first write may leave it out), as for the single write.
-    pub version: Option<i32>,
 }
 
 /// Sets the attributes of an upload's rows in the transaction, each audited like the single

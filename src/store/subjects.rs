@@ -6,70 +6,20 @@ use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
 };
-use serde::{Deserialize, Deserializer, Serialize};
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::entities::{subject, subject_attribute};
-use super::org_units::{self, NewOrgUnit, OrgKind};
+use super::load_for;
+use super::org_units::{self, OrgKind};
+use super::page::list_rows;
 use super::{new_id, now, Change, WriteTx};
+use crate::api::org_units::NewOrgUnit;
+use crate::api::subjects::{AttributesUpdate, NewSubject, SubjectFilter, SubjectPatch};
+pub use crate::api::subjects::{Subject, SubjectAttributes};
 use crate::auth::policy::{Action, Scope};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::scoring::SubjectType;
-
-/// A subject as the API shows it.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[schema(example = json!({
-    "id": "0193b0d2-7a1e-7c3e-9d52-1f0c2b7d4e20", "county_id": "0193b0d2-0000-7000-8000-000000000001",
-    "subject_type": "first_secretary", "name": "李明", "org_unit_id": null,
-    "township_id": "0193b0d2-0000-7000-8000-000000000002", "village_id": "0193b0d2-0000-7000-8000-000000000003",
-    "dispatched_by": "0193b0d2-0000-7000-8000-000000000004", "stationed_in": "0193b0d2-0000-7000-8000-000000000003",
-    "external_code": null, "active": true, "version": 1,
-    "created_at": "2026-01-05T08:00:00Z", "updated_at": "2026-01-05T08:00:00Z"
-}))]
-pub struct Subject {
-    pub id: Uuid,
-    pub county_id: Uuid,
-    pub subject_type: SubjectType,
-    pub name: String,
-    /// The org unit a township, village or department subject is (the same id).
-    pub org_unit_id: Option<Uuid>,
-    /// The town the subject counts in (its own for a township; its village's town for individuals).
-    pub township_id: Option<Uuid>,
-    /// The village (its own for a village; where an individual is stationed).
-    pub village_id: Option<Uuid>,
-    /// 派出单位: the department that sent a first secretary or work team.
-    pub dispatched_by: Option<Uuid>,
-    /// 派驻村: the village subject where an individual or team serves.
-    pub stationed_in: Option<Uuid>,
-    pub external_code: Option<String>,
-    pub active: bool,
-    pub version: i32,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-impl From<subject::Model> for Subject {
-    fn from(m: subject::Model) -> Self {
-        Self {
-            id: m.id,
-            county_id: m.county_id,
-            subject_type: m.subject_type,
-            name: m.name,
-            org_unit_id: m.org_unit_id,
-            township_id: m.township_id,
-            village_id: m.village_id,
-            dispatched_by: m.dispatched_by,
-            stationed_in: m.stationed_in,
-            external_code: m.external_code,
-            active: m.active,
-            version: m.version,
-            created_at: m.created_at,
-            updated_at: m.updated_at,
-        }
-    }
-}
 
 pub fn scope_of(m: &subject::Model) -> Scope {
     Scope::new(m.county_id, m.township_id, m.village_id)
@@ -91,62 +41,11 @@ fn is_org_kind(t: SubjectType) -> Option<OrgKind> {
     }
 }
 
-/// Body of `POST /api/v1/subjects` (and one row of `POST /api/v1/subjects:bulk`).
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({
-    "subject_type": "first_secretary", "name": "李明",
-    "dispatched_by": "0193b0d2-0000-7000-8000-000000000004", "stationed_in": "0193b0d2-0000-7000-8000-000000000003"
-}))]
-pub struct NewSubject {
-    pub subject_type: SubjectType,
-    pub name: String,
-    /// For a village: its township (creates the village org unit too).
-    pub parent_id: Option<Uuid>,
-    /// First secretary or work team: the sending department's subject id.
-    pub dispatched_by: Option<Uuid>,
-    /// First secretary, work team or technician: the village subject where they serve.
-    pub stationed_in: Option<Uuid>,
-    pub external_code: Option<String>,
-}
-
-/// Body of `PATCH /api/v1/subjects/{id}`. `null` clears a link; an absent field keeps it.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"stationed_in": "0193b0d2-0000-7000-8000-000000000005", "version": 1}))]
-pub struct SubjectPatch {
-    pub name: Option<String>,
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<Uuid>)]
-    pub dispatched_by: Option<Option<Uuid>>,
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<Uuid>)]
-    pub stationed_in: Option<Option<Uuid>>,
-    pub external_code: Option<String>,
-    /// `false` deactivates the subject (kept in history and results).
-    pub active: Option<bool>,
-    pub version: Option<i32>,
-}
-
-/// Distinguishes an absent field (None) from an explicit null (Some(None)).
-fn double_option<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
-}
-
 pub async fn find<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<subject::Model>, ApiError> {
     Ok(subject::Entity::find_by_id(id).one(conn).await?)
 }
 
-pub async fn load_for<C: ConnectionTrait>(
-    conn: &C,
-    caller: &Caller,
-    action: Action,
-    id: Uuid,
-) -> Result<subject::Model, ApiError> {
-    let row = find(conn, id).await?.ok_or_else(|| ApiError::not_found("subject"))?;
-    caller.authorize(action, &scope_of(&row), "subject")?;
-    Ok(row)
-}
+load_for!(subject, authorize, "subject");
 
 /// Resolved links of an individual: where it sits and who sent it.
 struct Links {
@@ -275,9 +174,7 @@ pub async fn create(tx: &WriteTx, caller: &Caller, new: NewSubject) -> Result<su
         external_code: new.external_code.map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()),
         active: true,
     };
-    subject::Entity::insert(model.clone().into_active_model())
-        .exec_without_returning(tx.conn())
-        .await?;
+    tx.insert(model.clone()).await?;
     tx.audit(Change::created("subject", model.id, &Subject::from(model.clone())))
         .await?;
     Ok(model)
@@ -298,7 +195,7 @@ pub async fn update(
             tx,
             caller,
             id,
-            org_units::OrgUnitPatch {
+            crate::api::org_units::OrgUnitPatch {
                 name: patch.name,
                 code: patch.external_code,
                 active: patch.active,
@@ -347,139 +244,16 @@ pub async fn update(
     active.stationed_in = Set(links.stationed_in);
     active.township_id = Set(links.township_id);
     active.village_id = Set(links.village_id);
-    active.version = Set(current.version + 1);
-    active.updated_at = Set(now());
-    let updated = active.update(tx.conn()).await?;
-    tx.audit(Change::updated(
-        "update",
-        "subject",
-        id,
-        &Subject::from(current),
-        &Subject::from(updated.clone()),
-    ))
-    .await?;
+    let updated = tx
+        .save("update", "subject", id, current, active, now(), Subject::from)
+        .await?;
     Ok(updated)
 }
 
-/// Filters of `GET /api/v1/subjects`.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct SubjectFilter {
-    pub subject_type: Option<SubjectType>,
-    /// Subjects in this town.
-    pub township_id: Option<Uuid>,
-    /// Subjects in this village (the village itself and individuals stationed there).
-    pub village_id: Option<Uuid>,
-    pub dispatched_by: Option<Uuid>,
-    pub active: Option<bool>,
-}
-
-pub async fn list<C: ConnectionTrait>(
-    conn: &C,
-    caller: &Caller,
-    filter: &SubjectFilter,
-    page: &super::page::PageRequest,
-) -> Result<Vec<subject::Model>, ApiError> {
-    let mut select = subject::Entity::find().filter(caller.visible(subject::Entity));
-    if let Some(t) = filter.subject_type {
-        select = select.filter(subject::Column::SubjectType.eq(t));
-    }
-    if let Some(t) = filter.township_id {
-        select = select.filter(subject::Column::TownshipId.eq(t));
-    }
-    if let Some(v) = filter.village_id {
-        select = select.filter(subject::Column::VillageId.eq(v));
-    }
-    if let Some(d) = filter.dispatched_by {
-        select = select.filter(subject::Column::DispatchedBy.eq(d));
-    }
-    if let Some(a) = filter.active {
-        select = select.filter(subject::Column::Active.eq(a));
-    }
-    Ok(super::page::paginate(select, page).all(conn).await?)
-}
-
-/// A subject's attributes for one scheme (§3): what the rules need to know about it that year.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[schema(example = json!({
-    "scheme_id": "0193b0d2-0000-7000-8000-000000000010", "subject_id": "0193b0d2-0000-7000-8000-000000000004",
-    "has_special_indicators": false, "ranking_group": "经济类", "annual_target_met": true, "recalled": false,
-    "reserve_cadre": false, "vertically_managed": true, "version": 2
-}))]
-pub struct SubjectAttributes {
-    pub scheme_id: Uuid,
-    pub subject_id: Uuid,
-    /// Department: 有专项指标. False: its special section is derived from the common one (§5.6).
-    pub has_special_indicators: bool,
-    /// Department: the category (分类) it is ranked in for the dismissal rule.
-    pub ranking_group: Option<String>,
-    /// Township and department: 完成年度减贫目标任务.
-    pub annual_target_met: bool,
-    /// Individual: recalled (召回) during the year → graded 不称职; a recalled first secretary
-    /// or technician brings `accountability`, and `head_barred_from_honours` on the unit that
-    /// sent it (§8.5).
-    pub recalled: bool,
-    /// Individual: 优秀年轻干部人才递进培养计划学员、后备干部; recalled, it loses that status
-    /// (`reserve_status_revoked`).
-    #[serde(default)]
-    pub reserve_cadre: bool,
-    /// Department: 属上级垂管的单位; its `interview` and `dismissal` are referred to its
-    /// supervising authority (`referred_to_supervisor`).
-    #[serde(default)]
-    pub vertically_managed: bool,
-    /// 0 until first set.
-    pub version: i32,
-}
-
-impl SubjectAttributes {
-    pub fn defaults(scheme_id: Uuid, subject_id: Uuid) -> Self {
-        Self {
-            scheme_id,
-            subject_id,
-            has_special_indicators: true,
-            ranking_group: None,
-            annual_target_met: true,
-            recalled: false,
-            reserve_cadre: false,
-            vertically_managed: false,
-            version: 0,
-        }
-    }
-}
-
-impl From<subject_attribute::Model> for SubjectAttributes {
-    fn from(m: subject_attribute::Model) -> Self {
-        Self {
-            scheme_id: m.scheme_id,
-            subject_id: m.subject_id,
-            has_special_indicators: m.has_special_indicators,
-            ranking_group: m.ranking_group,
-            annual_target_met: m.annual_target_met,
-            recalled: m.recalled,
-            reserve_cadre: m.reserve_cadre,
-            vertically_managed: m.vertically_managed,
-            version: m.version,
-        }
-    }
-}
-
-/// Body of `PUT /api/v1/subjects/{id}/attributes/{scheme_id}`.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"has_special_indicators": false, "ranking_group": "经济类", "annual_target_met": true, "recalled": false, "vertically_managed": true, "version": 0}))]
-pub struct AttributesUpdate {
-    pub has_special_indicators: Option<bool>,
-    pub ranking_group: Option<String>,
-    pub annual_target_met: Option<bool>,
-    pub recalled: Option<bool>,
-    /// Individuals only (first secretaries, work teams, technicians).
-    pub reserve_cadre: Option<bool>,
-    /// Departments only.
-    pub vertically_managed: Option<bool>,
-    /// The version you read, unless you send `If-Match`; required once the attributes were set
-    /// (their first write may leave it out).
-    pub version: Option<i32>,
-}
+list_rows!(list(SubjectFilter) -> subject, visible, equal {
+    subject_type => SubjectType, township_id => TownshipId, village_id => VillageId, dispatched_by => DispatchedBy,
+    active => Active,
+});
 
 pub async fn attributes<C: ConnectionTrait>(
     conn: &C,

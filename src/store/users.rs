@@ -1,112 +1,22 @@
 //! Users: people who log in with a password, each at one org unit with one role.
 
-use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    TryIntoModel,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, TryIntoModel,
 };
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::entities::{org_unit, user};
+use super::load_for;
 use super::org_units::{self, OrgKind};
+use super::page::list_rows;
 use super::{new_id, now, Change, WriteTx};
+use crate::api::users::{NewUser, PasswordChange, User, UserFilter, UserPatch};
 use crate::auth::policy::{Action, Scope};
 use crate::auth::{passwords, Caller, Level, Role};
 use crate::error::ApiError;
 
-/// A user as the API shows it. The password hash is never shown.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[schema(example = json!({
-    "id": "0193b0d2-7a1e-7c3e-9d52-1f0c2b7d4e12", "county_id": "0193b0d2-0000-7000-8000-000000000001",
-    "org_unit_id": "0193b0d2-0000-7000-8000-000000000002", "username": "tongshi-assessor",
-    "display_name": "童市镇乡村振兴办", "level": "township", "role": "assessor", "active": true, "version": 1,
-    "created_at": "2026-01-05T08:00:00Z", "updated_at": "2026-01-05T08:00:00Z"
-}))]
-pub struct User {
-    pub id: Uuid,
-    pub county_id: Uuid,
-    pub org_unit_id: Uuid,
-    pub username: String,
-    pub display_name: String,
-    pub level: Level,
-    pub role: Role,
-    pub active: bool,
-    pub version: i32,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-impl From<user::Model> for User {
-    fn from(m: user::Model) -> Self {
-        Self {
-            id: m.id,
-            county_id: m.county_id,
-            org_unit_id: m.org_unit_id,
-            username: m.username,
-            display_name: m.display_name,
-            level: m.level,
-            role: m.role,
-            active: m.active,
-            version: m.version,
-            created_at: m.created_at,
-            updated_at: m.updated_at,
-        }
-    }
-}
-
 pub fn scope_of(m: &user::Model) -> Scope {
     Scope::new(m.county_id, m.township_id, m.village_id)
-}
-
-/// Body of `POST /api/v1/users`.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({
-    "username": "tongshi-assessor", "display_name": "童市镇乡村振兴办", "password": "a long secret phrase",
-    "org_unit_id": "0193b0d2-0000-7000-8000-000000000002", "role": "assessor"
-}))]
-pub struct NewUser {
-    /// 3–64 characters: letters, digits, `.`, `_`, `-`, `@`.
-    #[schema(pattern = r"^[A-Za-z0-9._@-]{3,64}$")]
-    pub username: String,
-    #[schema(min_length = 1, max_length = 200)]
-    pub display_name: String,
-    /// At least 12 characters.
-    #[schema(min_length = 12, max_length = 256)]
-    pub password: String,
-    /// The county, township or village the user works at; it sets the user's level.
-    pub org_unit_id: Uuid,
-    /// `admin`, `assessor` or `viewer`; village users are viewers.
-    pub role: Role,
-}
-
-/// Body of `PATCH /api/v1/users/{id}`.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"active": false, "version": 1}))]
-pub struct UserPatch {
-    pub display_name: Option<String>,
-    /// A new role ends the user's tokens issued before.
-    pub role: Option<Role>,
-    /// `false` deactivates the user: their tokens stop working at once, and stay dead should
-    /// the user be reactivated.
-    pub active: Option<bool>,
-    /// Sets a new password (an admin resetting it); ends the user's tokens issued before.
-    pub password: Option<String>,
-    pub version: Option<i32>,
-}
-
-/// Body of `PUT /api/v1/users/me/password`.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"current_password": "the old secret phrase", "new_password": "a new long secret phrase"}))]
-pub struct PasswordChange {
-    pub current_password: String,
-    /// At least 12 characters.
-    #[schema(min_length = 12, max_length = 256)]
-    pub new_password: String,
 }
 
 fn check_username(username: &str) -> Result<String, ApiError> {
@@ -185,16 +95,7 @@ pub async fn find<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<user:
     Ok(user::Entity::find_by_id(id).one(conn).await?)
 }
 
-pub async fn load_for<C: ConnectionTrait>(
-    conn: &C,
-    caller: &Caller,
-    action: Action,
-    id: Uuid,
-) -> Result<user::Model, ApiError> {
-    let row = find(conn, id).await?.ok_or_else(|| ApiError::not_found("user"))?;
-    caller.authorize(action, &scope_of(&row), "user")?;
-    Ok(row)
-}
+load_for!(user, authorize, "user");
 
 /// Creates a user at an org unit (the caller must manage that unit's scope).
 #[tracing::instrument(skip_all, fields(county = %county_id))]
@@ -261,9 +162,7 @@ pub async fn create(
     };
     // Two concurrent creations of one name: the unique index refuses the second, answered as
     // `user.username_taken` too (`error::UNIQUE_KEYS`).
-    user::Entity::insert(model.clone().into_active_model())
-        .exec_without_returning(tx.conn())
-        .await?;
+    tx.insert(model.clone()).await?;
     tx.audit(Change::created("user", model.id, &User::from(model.clone())))
         .await?;
     Ok(model)
@@ -313,17 +212,7 @@ pub async fn update(
         active.token_generation = Set(current.token_generation + 1);
         active.tokens_valid_after = Set(Some(at));
     }
-    active.version = Set(current.version + 1);
-    active.updated_at = Set(at);
-    let updated = active.update(tx.conn()).await?;
-    tx.audit(Change::updated(
-        "update",
-        "user",
-        id,
-        &User::from(current),
-        &User::from(updated.clone()),
-    ))
-    .await?;
+    let updated = tx.save("update", "user", id, current, active, at, User::from).await?;
     Ok(updated)
 }
 
@@ -346,47 +235,12 @@ pub async fn change_own_password(tx: &WriteTx, caller: &Caller, change: Password
     let at = now();
     active.token_generation = Set(current.token_generation + 1);
     active.tokens_valid_after = Set(Some(at));
-    active.version = Set(current.version + 1);
-    active.updated_at = Set(at);
-    let updated = active.update(tx.conn()).await?;
-    tx.audit(Change::updated(
-        "change_password",
-        "user",
-        caller.id,
-        &User::from(current),
-        &User::from(updated),
-    ))
-    .await?;
+    tx.save("change_password", "user", caller.id, current, active, at, User::from)
+        .await?;
     Ok(())
 }
 
-/// Filters of `GET /api/v1/users`.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct UserFilter {
-    pub org_unit_id: Option<Uuid>,
-    pub role: Option<Role>,
-    pub active: Option<bool>,
-}
-
-pub async fn list<C: ConnectionTrait>(
-    conn: &C,
-    caller: &Caller,
-    filter: &UserFilter,
-    page: &super::page::PageRequest,
-) -> Result<Vec<user::Model>, ApiError> {
-    let mut select = user::Entity::find().filter(caller.visible(user::Entity));
-    if let Some(unit) = filter.org_unit_id {
-        select = select.filter(user::Column::OrgUnitId.eq(unit));
-    }
-    if let Some(role) = filter.role {
-        select = select.filter(user::Column::Role.eq(role.as_str()));
-    }
-    if let Some(active) = filter.active {
-        select = select.filter(user::Column::Active.eq(active));
-    }
-    Ok(super::page::paginate(select, page).all(conn).await?)
-}
+list_rows!(list(UserFilter) -> user, visible, equal { org_unit_id => OrgUnitId, role => Role, active => Active });
 
 /// True when no user exists yet (first start).
 pub async fn none_exist<C: ConnectionTrait>(conn: &C) -> Result<bool, ApiError> {

@@ -117,6 +117,14 @@ impl Reply {
             .map(|v| v.as_str().unwrap().to_owned())
             .collect()
     }
+    /// The rows of an NDJSON answer, one JSON value a line.
+    pub fn ndjson_rows(&self) -> Vec<Value> {
+        std::str::from_utf8(&self.bytes)
+            .expect("NDJSON is UTF-8")
+            .lines()
+            .map(|line| serde_json::from_str(line).expect("each NDJSON line is JSON"))
+            .collect()
+    }
     /// The first item of a list page whose `field` is `value`.
     #[track_caller]
     pub fn item_where(&self, field: &str, value: &str) -> &Value {

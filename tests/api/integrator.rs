@@ -445,18 +445,13 @@ async fn attribute_uploads_set_many_subjects_all_or_nothing() {
     );
 
     // A township assessor may not set attributes (403); another town's village is unknown (422).
-    let mine = format!(
-        "[{{\"subject_id\":\"{}\",\"scheme_id\":\"{scheme}\",\"recalled\":false}}]",
-        w.village_a1
-    );
-    app.upload_as(&w.town_a_assessor, "/api/v1/attributes:bulk", JSON, mine)
-        .await
-        .assert_problem(403, "auth.forbidden", Some("subject_id"));
-    let theirs = format!(
-        "[{{\"subject_id\":\"{}\",\"scheme_id\":\"{scheme}\",\"recalled\":false}}]",
-        w.village_b1
-    );
-    app.upload_as(&w.town_a_admin, "/api/v1/attributes:bulk", JSON, theirs)
-        .await
-        .assert_problem(422, "attributes.subject_unknown", Some("subject_id"));
+    let recalled = |village: &str| json!([{"subject_id": village, "scheme_id": scheme, "recalled": false}]).to_string();
+    for (token, village, status, code) in [
+        (&w.town_a_assessor, &w.village_a1, 403, "auth.forbidden"),
+        (&w.town_a_admin, &w.village_b1, 422, "attributes.subject_unknown"),
+    ] {
+        app.upload_as(token, "/api/v1/attributes:bulk", JSON, recalled(village))
+            .await
+            .assert_problem(status, code, Some("subject_id"));
+    }
 }

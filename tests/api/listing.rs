@@ -3,8 +3,6 @@
 
 use std::collections::BTreeSet;
 
-use serde_json::Value;
-
 use crate::data::instantiate;
 use crate::helpers::{spawn_app, TestApp, CSV, NDJSON};
 
@@ -95,11 +93,7 @@ async fn findings_list_as_csv_and_ndjson_in_one_answer_with_the_pages_rows() {
         .await;
     ndjson.assert(200);
     assert!(ndjson.content_type().starts_with(NDJSON));
-    let lines: Vec<Value> = std::str::from_utf8(&ndjson.bytes)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines = ndjson.ndjson_rows();
     assert_eq!(lines.len(), 1203);
     assert!(lines.iter().all(|l| l["quantity"].is_u64() && l["evidence"].is_array()));
     let ndjson_ids: BTreeSet<String> = lines.iter().map(|l| l["id"].as_str().unwrap().to_owned()).collect();
@@ -109,11 +103,7 @@ async fn findings_list_as_csv_and_ndjson_in_one_answer_with_the_pages_rows() {
     let town = app
         .send("GET", "/api/v1/incidents", Some(&town_a), &[("accept", NDJSON)], None)
         .await;
-    let town_lines: Vec<Value> = std::str::from_utf8(&town.bytes)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let town_lines = town.ndjson_rows();
     assert_eq!(town_lines.len(), 802);
     assert!(town_lines.iter().all(|l| l["subject_id"] != village_b.as_str()));
     let filtered = app

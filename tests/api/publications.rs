@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 use std::io::Read;
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::data::{id_of, individual, instantiate, stationed};
 use crate::helpers::{spawn_app, Reply, TestApp};
@@ -57,13 +57,10 @@ pub fn ranked_ids(reply: &Reply, format: &str, candidates: &[String]) -> BTreeSe
                 .expect("a subject_id column");
             reader.records().map(|r| r.unwrap()[column].to_owned()).collect()
         }
-        "ndjson" => std::str::from_utf8(&reply.bytes)
-            .unwrap()
-            .lines()
-            .map(|line| {
-                let row: Value = serde_json::from_str(line).unwrap();
-                row["subject_id"].as_str().unwrap().to_owned()
-            })
+        "ndjson" => reply
+            .ndjson_rows()
+            .iter()
+            .map(|row| row["subject_id"].as_str().unwrap().to_owned())
             .collect(),
         "xlsx" => {
             let text = xlsx_text(&reply.bytes);

@@ -1125,13 +1125,7 @@ async fn ndjson_exports_keep_json_types() {
     let app = spawn_app().await;
     let (_, v, scheme) = seed_a(&app).await;
     record(&app, &app.admin, finding(&v, "1.1", "L1", 2, "2023-03-10")).await;
-    let lines = |reply: &crate::helpers::Reply| -> Vec<serde_json::Value> {
-        std::str::from_utf8(&reply.bytes)
-            .unwrap()
-            .lines()
-            .map(|line| serde_json::from_str(line).unwrap())
-            .collect()
-    };
+    let lines = |reply: &crate::helpers::Reply| reply.ndjson_rows();
 
     let json = app.get_ok(&format!("/api/v1/results?scheme_id={scheme}")).await;
     let reply = app
