@@ -142,10 +142,19 @@ impl ResultsCache {
     }
 
     fn put(&self, key: CacheKey, computed: Arc<Computed>) {
+        let mut evicted = Vec::new();
         if let Ok(mut entries) = self.entries.lock() {
-            entries.retain(|(k, _)| k != &key);
+            if let Some(position) = entries.iter().position(|(k, _)| k == &key) {
+                evicted.extend(entries.remove(position));
+            }
             entries.push_front((key, computed));
-            entries.truncate(self.capacity);
+            while entries.len() > self.capacity {
+                evicted.extend(entries.pop_back());
+            }
+        }
+        // A county-year's results are thousands of allocations: freed off the request's path.
+        if !evicted.is_empty() {
+            tokio::task::spawn_blocking(move || drop(evicted));
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod consequences;
 pub mod democratic;
 pub mod explain;
 mod fast_hash;
+pub(crate) use fast_hash::FastSet;
 pub mod formula;
 pub mod grading;
 mod incremental;

@@ -14,6 +14,7 @@ use super::schemes::LoadedScheme;
 use crate::auth::parse_name;
 use crate::error::ApiError;
 use crate::scoring::admission::IncidentKind;
+use crate::scoring::FastSet;
 use crate::scoring::{
     Ballot, EvaluationInfo, EvaluationKind, Finding, FindingDetail, MeasuredRate, Quarter, Scoresheet,
     SubjectAttributes, SubjectInfo, SubjectType, Window, YearData,
@@ -100,6 +101,8 @@ pub struct InputChanges {
 pub struct Written {
     pub ids: Vec<Uuid>,
     pub uploads: Vec<Uuid>,
+    /// Some rows were changed (revoked, updated), not only created: they replace loaded ones.
+    pub replaced: bool,
 }
 
 impl Written {
@@ -170,7 +173,10 @@ pub async fn changes_since<C: ConnectionTrait>(
         };
         match (action.as_str(), id) {
             ("bulk_create", Some(upload)) => written.uploads.push(upload),
-            (_, Some(id)) => written.ids.push(id),
+            (action, Some(id)) => {
+                written.replaced |= action != "create";
+                written.ids.push(id);
+            }
             (_, None) => return Ok(None),
         }
     }
@@ -208,12 +214,12 @@ pub async fn patch_inputs<C: ConnectionTrait>(
             scoresheet::Column::UploadId,
         );
         let sheets = scoresheets_where(conn, condition).await?;
-        let ids: HashSet<Uuid> = sheets.iter().map(|sheet| sheet.id).collect();
+        let ids = replaced_ids(&changes.scoresheets, sheets.iter().map(|sheet| sheet.id));
         subjects.extend(sheets.iter().map(|sheet| sheet.subject_id));
         replace_rows(
             &mut year.data.scoresheets,
             sheets,
-            &ids,
+            ids,
             |sheet| (sheet.id, sheet.subject_id),
             &mut subjects,
         );
@@ -226,13 +232,13 @@ pub async fn patch_inputs<C: ConnectionTrait>(
         );
         let rows = ballot_rows_where(conn, condition).await?;
         // A revoked ballot is taken out and not put back.
-        let ids: HashSet<Uuid> = rows.iter().map(|(id, ..)| *id).collect();
+        let ids = replaced_ids(&changes.ballots, rows.iter().map(|(id, ..)| *id));
         subjects.extend(rows.iter().map(|(_, _, subject, ..)| *subject));
         let ballots = ballots_of(rows, None);
         replace_rows(
             &mut year.data.ballots,
             ballots,
-            &ids,
+            ids,
             |ballot| (ballot.id, ballot.subject_id),
             &mut subjects,
         );
@@ -242,23 +248,31 @@ pub async fn patch_inputs<C: ConnectionTrait>(
     Ok(Some(subjects))
 }
 
-/// Takes the rows with these ids out of `rows` (noting their subjects) and adds the new ones.
+/// Takes the rows with the `replaced` ids out of `rows` (noting their subjects) and adds the new
+/// ones; rows only created (`replaced` None) are appended without a scan of the year.
 fn replace_rows<T>(
     rows: &mut Vec<T>,
     new: Vec<T>,
-    ids: &HashSet<Uuid>,
+    replaced: Option<FastSet<Uuid>>,
     key: impl Fn(&T) -> (Uuid, Uuid),
     subjects: &mut Vec<Uuid>,
 ) {
-    rows.retain(|row| {
-        let (id, subject) = key(row);
-        let kept = !ids.contains(&id);
-        if !kept {
-            subjects.push(subject);
-        }
-        kept
-    });
+    if let Some(ids) = replaced {
+        rows.retain(|row| {
+            let (id, subject) = key(row);
+            let kept = !ids.contains(&id);
+            if !kept {
+                subjects.push(subject);
+            }
+            kept
+        });
+    }
     rows.extend(new);
+}
+
+/// The ids of the rows fetched again, when some of them may replace loaded rows.
+fn replaced_ids(written: &Written, ids: impl Iterator<Item = Uuid>) -> Option<FastSet<Uuid>> {
+    written.replaced.then(|| ids.collect())
 }
 
 /// Replaces the changed findings of `year`'s scheme by their current rows; returns the
@@ -290,13 +304,13 @@ async fn patch_findings<C: ConnectionTrait>(
                 .await?,
         );
     }
-    let ids: HashSet<Uuid> = rows.iter().map(|r| r.id).collect();
+    let ids = replaced_ids(changes, rows.iter().map(|r| r.id));
     let mut subjects: Vec<Uuid> = rows.iter().map(|r| r.subject_id).collect();
     let findings = rows.into_iter().filter_map(finding_of).collect();
     replace_rows(
         &mut year.data.findings,
         findings,
-        &ids,
+        ids,
         |f| (f.id, f.subject_id),
         &mut subjects,
     );
