@@ -128,17 +128,17 @@ impl Exact {
 
     /// `self + other`.
     pub fn add(&self, other: &Exact) -> Exact {
-        self.combine(other, exact_sum, |a, b| a.checked_add(b), |a, b| a + b)
+        self.combine(other, exact_sum, small_add, |a, b| a + b)
     }
 
     /// `self − other`.
     pub fn sub(&self, other: &Exact) -> Exact {
-        self.combine(other, |a, b| exact_sum(a, &-*b), |a, b| a.checked_sub(b), |a, b| a - b)
+        self.combine(other, |a, b| exact_sum(a, &-*b), small_sub, |a, b| a - b)
     }
 
     /// `self × other`.
     pub fn mul(&self, other: &Exact) -> Exact {
-        self.combine(other, exact_product, |a, b| a.checked_mul(b), |a, b| a * b)
+        self.combine(other, exact_product, small_mul, |a, b| a * b)
     }
 
     /// `self ÷ other`; `None` when `other` is zero.
@@ -146,7 +146,7 @@ impl Exact {
         if other.is_zero() {
             return None;
         }
-        Some(self.combine(other, |_, _| None, |a, b| a.checked_div(b), |a, b| a / b))
+        Some(self.combine(other, |_, _| None, small_div, |a, b| a / b))
     }
 
     /// `self ÷ count`; `None` when `count` is zero.
@@ -296,7 +296,143 @@ impl Exact {
 /// A `Decimal` is `mantissa ÷ 10^scale` with a 96-bit mantissa and a scale ≤ 28.
 fn decimal_ratio(value: &Decimal) -> Ratio<i128> {
     let denom = pow10(value.scale()).unwrap_or(1);
-    Ratio::new(value.mantissa(), denom)
+    reduced(value.mantissa(), denom)
+}
+
+// Fraction arithmetic on `Ratio<i128>`. Scores are small fractions (tenths, thirds, means of a
+// few dozen ballots), so when both operands' numerators and denominators fit 64 bits every
+// product below fits 128 bits and the gcds run on machine words; otherwise num-rational's
+// checked operations decide. Either way the result is the same reduced fraction (a fraction
+// has one reduced form with a positive denominator), so only the speed differs.
+
+/// Numerator and denominator as 64-bit words, when they fit (the numerator never `i64::MIN`,
+/// so its magnitude and negation fit too).
+fn words(value: &Ratio<i128>) -> Option<(i64, i64)> {
+    let numer = i64::try_from(*value.numer()).ok().filter(|&numer| numer != i64::MIN)?;
+    let denom = i64::try_from(*value.denom()).ok()?;
+    Some((numer, denom))
+}
+
+/// Binary gcd of 64-bit words.
+fn gcd64(mut a: u64, mut b: u64) -> u64 {
+    if a == 0 {
+        return b;
+    }
+    if b == 0 {
+        return a;
+    }
+    let shift = (a | b).trailing_zeros();
+    a >>= a.trailing_zeros();
+    loop {
+        b >>= b.trailing_zeros();
+        if a > b {
+            std::mem::swap(&mut a, &mut b);
+        }
+        b -= a;
+        if b == 0 {
+            return a << shift;
+        }
+    }
+}
+
+/// gcd of two magnitudes, on words when both fit.
+fn gcd128(a: u128, b: u128) -> u128 {
+    match (u64::try_from(a), u64::try_from(b)) {
+        (Ok(a), Ok(b)) => u128::from(gcd64(a, b)),
+        _ => a.gcd(&b),
+    }
+}
+
+/// `value ÷ divisor` for a divisor known to divide it, on words when both fit.
+fn exact_quotient(value: i128, divisor: u128) -> i128 {
+    if divisor == 1 {
+        return value;
+    }
+    match (i64::try_from(value), u64::try_from(divisor)) {
+        (Ok(value), Ok(divisor)) if value >= 0 => i128::from(value.unsigned_abs() / divisor),
+        (Ok(value), Ok(divisor)) => -i128::from(value.unsigned_abs() / divisor),
+        // The divisor divides the value, so it is at most its magnitude and fits `i128`.
+        _ => value / divisor as i128,
+    }
+}
+
+/// `numer ÷ denom` in lowest terms, for a positive denominator.
+fn reduced(numer: i128, denom: i128) -> Ratio<i128> {
+    if numer == 0 {
+        return Ratio::new_raw(0, 1);
+    }
+    if denom <= 0 || numer == i128::MIN {
+        return Ratio::new(numer, denom);
+    }
+    let gcd = gcd128(numer.unsigned_abs(), denom.unsigned_abs());
+    Ratio::new_raw(exact_quotient(numer, gcd), exact_quotient(denom, gcd))
+}
+
+/// `a/b ± c/d` over the least common denominator, then reduced.
+fn small_sum(a: &Ratio<i128>, c: &Ratio<i128>, negate: bool) -> Option<Ratio<i128>> {
+    let (Some((a_numer, b)), Some((c_numer, d))) = (words(a), words(c)) else {
+        return if negate { a.checked_sub(c) } else { a.checked_add(c) };
+    };
+    let c_numer = if negate { -c_numer } else { c_numer };
+    if b == d {
+        return Some(reduced(i128::from(a_numer) + i128::from(c_numer), i128::from(b)));
+    }
+    let gcd = i128::from(gcd64(b.unsigned_abs(), d.unsigned_abs()));
+    let (b, d) = (i128::from(b), i128::from(d));
+    let (b_part, d_part) = (b / gcd, d / gcd);
+    // |a × d/g| and |c × b/g| are each below 2^126: their sum fits.
+    let numer = i128::from(a_numer) * d_part + i128::from(c_numer) * b_part;
+    Some(reduced(numer, b_part * d))
+}
+
+fn small_add(a: &Ratio<i128>, b: &Ratio<i128>) -> Option<Ratio<i128>> {
+    small_sum(a, b, false)
+}
+
+fn small_sub(a: &Ratio<i128>, b: &Ratio<i128>) -> Option<Ratio<i128>> {
+    small_sum(a, b, true)
+}
+
+/// `a/b × c/d` of reduced fractions: cross-cancelled first, so the product is reduced.
+fn small_mul(x: &Ratio<i128>, y: &Ratio<i128>) -> Option<Ratio<i128>> {
+    let (Some((a, b)), Some((c, d))) = (words(x), words(y)) else {
+        return x.checked_mul(y);
+    };
+    Some(cross_product(a, b, c, d))
+}
+
+/// `a/b × c/d` for reduced fractions of words with positive denominators.
+fn cross_product(a: i64, b: i64, c: i64, d: i64) -> Ratio<i128> {
+    if a == 0 || c == 0 {
+        return Ratio::new_raw(0, 1);
+    }
+    let ad = gcd64(a.unsigned_abs(), d.unsigned_abs());
+    let cb = gcd64(c.unsigned_abs(), b.unsigned_abs());
+    let numer = exact_quotient(i128::from(a), u128::from(ad)) * exact_quotient(i128::from(c), u128::from(cb));
+    let denom = exact_quotient(i128::from(b), u128::from(cb)) * exact_quotient(i128::from(d), u128::from(ad));
+    Ratio::new_raw(numer, denom)
+}
+
+/// `a/b ÷ c/d`; `None` when `c/d` is zero.
+fn small_div(x: &Ratio<i128>, y: &Ratio<i128>) -> Option<Ratio<i128>> {
+    let (Some((a, b)), Some((c, d))) = (words(x), words(y)) else {
+        return x.checked_div(y);
+    };
+    if c == 0 {
+        return None;
+    }
+    // a/b × d/c with the sign moved to the numerator (|c| and d fit: c is never i64::MIN).
+    let (d, c) = if c < 0 { (-d, -c) } else { (d, c) };
+    Some(cross_product(a, b, d, c))
+}
+
+/// Compares two fractions with positive denominators: `a/b` against `c/d` as `a×d` against
+/// `c×b`, exact in 128 bits for words.
+fn small_cmp(x: &Ratio<i128>, y: &Ratio<i128>) -> Ordering {
+    match (words(x), words(y)) {
+        (Some((a, b)), Some((c, d))) => (i128::from(a) * i128::from(d)).cmp(&(i128::from(c) * i128::from(b))),
+        _ => x.cmp(y),
+    }
 }
 
 /// `a + b` when `Decimal` holds it exactly: it keeps the larger scale (a sum that would overflow
@@ -373,7 +509,7 @@ impl Ord for Exact {
         match (&self.0, &other.0) {
             (Repr::Decimal(a), Repr::Decimal(b)) => a.cmp(b),
             _ => match (self.ratio_form(), other.ratio_form()) {
-                (Some(a), Some(b)) => a.cmp(&b),
+                (Some(a), Some(b)) => small_cmp(&a, &b),
                 _ => self.big().cmp(&other.big()),
             },
         }
@@ -549,5 +685,46 @@ mod tests {
         assert!(Exact::from_str("1/0").is_err());
         assert!(Exact::from_str("abc").is_err());
         assert_eq!(e("1/2"), Decimal::new(5, 1));
+    }
+
+    mod words {
+        use num_traits::{CheckedAdd, CheckedDiv, CheckedMul, CheckedSub};
+        use proptest::prelude::*;
+
+        use super::super::*;
+
+        fn ratio(numer: i64, denom: i64) -> Ratio<i128> {
+            Ratio::new(i128::from(numer), i128::from(denom))
+        }
+
+        /// The fraction's parts: `Ratio`'s `==` compares values, these must be the same terms.
+        fn parts(value: Option<Ratio<i128>>) -> Option<(i128, i128)> {
+            value.map(|value| (*value.numer(), *value.denom()))
+        }
+
+        fn numerator() -> impl Strategy<Value = i64> {
+            prop_oneof![-1000i64..1000, any::<i64>(), Just(i64::MIN), Just(i64::MAX), Just(0)]
+        }
+
+        fn denominator() -> impl Strategy<Value = i64> {
+            prop_oneof![1i64..1000, 1..=i64::MAX, Just(i64::MAX), Just(1)]
+        }
+
+        proptest! {
+            /// The word arithmetic gives num-rational's reduced fractions exactly.
+            #[test]
+            fn word_arithmetic_agrees_with_num_rational(
+                a in numerator(), b in denominator(), c in numerator(), d in denominator(),
+            ) {
+                let (x, y) = (ratio(a, b), ratio(c, d));
+                prop_assert_eq!(parts(small_add(&x, &y)), parts(x.checked_add(&y)));
+                prop_assert_eq!(parts(small_sub(&x, &y)), parts(x.checked_sub(&y)));
+                prop_assert_eq!(parts(small_mul(&x, &y)), parts(x.checked_mul(&y)));
+                prop_assert_eq!(parts(small_div(&x, &y)), parts(x.checked_div(&y)));
+                prop_assert_eq!(small_cmp(&x, &y), x.cmp(&y));
+                let (n, m) = (i128::from(a) * i128::from(c), i128::from(b) * i128::from(d));
+                prop_assert_eq!(parts(Some(reduced(n, m))), parts(Some(Ratio::new(n, m))));
+            }
+        }
     }
 }

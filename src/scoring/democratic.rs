@@ -54,7 +54,7 @@ pub fn democratic_score(
 pub(crate) fn score_ballots(mut scores: Vec<Decimal>, trim: u32, settings: &ScoringSettings) -> DemocraticResult {
     let count = scores.len();
     for score in &mut scores {
-        *score = (*score).clamp(Decimal::ZERO, Decimal::ONE_HUNDRED);
+        *score = clamp_ballot(*score);
     }
     let k = usize::try_from(trim).unwrap_or(usize::MAX);
     let trimmed = count > k.saturating_mul(2) && k > 0;
@@ -76,5 +76,59 @@ pub(crate) fn score_ballots(mut scores: Vec<Decimal>, trim: u32, settings: &Scor
         exact: score.as_ref().and_then(non_terminating),
         published_score: score.as_ref().map(|score| settings.publish(score)),
         score,
+    }
+}
+
+/// `score.clamp(0, 100)` on the mantissa: a ballot is compared against 100 at its own scale
+/// instead of through `Decimal`'s general comparison (a negative zero stays as it is, as with
+/// `clamp`).
+fn clamp_ballot(score: Decimal) -> Decimal {
+    let mantissa = score.mantissa();
+    if mantissa < 0 {
+        return Decimal::ZERO;
+    }
+    match 10i128.checked_pow(score.scale()).and_then(|unit| unit.checked_mul(100)) {
+        Some(hundred) if mantissa > hundred => Decimal::ONE_HUNDRED,
+        Some(_) => score,
+        None => score.clamp(Decimal::ZERO, Decimal::ONE_HUNDRED),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    use super::*;
+
+    #[test]
+    fn ballots_clamp_like_decimal_clamp() {
+        for text in [
+            "-0",
+            "0",
+            "-0.0",
+            "-0.001",
+            "-150",
+            "0.5",
+            "99.99",
+            "100",
+            "100.00",
+            "100.0000001",
+            "250",
+            "1e-28",
+        ] {
+            let score = Decimal::from_str(text)
+                .or_else(|_| Decimal::from_scientific(text))
+                .expect("a decimal");
+            let expected = score.clamp(Decimal::ZERO, Decimal::ONE_HUNDRED);
+            let actual = clamp_ballot(score);
+            assert_eq!(
+                (actual, actual.scale(), actual.is_sign_negative()),
+                (expected, expected.scale(), expected.is_sign_negative()),
+                "{text}"
+            );
+        }
+        let largest = Decimal::MAX;
+        assert_eq!(clamp_ballot(largest), Decimal::ONE_HUNDRED);
+        assert_eq!(clamp_ballot(Decimal::MIN), Decimal::ZERO);
     }
 }

@@ -6,7 +6,7 @@
 
 use std::ops::Range;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 
 use crate::scoring::explain::Veto;
@@ -18,6 +18,8 @@ use crate::scoring::model::{Item, Method, Rubric};
 #[derive(Debug)]
 pub(crate) struct RubricIndex<'r> {
     pub rubric: &'r Rubric,
+    /// The rubric's full marks, normalised (every result shows them).
+    pub full_marks: Decimal,
     items: Vec<&'r Item>,
     by_code: FastMap<&'r str, usize>,
 }
@@ -30,7 +32,12 @@ impl<'r> RubricIndex<'r> {
             // With duplicate codes (rejected by validation) the first item takes the findings.
             by_code.entry(item.code.as_str()).or_insert(position);
         }
-        RubricIndex { rubric, items, by_code }
+        RubricIndex {
+            rubric,
+            full_marks: rubric.full_marks().normalize(),
+            items,
+            by_code,
+        }
     }
 
     /// The position of the item with this code.
@@ -232,28 +239,54 @@ impl<'a> SubjectFindingsBuilder<'a> {
     }
 
     /// Sorts by item and processing order, so results never depend on input order.
-    pub(crate) fn finish(mut self, index: &RubricIndex<'_>) -> SubjectFindings<'a> {
-        self.items
-            .sort_unstable_by_key(|(position, entry)| (*position, entry.key));
-        self.vetoes.sort_unstable_by_key(|(key, _)| *key);
-        self.marks.sort_unstable_by_key(|(key, _)| *key);
-        self.strays.sort_unstable_by_key(|(key, _)| *key);
+    pub(crate) fn finish(self, index: &RubricIndex<'_>) -> SubjectFindings<'a> {
+        // Entries are large: sort small (item, date) keys with each entry's place, break their
+        // ties on the whole order key, then move every entry once into its sorted place.
+        let mut order: Vec<(u64, u32)> = self
+            .items
+            .iter()
+            .enumerate()
+            .map(|(place, (position, entry))| (item_and_date(*position, entry.key), place as u32))
+            .collect();
+        let key = |place: u32| {
+            self.items
+                .get(place as usize)
+                .map(|(position, entry)| (*position, entry.key))
+        };
+        order.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| key(a.1).cmp(&key(b.1))));
+        let mut vetoes = self.vetoes;
+        let mut marks = self.marks;
+        let mut strays = self.strays;
+        vetoes.sort_unstable_by_key(|(key, _)| *key);
+        marks.sort_unstable_by_key(|(key, _)| *key);
+        strays.sort_unstable_by_key(|(key, _)| *key);
         let mut ranges = vec![0..0; index.items.len()];
-        let mut start = 0;
-        while let Some(&(position, _)) = self.items.get(start) {
-            let run = self.items.get(start..).unwrap_or_default();
-            let end = start + run.iter().take_while(|(p, _)| *p == position).count();
+        let mut entries = Vec::with_capacity(order.len());
+        for (place, &(_, from)) in order.iter().enumerate() {
+            let Some(&(position, entry)) = self.items.get(from as usize) else {
+                continue;
+            };
             if let Some(range) = ranges.get_mut(position) {
-                *range = start..end;
+                if range.start == range.end {
+                    *range = place..place;
+                }
+                range.end = place + 1;
             }
-            start = end;
+            entries.push(entry);
         }
         SubjectFindings {
-            entries: self.items.into_iter().map(|(_, entry)| entry).collect(),
+            entries,
             ranges,
-            vetoes: self.vetoes,
-            marks: self.marks,
-            strays: self.strays,
+            vetoes,
+            marks,
+            strays,
         }
     }
+}
+
+/// An item position and a date in one sortable word: the position above, the date's days
+/// (offset to be non-negative) below. Ties are broken on the whole order key.
+fn item_and_date(position: usize, key: OrderKey) -> u64 {
+    let days = i64::from(key.0.num_days_from_ce()) - i64::from(i32::MIN);
+    ((position as u64) << 32) | (days as u64 & 0xffff_ffff)
 }

@@ -84,8 +84,12 @@ pub(crate) fn score_item(
     sheets: &[&Scoresheet],
     full: bool,
 ) -> ItemOutcome {
-    // The entry carries the date: findings outside the window are never touched.
-    let in_window = || entries.iter().filter(move |entry| window.contains(entry.occurred_on()));
+    // Entries are sorted by date (their order key's first part): the window is one run of them,
+    // found by binary search, so findings outside it are never touched.
+    let from = entries.partition_point(|entry| entry.occurred_on() < window.from);
+    let to = entries.partition_point(|entry| entry.occurred_on() <= window.to);
+    let inside = entries.get(from..to.max(from)).unwrap_or_default();
+    let in_window = || inside.iter();
     match &item.method {
         Method::Assessed => assessed(item, in_window(), sheets, full),
         Method::Deduction(method) => deduction(item, method, in_window(), full),
@@ -514,7 +518,8 @@ impl Caps {
     /// Adds signed points to their side; answers the sums before.
     fn take(&mut self, points: Decimal) -> (Decimal, Decimal) {
         let before = (self.bonuses, self.penalties);
-        if points >= Decimal::ZERO {
+        // `points >= 0` by its sign bit (a zero may carry either), without a comparison.
+        if points.is_sign_positive() || points.is_zero() {
             self.bonuses = self.bonuses.saturating_add(points);
         } else {
             self.penalties = self.penalties.saturating_add(-points);

@@ -8,7 +8,6 @@ use utoipa::ToSchema;
 
 use crate::exact::{non_terminating, Exact, Fraction};
 use crate::scoring::explain::{show, show_exact, Explanation, IgnoredFinding, IgnoredReason, Missing, Veto};
-use crate::scoring::fast_hash::FastMap;
 use crate::scoring::index::{RubricIndex, SubjectFindings};
 use crate::scoring::inputs::{Finding, Scoresheet, SubjectAttributes, SubjectInfo, Window};
 use crate::scoring::methods::score_item;
@@ -244,14 +243,15 @@ pub(crate) fn effective_sheets<'a>(
     match mode {
         ScoresheetMode::Single => sheets.into_iter().max_by_key(latest).into_iter().collect(),
         ScoresheetMode::Mean => {
-            let mut by_assessor: FastMap<uuid::Uuid, &Scoresheet> = FastMap::default();
-            for sheet in sheets {
-                let entry = by_assessor.entry(sheet.assessor_id).or_insert(sheet);
-                if latest(&sheet) > latest(entry) {
-                    *entry = sheet;
-                }
-            }
-            let mut effective: Vec<&Scoresheet> = by_assessor.into_values().collect();
+            // A subject has a few sheets per evaluation: sorting them by assessor, latest first,
+            // beats a map. The sort is stable, so among equal sheets the first given counts.
+            let mut effective: Vec<&Scoresheet> = sheets.into_iter().collect();
+            effective.sort_by(|a, b| {
+                a.assessor_id
+                    .cmp(&b.assessor_id)
+                    .then_with(|| latest(b).cmp(&latest(a)))
+            });
+            effective.dedup_by_key(|sheet| sheet.assessor_id);
             effective.sort_unstable_by_key(latest);
             effective
         }
@@ -324,7 +324,7 @@ pub(crate) fn score_indexed(
         exact: total.as_ref().and_then(non_terminating),
         published_score: total.as_ref().map(|total| settings.publish(total)),
         total,
-        full_marks: rubric.full_marks().normalize(),
+        full_marks: index.full_marks,
         vetoed: findings.veto_in(window),
         nodes,
         missing: scorer.missing,
