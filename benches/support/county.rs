@@ -91,52 +91,7 @@ pub fn county_poverty_year(findings: usize) -> YearData {
     let scheme = scheme("county-poverty");
     let mut dice = Dice(0x5eed_b0b0_cafe_f00d);
     let mut ids = Ids(0);
-    let mut subjects = Vec::new();
-    let townships: Vec<SubjectInfo> = (0..20)
-        .map(|index| {
-            let mut town = subject(&mut ids, SubjectType::Township, format!("乡镇{index:02}"));
-            town.township_id = Some(town.id);
-            town.attributes.annual_target_met = !dice.chance(20);
-            town
-        })
-        .collect();
-    let departments: Vec<SubjectInfo> = (0..60)
-        .map(|index| {
-            let mut dept = subject(&mut ids, SubjectType::Department, format!("部门{index:02}"));
-            dept.attributes.has_special_indicators = dice.chance(60);
-            dept.attributes.ranking_group = Some(["党群", "政府", "企事业"][index % 3].to_owned());
-            dept.attributes.annual_target_met = !dice.chance(20);
-            dept
-        })
-        .collect();
-    let villages: Vec<SubjectInfo> = (0..480)
-        .map(|index| {
-            let mut village = subject(&mut ids, SubjectType::Village, format!("村{index:03}"));
-            village.township_id = Some(townships[index % townships.len()].id);
-            village
-        })
-        .collect();
-    let mut individuals = Vec::new();
-    for subject_type in [
-        SubjectType::FirstSecretary,
-        SubjectType::WorkTeam,
-        SubjectType::AgriTech,
-    ] {
-        for (index, village) in villages.iter().enumerate() {
-            let mut person = subject(&mut ids, subject_type, format!("{subject_type:?}{index:03}"));
-            person.stationed_in = Some(village.id);
-            person.township_id = village.township_id;
-            if subject_type != SubjectType::AgriTech && index % 8 != 0 {
-                person.dispatched_by = Some(departments[dice.below(departments.len())].id);
-            }
-            person.attributes.recalled = dice.chance(1);
-            individuals.push(person);
-        }
-    }
-    subjects.extend(townships.iter().cloned());
-    subjects.extend(departments.iter().cloned());
-    subjects.extend(villages.iter().cloned());
-    subjects.extend(individuals.iter().cloned());
+    let (subjects, individuals) = county_poverty_subjects(&mut dice, &mut ids);
 
     let half_year = evaluation(&mut ids, EvaluationKind::HalfYear, "half_year", Period::H1);
     let year_end = evaluation(&mut ids, EvaluationKind::YearEnd, "year_end", Period::Y);
@@ -201,39 +156,7 @@ pub fn county_poverty_year(findings: usize) -> YearData {
         });
     }
 
-    let mut scoresheets = Vec::new();
-    for scored in subjects.iter().filter(|s| s.subject_type != SubjectType::Village) {
-        let Some(config) = scheme.subject_types.get(&scored.subject_type) else {
-            continue;
-        };
-        let assessed: Vec<(String, Decimal)> = config
-            .rubric
-            .items()
-            .into_iter()
-            .filter(|item| item.method == Method::Assessed)
-            .filter_map(|item| Some((item.code.clone(), item.max?)))
-            .collect();
-        for evaluation in [&half_year, &year_end] {
-            for _ in 0..3 {
-                let scores = assessed
-                    .iter()
-                    .map(|(code, max)| {
-                        // 60–100 % of the item's points, in tenths.
-                        let share = Decimal::new(600 + dice.below(401) as i64, 3);
-                        (code.clone(), (*max * share).round_dp(1))
-                    })
-                    .collect();
-                scoresheets.push(Scoresheet {
-                    id: ids.next(),
-                    evaluation_id: evaluation.id,
-                    subject_id: scored.id,
-                    assessor_id: ids.next(),
-                    recorded_at: noon(evaluation.window.to),
-                    scores,
-                });
-            }
-        }
-    }
+    let scoresheets = county_poverty_scoresheets(&scheme, &subjects, [&half_year, &year_end], &mut dice, &mut ids);
 
     let mut ballots = Vec::new();
     for person in &individuals {
@@ -258,6 +181,102 @@ pub fn county_poverty_year(findings: usize) -> YearData {
         scoresheets,
         ballots,
     }
+}
+
+/// Seed B's subjects (townships, departments, villages, then the individuals stationed in each
+/// village), and the individuals alone.
+fn county_poverty_subjects(dice: &mut Dice, ids: &mut Ids) -> (Vec<SubjectInfo>, Vec<SubjectInfo>) {
+    let mut subjects = Vec::new();
+    let townships: Vec<SubjectInfo> = (0..20)
+        .map(|index| {
+            let mut town = subject(ids, SubjectType::Township, format!("乡镇{index:02}"));
+            town.township_id = Some(town.id);
+            town.attributes.annual_target_met = !dice.chance(20);
+            town
+        })
+        .collect();
+    let departments: Vec<SubjectInfo> = (0..60)
+        .map(|index| {
+            let mut dept = subject(ids, SubjectType::Department, format!("部门{index:02}"));
+            dept.attributes.has_special_indicators = dice.chance(60);
+            dept.attributes.ranking_group = Some(["党群", "政府", "企事业"][index % 3].to_owned());
+            dept.attributes.annual_target_met = !dice.chance(20);
+            dept
+        })
+        .collect();
+    let villages: Vec<SubjectInfo> = (0..480)
+        .map(|index| {
+            let mut village = subject(ids, SubjectType::Village, format!("村{index:03}"));
+            village.township_id = Some(townships[index % townships.len()].id);
+            village
+        })
+        .collect();
+    let mut individuals = Vec::new();
+    for subject_type in [
+        SubjectType::FirstSecretary,
+        SubjectType::WorkTeam,
+        SubjectType::AgriTech,
+    ] {
+        for (index, village) in villages.iter().enumerate() {
+            let mut person = subject(ids, subject_type, format!("{subject_type:?}{index:03}"));
+            person.stationed_in = Some(village.id);
+            person.township_id = village.township_id;
+            if subject_type != SubjectType::AgriTech && index % 8 != 0 {
+                person.dispatched_by = Some(departments[dice.below(departments.len())].id);
+            }
+            person.attributes.recalled = dice.chance(1);
+            individuals.push(person);
+        }
+    }
+    subjects.extend(townships.iter().cloned());
+    subjects.extend(departments.iter().cloned());
+    subjects.extend(villages.iter().cloned());
+    subjects.extend(individuals.iter().cloned());
+    (subjects, individuals)
+}
+
+/// Three assessors' scoresheets per scored subject in each of the given evaluations.
+fn county_poverty_scoresheets(
+    scheme: &SchemeDefinition,
+    subjects: &[SubjectInfo],
+    evaluations: [&EvaluationInfo; 2],
+    dice: &mut Dice,
+    ids: &mut Ids,
+) -> Vec<Scoresheet> {
+    let mut scoresheets = Vec::new();
+    for scored in subjects.iter().filter(|s| s.subject_type != SubjectType::Village) {
+        let Some(config) = scheme.subject_types.get(&scored.subject_type) else {
+            continue;
+        };
+        let assessed: Vec<(String, Decimal)> = config
+            .rubric
+            .items()
+            .into_iter()
+            .filter(|item| item.method == Method::Assessed)
+            .filter_map(|item| Some((item.code.clone(), item.max?)))
+            .collect();
+        for evaluation in evaluations {
+            for _ in 0..3 {
+                let scores = assessed
+                    .iter()
+                    .map(|(code, max)| {
+                        // 60–100 % of the item's points, in tenths.
+                        let share = Decimal::new(600 + dice.below(401) as i64, 3);
+                        (code.clone(), (*max * share).round_dp(1))
+                    })
+                    .collect();
+                scoresheets.push(Scoresheet {
+                    id: ids.next(),
+                    evaluation_id: evaluation.id,
+                    subject_id: scored.id,
+                    assessor_id: ids.next(),
+                    recorded_at: noon(evaluation.window.to),
+                    scores,
+                });
+            }
+        }
+    }
+    scoresheets
 }
 
 /// Seed A: 2 000 villages in 20 towns with deduction, rate, bonus and veto findings.
