@@ -15,17 +15,24 @@ use uuid::Uuid;
 
 use county::{county_poverty_year, scheme, tongshi_year};
 
+/// (scheme key, generator of a county-year with that many findings)
+type Case = (&'static str, fn(usize) -> YearData);
+
+/// Both seeds' county-years.
+const CASES: [Case; 2] = [
+    ("county-poverty", county_poverty_year),
+    ("tongshi-2023-village", tongshi_year),
+];
+
+const TOTALS: ComputeOptions = ComputeOptions {
+    as_of: None,
+    detail: Detail::Totals,
+    monthly: None,
+};
+
 fn bench_compute_year(c: &mut Criterion) {
-    let totals = ComputeOptions {
-        detail: Detail::Totals,
-        ..ComputeOptions::default()
-    };
-    // (scheme key, generator of a county-year with that many findings)
-    type Case = (&'static str, fn(usize) -> YearData);
-    let cases: [Case; 2] = [
-        ("county-poverty", county_poverty_year),
-        ("tongshi-2023-village", tongshi_year),
-    ];
+    let totals = TOTALS;
+    let cases = CASES;
     let mut group = c.benchmark_group("compute_year_totals");
     group.sample_size(10);
     for (key, generate) in cases {
@@ -62,10 +69,7 @@ fn bench_scale(c: &mut Criterion) {
     if std::env::var_os("KAOHE_BENCH_SCALE").is_none() {
         return;
     }
-    let totals = ComputeOptions {
-        detail: Detail::Totals,
-        ..ComputeOptions::default()
-    };
+    let totals = TOTALS;
     let scheme = scheme("county-poverty");
     let mut group = c.benchmark_group("scale");
     group.sample_size(10);
@@ -83,15 +87,8 @@ fn bench_scale(c: &mut Criterion) {
 /// One finding written, then the county-year brought forward incrementally (`recompute_year`):
 /// what a read right after a write costs in the engine, beside the full computation above.
 fn bench_recompute_year(c: &mut Criterion) {
-    let totals = ComputeOptions {
-        detail: Detail::Totals,
-        ..ComputeOptions::default()
-    };
-    type Case = (&'static str, fn(usize) -> YearData);
-    let cases: [Case; 2] = [
-        ("county-poverty", county_poverty_year),
-        ("tongshi-2023-village", tongshi_year),
-    ];
+    let totals = TOTALS;
+    let cases = CASES;
     let mut group = c.benchmark_group("recompute_year_after_one_finding");
     group.sample_size(20);
     for (key, generate) in cases {

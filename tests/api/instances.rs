@@ -89,6 +89,15 @@ async fn answers(app: &TestApp, scheme: &str, explained: &str) -> Vec<Value> {
     out
 }
 
+/// The answers of `a` equal those of an instance started now, which computes from the database.
+async fn agrees_with_a_fresh_instance(a: &TestApp, scheme: &str, explained: &str) {
+    let fresh = a.second_instance().await;
+    assert_eq!(
+        answers(a, scheme, explained).await,
+        answers(&fresh, scheme, explained).await
+    );
+}
+
 /// An instance that has computed the year brings it forward write by write (only the changed
 /// subjects and what they feed are scored again); each of its answers equals what a fresh
 /// instance computes from the database alone.
@@ -117,11 +126,7 @@ async fn results_brought_forward_write_by_write_equal_a_fresh_computation() {
     let mut recorded = Vec::new();
     for finding in &findings {
         recorded.push(a.post_as_admin("/api/v1/incidents", finding).await.assert(201).id());
-        let fresh = a.second_instance().await;
-        assert_eq!(
-            answers(&a, &scheme, &w.department).await,
-            answers(&fresh, &scheme, &w.department).await
-        );
+        agrees_with_a_fresh_instance(&a, &scheme, &w.department).await;
     }
     // A revocation, and a bulk upload of two findings.
     a.post(
@@ -139,38 +144,22 @@ async fn results_brought_forward_write_by_write_equal_a_fresh_computation() {
     a.post_as_admin("/api/v1/incidents:bulk", &json!(rows))
         .await
         .assert(201);
-    let fresh = a.second_instance().await;
-    assert_eq!(
-        answers(&a, &scheme, &secretary).await,
-        answers(&fresh, &scheme, &secretary).await
-    );
+    agrees_with_a_fresh_instance(&a, &scheme, &secretary).await;
 
     // Scoresheets and ballots are brought forward the same way: one of each, then a bulk upload.
     let year_end = evaluation(&a, &scheme, "year_end").await;
     let democratic = evaluation(&a, &scheme, "democratic_year_end").await;
     sheet(&a, &a.admin, &year_end, &secretary, scores(SECRETARY_ITEMS, 9000)).await;
-    let fresh = a.second_instance().await;
-    assert_eq!(
-        answers(&a, &scheme, &secretary).await,
-        answers(&fresh, &scheme, &secretary).await
-    );
+    agrees_with_a_fresh_instance(&a, &scheme, &secretary).await;
     ballot(&a, &a.admin, &democratic, &secretary, "88.5").await;
-    let fresh = a.second_instance().await;
-    assert_eq!(
-        answers(&a, &scheme, &secretary).await,
-        answers(&fresh, &scheme, &secretary).await
-    );
+    agrees_with_a_fresh_instance(&a, &scheme, &secretary).await;
     let ballots: Vec<Value> = (0..5)
         .map(|i| json!({"evaluation_id": democratic, "subject_id": secretary, "score": format!("9{i}"), "participant": format!("代表{i}")}))
         .collect();
     a.upload_json("/api/v1/ballots:bulk", &json!(ballots), None)
         .await
         .assert(201);
-    let fresh = a.second_instance().await;
-    assert_eq!(
-        answers(&a, &scheme, &secretary).await,
-        answers(&fresh, &scheme, &secretary).await
-    );
+    agrees_with_a_fresh_instance(&a, &scheme, &secretary).await;
 
     // Subjects: an attribute (recalled), a new name, and a first secretary moved to another
     // village and department (old and new targets both change).
@@ -181,11 +170,7 @@ async fn results_brought_forward_write_by_write_equal_a_fresh_computation() {
     )
     .await
     .assert(200);
-    let fresh = a.second_instance().await;
-    assert_eq!(
-        answers(&a, &scheme, &w.department).await,
-        answers(&fresh, &scheme, &w.department).await
-    );
+    agrees_with_a_fresh_instance(&a, &scheme, &w.department).await;
     let other = a.org_unit("department", "县财政局", None).await;
     a.patch(
         &format!("/api/v1/subjects/{secretary}"),
@@ -194,13 +179,9 @@ async fn results_brought_forward_write_by_write_equal_a_fresh_computation() {
     )
     .await
     .assert(200);
-    let fresh = a.second_instance().await;
-    assert_eq!(
-        answers(&a, &scheme, &w.department).await,
-        answers(&fresh, &scheme, &w.department).await
-    );
+    agrees_with_a_fresh_instance(&a, &scheme, &w.department).await;
+    agrees_with_a_fresh_instance(&a, &scheme, &secretary).await;
     let brought_forward = answers(&a, &scheme, &secretary).await;
-    assert_eq!(brought_forward, answers(&fresh, &scheme, &secretary).await);
     // And the writes did move the results (the comparison is not between two empty years).
     let department = brought_forward[0]["items"]
         .as_array()
