@@ -110,13 +110,8 @@ impl Written {
         self.ids.is_empty() && self.uploads.is_empty()
     }
 
-    /// The rows' filter: by id or by upload, of this scheme.
-    fn condition(
-        &self,
-        scheme: sea_orm::sea_query::SimpleExpr,
-        id: impl ColumnTrait,
-        upload: impl ColumnTrait,
-    ) -> Condition {
+    /// The rows' filter: by id or by upload (the two columns), of this scheme.
+    fn condition<C: ColumnTrait>(&self, scheme: sea_orm::sea_query::SimpleExpr, (id, upload): (C, C)) -> Condition {
         Condition::all().add(scheme).add(
             Condition::any()
                 .add(id.is_in(self.ids.iter().copied()))
@@ -208,38 +203,35 @@ pub async fn patch_inputs<C: ConnectionTrait>(
     subjects.extend(patch_findings(conn, scheme, year, &changes.findings).await?);
     let row = &scheme.row;
     if !changes.scoresheets.is_empty() {
-        let condition = changes.scoresheets.condition(
-            scoresheet::Column::SchemeId.eq(row.id),
-            scoresheet::Column::Id,
-            scoresheet::Column::UploadId,
-        );
+        let columns = (scoresheet::Column::Id, scoresheet::Column::UploadId);
+        let condition = changes
+            .scoresheets
+            .condition(scoresheet::Column::SchemeId.eq(row.id), columns);
         let sheets = scoresheets_where(conn, condition).await?;
-        let ids = replaced_ids(&changes.scoresheets, sheets.iter().map(|sheet| sheet.id));
-        subjects.extend(sheets.iter().map(|sheet| sheet.subject_id));
+        let fetched: Vec<(Uuid, Uuid)> = sheets.iter().map(|sheet| (sheet.id, sheet.subject_id)).collect();
+        let key = |sheet: &Scoresheet| (sheet.id, sheet.subject_id);
         replace_rows(
             &mut year.data.scoresheets,
             sheets,
-            ids,
-            |sheet| (sheet.id, sheet.subject_id),
+            &fetched,
+            &changes.scoresheets,
+            key,
             &mut subjects,
         );
     }
     if !changes.ballots.is_empty() {
-        let condition = changes.ballots.condition(
-            ballot::Column::SchemeId.eq(row.id),
-            ballot::Column::Id,
-            ballot::Column::UploadId,
-        );
+        let columns = (ballot::Column::Id, ballot::Column::UploadId);
+        let condition = changes.ballots.condition(ballot::Column::SchemeId.eq(row.id), columns);
         let rows = ballot_rows_where(conn, condition).await?;
         // A revoked ballot is taken out and not put back.
-        let ids = replaced_ids(&changes.ballots, rows.iter().map(|(id, ..)| *id));
-        subjects.extend(rows.iter().map(|(_, _, subject, ..)| *subject));
-        let ballots = ballots_of(rows, None);
+        let fetched: Vec<(Uuid, Uuid)> = rows.iter().map(|(id, _, subject, ..)| (*id, *subject)).collect();
+        let key = |ballot: &Ballot| (ballot.id, ballot.subject_id);
         replace_rows(
             &mut year.data.ballots,
-            ballots,
-            ids,
-            |ballot| (ballot.id, ballot.subject_id),
+            ballots_of(rows, None),
+            &fetched,
+            &changes.ballots,
+            key,
             &mut subjects,
         );
     }
@@ -248,16 +240,20 @@ pub async fn patch_inputs<C: ConnectionTrait>(
     Ok(Some(subjects))
 }
 
-/// Takes the rows with the `replaced` ids out of `rows` (noting their subjects) and adds the new
-/// ones; rows only created (`replaced` None) are appended without a scan of the year.
+/// Adds the `new` rows to `rows` and the subjects of the `fetched` (id, subject) rows to
+/// `subjects`; when some were changed rather than created, first takes their loaded versions out
+/// (noting those rows' subjects too). Rows only created are appended without a scan of the year.
 fn replace_rows<T>(
     rows: &mut Vec<T>,
     new: Vec<T>,
-    replaced: Option<FastSet<Uuid>>,
+    fetched: &[(Uuid, Uuid)],
+    written: &Written,
     key: impl Fn(&T) -> (Uuid, Uuid),
     subjects: &mut Vec<Uuid>,
 ) {
-    if let Some(ids) = replaced {
+    subjects.extend(fetched.iter().map(|(_, subject)| *subject));
+    if written.replaced {
+        let ids: FastSet<Uuid> = fetched.iter().map(|(id, _)| *id).collect();
         rows.retain(|row| {
             let (id, subject) = key(row);
             let kept = !ids.contains(&id);
@@ -268,11 +264,6 @@ fn replace_rows<T>(
         });
     }
     rows.extend(new);
-}
-
-/// The ids of the rows fetched again, when some of them may replace loaded rows.
-fn replaced_ids(written: &Written, ids: impl Iterator<Item = Uuid>) -> Option<FastSet<Uuid>> {
-    written.replaced.then(|| ids.collect())
 }
 
 /// Replaces the changed findings of `year`'s scheme by their current rows; returns the
@@ -304,16 +295,11 @@ async fn patch_findings<C: ConnectionTrait>(
                 .await?,
         );
     }
-    let ids = replaced_ids(changes, rows.iter().map(|r| r.id));
-    let mut subjects: Vec<Uuid> = rows.iter().map(|r| r.subject_id).collect();
+    let fetched: Vec<(Uuid, Uuid)> = rows.iter().map(|r| (r.id, r.subject_id)).collect();
     let findings = rows.into_iter().filter_map(finding_of).collect();
-    replace_rows(
-        &mut year.data.findings,
-        findings,
-        ids,
-        |f| (f.id, f.subject_id),
-        &mut subjects,
-    );
+    let mut subjects = Vec::new();
+    let key = |f: &Finding| (f.id, f.subject_id);
+    replace_rows(&mut year.data.findings, findings, &fetched, changes, key, &mut subjects);
     Ok(subjects)
 }
 

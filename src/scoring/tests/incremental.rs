@@ -353,31 +353,6 @@ proptest! {
     }
 }
 
-/// A subject whose link moved is recomputed under both its old and its new department, though
-/// the caller names only the subject.
-#[test]
-fn a_moved_link_recomputes_the_old_and_the_new_target() {
-    let scheme = seed_b();
-    let mut data = county(&scheme);
-    let options = ComputeOptions::default();
-    let (_, state) = compute_year_state(&scheme, &data, &options).expect("computes");
-    let person = data
-        .subjects
-        .iter()
-        .position(|s| s.subject_type == SubjectType::FirstSecretary && s.dispatched_by.is_some())
-        .expect("a dispatched first secretary");
-    let other = data
-        .subjects
-        .iter()
-        .find(|s| s.subject_type == SubjectType::Department && Some(s.id) != data.subjects[person].dispatched_by)
-        .map(|s| s.id);
-    data.subjects[person].dispatched_by = other;
-    data.subjects[person].attributes.recalled = true;
-    let id = data.subjects[person].id;
-    let (incremental, _) = recompute_year(&scheme, &data, &options, state, &[id]).expect("recomputes");
-    assert_eq!(incremental, compute_year(&scheme, &data, &options).expect("computes"));
-}
-
 /// Subjects outside the changed ones are taken from the earlier computation, not scored again:
 /// a finding whose subject the caller does not name leaves that subject's result as it was.
 #[test]
