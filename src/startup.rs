@@ -55,12 +55,6 @@ impl Application {
             .map_err(|e| StartupError::Database(format!("bootstrap failed: {e}")))?;
         let tokens = TokenService::from_settings(&settings.auth).map_err(StartupError::Config)?;
         let objects = crate::objects::Objects::from_settings(&settings.evidence).map_err(StartupError::Config)?;
-        if !settings.is_sqlite() {
-            actix_web::rt::spawn(crate::store::revisions::listen(
-                settings.database.url.expose().to_owned(),
-                store.revisions(),
-            ));
-        }
         let address = format!("{}:{}", settings.server.host, settings.server.port);
         let listener = TcpListener::bind(&address).map_err(|source| StartupError::Bind {
             address: address.clone(),

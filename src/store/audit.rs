@@ -229,18 +229,6 @@ pub async fn append<C: ConnectionTrait>(
         .value(audit_head::Column::Hash, event.hash.clone())
         .and_where(Expr::col(audit_head::Column::CountyId).eq(county_id));
     conn.execute(&update_head).await?;
-    if backend == DbBackend::Postgres {
-        // Delivered at commit to every instance's revision listener.
-        let notify = sea_orm::Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT pg_notify($1, $2)",
-            [
-                super::revisions::CHANNEL.into(),
-                format!("{county_id}:{}", event.seq).into(),
-            ],
-        );
-        conn.execute_raw(notify).await?;
-    }
     Ok(event)
 }
 

@@ -51,7 +51,6 @@ pub struct Store {
     acquire_timeout: Duration,
     /// SQL statements run so far (tests check that a request's count does not grow with the data).
     statements: Arc<std::sync::atomic::AtomicU64>,
-    revisions: Arc<revisions::Revisions>,
 }
 
 impl Store {
@@ -96,7 +95,6 @@ impl Store {
             writer: Arc::new(Mutex::new(())),
             acquire_timeout,
             statements,
-            revisions: Arc::default(),
         })
     }
 
@@ -116,13 +114,9 @@ impl Store {
 
     /// The county's current data revision (see `store::revisions`).
     pub async fn revision(&self, county_id: Uuid) -> Result<i64, ApiError> {
-        self.revisions.current(&self.db, county_id).await
+        revisions::current(&self.db, county_id).await
     }
 
-    /// The revisions this process tracks (the PostgreSQL listener keeps them current).
-    pub fn revisions(&self) -> Arc<revisions::Revisions> {
-        self.revisions.clone()
-    }
 
     /// SQL statements run through this store so far.
     pub fn statements(&self) -> u64 {
@@ -170,8 +164,6 @@ impl Store {
             tx,
             backend: self.backend,
             actor: actor.clone(),
-            appended: std::sync::Mutex::new(Vec::new()),
-            revisions: self.revisions.clone(),
             _guard: guard,
         })
     }
@@ -183,9 +175,6 @@ pub struct WriteTx {
     tx: DatabaseTransaction,
     backend: DbBackend,
     actor: Actor,
-    /// (county, seq) of the audit events appended, to advance the revisions at commit.
-    appended: std::sync::Mutex<Vec<(Uuid, i64)>>,
-    revisions: Arc<revisions::Revisions>,
     _guard: Option<OwnedMutexGuard<()>>,
 }
 
@@ -214,10 +203,7 @@ impl WriteTx {
 
     /// Appends one audit event to another county's chain (creating a county).
     pub async fn audit_in(&self, county_id: Uuid, change: Change) -> Result<(), ApiError> {
-        let event = audit::append(&self.tx, self.backend, county_id, &self.actor, change).await?;
-        if let Ok(mut appended) = self.appended.lock() {
-            appended.push((county_id, event.seq));
-        }
+        audit::append(&self.tx, self.backend, county_id, &self.actor, change).await?;
         Ok(())
     }
 
@@ -269,11 +255,7 @@ impl WriteTx {
     }
 
     pub async fn commit(self) -> Result<(), ApiError> {
-        let (tx, appended, revisions) = (self.tx, self.appended, self.revisions);
-        tx.commit().await?;
-        for (county, seq) in appended.into_inner().unwrap_or_default() {
-            revisions.advance(county, seq);
-        }
+        self.tx.commit().await?;
         Ok(())
     }
 }
