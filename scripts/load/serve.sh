@@ -1,6 +1,7 @@
-# Sourced by the load scripts (after `cd` to the repository and setting PORT): starts the service
-# on the benchmark county's database and signs in. Sets PG, DB, BIN, work (a temporary folder,
+# Sourced by the load scripts (after setting PORT): moves to the repository, starts the service on
+# the benchmark county's database and signs in. Sets PG, DB, BIN, work (a temporary folder,
 # removed on exit with the service), BASE, TOKEN and SCHEME (the county-poverty scheme).
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 PG=${PG:-postgres://postgres@127.0.0.1:5432}
 DB=${DB:-kaohe_bench}
 BIN=${BIN:-target/release/kaohe}
