@@ -172,10 +172,11 @@ impl Caller {
         let revoked = || ApiError::unauthorized("the account of this token is inactive or unknown");
         Ok(match kind {
             PrincipalKind::User => {
-                let row = user::Entity::find_by_id(subject).one(db).await?.ok_or_else(revoked)?;
-                if !row.active {
-                    return Err(revoked());
-                }
+                let row = user::Entity::find_by_id(subject)
+                    .one(db)
+                    .await?
+                    .filter(|r| r.active)
+                    .ok_or_else(revoked)?;
                 Caller {
                     id: row.id,
                     kind: PrincipalKind::User,
@@ -195,10 +196,8 @@ impl Caller {
                 let row = service_account::Entity::find_by_id(subject)
                     .one(db)
                     .await?
+                    .filter(|r| r.active)
                     .ok_or_else(revoked)?;
-                if !row.active {
-                    return Err(revoked());
-                }
                 Caller {
                     id: row.id,
                     kind: PrincipalKind::Service,

@@ -368,22 +368,38 @@ pub async fn changed_since<C: ConnectionTrait>(
     county_id: Uuid,
     since: DateTime<Utc>,
 ) -> Result<std::collections::HashSet<Uuid>, ApiError> {
-    use sea_orm::QuerySelect;
-    let rows: Vec<Uuid> = subject::Entity::find()
-        .select_only()
-        .column(subject::Column::Id)
-        .filter(subject::Column::CountyId.eq(county_id))
-        .filter(subject::Column::UpdatedAt.gt(since))
-        .into_tuple()
-        .all(conn)
-        .await?;
-    let attributes: Vec<Uuid> = subject_attribute::Entity::find()
-        .select_only()
-        .column(subject_attribute::Column::SubjectId)
-        .filter(subject_attribute::Column::CountyId.eq(county_id))
-        .filter(subject_attribute::Column::UpdatedAt.gt(since))
-        .into_tuple()
-        .all(conn)
-        .await?;
+    use subject::Column as S;
+    use subject_attribute::Column as A;
+    let rows =
+        subject_ids_updated::<subject::Entity, _>(conn, S::Id, S::CountyId, S::UpdatedAt, county_id, since).await?;
+    let attributes = subject_ids_updated::<subject_attribute::Entity, _>(
+        conn,
+        A::SubjectId,
+        A::CountyId,
+        A::UpdatedAt,
+        county_id,
+        since,
+    )
+    .await?;
     Ok(rows.into_iter().chain(attributes).collect())
+}
+
+/// The subject ids (column `subject_id`) of the rows of `E` in a county updated after `since`.
+async fn subject_ids_updated<E: EntityTrait, C: ConnectionTrait>(
+    conn: &C,
+    subject_id: E::Column,
+    county: E::Column,
+    updated_at: E::Column,
+    county_id: Uuid,
+    since: DateTime<Utc>,
+) -> Result<Vec<Uuid>, sea_orm::DbErr> {
+    use sea_orm::QuerySelect;
+    E::find()
+        .select_only()
+        .column(subject_id)
+        .filter(county.eq(county_id))
+        .filter(updated_at.gt(since))
+        .into_tuple()
+        .all(conn)
+        .await
 }
