@@ -339,6 +339,14 @@ macro_rules! load_for {
 }
 pub(crate) use load_for;
 
+/// A change to one versioned row: its id, the fields to change, and the version the client read
+/// from `If-Match` (else the patch's own `version` counts).
+pub struct Edit<P> {
+    pub id: Uuid,
+    pub patch: P,
+    pub if_match: Option<i32>,
+}
+
 /// A versioned row being edited (`store::entities`): its version moves on by one, its
 /// `updated_at` to the instant of the change.
 pub trait Versioned {
