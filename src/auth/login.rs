@@ -109,14 +109,14 @@ pub async fn token(
         role: account.role,
         generation: account.generation,
     })?;
-    let actor = Actor {
-        id: Some(account.id),
-        name: account.name.clone(),
-        role: account.role.as_str().to_owned(),
-        level: account.level.as_str().to_owned(),
-        county_id: account.county_id,
-        org_unit_id: Some(account.org_unit_id),
-    };
+    let actor = Actor::principal(
+        account.id,
+        &account.name,
+        account.role,
+        account.level,
+        account.county_id,
+        account.org_unit_id,
+    );
     let tx = state.store.write(&actor).await?;
     let entity = match account.kind {
         PrincipalKind::User => "user",

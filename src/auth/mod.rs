@@ -97,14 +97,14 @@ pub struct Caller {
 
 impl Caller {
     pub fn actor(&self) -> Actor {
-        Actor {
-            id: Some(self.id),
-            name: self.name.clone(),
-            role: self.role.as_str().to_owned(),
-            level: self.level.as_str().to_owned(),
-            county_id: self.county_id,
-            org_unit_id: Some(self.org_unit_id),
-        }
+        Actor::principal(
+            self.id,
+            &self.name,
+            self.role,
+            self.level,
+            self.county_id,
+            self.org_unit_id,
+        )
     }
 
     /// A stable key for per-caller state (idempotency keys).

@@ -374,6 +374,20 @@ pub fn new_id() -> Uuid {
     Uuid::now_v7()
 }
 
+/// The reason given for a change, trimmed: 1–2000 characters, else 422 `code` on `reason`, saying
+/// that a `what` needs one.
+pub fn check_reason<'a>(reason: &'a str, code: &str, what: &str) -> Result<&'a str, ApiError> {
+    let reason = reason.trim();
+    if reason.is_empty() || reason.chars().count() > 2000 {
+        return Err(ApiError::invalid(
+            "reason",
+            code,
+            format!("a {what} needs a reason (at most 2000 characters)"),
+        ));
+    }
+    Ok(reason)
+}
+
 /// Optimistic concurrency: the version the client read must still be current.
 pub fn check_version(given: Option<i32>, current: i32) -> Result<(), ApiError> {
     match given {
