@@ -66,47 +66,46 @@ summary=()
 
 # --- tools -----------------------------------------------------------------------------------
 
-# The Schemathesis executable (`timeout` needs a file, not a function).
-schemathesis_bin() {
-  local venv="$cache/schemathesis-$SCHEMATHESIS_VERSION"
-  if [[ ! -x "$venv/bin/st" ]]; then
-    echo "quality: installing schemathesis $SCHEMATHESIS_VERSION into $venv" >&2
+# A Python tool in a venv of its own in the cache, installed on first use: prints its executable.
+pip_tool() { # package version executable
+  local venv="$cache/$1-$2"
+  if [[ ! -x "$venv/bin/$3" ]]; then
+    echo "quality: installing $1 $2 into $venv" >&2
     python3 -m venv "$venv"
-    "$venv/bin/pip" install -q "schemathesis==$SCHEMATHESIS_VERSION" >&2
+    "$venv/bin/pip" install -q "$1==$2" >&2
   fi
-  echo "$venv/bin/st"
+  echo "$venv/bin/$3"
 }
 
-redocly() {
-  local dir="$cache/redocly-cli-$REDOCLY_VERSION"
-  if [[ ! -x "$dir/node_modules/.bin/redocly" ]]; then
-    echo "quality: installing @redocly/cli $REDOCLY_VERSION into $dir" >&2
+# An npm tool in a folder of its own in the cache, installed on first use: sets `tool` to its
+# executable.
+npm_tool() { # package version folder executable
+  local dir="$cache/$3-$2"
+  if [[ ! -x "$dir/node_modules/.bin/$4" ]]; then
+    echo "quality: installing $1 $2 into $dir" >&2
     mkdir -p "$dir"
-    (cd "$dir" && npm install --silent --no-save --no-package-lock --no-audit --no-fund "@redocly/cli@$REDOCLY_VERSION" >&2)
+    (cd "$dir" && npm install --silent --no-save --no-package-lock --no-audit --no-fund "$1@$2" >&2)
   fi
-  REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true "$dir/node_modules/.bin/redocly" "$@"
+  tool="$dir/node_modules/.bin/$4"
+}
+
+# The Schemathesis executable (`timeout` needs a file, not a function).
+schemathesis_bin() { pip_tool schemathesis "$SCHEMATHESIS_VERSION" st; }
+
+redocly() {
+  local tool
+  npm_tool @redocly/cli "$REDOCLY_VERSION" redocly-cli redocly
+  REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true "$tool" "$@"
 }
 
 spectral() {
-  local dir="$cache/spectral-cli-$SPECTRAL_VERSION"
-  if [[ ! -x "$dir/node_modules/.bin/spectral" ]]; then
-    echo "quality: installing @stoplight/spectral-cli $SPECTRAL_VERSION into $dir" >&2
-    mkdir -p "$dir"
-    (cd "$dir" && npm install --silent --no-save --no-package-lock --no-audit --no-fund "@stoplight/spectral-cli@$SPECTRAL_VERSION" >&2)
-  fi
-  "$dir/node_modules/.bin/spectral" "$@"
+  local tool
+  npm_tool @stoplight/spectral-cli "$SPECTRAL_VERSION" spectral-cli spectral
+  "$tool" "$@"
 }
 
 # The openapi-python-client executable, in a venv of its own.
-python_client_generator() {
-  local venv="$cache/openapi-python-client-$OPENAPI_PYTHON_CLIENT_VERSION"
-  if [[ ! -x "$venv/bin/openapi-python-client" ]]; then
-    echo "quality: installing openapi-python-client $OPENAPI_PYTHON_CLIENT_VERSION into $venv" >&2
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install -q "openapi-python-client==$OPENAPI_PYTHON_CLIENT_VERSION" >&2
-  fi
-  echo "$venv/bin/openapi-python-client"
-}
+python_client_generator() { pip_tool openapi-python-client "$OPENAPI_PYTHON_CLIENT_VERSION" openapi-python-client; }
 
 # KAOHE_QUALITY_PREBUILT=1 uses the debug binary as it is (CI: `cargo test` has just built it).
 built="${KAOHE_QUALITY_PREBUILT:-}"

@@ -310,27 +310,9 @@ async fn migrate_command(action: MigrateAction, settings: &Settings) -> Result<(
 
 async fn create_county(settings: &Settings, name: String, admin: String, password: String) -> Result<(), String> {
     let store = open_store(settings).await?;
-    let mut tx = store
-        .write(&Actor::system(uuid::Uuid::nil(), "cli"))
+    let county = crate::startup::create_county_with_admin(&store, "cli", &name, admin.clone(), password)
         .await
         .map_err(|e| e.to_string())?;
-    let county = org_units::create_county(&tx, &name).await.map_err(|e| e.to_string())?;
-    tx.set_actor(Actor::system(county.id, "cli"));
-    users::create(
-        &tx,
-        None,
-        county.id,
-        crate::api::users::NewUser {
-            username: admin.clone(),
-            display_name: format!("{name} 管理员"),
-            password,
-            org_unit_id: county.id,
-            role: Role::Admin,
-        },
-    )
-    .await
-    .map_err(|e| e.to_string())?;
-    tx.commit().await.map_err(|e| e.to_string())?;
     println!("county {name} created: {}; admin user {admin}", county.id);
     Ok(())
 }

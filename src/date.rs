@@ -39,15 +39,12 @@ pub fn parse_date(text: &str) -> Result<NaiveDate, String> {
 /// A serde field adapter reading a date by [`parse_date`]:
 /// `#[serde(deserialize_with = "crate::date::strict")]`.
 pub fn strict<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<NaiveDate, D::Error> {
-    let text = <String as serde::Deserialize>::deserialize(deserializer)?;
-    parse_date(&text).map_err(serde::de::Error::custom)
+    crate::strict::text(deserializer, parse_date)
 }
 
 /// [`strict`] for an optional field (use with `#[serde(default)]`).
 pub fn strict_option<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<NaiveDate>, D::Error> {
-    let text = <Option<String> as serde::Deserialize>::deserialize(deserializer)?;
-    text.map(|t| parse_date(&t).map_err(serde::de::Error::custom))
-        .transpose()
+    crate::strict::optional_text(deserializer, parse_date)
 }
 
 #[cfg(test)]

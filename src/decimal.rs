@@ -39,15 +39,12 @@ pub fn parse_decimal(text: &str) -> Result<Decimal, String> {
 /// Serde field adapters that read decimals by [`parse_decimal`] (JSON strings, CSV cells):
 /// `#[serde(deserialize_with = "crate::decimal::strict")]`.
 pub fn strict<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Decimal, D::Error> {
-    let text = <String as serde::Deserialize>::deserialize(deserializer)?;
-    parse_decimal(&text).map_err(serde::de::Error::custom)
+    crate::strict::text(deserializer, parse_decimal)
 }
 
 /// [`strict`] for an optional field (use with `#[serde(default)]`).
 pub fn strict_option<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Decimal>, D::Error> {
-    let text = <Option<String> as serde::Deserialize>::deserialize(deserializer)?;
-    text.map(|t| parse_decimal(&t).map_err(serde::de::Error::custom))
-        .transpose()
+    crate::strict::optional_text(deserializer, parse_decimal)
 }
 
 /// [`strict`] for a map of item codes to decimals.

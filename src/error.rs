@@ -75,6 +75,17 @@ pub struct Problem {
     pub errors: Vec<FieldError>,
 }
 
+/// Constructors `name(detail)` of the problems whose status and code are fixed.
+macro_rules! fixed_problems {
+    ($($name:ident => $status:ident, $code:literal;)*) => {
+        $(
+            pub fn $name(detail: impl Into<String>) -> Self {
+                Self::new(StatusCode::$status, $code, detail)
+            }
+        )*
+    };
+}
+
 /// Every error a request can end in.
 #[derive(Debug)]
 pub struct ApiError {
@@ -102,14 +113,6 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, code, detail)
     }
 
-    pub fn unauthorized(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "auth.unauthorized", detail)
-    }
-
-    pub fn forbidden(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::FORBIDDEN, "auth.forbidden", detail)
-    }
-
     /// Not found, or outside the caller's scope: the answer is the same so existence never leaks.
     pub fn not_found(what: &str) -> Self {
         Self::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"))
@@ -119,28 +122,14 @@ impl ApiError {
         Self::new(StatusCode::CONFLICT, code, detail)
     }
 
-    pub fn precondition_failed(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::PRECONDITION_FAILED, "precondition_failed", detail)
-    }
-
-    pub fn precondition_required(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::PRECONDITION_REQUIRED, "precondition_required", detail)
-    }
-
-    pub fn payload_too_large(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "request.too_large", detail)
-    }
-
-    pub fn unsupported_media_type(detail: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "request.unsupported_media_type",
-            detail,
-        )
-    }
-
-    pub fn not_acceptable(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_ACCEPTABLE, "request.not_acceptable", detail)
+    fixed_problems! {
+        unauthorized => UNAUTHORIZED, "auth.unauthorized";
+        forbidden => FORBIDDEN, "auth.forbidden";
+        precondition_failed => PRECONDITION_FAILED, "precondition_failed";
+        precondition_required => PRECONDITION_REQUIRED, "precondition_required";
+        payload_too_large => PAYLOAD_TOO_LARGE, "request.too_large";
+        unsupported_media_type => UNSUPPORTED_MEDIA_TYPE, "request.unsupported_media_type";
+        not_acceptable => NOT_ACCEPTABLE, "request.not_acceptable";
     }
 
     /// One semantically invalid field.

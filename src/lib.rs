@@ -19,4 +19,5 @@ pub mod scoring;
 pub mod startup;
 pub mod state;
 pub mod store;
+pub mod strict;
 pub mod telemetry;

@@ -104,6 +104,34 @@ async fn connect_with_retry(settings: &Settings) -> Result<Store, StartupError> 
     }
 }
 
+/// Creates a county and its first admin in one transaction, as the system actor `by`.
+pub async fn create_county_with_admin(
+    store: &Store,
+    by: &str,
+    name: &str,
+    username: String,
+    password: String,
+) -> Result<crate::store::entities::org_unit::Model, ApiError> {
+    let mut tx = store.write(&Actor::system(uuid::Uuid::nil(), by)).await?;
+    let county = org_units::create_county(&tx, name).await?;
+    tx.set_actor(Actor::system(county.id, by));
+    users::create(
+        &tx,
+        None,
+        county.id,
+        crate::api::users::NewUser {
+            username,
+            display_name: format!("{} 管理员", county.name),
+            password,
+            org_unit_id: county.id,
+            role: Role::Admin,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(county)
+}
+
 /// First start: create the configured county and its `admin`, printing a generated password once.
 pub async fn bootstrap(store: &Store, settings: &Settings) -> Result<(), ApiError> {
     if !users::none_exist(store.db()).await? {
@@ -113,24 +141,14 @@ pub async fn bootstrap(store: &Store, settings: &Settings) -> Result<(), ApiErro
         Some(p) => (p.expose().to_owned(), false),
         None => (crate::auth::passwords::generate_secret(), true),
     };
-    let placeholder = Actor::system(uuid::Uuid::nil(), "bootstrap");
-    let mut tx = store.write(&placeholder).await?;
-    let county = org_units::create_county(&tx, &settings.bootstrap.county).await?;
-    tx.set_actor(Actor::system(county.id, "bootstrap"));
-    users::create(
-        &tx,
-        None,
-        county.id,
-        crate::api::users::NewUser {
-            username: "admin".to_owned(),
-            display_name: format!("{} 管理员", county.name),
-            password: password.clone(),
-            org_unit_id: county.id,
-            role: Role::Admin,
-        },
+    let county = create_county_with_admin(
+        store,
+        "bootstrap",
+        &settings.bootstrap.county,
+        "admin".to_owned(),
+        password.clone(),
     )
     .await?;
-    tx.commit().await?;
     if generated {
         // Logged once, on purpose: the operator needs it to log in the first time. It is the only
         // secret ever logged, and only when none was configured.

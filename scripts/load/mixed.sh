@@ -4,10 +4,9 @@
 # county). Then checks that every acknowledged write is in the database.
 #   scripts/load/mixed.sh            # PG=postgres://postgres@127.0.0.1:5432 DB=kaohe_bench DURATION=60
 set -euo pipefail
-cd "$(dirname "$0")/../.."
 DURATION=${DURATION:-60}
 PORT=18383
-. scripts/load/service.sh
+. "$(dirname "$0")/serve.sh"
 SUBJECTS=$(curl -s "$BASE/api/v1/subjects?subject_type=township&limit=1000" -H "authorization: Bearer $TOKEN" | jq -r '[.items[].id] | join(",")')
 ACKED_IDS="$work/acked.txt" TOKEN=$TOKEN SCHEME=$SCHEME SUBJECTS=$SUBJECTS \
   wrk -t2 -c64 -d"${DURATION}s" --timeout 30s -s scripts/load/mixed.lua "$BASE" | tee "$work/wrk.txt"

@@ -8,8 +8,10 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::{post, web, HttpRequest, HttpResponse};
+use actix_web::{post, web, FromRequest, HttpRequest, HttpResponse};
+use futures_util::future::LocalBoxFuture;
 use futures_util::StreamExt;
 use rust_decimal::Decimal;
 use serde::de::DeserializeOwned;
@@ -58,21 +60,7 @@ macro_rules! bulk_upload {
             )
         )]
         #[post($path)]
-        async fn $name(
-            state: web::Data<AppState>,
-            caller: Caller,
-            req: HttpRequest,
-            params: Query<BulkParams>,
-            payload: web::Payload,
-        ) -> Result<HttpResponse, ApiError> {
-            let format = BodyFormat::of(&req)?;
-            let $args = BulkArgs {
-                body: read_body(payload, state.settings.limits.bulk_body_bytes).await?,
-                dry_run: params.dry_run.unwrap_or(false),
-                format,
-                state,
-                caller,
-            };
+        async fn $name($args: BulkArgs) -> Result<HttpResponse, ApiError> {
             $body
         }
     };
@@ -85,6 +73,32 @@ struct BulkArgs {
     dry_run: bool,
     format: BodyFormat,
     body: web::Bytes,
+}
+
+impl FromRequest for BulkArgs {
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    /// Extracts, in this order, the state, the caller, `?dry_run`, the body's format and the
+    /// whole body (up to `limits.bulk_body_bytes`).
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let mut payload = payload.take();
+        Box::pin(async move {
+            let state = web::Data::<AppState>::extract(&req).await?;
+            let caller = Caller::from_request(&req, &mut payload).await?;
+            let params = Query::<BulkParams>::from_request(&req, &mut payload).await?;
+            let format = BodyFormat::of(&req)?;
+            let payload = web::Payload::from_request(&req, &mut payload).await?;
+            Ok(BulkArgs {
+                body: read_body(payload, state.settings.limits.bulk_body_bytes).await?,
+                dry_run: params.dry_run.unwrap_or(false),
+                format,
+                state,
+                caller,
+            })
+        })
+    }
 }
 
 impl BulkArgs {

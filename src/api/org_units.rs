@@ -11,6 +11,7 @@ use crate::auth::policy::Action;
 use crate::store::entities::org_unit;
 use crate::store::org_units::OrgKind;
 use crate::store::org_units::{self};
+use crate::store::Edit;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -42,7 +43,7 @@ update_endpoint! {
     /// Rename, recode, deactivate or reactivate an org unit.
     update: PATCH "/org-units/{id}", tag "org-units", operation "updateOrgUnit", id "Org unit id",
     body OrgUnitPatch, answers OrgUnit,
-    |tx, caller, id, patch, version| OrgUnit::from(org_units::update(tx, caller, id, patch, version).await?)
+    |tx, caller, id, patch, if_match| OrgUnit::from(org_units::update(tx, caller, Edit { id, patch, if_match }).await?)
 }
 
 // ---- request and response types ----

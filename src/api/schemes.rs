@@ -18,6 +18,7 @@ use crate::scoring::{EvaluationKind, Rubric, SchemeDefinition, SubjectType};
 use crate::state::AppState;
 use crate::store::entities::rubric;
 use crate::store::schemes::{self};
+use crate::store::Edit;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
@@ -119,8 +120,8 @@ update_endpoint! {
     /// Rename, deactivate or reactivate a scheme.
     update: PATCH "/schemes/{id}", tag "schemes", operation "updateScheme", id "Scheme id",
     body SchemePatch, answers Scheme,
-    |tx, caller, id, patch, version| {
-        let row = schemes::update(tx, caller, id, patch, version).await?;
+    |tx, caller, id, patch, if_match| {
+        let row = schemes::update(tx, caller, Edit { id, patch, if_match }).await?;
         schemes::to_api(tx.conn(), row).await?
     }
 }

@@ -16,6 +16,7 @@ use crate::scoring::SubjectType;
 use crate::state::AppState;
 use crate::store::entities::{subject, subject_attribute};
 use crate::store::subjects::{self};
+use crate::store::Edit;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
@@ -52,7 +53,7 @@ update_endpoint! {
     /// Rename, relink, deactivate or reactivate a subject.
     update: PATCH "/subjects/{id}", tag "subjects", operation "updateSubject", id "Subject id",
     body SubjectPatch, answers Subject,
-    |tx, caller, id, patch, version| Subject::from(subjects::update(tx, caller, id, patch, version).await?)
+    |tx, caller, id, patch, if_match| Subject::from(subjects::update(tx, caller, Edit { id, patch, if_match }).await?)
 }
 
 /// A subject's attributes for one scheme (defaults until set).

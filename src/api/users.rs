@@ -16,6 +16,7 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::entities::user;
 use crate::store::users::{self};
+use crate::store::Edit;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -90,7 +91,7 @@ update_endpoint! {
     /// Change a user's name or role, reset their password, deactivate or reactivate them.
     update: PATCH "/users/{id}", tag "users", operation "updateUser", id "User id",
     body UserPatch, answers User,
-    |tx, caller, id, patch, version| User::from(users::update(tx, caller, id, patch, version).await?)
+    |tx, caller, id, patch, if_match| User::from(users::update(tx, caller, Edit { id, patch, if_match }).await?)
 }
 
 // ---- request and response types ----

@@ -109,14 +109,14 @@ pub async fn token(
         role: account.role,
         generation: account.generation,
     })?;
-    let actor = Actor {
-        id: Some(account.id),
-        name: account.name.clone(),
-        role: account.role.as_str().to_owned(),
-        level: account.level.as_str().to_owned(),
-        county_id: account.county_id,
-        org_unit_id: Some(account.org_unit_id),
-    };
+    let actor = Actor::principal(
+        account.id,
+        &account.name,
+        account.role,
+        account.level,
+        account.county_id,
+        account.org_unit_id,
+    );
     let tx = state.store.write(&actor).await?;
     let entity = match account.kind {
         PrincipalKind::User => "user",
@@ -142,15 +142,26 @@ async fn matches_stored(stored: Option<&str>, secret: String) -> Result<bool, Ap
     passwords::verify(secret, stored).await
 }
 
+/// The row of `E` whose `column` is `key`, if `secret` matches its stored hash (`hash`). Without
+/// such a row a dummy hash is verified, so that both answers take as long.
+async fn row_matching<E: EntityTrait>(
+    state: &AppState,
+    column: E::Column,
+    key: &str,
+    secret: String,
+    hash: impl Fn(&E::Model) -> &String,
+) -> Result<Option<E::Model>, ApiError> {
+    let row = E::find().filter(column.eq(key)).one(state.store.db()).await?;
+    let matches = matches_stored(row.as_ref().map(|r| hash(r).as_str()), secret).await?;
+    Ok(row.filter(|_| matches))
+}
+
 /// The user whose normalised username is `key`, if the password is theirs.
 async fn authenticate_user(state: &AppState, key: &str, password: String) -> Result<Option<Account>, ApiError> {
-    let row = user::Entity::find()
-        .filter(user::Column::UsernameKey.eq(key))
-        .one(state.store.db())
-        .await?;
-    let matches = matches_stored(row.as_ref().map(|r| r.password_hash.as_str()), password).await?;
+    let row =
+        row_matching::<user::Entity>(state, user::Column::UsernameKey, key, password, |r| &r.password_hash).await?;
     Ok(match row {
-        Some(r) if matches && r.active => {
+        Some(r) if r.active => {
             let (level, role) = (r.level, r.role);
             Some(Account {
                 kind: PrincipalKind::User,
@@ -168,13 +179,10 @@ async fn authenticate_user(state: &AppState, key: &str, password: String) -> Res
 }
 
 async fn authenticate_service(state: &AppState, client_id: &str, secret: String) -> Result<Option<Account>, ApiError> {
-    let row = service_account::Entity::find()
-        .filter(service_account::Column::ClientId.eq(client_id))
-        .one(state.store.db())
-        .await?;
-    let matches = matches_stored(row.as_ref().map(|r| r.secret_hash.as_str()), secret).await?;
+    let column = service_account::Column::ClientId;
+    let row = row_matching::<service_account::Entity>(state, column, client_id, secret, |r| &r.secret_hash).await?;
     Ok(match row {
-        Some(r) if matches && r.active => Some(Account {
+        Some(r) if r.active => Some(Account {
             kind: PrincipalKind::Service,
             id: r.id,
             name: r.client_id,

@@ -97,14 +97,14 @@ pub struct Caller {
 
 impl Caller {
     pub fn actor(&self) -> Actor {
-        Actor {
-            id: Some(self.id),
-            name: self.name.clone(),
-            role: self.role.as_str().to_owned(),
-            level: self.level.as_str().to_owned(),
-            county_id: self.county_id,
-            org_unit_id: Some(self.org_unit_id),
-        }
+        Actor::principal(
+            self.id,
+            &self.name,
+            self.role,
+            self.level,
+            self.county_id,
+            self.org_unit_id,
+        )
     }
 
     /// A stable key for per-caller state (idempotency keys).
@@ -172,10 +172,11 @@ impl Caller {
         let revoked = || ApiError::unauthorized("the account of this token is inactive or unknown");
         Ok(match kind {
             PrincipalKind::User => {
-                let row = user::Entity::find_by_id(subject).one(db).await?.ok_or_else(revoked)?;
-                if !row.active {
-                    return Err(revoked());
-                }
+                let row = user::Entity::find_by_id(subject)
+                    .one(db)
+                    .await?
+                    .filter(|r| r.active)
+                    .ok_or_else(revoked)?;
                 Caller {
                     id: row.id,
                     kind: PrincipalKind::User,
@@ -195,10 +196,8 @@ impl Caller {
                 let row = service_account::Entity::find_by_id(subject)
                     .one(db)
                     .await?
+                    .filter(|r| r.active)
                     .ok_or_else(revoked)?;
-                if !row.active {
-                    return Err(revoked());
-                }
                 Caller {
                     id: row.id,
                     kind: PrincipalKind::Service,

@@ -56,9 +56,36 @@ pub async fn record_ballot(tx: &WriteTx, caller: &Caller, new: NewBallot) -> Res
     Ok(ballot)
 }
 
-/// The evaluations and subjects a batch names.
-fn named<T>(batch: &[(usize, T)], ids: impl Fn(&T) -> (Uuid, Uuid)) -> (HashSet<Uuid>, HashSet<Uuid>) {
-    batch.iter().map(|(_, row)| ids(row)).unzip()
+/// An input row: the evaluation and subject it names.
+trait Names {
+    fn names(&self) -> (Uuid, Uuid);
+}
+
+impl Names for NewScoresheet {
+    fn names(&self) -> (Uuid, Uuid) {
+        (self.evaluation_id, self.subject_id)
+    }
+}
+
+impl Names for NewBallot {
+    fn names(&self) -> (Uuid, Uuid) {
+        (self.evaluation_id, self.subject_id)
+    }
+}
+
+/// Loads the evaluations and subjects a batch names into an upload's validator.
+async fn load_named<T: Names>(
+    validator: &mut InputValidator,
+    tx: &WriteTx,
+    caller: &Caller,
+    batch: &[(usize, T)],
+    with_participants: bool,
+) -> Result<(), ApiError> {
+    let (evaluation_ids, subject_ids): (HashSet<Uuid>, HashSet<Uuid>) =
+        batch.iter().map(|(_, row)| row.names()).unzip();
+    validator
+        .load(tx.conn(), caller, &evaluation_ids, &subject_ids, with_participants)
+        .await
 }
 
 /// A scoresheet upload in progress: each sheet admitted, an assessor's sheet for a subject at
@@ -88,10 +115,7 @@ impl Recorder for ScoresheetsUpload {
     type Row = NewScoresheet;
 
     async fn add(&mut self, tx: &WriteTx, caller: &Caller, batch: Vec<(usize, NewScoresheet)>) -> Result<(), ApiError> {
-        let (evaluation_ids, subject_ids) = named(&batch, |s| (s.evaluation_id, s.subject_id));
-        self.validator
-            .load(tx.conn(), caller, &evaluation_ids, &subject_ids, false)
-            .await?;
+        load_named(&mut self.validator, tx, caller, &batch, false).await?;
         let mut valid = Vec::new();
         for (row, new) in batch {
             match self.validator.check_sheet(caller, &new) {
@@ -155,10 +179,7 @@ impl Recorder for BallotsUpload {
     type Row = NewBallot;
 
     async fn add(&mut self, tx: &WriteTx, caller: &Caller, batch: Vec<(usize, NewBallot)>) -> Result<(), ApiError> {
-        let (evaluation_ids, subject_ids) = named(&batch, |b| (b.evaluation_id, b.subject_id));
-        self.validator
-            .load(tx.conn(), caller, &evaluation_ids, &subject_ids, true)
-            .await?;
+        load_named(&mut self.validator, tx, caller, &batch, true).await?;
         let mut models = Vec::with_capacity(batch.len());
         for (row, new) in batch {
             match self.validator.check_ballot(caller, &new) {

@@ -44,6 +44,25 @@ impl Actor {
             org_unit_id: None,
         }
     }
+
+    /// A signed-in user or service account, acting from its org unit.
+    pub fn principal(
+        id: Uuid,
+        name: &str,
+        role: crate::auth::Role,
+        level: crate::auth::Level,
+        county_id: Uuid,
+        org_unit_id: Uuid,
+    ) -> Self {
+        Self {
+            id: Some(id),
+            name: name.to_owned(),
+            role: role.as_str().to_owned(),
+            level: level.as_str().to_owned(),
+            county_id,
+            org_unit_id: Some(org_unit_id),
+        }
+    }
 }
 
 /// One change: what was done to which entity, and its state before and after.

@@ -83,27 +83,27 @@ impl TryGetable for DbDecimal {
     fn try_get_by<I: ColIdx>(res: &QueryResult, index: I) -> Result<Self, TryGetError> {
         // SQLite stores the decimal as text; PostgreSQL refuses to decode NUMERIC as text and
         // SQLite refuses to decode text as a number, so exactly one of the two works.
-        let as_text = |res: &QueryResult| <Option<String> as TryGetable>::try_get_by(res, index);
-        let as_numeric = |res: &QueryResult| <Option<Decimal> as TryGetable>::try_get_by(res, index);
-        if LAST_WAS_TEXT.load(Ordering::Relaxed) {
-            match as_text(res) {
-                Ok(text) => from_text(index, text),
-                Err(TryGetError::Null(column)) => Err(TryGetError::Null(column)),
-                Err(TryGetError::DbErr(_)) => {
-                    let value = as_numeric(res)?;
-                    LAST_WAS_TEXT.store(false, Ordering::Relaxed);
-                    from_numeric(index, value)
-                }
-            }
+        // Each decoder fails with a `DbErr` on the other encoding, else answers the decoded value.
+        let text = |res: &QueryResult| {
+            <Option<String> as TryGetable>::try_get_by(res, index).map(|text| from_text(index, text))
+        };
+        let numeric = |res: &QueryResult| {
+            <Option<Decimal> as TryGetable>::try_get_by(res, index).map(|value| from_numeric(index, value))
+        };
+        type Decoder<'a> = &'a dyn Fn(&QueryResult) -> Result<Result<DbDecimal, TryGetError>, TryGetError>;
+        let text_first = LAST_WAS_TEXT.load(Ordering::Relaxed);
+        let (first, second): (Decoder, Decoder) = if text_first {
+            (&text, &numeric)
         } else {
-            match as_numeric(res) {
-                Ok(value) => from_numeric(index, value),
-                Err(TryGetError::Null(column)) => Err(TryGetError::Null(column)),
-                Err(TryGetError::DbErr(_)) => {
-                    let text = as_text(res)?;
-                    LAST_WAS_TEXT.store(true, Ordering::Relaxed);
-                    from_text(index, text)
-                }
+            (&numeric, &text)
+        };
+        match first(res) {
+            Ok(decoded) => decoded,
+            Err(TryGetError::Null(column)) => Err(TryGetError::Null(column)),
+            Err(TryGetError::DbErr(_)) => {
+                let decoded = second(res)?;
+                LAST_WAS_TEXT.store(!text_first, Ordering::Relaxed);
+                decoded
             }
         }
     }

@@ -231,14 +231,7 @@ pub async fn detach(
         .ok_or_else(|| ApiError::not_found("evidence link"))?;
     let target: Target = parse_name(&link.target).ok_or_else(|| ApiError::internal("unknown link target"))?;
     anchor(tx.conn(), caller, target, link.target_id, false).await?;
-    let reason = reason.trim();
-    if reason.is_empty() || reason.chars().count() > 2000 {
-        return Err(ApiError::invalid(
-            "reason",
-            "evidence.reason_required",
-            "a detach needs a reason (at most 2000 characters)",
-        ));
-    }
+    let reason = super::check_reason(reason, "evidence.reason_required", "detach")?;
     if link.detached_at.is_some() {
         return Err(ApiError::conflict(
             "evidence.already_detached",

@@ -402,14 +402,7 @@ pub async fn revoke_row(
     reason: &str,
     action: &str,
 ) -> Result<incident::Model, ApiError> {
-    let reason = reason.trim();
-    if reason.is_empty() || reason.chars().count() > 2000 {
-        return Err(ApiError::invalid(
-            "reason",
-            "incident.reason_required",
-            "a revocation needs a reason (at most 2000 characters)",
-        ));
-    }
+    let reason = super::check_reason(reason, "incident.reason_required", "revocation")?;
     if current.status == IncidentStatus::Revoked {
         return Err(ApiError::conflict(
             "incident.already_revoked",

@@ -321,6 +321,14 @@ macro_rules! load_for {
 }
 pub(crate) use load_for;
 
+/// A change to one versioned row: its id, the fields to change, and the version the client read
+/// from `If-Match` (else the patch's own `version` counts).
+pub struct Edit<P> {
+    pub id: Uuid,
+    pub patch: P,
+    pub if_match: Option<i32>,
+}
+
 /// A versioned row being edited (`store::entities`): its version moves on by one, its
 /// `updated_at` to the instant of the change.
 pub trait Versioned {
@@ -346,6 +354,20 @@ pub fn name_of<T: serde::Serialize>(value: T) -> String {
 /// A new time-ordered id.
 pub fn new_id() -> Uuid {
     Uuid::now_v7()
+}
+
+/// The reason given for a change, trimmed: 1–2000 characters, else 422 `code` on `reason`, saying
+/// that a `what` needs one.
+pub fn check_reason<'a>(reason: &'a str, code: &str, what: &str) -> Result<&'a str, ApiError> {
+    let reason = reason.trim();
+    if reason.is_empty() || reason.chars().count() > 2000 {
+        return Err(ApiError::invalid(
+            "reason",
+            code,
+            format!("a {what} needs a reason (at most 2000 characters)"),
+        ));
+    }
+    Ok(reason)
 }
 
 /// Optimistic concurrency: the version the client read must still be current.

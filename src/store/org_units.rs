@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::entities::{org_unit, subject};
 use super::load_for;
 use super::page::list_rows;
-use super::{new_id, now, Change, WriteTx};
+use super::{new_id, now, Change, Edit, WriteTx};
 use crate::api::org_units::{NewOrgUnit, OrgUnit, OrgUnitFilter, OrgUnitPatch};
 use crate::auth::policy::{Action, Scope};
 use crate::auth::Caller;
@@ -197,14 +197,9 @@ pub async fn create(tx: &WriteTx, caller: &Caller, new: NewOrgUnit) -> Result<or
 }
 
 /// Renames, recodes or (de)activates an org unit; its subject follows.
-#[tracing::instrument(skip_all, fields(county = %caller.county_id, org_unit = %id))]
-pub async fn update(
-    tx: &WriteTx,
-    caller: &Caller,
-    id: Uuid,
-    patch: OrgUnitPatch,
-    if_match: Option<i32>,
-) -> Result<org_unit::Model, ApiError> {
+#[tracing::instrument(skip_all, fields(county = %caller.county_id, org_unit = %edit.id))]
+pub async fn update(tx: &WriteTx, caller: &Caller, edit: Edit<OrgUnitPatch>) -> Result<org_unit::Model, ApiError> {
+    let Edit { id, patch, if_match } = edit;
     let current = load_for(tx.conn(), caller, Action::Manage, id).await?;
     super::check_version(if_match.or(patch.version), current.version)?;
     let mut active = current.clone().into_active_model();

@@ -16,7 +16,7 @@ use super::entities::{evaluation, org_unit, rubric, scheme};
 use super::load_for;
 use super::org_units::OrgKind;
 use super::page::list_rows;
-use super::{new_id, now, Change, WriteTx};
+use super::{new_id, now, Change, Edit, WriteTx};
 use crate::api::schemes::{
     NewScheme, RubricFilter, RubricVersion, RubricVersionRef, Scheme, SchemeFilter, SchemePatch,
 };
@@ -282,14 +282,9 @@ async fn open_evaluations(
     Ok(evaluations)
 }
 
-#[tracing::instrument(skip_all, fields(county = %caller.county_id, scheme = %id))]
-pub async fn update(
-    tx: &WriteTx,
-    caller: &Caller,
-    id: Uuid,
-    patch: SchemePatch,
-    if_match: Option<i32>,
-) -> Result<scheme::Model, ApiError> {
+#[tracing::instrument(skip_all, fields(county = %caller.county_id, scheme = %edit.id))]
+pub async fn update(tx: &WriteTx, caller: &Caller, edit: Edit<SchemePatch>) -> Result<scheme::Model, ApiError> {
+    let Edit { id, patch, if_match } = edit;
     let current = load_for(tx.conn(), caller, Action::ReadShared, id).await?;
     caller.authorize_shared(Action::Manage, &Scope::county(current.county_id), "scheme")?;
     super::check_version(if_match.or(patch.version), current.version)?;

@@ -12,7 +12,7 @@ use super::entities::{subject, subject_attribute};
 use super::load_for;
 use super::org_units::{self, OrgKind};
 use super::page::list_rows;
-use super::{new_id, now, Change, WriteTx};
+use super::{new_id, now, Change, Edit, WriteTx};
 use crate::api::org_units::NewOrgUnit;
 use crate::api::subjects::{AttributesUpdate, NewSubject, SubjectFilter, SubjectPatch};
 pub use crate::api::subjects::{Subject, SubjectAttributes};
@@ -180,35 +180,28 @@ pub async fn create(tx: &WriteTx, caller: &Caller, new: NewSubject) -> Result<su
     Ok(model)
 }
 
-pub async fn update(
-    tx: &WriteTx,
-    caller: &Caller,
-    id: Uuid,
-    patch: SubjectPatch,
-    if_match: Option<i32>,
-) -> Result<subject::Model, ApiError> {
+pub async fn update(tx: &WriteTx, caller: &Caller, edit: Edit<SubjectPatch>) -> Result<subject::Model, ApiError> {
+    let Edit { id, patch, if_match } = edit;
     let current = load_for(tx.conn(), caller, Action::Manage, id).await?;
     super::check_version(if_match.or(patch.version), current.version)?;
     if current.org_unit_id.is_some() {
         // Org-unit subjects change through their org unit, so the two never disagree.
-        let unit = org_units::update(
-            tx,
-            caller,
+        let unit_patch = crate::api::org_units::OrgUnitPatch {
+            name: patch.name,
+            code: patch.external_code,
+            active: patch.active,
+            version: None,
+        };
+        let unit_version = org_units::find(tx.conn(), id)
+            .await?
+            .map(|u| u.version)
+            .unwrap_or_default();
+        let edit = Edit {
             id,
-            crate::api::org_units::OrgUnitPatch {
-                name: patch.name,
-                code: patch.external_code,
-                active: patch.active,
-                version: None,
-            },
-            Some(
-                org_units::find(tx.conn(), id)
-                    .await?
-                    .map(|u| u.version)
-                    .unwrap_or_default(),
-            ),
-        )
-        .await?;
+            patch: unit_patch,
+            if_match: Some(unit_version),
+        };
+        let unit = org_units::update(tx, caller, edit).await?;
         if patch.dispatched_by.is_some() || patch.stationed_in.is_some() {
             return Err(ApiError::invalid(
                 "stationed_in",
@@ -368,22 +361,38 @@ pub async fn changed_since<C: ConnectionTrait>(
     county_id: Uuid,
     since: DateTime<Utc>,
 ) -> Result<std::collections::HashSet<Uuid>, ApiError> {
-    use sea_orm::QuerySelect;
-    let rows: Vec<Uuid> = subject::Entity::find()
-        .select_only()
-        .column(subject::Column::Id)
-        .filter(subject::Column::CountyId.eq(county_id))
-        .filter(subject::Column::UpdatedAt.gt(since))
-        .into_tuple()
-        .all(conn)
-        .await?;
-    let attributes: Vec<Uuid> = subject_attribute::Entity::find()
-        .select_only()
-        .column(subject_attribute::Column::SubjectId)
-        .filter(subject_attribute::Column::CountyId.eq(county_id))
-        .filter(subject_attribute::Column::UpdatedAt.gt(since))
-        .into_tuple()
-        .all(conn)
-        .await?;
+    use subject::Column as S;
+    use subject_attribute::Column as A;
+    let rows =
+        subject_ids_updated::<subject::Entity, _>(conn, S::Id, S::CountyId, S::UpdatedAt, county_id, since).await?;
+    let attributes = subject_ids_updated::<subject_attribute::Entity, _>(
+        conn,
+        A::SubjectId,
+        A::CountyId,
+        A::UpdatedAt,
+        county_id,
+        since,
+    )
+    .await?;
     Ok(rows.into_iter().chain(attributes).collect())
+}
+
+/// The subject ids (column `subject_id`) of the rows of `E` in a county updated after `since`.
+async fn subject_ids_updated<E: EntityTrait, C: ConnectionTrait>(
+    conn: &C,
+    subject_id: E::Column,
+    county: E::Column,
+    updated_at: E::Column,
+    county_id: Uuid,
+    since: DateTime<Utc>,
+) -> Result<Vec<Uuid>, sea_orm::DbErr> {
+    use sea_orm::QuerySelect;
+    E::find()
+        .select_only()
+        .column(subject_id)
+        .filter(county.eq(county_id))
+        .filter(updated_at.gt(since))
+        .into_tuple()
+        .all(conn)
+        .await
 }

@@ -9,7 +9,7 @@ use super::entities::{org_unit, user};
 use super::load_for;
 use super::org_units::{self, OrgKind};
 use super::page::list_rows;
-use super::{new_id, now, Change, WriteTx};
+use super::{new_id, now, Change, Edit, WriteTx};
 use crate::api::users::{NewUser, PasswordChange, User, UserFilter, UserPatch};
 use crate::auth::policy::{Action, Scope};
 use crate::auth::{passwords, Caller, Level, Role};
@@ -168,14 +168,9 @@ pub async fn create(
     Ok(model)
 }
 
-#[tracing::instrument(skip_all, fields(county = %caller.county_id, user = %id))]
-pub async fn update(
-    tx: &WriteTx,
-    caller: &Caller,
-    id: Uuid,
-    patch: UserPatch,
-    if_match: Option<i32>,
-) -> Result<user::Model, ApiError> {
+#[tracing::instrument(skip_all, fields(county = %caller.county_id, user = %edit.id))]
+pub async fn update(tx: &WriteTx, caller: &Caller, edit: Edit<UserPatch>) -> Result<user::Model, ApiError> {
+    let Edit { id, patch, if_match } = edit;
     let current = load_for(tx.conn(), caller, Action::Manage, id).await?;
     super::check_version(if_match.or(patch.version), current.version)?;
     if current.id == caller.id && (patch.active == Some(false) || patch.role.is_some_and(|r| r != caller.role)) {

@@ -87,32 +87,6 @@ async fn simultaneous_patches_with_one_version_have_one_winner() {
     let app = spawn_app().await;
     let w = app.world().await;
 
-    let subject = stationed(&app, &w, "first_secretary", "李明", &w.village_a1).await;
-    compare_and_set_rounds(
-        &app,
-        ("PATCH", &format!("/api/v1/subjects/{subject}")),
-        ("subject", &subject, "update"),
-        |round, version| json!({"name": format!("李明{round}"), "version": version}),
-    )
-    .await;
-
-    compare_and_set_rounds(
-        &app,
-        ("PATCH", &format!("/api/v1/org-units/{}", w.village_a2)),
-        ("org_unit", &w.village_a2, "update"),
-        |round, version| json!({"name": format!("大路村{round}"), "version": version}),
-    )
-    .await;
-
-    let scheme = id_of(&instantiate(&app, "county-poverty", None).await);
-    compare_and_set_rounds(
-        &app,
-        ("PATCH", &format!("/api/v1/schemes/{scheme}")),
-        ("scheme", &scheme, "update"),
-        |round, version| json!({"title": format!("考核办法 第{round}稿"), "version": version}),
-    )
-    .await;
-
     let users = app.get("/api/v1/users?limit=100", &app.admin).await;
     let viewer = users.body["items"]
         .as_array()
@@ -121,13 +95,27 @@ async fn simultaneous_patches_with_one_version_have_one_winner() {
         .find(|u| u["username"] == "county-viewer")
         .map(|u| u["id"].as_str().unwrap().to_owned())
         .unwrap();
-    compare_and_set_rounds(
-        &app,
-        ("PATCH", &format!("/api/v1/users/{viewer}")),
-        ("user", &viewer, "update"),
-        |round, version| json!({"display_name": format!("县级查看{round}"), "version": version}),
-    )
-    .await;
+    let scheme = id_of(&instantiate(&app, "county-poverty", None).await);
+    let subject = stationed(&app, &w, "first_secretary", "李明", &w.village_a1).await;
+    // Each resource's PATCH: the field it renames, to `before{round}after`.
+    for (collection, entity, id, field, before, after) in [
+        ("subjects", "subject", &subject, "name", "李明", ""),
+        ("org-units", "org_unit", &w.village_a2, "name", "大路村", ""),
+        ("schemes", "scheme", &scheme, "title", "考核办法 第", "稿"),
+        ("users", "user", &viewer, "display_name", "县级查看", ""),
+    ] {
+        compare_and_set_rounds(
+            &app,
+            ("PATCH", &format!("/api/v1/{collection}/{id}")),
+            (entity, id, "update"),
+            |round, version| {
+                let mut body = json!({"version": version});
+                body[field] = json!(format!("{before}{round}{after}"));
+                body
+            },
+        )
+        .await;
+    }
 
     // Attributes: the first write takes the defaults without a version; later ones compare.
     let path = format!("/api/v1/subjects/{}/attributes/{scheme}", w.department);

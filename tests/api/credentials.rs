@@ -103,8 +103,7 @@ async fn a_service_accounts_tokens_die_when_it_is_revoked() {
 #[actix_web::test]
 async fn an_external_token_without_a_generation_must_be_issued_after_the_last_change() {
     let app = spawn_app().await;
-    let county = app.county_id.clone();
-    let token = app.user("external-user", &county, "viewer").await;
+    let token = app.user("external-user", &app.county_id, "viewer").await;
     let me = app.get("/api/v1/users/me", &token).await.body;
     let claims = |iat: u64| {
         json!({
@@ -147,13 +146,18 @@ async fn attempt(app: &TestApp, username: &str, password: &str, forwarded_for: &
     .await
 }
 
-#[actix_web::test]
-async fn an_attacker_elsewhere_cannot_lock_the_owner_out() {
-    let app = spawn_with(|s| {
-        s.auth.login_max_failures = 3;
+/// A service behind one trusted proxy that throttles a client after `max_failures` failed logins.
+async fn behind_one_proxy(max_failures: u32) -> TestApp {
+    spawn_with(|s| {
+        s.auth.login_max_failures = max_failures;
         s.server.trusted_proxy_hops = 1;
     })
-    .await;
+    .await
+}
+
+#[actix_web::test]
+async fn an_attacker_elsewhere_cannot_lock_the_owner_out() {
+    let app = behind_one_proxy(3).await;
     let attacker = "203.0.113.9";
     for _ in 0..3 {
         attempt(&app, "admin", "wrong-password-xyz", attacker)
@@ -177,11 +181,7 @@ async fn an_attacker_elsewhere_cannot_lock_the_owner_out() {
 
 #[actix_web::test]
 async fn the_wait_doubles_with_each_failure() {
-    let app = spawn_with(|s| {
-        s.auth.login_max_failures = 1;
-        s.server.trusted_proxy_hops = 1;
-    })
-    .await;
+    let app = behind_one_proxy(1).await;
     let from = "203.0.113.10";
     attempt(&app, "admin", "wrong-password-xyz", from).await.assert(401);
     let first = attempt(&app, "admin", "wrong-password-xyz", from).await;

@@ -93,6 +93,22 @@ fn finding(subject: &str) -> Value {
     json!({"subject_id": subject, "item_code": "1.1", "rule_code": "L1", "quantity": 1, "occurred_on": "2023-03-01"})
 }
 
+/// `POST /api/v1/incidents:bulk` of a JSON array of findings.
+async fn bulk_findings(app: &TestApp, token: &str, rows: &Value) -> Reply {
+    let body = serde_json::to_vec(rows).unwrap();
+    app.upload_as(token, "/api/v1/incidents:bulk", "application/json", body)
+        .await
+}
+
+/// Each reader, by its token, reads every one of `paths` with its status.
+async fn assert_reads(app: &TestApp, paths: &[&str], readers: &[(&str, &String, u16)]) {
+    for (who, token, status) in readers {
+        for path in paths {
+            assert_eq!(app.get(path, token).await.status.as_u16(), *status, "{who}: {path}");
+        }
+    }
+}
+
 #[actix_web::test]
 async fn uploads_as_a_form_or_a_raw_body_are_stored_once_by_their_hash() {
     let app = spawn_app().await;
@@ -394,7 +410,7 @@ async fn a_file_is_read_by_exactly_those_who_read_what_it_is_attached_to() {
 
     let path = format!("/api/v1/evidence/{file}");
     let content = format!("{path}/content");
-    for (who, token, status) in [
+    let readers = [
         ("its village", &w.village_a1_viewer, 200),
         ("its town's viewer", &w.town_a_viewer, 200),
         ("its town's admin", &w.town_a_admin, 200),
@@ -402,10 +418,8 @@ async fn a_file_is_read_by_exactly_those_who_read_what_it_is_attached_to() {
         ("the county's assessor", &w.county_assessor, 200),
         ("the county's admin", &app.admin, 200),
         ("a sibling town", &w.town_b_assessor, 404),
-    ] {
-        assert_eq!(app.get(&path, token).await.status.as_u16(), status, "{who}");
-        assert_eq!(app.get(&content, token).await.status.as_u16(), status, "{who}");
-    }
+    ];
+    assert_reads(&app, &[&path, &content], &readers).await;
     // A sibling can neither attach it nor name it.
     let theirs = id_of(&record(&app, &w.town_b_assessor, finding(&b1)).await);
     attach(&app, &w.town_b_assessor, &file, "incident", &theirs)
@@ -423,42 +437,27 @@ async fn a_file_is_read_by_exactly_those_who_read_what_it_is_attached_to() {
         .assert(201)
         .id();
     let path = format!("/api/v1/evidence/{loose}");
-    for (who, token, status) in [
+    let readers = [
         ("its uploader", &w.town_a_assessor, 200),
         ("the county's admin", &app.admin, 200),
         ("the county's viewer", &w.county_viewer, 404),
         ("its uploader's town viewer", &w.town_a_viewer, 404),
         ("a sibling", &w.town_b_assessor, 404),
-    ] {
-        assert_eq!(app.get(&path, token).await.status.as_u16(), status, "{who}");
-    }
+    ];
+    assert_reads(&app, &[&path], &readers).await;
 
     // In bulk: a row naming a file it may not read is refused by row and field.
     let rows = json!([
         {"subject_id": a1, "item_code": "1.1", "rule_code": "L1", "occurred_on": "2023-04-01", "evidence_ids": [loose]},
         {"subject_id": a1, "item_code": "1.1", "rule_code": "L1", "occurred_on": "2023-04-02", "evidence_ids": [uuid::Uuid::now_v7()]},
     ]);
-    let refused = app
-        .upload_as(
-            &w.town_a_assessor,
-            "/api/v1/incidents:bulk",
-            "application/json",
-            serde_json::to_vec(&rows).unwrap(),
-        )
-        .await;
+    let refused = bulk_findings(&app, &w.town_a_assessor, &rows).await;
     // A JSON array's rows are numbered by their index.
     refused.assert_row_errors(&[(1, "evidence_ids[0]", "evidence.unknown")]);
     let rows = json!([
         {"subject_id": a1, "item_code": "1.1", "rule_code": "L1", "occurred_on": "2023-04-01", "evidence_ids": [loose]},
     ]);
-    let stored = app
-        .upload_as(
-            &w.town_a_assessor,
-            "/api/v1/incidents:bulk",
-            "application/json",
-            serde_json::to_vec(&rows).unwrap(),
-        )
-        .await;
+    let stored = bulk_findings(&app, &w.town_a_assessor, &rows).await;
     stored.assert(201);
     let bulk_finding = stored.created_ids()[0].clone();
     let links = app

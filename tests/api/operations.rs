@@ -38,10 +38,9 @@ async fn unknown_routes_and_methods_answer_problems() {
     let reply = app.send("PATCH", "/api/v1/users/me", Some(&app.admin), &[], None).await;
     reply.assert_problem(405, "request.method_not_allowed", None);
     assert_eq!(reply.header("allow").as_deref(), Some("GET"));
-    let reply = app
-        .send("GET", "/api/v1/org-units/not-an-id", Some(&app.admin), &[], None)
-        .await;
-    reply.assert_problem(404, "not_found", None);
+    app.send("GET", "/api/v1/org-units/not-an-id", Some(&app.admin), &[], None)
+        .await
+        .assert_problem(404, "not_found", None);
 }
 
 #[actix_web::test]
@@ -87,14 +86,14 @@ async fn malformed_json_is_a_400_problem_and_writes_nothing() {
 #[actix_web::test]
 async fn a_wrong_field_is_a_422_naming_it() {
     let app = spawn_app().await;
-    let reply = app
-        .post_as_admin("/api/v1/org-units", &json!({"kind": "castle", "name": "x"}))
-        .await;
-    reply.assert_problem(422, "request.field_invalid", Some("kind"));
-    let reply = app
-        .post_as_admin("/api/v1/org-units", &json!({"kind": "township"}))
-        .await;
-    reply.assert_problem(422, "request.field_invalid", Some("name"));
+    for (body, field) in [
+        (json!({"kind": "castle", "name": "x"}), "kind"),
+        (json!({"kind": "township"}), "name"),
+    ] {
+        app.post_as_admin("/api/v1/org-units", &body)
+            .await
+            .assert_problem(422, "request.field_invalid", Some(field));
+    }
 }
 
 #[actix_web::test]

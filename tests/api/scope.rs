@@ -72,12 +72,11 @@ async fn township_assessors_record_findings_only_in_their_town() {
     record(&app, &w.town_a_assessor, body(&w.village_a2)).await;
     let before = app.count("incidents").await;
     // Town B's village does not exist for town A's assessor, and the other way round.
-    app.post("/api/v1/incidents", &w.town_a_assessor, &body(&w.village_b1))
-        .await
-        .assert_problem(422, "incident.subject_unknown", Some("subject_id"));
-    app.post("/api/v1/incidents", &w.town_b_assessor, &body(&w.village_a1))
-        .await
-        .assert_problem(422, "incident.subject_unknown", Some("subject_id"));
+    for (assessor, village) in [(&w.town_a_assessor, &w.village_b1), (&w.town_b_assessor, &w.village_a1)] {
+        app.post("/api/v1/incidents", assessor, &body(village))
+            .await
+            .assert_problem(422, "incident.subject_unknown", Some("subject_id"));
+    }
     // Nor may town A's assessor score town B itself, or the county's department.
     app.post(
         "/api/v1/incidents",

@@ -1,6 +1,7 @@
-# Sourced by the load scripts: starts BIN (default target/release/kaohe) on PORT against
-# $PG/$DB (default the benchmark database), logs in as the demo county assessor, and sets BASE,
-# TOKEN and SCHEME (the county-poverty scheme). The caller's EXIT trap stops the service ($pid).
+# Sourced by the load scripts (after setting PORT): moves to the repository, starts the service on
+# the benchmark county's database and signs in. Sets PG, DB, BIN, work (a temporary folder,
+# removed on exit with the service), BASE, TOKEN and SCHEME (the county-poverty scheme).
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 PG=${PG:-postgres://postgres@127.0.0.1:5432}
 DB=${DB:-kaohe_bench}
 BIN=${BIN:-target/release/kaohe}
