@@ -117,7 +117,6 @@ impl Store {
         revisions::current(&self.db, county_id).await
     }
 
-
     /// SQL statements run through this store so far.
     pub fn statements(&self) -> u64 {
         self.statements.load(std::sync::atomic::Ordering::Relaxed)
