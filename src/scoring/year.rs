@@ -316,8 +316,8 @@ pub(crate) fn compute_over(
             .collect()
     });
     let is_fresh = |id: &Uuid| fresh.as_ref().is_none_or(|fresh| fresh.contains(id));
-    let before = |id: &Uuid| reuse.as_ref().and_then(|reuse| reuse.before.get(id));
-    let before_map = reuse.as_ref().map(|reuse| reuse.before);
+    // The earlier computation's results before rankings, when reusing one.
+    let before = reuse.as_ref().map(|reuse| reuse.before);
     let index = YearIndex::new(scheme, data, options.as_of, fresh.as_ref());
 
     let mut evaluations = evaluation_results(scheme, data, &index, &settings, &is_fresh);
@@ -325,20 +325,22 @@ pub(crate) fn compute_over(
         evaluations
             .get(id)
             .or_else(|| {
-                before_map
+                before
                     .and_then(|before| before.get(id))
                     .map(|result| &result.evaluations)
             })
             .map(Vec::as_slice)
     });
     let mut annual = annual_results(scheme, &order, &index, &evaluations, &settings, &is_fresh, |id| {
-        before(id).and_then(|result| result.annual.value.clone())
+        before
+            .and_then(|before| before.get(id))
+            .and_then(|result| result.annual.value.clone())
     });
     let mut computed: Vec<SubjectYearResult> = Vec::new();
     let mut subjects: Vec<SubjectYearResult> = Vec::with_capacity(index.scored.len());
     for subject in &index.scored {
         if !is_fresh(&subject.id) {
-            subjects.extend(before(&subject.id).cloned());
+            subjects.extend(before.and_then(|before| before.get(&subject.id)).cloned());
             continue;
         }
         let (Some(config), Some(annual)) = (index.config(subject), annual.remove(&subject.id)) else {
