@@ -9,6 +9,7 @@ pub mod decimal;
 pub mod demo;
 pub mod error;
 pub mod exact;
+pub mod i18n;
 pub mod named;
 pub mod not_scored;
 pub mod objects;

@@ -32,8 +32,9 @@ fn scope_of(m: &appeal::Model) -> Scope {
 }
 
 fn check_text(field: &str, text: &str) -> Result<String, ApiError> {
+    let too_long = text.chars().count() > 2000;
     let text = text.trim();
-    if text.is_empty() || text.chars().count() > 2000 {
+    if text.is_empty() || too_long {
         return Err(ApiError::invalid(
             field,
             "appeal.text_invalid",

@@ -358,8 +358,9 @@ pub fn new_id() -> Uuid {
 /// The reason given for a change, trimmed: 1–2000 characters, else 422 `code` on `reason`, saying
 /// that a `what` needs one.
 pub fn check_reason<'a>(reason: &'a str, code: &str, what: &str) -> Result<&'a str, ApiError> {
+    let too_long = reason.chars().count() > 2000;
     let reason = reason.trim();
-    if reason.is_empty() || reason.chars().count() > 2000 {
+    if reason.is_empty() || too_long {
         return Err(ApiError::invalid(
             "reason",
             code,

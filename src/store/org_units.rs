@@ -52,8 +52,11 @@ pub fn scope_of(m: &org_unit::Model) -> Scope {
 }
 
 pub fn check_name(field: &str, name: &str) -> Result<String, ApiError> {
+    // The length is the one the document states, of the string as sent;
+    // only emptiness is judged after trimming.
+    let too_long = name.chars().count() > 200;
     let name = name.trim();
-    if name.is_empty() || name.chars().count() > 200 {
+    if name.is_empty() || too_long {
         return Err(ApiError::invalid(
             field,
             "field.length",

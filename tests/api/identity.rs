@@ -245,6 +245,30 @@ async fn service_accounts_log_in_read_the_county_and_can_be_revoked() {
 }
 
 #[actix_web::test]
+async fn a_name_is_measured_as_sent_before_it_is_trimmed() {
+    let app = spawn_app().await;
+    // 201 characters as sent, 200 once the leading newline is trimmed: the document's
+    // maxLength of 200 refuses it, so the service must too.
+    let long = format!("\n{}", "*".repeat(200));
+    app.post("/api/v1/service-accounts", &app.admin, &json!({ "name": long }))
+        .await
+        .assert_problem(422, "field.length", Some("name"));
+    app.post(
+        "/api/v1/org-units",
+        &app.admin,
+        &json!({"kind": "township", "name": long}),
+    )
+    .await
+    .assert_problem(422, "field.length", Some("name"));
+    // Whitespace around a name that fits is still trimmed away.
+    let created = app
+        .post("/api/v1/service-accounts", &app.admin, &json!({"name": "  平台  "}))
+        .await;
+    created.assert(201);
+    assert_eq!(created.body["name"], "平台");
+}
+
+#[actix_web::test]
 async fn users_change_their_own_password() {
     let app = spawn_app().await;
     let county = app.county_id.clone();

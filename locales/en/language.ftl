@@ -1,0 +1,2 @@
+# The language itself, as its speakers name it.
+language-name = English
