@@ -22,6 +22,28 @@ pub struct Settings {
     pub audit: AuditSettings,
     #[serde(default)]
     pub evidence: EvidenceSettings,
+    #[serde(default)]
+    pub metrics: MetricsSettings,
+}
+
+/// `GET /metrics` (Prometheus text format).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct MetricsSettings {
+    /// Serve `GET /metrics` (404 when off).
+    pub enabled: bool,
+    /// When set, `GET /metrics` needs `Authorization: Bearer <token>` (for a scraper outside the
+    /// private network); unset, restrict the path at the proxy instead.
+    pub token: Option<Secret>,
+}
+
+impl Default for MetricsSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            token: None,
+        }
+    }
 }
 
 /// Evidence files (佐证材料): where their bytes are kept, how large and of which types they may be.
@@ -394,6 +416,9 @@ impl Settings {
                 return fail("evidence.s3_bucket", "is required when evidence.store is s3");
             }
             _ => {}
+        }
+        if self.metrics.token.as_ref().is_some_and(|t| t.expose().len() < 16) {
+            return fail("metrics.token", "must be at least 16 characters long");
         }
         for origin in &self.cors.allowed_origins {
             if !(origin.starts_with("http://") || origin.starts_with("https://")) {

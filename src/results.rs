@@ -115,7 +115,11 @@ impl ResultsCache {
     /// A rendered answer under this ETag, if kept.
     pub fn rendered(&self, etag: &str) -> Option<Arc<Rendered>> {
         let rendered = self.rendered.lock().ok()?;
-        rendered.iter().find(|(tag, _)| tag == etag).map(|(_, r)| r.clone())
+        let kept = rendered.iter().find(|(tag, _)| tag == etag).map(|(_, r)| r.clone());
+        if kept.is_some() {
+            crate::metrics::results_answered("rendered");
+        }
+        kept
     }
 
     pub fn remember(&self, etag: &str, answer: Arc<Rendered>) {
@@ -231,6 +235,7 @@ pub async fn year_at(
         full: request.full,
     };
     if let Some(hit) = cache.get(&key, revision) {
+        crate::metrics::results_answered("cached");
         return Ok(hit);
     }
     // One computation per question at a time: concurrent askers wait for it instead of each
@@ -242,9 +247,12 @@ pub async fn year_at(
     // each computing the revision it happened to read (a read still sees every write before it).
     let revision = revision.max(store.revision(scheme.county_id).await?);
     if let Some(hit) = cache.get(&key, revision) {
+        // Computed by the asker this one waited for.
+        crate::metrics::results_answered("cached");
         return Ok(hit);
     }
-    let computed = match request.as_of {
+    let started = std::time::Instant::now();
+    let (computed, path) = match request.as_of {
         None => {
             let (loaded, year, changes) = inputs(store, cache, scheme, revision).await?;
             // The last computation of this question, brought forward: only the subjects whose
@@ -254,14 +262,18 @@ pub async fn year_at(
                 let state = prior.state.lock().ok()?.take()?;
                 Some((state, changed))
             });
-            compute_with(loaded, year, request, revision, prior, request.monthly.is_none()).await?
+            let path = if prior.is_some() { "incremental" } else { "full" };
+            let computed = compute_with(loaded, year, request, revision, prior, request.monthly.is_none()).await?;
+            (computed, path)
         }
         Some(at) => {
             let loaded = crate::store::schemes::load_definition(db, scheme).await?;
             let year = year_data::load(db, &loaded, Some(at)).await?;
-            compute(loaded, Arc::new(year), request, revision).await?
+            (compute(loaded, Arc::new(year), request, revision).await?, "as_of")
         }
     };
+    crate::metrics::results_answered(path);
+    crate::metrics::results_computed(path, started);
     let computed = Arc::new(computed);
     cache.put(key, computed.clone());
     Ok(computed)

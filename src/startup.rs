@@ -198,6 +198,7 @@ fn serve(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<S
             // is already encoded (the kept results, `api::results::answer`) is left as it is.
             .wrap(Compress::default())
             .wrap(from_fn(telemetry::observe))
+            .wrap(from_fn(crate::metrics::observe))
     })
     .workers(workers)
     .shutdown_timeout(shutdown)

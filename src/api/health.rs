@@ -9,7 +9,9 @@ use crate::error::{ApiError, Problem};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(healthz).service(readyz);
+    cfg.service(healthz)
+        .service(readyz)
+        .service(crate::metrics::metrics_endpoint);
 }
 
 /// The state of the process or its database.

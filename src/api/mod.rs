@@ -146,13 +146,24 @@ pub fn document_base(public_url: &str) -> OpenApi {
                 .build(),
         ),
     );
+    components.add_security_scheme(
+        "metrics_token",
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .description(Some(
+                    "GET /metrics only: the operator's `metrics.token`, when one is configured",
+                ))
+                .build(),
+        ),
+    );
     let tag = |name: &str, description: &str| {
         let mut t = Tag::new(name);
         t.description = Some(description.to_owned());
         t
     };
     doc.tags = Some(vec![
-        tag("operations", "Liveness, readiness and this document"),
+        tag("operations", "Liveness, readiness, metrics and this document"),
         tag("auth", "Tokens and the caller's own account"),
         tag("org-units", "The county's tree: townships, villages, departments"),
         tag("users", "People who log in"),

@@ -249,3 +249,27 @@ async fn the_demo_generator_loads_a_province_of_separate_counties() {
         .await
         .assert_problem(404, "not_found", None);
 }
+
+#[actix_web::test]
+async fn metrics_can_require_a_token_or_be_switched_off() {
+    let app = spawn_with(|s| s.metrics.token = Some(kaohe::config::Secret::new("scrape-token-0123456789"))).await;
+    app.send("GET", "/metrics", None, &[], None)
+        .await
+        .assert_problem(401, "auth.unauthorized", None);
+    app.send("GET", "/metrics", Some("wrong-token-0123456789"), &[], None)
+        .await
+        .assert(401);
+    let scraped = app
+        .send("GET", "/metrics", Some("scrape-token-0123456789"), &[], None)
+        .await;
+    scraped.assert(200);
+    assert!(scraped
+        .header("content-type")
+        .unwrap()
+        .starts_with("text/plain; version=0.0.4"));
+    assert!(String::from_utf8(scraped.bytes)
+        .unwrap()
+        .contains("# TYPE kaohe_http_requests_total counter"));
+    let off = spawn_with(|s| s.metrics.enabled = false).await;
+    off.send("GET", "/metrics", None, &[], None).await.assert(404);
+}

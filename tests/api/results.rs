@@ -1162,3 +1162,43 @@ async fn ndjson_exports_keep_json_types() {
     assert!(entry["rank"].is_u64(), "{entry}");
     assert!(entry["ranking"].is_string() && entry["group"].is_object(), "{entry}");
 }
+
+/// The value of one series in a Prometheus text exposition, 0 when absent.
+fn series(metrics: &str, name_and_labels: &str) -> f64 {
+    metrics
+        .lines()
+        .find_map(|line| line.strip_prefix(name_and_labels)?.trim().parse().ok())
+        .unwrap_or(0.0)
+}
+
+#[actix_web::test]
+async fn metrics_count_requests_per_route_and_how_results_were_answered() {
+    let app = spawn_app().await;
+    let (_, v, scheme) = seed_a(&app).await;
+    let scrape = || async { String::from_utf8(app.send("GET", "/metrics", None, &[], None).await.bytes).unwrap() };
+    let before = scrape().await;
+    let path = format!("/api/v1/results?scheme_id={scheme}");
+    app.get_ok(&path).await;
+    app.get_ok(&path).await;
+    record(&app, &app.admin, finding(&v, "1.1", "L1", 2, "2023-03-10")).await;
+    app.get_ok(&path).await;
+    let after = scrape().await;
+    // Other tests share the process's recorder: the series only grow, by at least this test's share.
+    let grew = |series_name: &str| series(&after, series_name) - series(&before, series_name);
+    let results_ok = r#"kaohe_http_requests_total{route="/api/v1/results",method="GET",status="200"}"#;
+    assert!(grew(results_ok) >= 3.0, "{after}");
+    assert!(grew(r#"kaohe_results_requests_total{outcome="rendered"}"#) >= 1.0);
+    assert!(grew(r#"kaohe_results_requests_total{outcome="incremental"}"#) >= 1.0);
+    assert!(
+        grew(r#"kaohe_http_request_duration_seconds_count{route="/api/v1/results",method="GET",status="200"}"#) >= 3.0
+    );
+    assert!(after.contains(
+        r#"kaohe_http_request_duration_seconds_bucket{route="/api/v1/results",method="GET",status="200",le="0.005"}"#
+    ));
+    // Ids never become labels: the route is the pattern.
+    app.get_ok(&format!("/api/v1/subjects/{v}")).await;
+    let later = scrape().await;
+    assert!(later.contains(r#"route="/api/v1/subjects/{id}""#));
+    assert!(!later.contains(&v));
+    assert!(series(&later, r#"kaohe_db_pool_connections{state="max"}"#) >= 1.0);
+}
