@@ -10,6 +10,7 @@ pub mod demo;
 pub mod error;
 pub mod exact;
 pub mod i18n;
+pub mod jobs;
 pub mod metrics;
 pub mod named;
 pub mod not_scored;

@@ -68,6 +68,7 @@ impl Application {
             results: Default::default(),
             accounts: Default::default(),
             objects,
+            jobs: Default::default(),
         });
         let server = serve(listener, state.clone()).map_err(|source| StartupError::Bind { address, source })?;
         tracing::info!(port, "kaohe listening");

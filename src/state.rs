@@ -17,4 +17,6 @@ pub struct AppState {
     pub accounts: AccountCache,
     /// Where evidence files are kept.
     pub objects: crate::objects::Objects,
+    /// The background jobs running on this instance.
+    pub jobs: crate::jobs::Jobs,
 }

@@ -33,6 +33,15 @@ pub fn current_request() -> Option<RequestContext> {
     REQUEST.try_with(Clone::clone).ok()
 }
 
+/// Runs `f` as part of the request `context` (a background job started by it: its log lines and
+/// problems name the request).
+pub async fn within<F: std::future::Future>(context: Option<RequestContext>, f: F) -> F::Output {
+    match context {
+        Some(context) => REQUEST.scope(context, f).await,
+        None => f.await,
+    }
+}
+
 /// Installs the global subscriber: human-readable text or JSON lines, filtered by `log.level`
 /// (overridden by `RUST_LOG`). Safe to call more than once (tests).
 pub fn init(settings: &LogSettings) {

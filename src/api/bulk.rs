@@ -28,6 +28,7 @@ use crate::api::incidents::NewIncident;
 use crate::api::subjects::{AttributesRow, SubjectRow};
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldError};
+use crate::jobs::Tracker;
 use crate::recording::findings::FindingsUpload;
 use crate::recording::inputs::{BallotsUpload, ScoresheetsUpload};
 use crate::recording::{Recorded, Recorder, BATCH};
@@ -48,7 +49,7 @@ macro_rules! bulk_upload {
         $(#[doc = $doc])*
         #[utoipa::path(
             tag = "bulk", operation_id = $operation,
-            params(BulkParams),
+            params(BulkParams, BulkHeaders),
             request_body(content(
                 (Vec<$row> = "application/json"),
                 ($row = "application/x-ndjson"),
@@ -56,11 +57,23 @@ macro_rules! bulk_upload {
             )),
             responses(
                 (status = 201, description = $written, body = BulkSummary),
-                (status = 200, description = $valid, body = BulkSummary)
+                (status = 200, description = $valid, body = BulkSummary),
+                (status = 202, description = "`Prefer: respond-async`: the upload runs as a background job; \
+                  follow `Location` (the `Job`, or its `events`) for its progress and, once ended, this \
+                  request's answer", body = super::jobs::Job,
+                 headers(("Location" = String, description = "The job: /api/v1/jobs/{id}"),
+                         ("Preference-Applied" = String, description = "`respond-async`")))
             )
         )]
         #[post($path)]
-        async fn $name($args: BulkArgs) -> Result<HttpResponse, ApiError> {
+        async fn $name(mut $args: BulkArgs) -> Result<HttpResponse, ApiError> {
+            if $args.respond_async {
+                // `Prefer: respond-async`: the same upload as a background job (202).
+                let (job, tracker) = super::jobs::begin(&$args.state, &$args.caller, $operation).await?;
+                $args.tracker = tracker;
+                let state = $args.state.clone();
+                return super::jobs::accepted(state, job, async move { $body });
+            }
             $body
         }
     };
@@ -73,6 +86,10 @@ struct BulkArgs {
     dry_run: bool,
     format: BodyFormat,
     body: web::Bytes,
+    /// `Prefer: respond-async` (RFC 7240): answer 202 and run as a job.
+    respond_async: bool,
+    /// Where the upload reports its progress (a job's, or nowhere).
+    tracker: Tracker,
 }
 
 impl FromRequest for BulkArgs {
@@ -89,8 +106,11 @@ impl FromRequest for BulkArgs {
             let caller = Caller::from_request(&req, &mut payload).await?;
             let params = Query::<BulkParams>::from_request(&req, &mut payload).await?;
             let format = BodyFormat::of(&req)?;
+            let respond_async = prefers_async(&req);
             let payload = web::Payload::from_request(&req, &mut payload).await?;
             Ok(BulkArgs {
+                respond_async,
+                tracker: Tracker::default(),
                 body: read_body(payload, state.settings.limits.bulk_body_bytes).await?,
                 dry_run: params.dry_run.unwrap_or(false),
                 format,
@@ -139,7 +159,7 @@ impl BulkArgs {
         let parsed = rows::<R::Row>(&self.body, self.format)?;
         let tx = self.write().await?;
         let recorder = begin(&tx, &self.caller, upload.id).await?;
-        let recorded = record(&tx, &self.caller, recorder, parsed, self.max_rows()).await?;
+        let recorded = record(&tx, &self.caller, recorder, parsed, self.max_rows(), &self.tracker).await?;
         upload.finish(tx, recorded).await
     }
 }
@@ -160,6 +180,19 @@ const MAX_REPORTED: usize = 1000;
 #[into_params(parameter_in = Query)]
 pub struct BulkParams {
     pub dry_run: Option<bool>,
+}
+
+/// `Prefer: respond-async` runs the upload as a background job.
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)]
+pub struct BulkHeaders {
+    /// RFC 7240 preferences: with `respond-async` the upload answers `202 Accepted` at once and
+    /// runs as a job (`Location`: `/api/v1/jobs/{id}`); without it the request waits for the
+    /// upload's answer, as always.
+    #[serde(rename = "Prefer")]
+    #[param(example = "respond-async")]
+    pub prefer: Option<String>,
 }
 
 /// What an upload did.
@@ -530,6 +563,7 @@ async fn record<R: Recorder>(
     mut recorder: R,
     parsed: impl Iterator<Item = Parsed<R::Row>>,
     max_rows: usize,
+    tracker: &Tracker,
 ) -> Result<Recorded, ApiError> {
     let mut unparsed = Vec::new();
     let mut batch = Vec::with_capacity(BATCH);
@@ -539,20 +573,55 @@ async fn record<R: Recorder>(
         if rows > max_rows {
             return Err(too_many(max_rows));
         }
+        tracker.read(1);
         match result {
             Ok(value) => batch.push((row, value)),
-            Err(e) => unparsed.extend(e),
+            Err(e) => {
+                tracker.validated(1);
+                tracker.problems(&e);
+                unparsed.extend(e);
+            }
         }
         if batch.len() == BATCH {
-            recorder.add(tx, caller, std::mem::take(&mut batch)).await?;
+            add_batch(tx, caller, &mut recorder, std::mem::take(&mut batch), tracker).await?;
         }
     }
-    recorder.add(tx, caller, batch).await?;
+    add_batch(tx, caller, &mut recorder, batch, tracker).await?;
     let mut recorded = recorder.finish();
     recorded.rows = rows;
     // In row order when answered (`rejected`).
     recorded.errors.extend(unparsed);
     Ok(recorded)
+}
+
+/// One batch through the use case, reported to the tracker.
+async fn add_batch<R: Recorder>(
+    tx: &WriteTx,
+    caller: &Caller,
+    recorder: &mut R,
+    batch: Vec<(usize, R::Row)>,
+    tracker: &Tracker,
+) -> Result<(), ApiError> {
+    let (rows, before) = (batch.len(), recorder.errors().len());
+    recorder.add(tx, caller, batch).await?;
+    tracker.validated(rows);
+    tracker.problems(recorder.errors().get(before..).unwrap_or_default());
+    Ok(())
+}
+
+/// Whether the request prefers an asynchronous answer (`Prefer: respond-async`, RFC 7240).
+fn prefers_async(req: &HttpRequest) -> bool {
+    req.headers().get_all("prefer").any(|value| {
+        value.to_str().is_ok_and(|v| {
+            v.split(',').any(|p| {
+                p.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .eq_ignore_ascii_case("respond-async")
+            })
+        })
+    })
 }
 
 /// What an upload is, for its audit event and summary.
@@ -693,7 +762,15 @@ bulk_upload! {
         }
         let tx = args.write().await?;
         let recorder = ScoresheetsUpload::begin(upload.id, parsed.len());
-        let mut recorded = record(&tx, &args.caller, recorder, parsed.into_iter(), args.max_rows()).await?;
+        let mut recorded = record(
+            &tx,
+            &args.caller,
+            recorder,
+            parsed.into_iter(),
+            args.max_rows(),
+            &args.tracker,
+        )
+        .await?;
         // A long-form CSV has more rows than sheets.
         recorded.rows = rows;
         upload.finish(tx, recorded).await
@@ -752,14 +829,18 @@ async fn written_through<T: DeserializeOwned>(
         mut errors,
         rows,
     } = split(rows::<T>(&args.body, args.format)?, args.max_rows())?;
+    args.tracker.read(rows);
+    args.tracker.problems(&errors);
     let tx = args.write().await?;
     let ids = match write(&tx, &args.caller, valid).await? {
         Ok(ids) => ids,
         Err(bad) => {
+            args.tracker.problems(&bad);
             errors.extend(bad);
             Vec::new()
         }
     };
+    args.tracker.validated(rows);
     let recorded = Recorded {
         rows,
         ids,

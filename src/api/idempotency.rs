@@ -203,7 +203,7 @@ impl Respond for WriteTx {
 }
 
 /// The headers a replay repeats.
-const REPLAYED_HEADERS: [&str; 3] = ["content-type", "location", "etag"];
+const REPLAYED_HEADERS: [&str; 4] = ["content-type", "location", "etag", "preference-applied"];
 
 /// Stores `response` as the answer of `context`'s request on `conn` and gives it back.
 async fn store_answer<C: ConnectionTrait>(

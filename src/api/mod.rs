@@ -12,6 +12,7 @@ pub mod export;
 pub mod health;
 pub mod idempotency;
 pub mod incidents;
+pub mod jobs;
 pub mod listing;
 pub mod org_units;
 pub mod publications;
@@ -55,6 +56,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .configure(evaluations::configure)
             .configure(publications::configure)
             .configure(bulk::configure)
+            .configure(jobs::configure)
             .configure(evidence::configure)
             .configure(audit::configure),
     );

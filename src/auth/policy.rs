@@ -196,6 +196,12 @@ impl Caller {
                 || attached_to.iter().any(|scope| self.may(Action::Read, scope)))
     }
 
+    /// Whether the caller reads a background job of `county_id` started by `created_by`: its
+    /// starter does, and the county's admins; nobody else learns that it exists.
+    pub fn reads_job(&self, county_id: Uuid, created_by: Uuid) -> bool {
+        county_id == self.county_id && (created_by == self.id || self.may(Action::Manage, &Scope::county(county_id)))
+    }
+
     /// The rows of a table with `county_id`, `township_id` and `village_id` columns that lie in
     /// the caller's scope.
     pub fn visible(&self, table: impl IntoIden + Clone) -> Condition {

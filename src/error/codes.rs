@@ -350,6 +350,10 @@ pub const PROBLEM_CODES: &[(&str, &str)] = &[
         "internal",
         "The service failed to answer; the cause is logged under the request id",
     ),
+    (
+        "job.interrupted",
+        "The instance running a background job stopped before the job ended; nothing of the upload was committed unless its rows are found: upload again",
+    ),
     ("not_found", "No such resource, or not in your scope"),
     (
         "options.published_digits_out_of_range",

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::{Recorded, Recorder};
 use crate::api::incidents::{Incident, NewIncident};
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::error::{ApiError, FieldError};
 use crate::store::entities::incident;
 use crate::store::incidents::{self, RowError, Validator};
 use crate::store::{evidence, schemes, Change, WriteTx};
@@ -92,6 +92,10 @@ impl Recorder for FindingsUpload {
             }
         }
         Ok(())
+    }
+
+    fn errors(&self) -> &[FieldError] {
+        &self.recorded.errors
     }
 
     fn finish(self) -> Recorded {

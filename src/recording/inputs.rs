@@ -152,6 +152,10 @@ impl Recorder for ScoresheetsUpload {
         Ok(())
     }
 
+    fn errors(&self) -> &[FieldError] {
+        &self.recorded.errors
+    }
+
     fn finish(self) -> Recorded {
         self.recorded
     }
@@ -197,6 +201,10 @@ impl Recorder for BallotsUpload {
             }
         }
         Ok(())
+    }
+
+    fn errors(&self) -> &[FieldError] {
+        &self.recorded.errors
     }
 
     fn finish(self) -> Recorded {

@@ -47,6 +47,9 @@ pub trait Recorder {
         batch: Vec<(usize, Self::Row)>,
     ) -> impl std::future::Future<Output = Result<(), ApiError>>;
 
+    /// The problems found so far (a background job shows them while it runs).
+    fn errors(&self) -> &[FieldError];
+
     /// What the upload came to.
     fn finish(self) -> Recorded;
 }

@@ -348,3 +348,29 @@ entity!(evidence_link, "evidence_links", versioned {
     pub detached_by: Option<Uuid>,
     pub detach_reason: Option<String>,
 });
+
+// A bulk upload running (or run) in the background: bookkeeping of a request, not audited data.
+entity!(job, "jobs", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub county_id: Uuid,
+    pub created_at: DateTimeUtc,
+    /// Last saved progress (a heartbeat while it runs).
+    pub updated_at: DateTimeUtc,
+    /// The user or service account that started it.
+    pub created_by: Uuid,
+    /// The operation it runs, e.g. `bulkCreateIncidents`.
+    pub operation: String,
+    pub status: crate::store::jobs::JobStatus,
+    pub rows_read: i64,
+    pub rows_validated: i64,
+    pub rows_written: i64,
+    pub error_count: i64,
+    /// JSON array of the first problems found (`FieldError`s).
+    pub errors: String,
+    /// Once ended: the answer the synchronous request would have given.
+    pub result_status: Option<i32>,
+    pub result_content_type: Option<String>,
+    pub result_body: Option<String>,
+    pub finished_at: Option<DateTimeUtc>,
+});

@@ -10,6 +10,7 @@ pub mod evaluations;
 pub mod evidence;
 pub mod idempotency;
 pub mod incidents;
+pub mod jobs;
 pub mod org_units;
 pub mod page;
 pub mod publications;

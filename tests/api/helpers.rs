@@ -212,6 +212,7 @@ fn template_name() -> String {
         include_str!("../../migration/src/m20261202_000030_audit_row_seals.rs"),
         include_str!("../../migration/src/m20261203_000040_seed_b_attributes.rs"),
         include_str!("../../migration/src/m20261203_000050_evidence.rs"),
+        include_str!("../../migration/src/m20261204_000070_jobs.rs"),
     ];
     format!("kaohe_tpl_{}", hex::encode(&Sha256::digest(migrations.concat())[..6]))
 }

@@ -262,6 +262,8 @@ const ROWS: &[(&str, &str, Cover)] = &[
     ("POST", "/api/v1/incidents/{id}/appeals", Scopes(OSP)),
     ("POST", "/api/v1/incidents/{id}/revoke", Scopes(OSP)),
     ("POST", "/api/v1/incidents:bulk", Scopes(OSP)),
+    ("GET", "/api/v1/jobs/{id}", Everyone),
+    ("GET", "/api/v1/jobs/{id}/events", Everyone),
     ("GET", "/api/v1/org-units", Scopes(OSP)),
     ("POST", "/api/v1/org-units", Scopes(OSP)),
     ("GET", "/api/v1/org-units/{id}", Scopes(OSP)),
@@ -886,6 +888,7 @@ async fn every_operation_answers_every_role_level_and_scope_as_the_policy_says()
     single_reads(&mut m, &fx).await;
     publication_views(&mut m, &fx).await;
     unscoped(&mut m).await;
+    jobs(&mut m).await;
     records(&mut m, &fx).await;
     identity_writes(&mut m, &fx).await;
     subject_writes(&mut m, &fx).await;
@@ -1362,6 +1365,50 @@ async fn single_reads(m: &mut Matrix, fx: &Fixture) {
                 &reply,
             );
         }
+    }
+}
+
+/// Background jobs belong to whoever started them: the county admin's job is read by the county
+/// admin alone, and exists for nobody else (404), whatever their scope.
+async fn jobs(m: &mut Matrix) {
+    let admin = m.callers[0].token.clone();
+    let started = m
+        .app
+        .send(
+            "POST",
+            "/api/v1/ballots:bulk",
+            Some(&admin),
+            &[("content-type", "application/x-ndjson"), ("prefer", "respond-async")],
+            Some(Vec::new()),
+        )
+        .await;
+    assert_eq!(started.status.as_u16(), 202, "{:?}", started.body);
+    let job = started.body["id"].as_str().unwrap().to_owned();
+    for c in 0..m.callers.len() {
+        let caller = &m.callers[c];
+        let expected = if (caller.level, caller.role) == (Level::County, Role::Admin) {
+            200
+        } else {
+            404
+        };
+        let reply = m.call(c, "GET", &format!("/api/v1/jobs/{job}"), None).await;
+        m.check(
+            "GET /api/v1/jobs/{id}",
+            c,
+            Scope::Everyone,
+            "the county admin's job",
+            expected,
+            &reply,
+        );
+        let reply = m.call(c, "GET", &format!("/api/v1/jobs/{job}/events"), None).await;
+        m.check(
+            "GET /api/v1/jobs/{id}/events",
+            c,
+            Scope::Everyone,
+            "the county admin's job",
+            expected,
+            &reply,
+        );
     }
 }
 

@@ -1,0 +1,342 @@
+//! Background jobs over HTTP: a bulk upload sent with `Prefer: respond-async` (RFC 7240) answers
+//! `202 Accepted` with `Location: /api/v1/jobs/{id}` and runs on (`crate::jobs`); `GET` polls the
+//! job, `GET …/events` follows it as server-sent events until it ends. The job's `result` is the
+//! answer the synchronous request would have given (its summary, or its problem).
+
+use std::future::Future;
+use std::time::Duration;
+
+use actix_web::http::header;
+use actix_web::{get, web, HttpResponse, ResponseError};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::error::{ApiError, FieldError};
+use crate::jobs::{Progress, Tracker};
+use crate::state::AppState;
+use crate::store::entities::job;
+use crate::store::jobs::{self, Answer, JobStatus};
+use crate::store::new_id;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(read).service(events);
+}
+
+/// How often a running job's counters are saved on PostgreSQL, and how often a follower looks.
+const SAVE_EVERY: Duration = Duration::from_secs(1);
+const LOOK_EVERY: Duration = Duration::from_millis(200);
+/// A follower is sent a comment this often while nothing changes, so proxies keep the stream.
+const KEEP_ALIVE: Duration = Duration::from_secs(15);
+/// A running job whose row was not saved for this long ran on an instance that stopped.
+const SILENT_FOR: chrono::Duration = chrono::Duration::seconds(30);
+
+/// A bulk upload running (or run) in the background.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "01938a8e-7a4b-7c3d-9e2f-1a2b3c4d5e6f", "operation": "bulkCreateIncidents",
+    "status": "running", "rows_read": 120000, "rows_validated": 87000, "rows_written": 0,
+    "error_count": 0, "errors": [], "created_at": "2026-12-04T08:00:00Z",
+    "updated_at": "2026-12-04T08:00:09Z", "events": "/api/v1/jobs/01938a8e-7a4b-7c3d-9e2f-1a2b3c4d5e6f/events"
+}))]
+pub struct Job {
+    pub id: Uuid,
+    /// The operation it runs, e.g. `bulkCreateIncidents`.
+    pub operation: String,
+    pub status: JobStatus,
+    /// Rows read from the body so far.
+    pub rows_read: i64,
+    /// Rows through validation (admission) so far, good or bad.
+    pub rows_validated: i64,
+    /// Rows written: 0 until the upload commits (all or nothing), then every row.
+    pub rows_written: i64,
+    /// Problems found so far; any makes the upload fail and write nothing.
+    pub error_count: i64,
+    /// The first problems found (at most 100; the `result` of a failed job lists them all, up to
+    /// the upload's own limit).
+    pub errors: Vec<FieldError>,
+    /// Once the job ended: the answer the synchronous request would have given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result: Option<JobResult>,
+    pub created_at: DateTime<Utc>,
+    /// When its progress was last saved.
+    pub updated_at: DateTime<Utc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<DateTime<Utc>>,
+    /// Where to follow it live (`text/event-stream`).
+    pub events: String,
+}
+
+/// The answer a job ended with.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct JobResult {
+    /// The HTTP status the synchronous request would have answered (201, 200 for a dry run,
+    /// 422 with every bad row, 413…).
+    #[schema(example = 201)]
+    pub status: u16,
+    /// Its body: the upload's `BulkSummary`, or an RFC 9457 problem.
+    #[schema(value_type = Object)]
+    pub body: serde_json::Value,
+}
+
+impl Job {
+    /// A job as its row and, while it runs here, its live counters show it.
+    fn of(row: job::Model, live: Option<&Progress>, silent: bool) -> Job {
+        let mut row = row;
+        if let Some(progress) = live.filter(|_| row.status == JobStatus::Running) {
+            let counts = progress.counts();
+            row.rows_read = counts.rows_read;
+            row.rows_validated = counts.rows_validated;
+            row.rows_written = counts.rows_written;
+            row.error_count = counts.error_count;
+            row.errors = counts.errors;
+        }
+        let mut result = row.result_status.map(|status| JobResult {
+            status: u16::try_from(status).unwrap_or(500),
+            body: row
+                .result_body
+                .as_deref()
+                .and_then(|b| serde_json::from_str(b).ok())
+                .unwrap_or(serde_json::Value::Null),
+        });
+        let mut status = row.status;
+        if silent {
+            let problem = ApiError::new(
+                actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
+                "job.interrupted",
+                "the instance running this job stopped before the job ended; an upload commits all or \
+                 nothing, so upload the file again (with the same Idempotency-Key if it had one)",
+            );
+            status = JobStatus::Failed;
+            result = Some(JobResult {
+                status: 503,
+                body: serde_json::to_value(problem.problem()).unwrap_or_default(),
+            });
+        }
+        Job {
+            id: row.id,
+            operation: row.operation,
+            status,
+            rows_read: row.rows_read,
+            rows_validated: row.rows_validated,
+            rows_written: row.rows_written,
+            error_count: row.error_count,
+            errors: serde_json::from_str(&row.errors).unwrap_or_default(),
+            result,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            finished_at: row.finished_at,
+            events: format!("/api/v1/jobs/{}/events", row.id),
+        }
+    }
+}
+
+/// The job as `caller` may see it, or 404.
+async fn load(state: &AppState, caller: &Caller, id: Uuid) -> Result<Job, ApiError> {
+    let row = jobs::find(state.store.db(), id)
+        .await?
+        .filter(|row| caller.reads_job(row.county_id, row.created_by))
+        .ok_or_else(|| ApiError::not_found("job"))?;
+    let live = state.jobs.live(id);
+    // Not running here: on SQLite (one instance) its instance is gone; on PostgreSQL another
+    // instance saves it every second, unless that one stopped.
+    let silent = live.is_none()
+        && row.status == JobStatus::Running
+        && (state.store.backend() == sea_orm::DbBackend::Sqlite
+            || jobs::silent_since(&row, crate::store::now() - SILENT_FOR));
+    Ok(Job::of(row, live.as_deref(), silent))
+}
+
+/// Starts a job of `operation` for `caller`: its row and the tracker its upload reports to.
+pub async fn begin(state: &AppState, caller: &Caller, operation: &str) -> Result<(job::Model, Tracker), ApiError> {
+    let id = new_id();
+    let row = jobs::start(state.store.db(), id, caller.county_id, caller.id, operation).await?;
+    Ok((row, Tracker::of(state.jobs.register(id))))
+}
+
+/// Runs `work` in the background as the job `row` and answers 202 with where to follow it.
+pub fn accepted<W>(state: web::Data<AppState>, row: job::Model, work: W) -> Result<HttpResponse, ApiError>
+where
+    W: Future<Output = Result<HttpResponse, ApiError>> + 'static,
+{
+    let id = row.id;
+    let progress = state.jobs.live(id);
+    let job = Job::of(row, progress.as_deref(), false);
+    let context = crate::telemetry::current_request();
+    actix_web::rt::spawn(crate::telemetry::within(context, run(state, id, work)));
+    Ok(HttpResponse::Accepted()
+        .insert_header((header::LOCATION, format!("/api/v1/jobs/{id}")))
+        .insert_header(("preference-applied", "respond-async"))
+        .insert_header((header::RETRY_AFTER, "1"))
+        .json(job))
+}
+
+/// A job's life: the upload, its counters saved every second meanwhile (PostgreSQL), then its
+/// end and answer.
+async fn run<W>(state: web::Data<AppState>, id: Uuid, work: W)
+where
+    W: Future<Output = Result<HttpResponse, ApiError>>,
+{
+    let Some(progress) = state.jobs.live(id) else { return };
+    let saver = (state.store.backend() == sea_orm::DbBackend::Postgres).then(|| {
+        let (state, progress) = (state.clone(), progress.clone());
+        actix_web::rt::spawn(async move {
+            loop {
+                tokio::time::sleep(SAVE_EVERY).await;
+                if progress.ended() {
+                    break;
+                }
+                if let Err(err) = jobs::save_progress(state.store.db(), id, &progress.counts()).await {
+                    tracing::warn!(job = %id, error = ?err, "could not save a job's progress");
+                }
+            }
+        })
+    });
+    let response = match work.await {
+        Ok(response) => response,
+        Err(err) => err.error_response(),
+    };
+    let status = response.status();
+    let content_type = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let body = actix_web::body::to_bytes(response.into_body())
+        .await
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    if let Some(saver) = saver {
+        saver.abort();
+    }
+    let tracker = Tracker::of(progress.clone());
+    let summary: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+    if status.is_success() {
+        if let Some(created) = summary["created"].as_u64() {
+            tracker.written(usize::try_from(created).unwrap_or(usize::MAX));
+        }
+    }
+    let counts = progress.counts();
+    let outcome = if status.is_success() {
+        JobStatus::Succeeded
+    } else {
+        JobStatus::Failed
+    };
+    let answer = Answer {
+        status: status.as_u16(),
+        content_type,
+        body,
+    };
+    if let Err(err) = jobs::finish(state.store.db(), id, outcome, &counts, answer).await {
+        tracing::error!(job = %id, error = ?err, "could not record a job's end");
+    }
+    progress.end();
+    state.jobs.remove(id);
+}
+
+/// Read a background job: its progress, and once it ended the answer.
+///
+/// Visible to whoever started it and to the county's admins; 404 otherwise. Poll it (the 202
+/// that started it suggests `Retry-After`) or follow `events`.
+#[utoipa::path(
+    tag = "bulk", operation_id = "getJob",
+    params(("id" = Uuid, Path, description = "Job id (the `Location` of the 202)")),
+    responses((status = 200, description = "The job", body = Job))
+)]
+#[get("/jobs/{id}")]
+async fn read(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+    let job = load(&state, &caller, *id).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(job))
+}
+
+/// Follow a background job live.
+///
+/// A `text/event-stream` (server-sent events): an `event: progress` with the `Job` whenever it
+/// changes (at most five a second), a comment every 15 s while nothing does, and last an
+/// `event: done` with the ended `Job` (its `result`), after which the stream closes. Connecting to
+/// an ended job sends `done` at once.
+#[utoipa::path(
+    tag = "bulk", operation_id = "followJob",
+    params(("id" = Uuid, Path, description = "Job id")),
+    responses((status = 200, description = "The job's progress as server-sent events", content_type = "text/event-stream", body = String,
+        example = json!("event: progress\ndata: {\"status\":\"running\",\"rows_read\":50000,…}\n\nevent: done\ndata: {\"status\":\"succeeded\",…}\n\n")))
+)]
+#[get("/jobs/{id}/events")]
+async fn events(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+    let id = *id;
+    let first = load(&state, &caller, id).await?;
+    let follower = Follower {
+        state,
+        caller,
+        id,
+        pending: Some(first),
+        sent: None,
+        quiet: Duration::ZERO,
+        done: false,
+    };
+    let stream = futures_util::stream::unfold(follower, |mut f| async move {
+        let event = f.next().await?;
+        Some((Ok::<_, actix_web::Error>(web::Bytes::from(event)), f))
+    });
+    Ok(HttpResponse::Ok()
+        .content_type("text/event-stream")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        // Not compressed (gzip would hold the events back) and not buffered by proxies.
+        .insert_header((header::CONTENT_ENCODING, "identity"))
+        .insert_header(("x-accel-buffering", "no"))
+        .streaming(stream))
+}
+
+/// One follower of a job's events.
+struct Follower {
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: Uuid,
+    pending: Option<Job>,
+    sent: Option<String>,
+    quiet: Duration,
+    done: bool,
+}
+
+impl Follower {
+    /// The next event to send, `None` once `done` was sent.
+    async fn next(&mut self) -> Option<String> {
+        if self.done {
+            return None;
+        }
+        loop {
+            let job = match self.pending.take() {
+                Some(job) => job,
+                None => {
+                    tokio::time::sleep(LOOK_EVERY).await;
+                    self.quiet += LOOK_EVERY;
+                    match load(&self.state, &self.caller, self.id).await {
+                        Ok(job) => job,
+                        // The database is away for a moment: say nothing, look again.
+                        Err(_) => continue,
+                    }
+                }
+            };
+            let data = serde_json::to_string(&job).unwrap_or_default();
+            if job.status != JobStatus::Running {
+                self.done = true;
+                return Some(format!("event: done\ndata: {data}\n\n"));
+            }
+            if self.sent.as_deref() != Some(data.as_str()) {
+                self.quiet = Duration::ZERO;
+                let event = format!("event: progress\ndata: {data}\n\n");
+                self.sent = Some(data);
+                return Some(event);
+            }
+            if self.quiet >= KEEP_ALIVE {
+                self.quiet = Duration::ZERO;
+                return Some(": still running\n\n".to_owned());
+            }
+        }
+    }
+}
