@@ -24,3 +24,4 @@ pub mod state;
 pub mod store;
 pub mod strict;
 pub mod telemetry;
+pub mod upload;
