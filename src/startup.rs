@@ -61,7 +61,9 @@ impl Application {
             source,
         })?;
         let port = listener.local_addr().map(|a| a.port()).unwrap_or(settings.server.port);
+        let local_url = listener.local_addr().map(local_url).unwrap_or_default();
         let state = web::Data::new(AppState {
+            local_url,
             settings: Arc::new(settings),
             store,
             tokens,
@@ -103,6 +105,17 @@ async fn connect_with_retry(settings: &Settings) -> Result<Store, StartupError> 
             Err(err) => return Err(StartupError::Database(format!("cannot connect: {err}"))),
         }
     }
+}
+
+/// Where this instance answers itself: its listening address, the loopback one when it listens
+/// on every address.
+fn local_url(address: std::net::SocketAddr) -> String {
+    let ip = match address.ip() {
+        std::net::IpAddr::V4(ip) if ip.is_unspecified() => std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+        std::net::IpAddr::V6(ip) if ip.is_unspecified() => std::net::IpAddr::V6(std::net::Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    format!("http://{}", std::net::SocketAddr::new(ip, address.port()))
 }
 
 /// Creates a county and its first admin in one transaction, as the system actor `by`.
@@ -193,6 +206,8 @@ fn serve(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<S
             .split_for_parts();
         app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", doc))
             .default_service(web::to(api::unmatched))
+            // A `GET` export with `Prefer: respond-async` runs as a background job.
+            .wrap(from_fn(api::jobs::exports))
             .wrap(from_fn(api::idempotency::middleware))
             .wrap(cors)
             // gzip for every client that accepts it (JSON, CSV, NDJSON, problems); an answer that

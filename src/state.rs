@@ -19,4 +19,6 @@ pub struct AppState {
     pub objects: crate::objects::Objects,
     /// The background jobs running on this instance.
     pub jobs: crate::jobs::Jobs,
+    /// Where this instance answers itself (`http://127.0.0.1:8080`): a background export asks it.
+    pub local_url: String,
 }

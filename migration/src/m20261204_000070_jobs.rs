@@ -1,6 +1,7 @@
-//! Jobs: a bulk upload answered `202 Accepted` (`Prefer: respond-async`) runs in the background;
-//! `jobs` holds its progress as last saved (rows read, validated, written, problems so far) and,
-//! once it ends, the answer the upload would have given synchronously (status, media type, body).
+//! Jobs: a bulk upload or an export answered `202 Accepted` (`Prefer: respond-async`) runs in the
+//! background; `jobs` holds its progress as last saved (rows read, validated, written, problems so
+//! far) and, once it ends, the answer the request would have given synchronously (status, media
+//! type, body: JSON, CSV or an .xlsx file, so bytes).
 //! A job is bookkeeping of a request, like an idempotency record: the upload it runs is audited,
 //! the job row is not.
 
@@ -34,7 +35,7 @@ impl MigrationTrait for Migration {
                     .col(col("errors").text().not_null())
                     .col(col("result_status").integer().null())
                     .col(col("result_content_type").text().null())
-                    .col(col("result_body").text().null())
+                    .col(col("result_body").binary().null())
                     .col(col("finished_at").timestamp_with_time_zone().null())
                     .take(),
             )

@@ -106,7 +106,7 @@ impl FromRequest for BulkArgs {
             let caller = Caller::from_request(&req, &mut payload).await?;
             let params = Query::<BulkParams>::from_request(&req, &mut payload).await?;
             let format = BodyFormat::of(&req)?;
-            let respond_async = prefers_async(&req);
+            let respond_async = super::jobs::prefers_async(req.headers());
             let payload = web::Payload::from_request(&req, &mut payload).await?;
             Ok(BulkArgs {
                 respond_async,
@@ -607,21 +607,6 @@ async fn add_batch<R: Recorder>(
     tracker.validated(rows);
     tracker.problems(recorder.errors().get(before..).unwrap_or_default());
     Ok(())
-}
-
-/// Whether the request prefers an asynchronous answer (`Prefer: respond-async`, RFC 7240).
-fn prefers_async(req: &HttpRequest) -> bool {
-    req.headers().get_all("prefer").any(|value| {
-        value.to_str().is_ok_and(|v| {
-            v.split(',').any(|p| {
-                p.split(';')
-                    .next()
-                    .unwrap_or("")
-                    .trim()
-                    .eq_ignore_ascii_case("respond-async")
-            })
-        })
-    })
 }
 
 /// What an upload is, for its audit event and summary.

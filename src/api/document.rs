@@ -22,6 +22,7 @@ pub fn refine(doc: &mut OpenApi) {
     problem_codes(components);
     let components = components.clone();
     for operation in operations(doc) {
+        async_exports(operation);
         export_media_types(operation);
         upload_media_types(operation, &components);
         problem_examples(operation);
@@ -315,6 +316,63 @@ fn problem_examples(operation: &mut Operation) {
             content.example = status.parse().ok().and_then(example_problem);
         }
     }
+}
+
+/// An export (an operation answering CSV) may be asked for with `Prefer: respond-async`: it then
+/// answers 202 with the background job that makes the file (`api::jobs::exports`).
+fn async_exports(operation: &mut Operation) {
+    use utoipa::openapi::header::HeaderBuilder;
+    use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+    use utoipa::openapi::{ContentBuilder, ResponseBuilder};
+    let exports = operation.responses.responses.get("200").is_some_and(|r| match r {
+        RefOr::T(r) => r.content.contains_key("text/csv"),
+        RefOr::Ref(_) => false,
+    });
+    let own_result = operation.operation_id.as_deref() == Some("getJobResult");
+    if !exports || own_result || operation.responses.responses.contains_key("202") {
+        return;
+    }
+    let string = || ObjectBuilder::new().schema_type(Type::String).build();
+    let prefer = ParameterBuilder::new()
+        .name("Prefer")
+        .parameter_in(ParameterIn::Header)
+        .required(utoipa::openapi::Required::False)
+        .description(Some(
+            "RFC 7240: `respond-async` with an export (CSV, NDJSON or .xlsx by `Accept` or `format`) \
+             answers 202 and makes the file in the background",
+        ))
+        .schema(Some(string()))
+        .example(Some(serde_json::json!("respond-async")))
+        .build();
+    operation.parameters.get_or_insert_with(Vec::new).push(RefOr::T(prefer));
+    let accepted = ResponseBuilder::new()
+        .description(
+            "`Prefer: respond-async` with an export: the file is made by a background job; follow \
+             `Location` (the `Job`, or its `events`) and download it from the job's `result.download`",
+        )
+        .header(
+            "Location",
+            HeaderBuilder::new()
+                .schema(Some(string()))
+                .description(Some("The job: /api/v1/jobs/{id}"))
+                .build(),
+        )
+        .header(
+            "Preference-Applied",
+            HeaderBuilder::new()
+                .schema(Some(string()))
+                .description(Some("`respond-async`"))
+                .build(),
+        )
+        .content(
+            "application/json",
+            ContentBuilder::new().schema(Some(Ref::from_schema_name("Job"))).build(),
+        )
+        .build();
+    operation
+        .responses
+        .responses
+        .insert("202".to_owned(), RefOr::T(accepted));
 }
 
 /// Exports are text (CSV, NDJSON) or binary (XLSX), each declared with its own schema.

@@ -1,12 +1,17 @@
-//! Background jobs over HTTP: a bulk upload sent with `Prefer: respond-async` (RFC 7240) answers
-//! `202 Accepted` with `Location: /api/v1/jobs/{id}` and runs on (`crate::jobs`); `GET` polls the
-//! job, `GET …/events` follows it as server-sent events until it ends. The job's `result` is the
-//! answer the synchronous request would have given (its summary, or its problem).
+//! Background jobs over HTTP: a bulk upload, or an export (a `GET` asking for CSV, NDJSON or
+//! .xlsx), sent with `Prefer: respond-async` (RFC 7240) answers `202 Accepted` with
+//! `Location: /api/v1/jobs/{id}` and runs on (`crate::jobs`); `GET` polls the job, `GET …/events`
+//! follows it as server-sent events until it ends, `GET …/result` answers what the synchronous
+//! request would have (the upload's summary or problem, the export's file).
 
 use std::future::Future;
 use std::time::Duration;
 
-use actix_web::http::header;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderMap};
+use actix_web::http::{Method, StatusCode};
+use actix_web::middleware::Next;
 use actix_web::{get, web, HttpResponse, ResponseError};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -23,7 +28,7 @@ use crate::store::jobs::{self, Answer, JobStatus};
 use crate::store::new_id;
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(read).service(events);
+    cfg.service(read).service(events).service(job_result);
 }
 
 /// How often a running job's counters are saved on PostgreSQL, and how often a follower looks.
@@ -44,7 +49,8 @@ const SILENT_FOR: chrono::Duration = chrono::Duration::seconds(30);
 }))]
 pub struct Job {
     pub id: Uuid,
-    /// The operation it runs, e.g. `bulkCreateIncidents`.
+    /// The operation it runs: a bulk upload's (`bulkCreateIncidents`…) or an export's
+    /// `GET /api/v1/rankings`.
     pub operation: String,
     pub status: JobStatus,
     /// Rows read from the body so far.
@@ -73,13 +79,22 @@ pub struct Job {
 /// The answer a job ended with.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct JobResult {
-    /// The HTTP status the synchronous request would have answered (201, 200 for a dry run,
-    /// 422 with every bad row, 413…).
+    /// The HTTP status the synchronous request would have answered (201, 200 for a dry run or an
+    /// export, 422 with every bad row, 413…).
     #[schema(example = 201)]
     pub status: u16,
-    /// Its body: the upload's `BulkSummary`, or an RFC 9457 problem.
-    #[schema(value_type = Object)]
-    pub body: serde_json::Value,
+    /// Its media type.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "application/json")]
+    pub content_type: Option<String>,
+    /// Its body when it is JSON: the upload's `BulkSummary`, or an RFC 9457 problem. An
+    /// export's file is downloaded from `download`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub body: Option<serde_json::Value>,
+    /// The answer itself, as the synchronous request would have given it.
+    #[schema(example = "/api/v1/jobs/01938a8e-7a4b-7c3d-9e2f-1a2b3c4d5e6f/result")]
+    pub download: String,
 }
 
 impl Job {
@@ -94,13 +109,18 @@ impl Job {
             row.error_count = counts.error_count;
             row.errors = counts.errors;
         }
+        let download = format!("/api/v1/jobs/{}/result", row.id);
+        let json = row
+            .result_content_type
+            .as_deref()
+            .is_some_and(|t| t.starts_with("application/json") || t.starts_with(crate::error::PROBLEM_JSON));
         let mut result = row.result_status.map(|status| JobResult {
             status: u16::try_from(status).unwrap_or(500),
-            body: row
-                .result_body
-                .as_deref()
-                .and_then(|b| serde_json::from_str(b).ok())
-                .unwrap_or(serde_json::Value::Null),
+            content_type: row.result_content_type.clone(),
+            body: json
+                .then(|| row.result_body.as_deref().and_then(|b| serde_json::from_slice(b).ok()))
+                .flatten(),
+            download: download.clone(),
         });
         let mut status = row.status;
         if silent {
@@ -113,7 +133,9 @@ impl Job {
             status = JobStatus::Failed;
             result = Some(JobResult {
                 status: 503,
-                body: serde_json::to_value(problem.problem()).unwrap_or_default(),
+                content_type: Some(crate::error::PROBLEM_JSON.to_owned()),
+                body: serde_json::to_value(problem.problem()).ok(),
+                download,
             });
         }
         Job {
@@ -165,20 +187,174 @@ where
     let id = row.id;
     let progress = state.jobs.live(id);
     let job = Job::of(row, progress.as_deref(), false);
+    let answer = async move { work.await.unwrap_or_else(|err| err.error_response()) };
     let context = crate::telemetry::current_request();
-    actix_web::rt::spawn(crate::telemetry::within(context, run(state, id, work)));
-    Ok(HttpResponse::Accepted()
+    actix_web::rt::spawn(crate::telemetry::within(context, run(state, id, answer)));
+    Ok(answer_202(job))
+}
+
+/// The 202 of a job just started.
+fn answer_202(job: Job) -> HttpResponse {
+    let id = job.id;
+    HttpResponse::Accepted()
         .insert_header((header::LOCATION, format!("/api/v1/jobs/{id}")))
         .insert_header(("preference-applied", "respond-async"))
         .insert_header((header::RETRY_AFTER, "1"))
-        .json(job))
+        .json(job)
+}
+
+/// Whether a request prefers an asynchronous answer (`Prefer: respond-async`, RFC 7240).
+pub fn prefers_async(headers: &HeaderMap) -> bool {
+    headers.get_all("prefer").any(|value| {
+        value.to_str().is_ok_and(|v| {
+            v.split(',').any(|p| {
+                p.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .eq_ignore_ascii_case("respond-async")
+            })
+        })
+    })
+}
+
+/// Whether a `GET` asks for an export: CSV, NDJSON or .xlsx by `Accept` or `?format=`.
+fn wants_export(req: &ServiceRequest) -> bool {
+    let accept = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let by_accept = ["text/csv", "application/x-ndjson", "spreadsheetml"]
+        .iter()
+        .any(|t| accept.contains(t));
+    let by_query = form_urlencoded::parse(req.query_string().as_bytes())
+        .any(|(k, v)| k == "format" && matches!(&*v, "csv" | "ndjson" | "xlsx"));
+    by_accept || by_query
+}
+
+/// Middleware: an export sent with `Prefer: respond-async` becomes a job. The job asks this
+/// instance the same question without the preference (the same headers: token, `Accept`,
+/// `Accept-Language`, request id) and keeps the answer; its caller gets the 202 at once. Any
+/// other request passes untouched.
+pub async fn exports(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    let export = req.method() == Method::GET && prefers_async(req.headers()) && wants_export(&req);
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let (true, Some(state)) = (export, state) else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    // A job belongs to its caller: one who is not authenticated is answered as the export would.
+    let Ok(caller) = req.extract::<Caller>().await else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    let operation = format!("GET {}", req.path());
+    let (row, _) = match begin(&state, &caller, &operation).await {
+        Ok(started) => started,
+        Err(err) => return Ok(req.error_response(err)),
+    };
+    let id = row.id;
+    let job = Job::of(row, state.jobs.live(id).as_deref(), false);
+    let url = format!(
+        "{}{}",
+        state.local_url,
+        req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/")
+    );
+    let forwarded: Vec<(String, String)> = req
+        .headers()
+        .iter()
+        .filter(|(name, _)| {
+            [
+                header::AUTHORIZATION,
+                header::ACCEPT,
+                header::ACCEPT_LANGUAGE,
+                crate::telemetry::REQUEST_ID,
+            ]
+            .contains(name)
+        })
+        .filter_map(|(n, v)| Some((n.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+        .collect();
+    let answer = ask_again(url, forwarded);
+    let context = crate::telemetry::current_request();
+    actix_web::rt::spawn(crate::telemetry::within(context, run(state, id, answer)));
+    Ok(req.into_response(answer_202(job)))
+}
+
+/// The export, asked of this instance again without `Prefer`, as an answer to keep.
+async fn ask_again(url: String, headers: Vec<(String, String)>) -> HttpResponse {
+    let asked = async {
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(3600))
+            .build()
+            .map_err(ApiError::internal)?;
+        let mut request = client.get(&url);
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        let answer = request.send().await.map_err(ApiError::internal)?;
+        let status = StatusCode::from_u16(answer.status().as_u16()).map_err(ApiError::internal)?;
+        let mut response = HttpResponse::build(status);
+        for name in [header::CONTENT_TYPE, header::CONTENT_DISPOSITION] {
+            if let Some(value) = answer.headers().get(name.as_str()).and_then(|v| v.to_str().ok()) {
+                response.insert_header((name, value.to_owned()));
+            }
+        }
+        let body = answer.bytes().await.map_err(ApiError::internal)?;
+        Ok::<_, ApiError>(response.body(body.to_vec()))
+    };
+    asked.await.unwrap_or_else(|err| err.error_response())
+}
+
+/// The answer a job ended with, as the synchronous request would have given it.
+///
+/// The upload's summary (201, or 200 for a dry run) or its problem (422 with every bad row…),
+/// the export's file with its media type. `409 job.running` while the job runs.
+#[utoipa::path(
+    tag = "bulk", operation_id = "getJobResult",
+    params(("id" = Uuid, Path, description = "Job id")),
+    responses(
+        (status = 200, description = "An export's file, or a dry run's summary",
+         content((crate::api::bulk::BulkSummary = "application/json"), (String = "text/csv"),
+                 (String = "application/x-ndjson"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        (status = 201, description = "The upload's summary: every row written", body = crate::api::bulk::BulkSummary),
+        (status = 409, description = "`job.running`: the job has not ended yet", body = crate::error::Problem,
+         content_type = "application/problem+json")
+    )
+)]
+#[get("/jobs/{id}/result")]
+async fn job_result(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+    let job = load(&state, &caller, *id).await?;
+    if job.status == JobStatus::Running {
+        return Err(ApiError::conflict(
+            "job.running",
+            "the job has not ended yet: follow its events, or poll it",
+        ));
+    }
+    let row = jobs::find(state.store.db(), *id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("job"))?;
+    let (Some(status), Some(body)) = (row.result_status, row.result_body) else {
+        // Interrupted: the problem that says so.
+        let result = job.result.and_then(|r| r.body).unwrap_or_default();
+        return Ok(HttpResponse::build(StatusCode::SERVICE_UNAVAILABLE)
+            .content_type(crate::error::PROBLEM_JSON)
+            .json(result));
+    };
+    let status = StatusCode::from_u16(u16::try_from(status).unwrap_or(500)).unwrap_or(StatusCode::OK);
+    let mut answer = HttpResponse::build(status);
+    if let Some(content_type) = row.result_content_type {
+        answer.insert_header((header::CONTENT_TYPE, content_type));
+    }
+    Ok(answer.insert_header((header::CACHE_CONTROL, "no-store")).body(body))
 }
 
 /// A job's life: the upload, its counters saved every second meanwhile (PostgreSQL), then its
 /// end and answer.
 async fn run<W>(state: web::Data<AppState>, id: Uuid, work: W)
 where
-    W: Future<Output = Result<HttpResponse, ApiError>>,
+    W: Future<Output = HttpResponse>,
 {
     let Some(progress) = state.jobs.live(id) else { return };
     let saver = (state.store.backend() == sea_orm::DbBackend::Postgres).then(|| {
@@ -195,25 +371,25 @@ where
             }
         })
     });
-    let response = match work.await {
-        Ok(response) => response,
-        Err(err) => err.error_response(),
-    };
+    let response = work.await;
     let status = response.status();
     let content_type = response
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let body = actix_web::body::to_bytes(response.into_body())
-        .await
-        .map(|b| String::from_utf8_lossy(&b).into_owned())
-        .unwrap_or_default();
+    let body = match actix_web::body::to_bytes(response.into_body()).await {
+        Ok(bytes) => bytes.to_vec(),
+        Err(err) => {
+            tracing::error!(job = %id, error = %err, "a job's answer could not be read");
+            Vec::new()
+        }
+    };
     if let Some(saver) = saver {
         saver.abort();
     }
     let tracker = Tracker::of(progress.clone());
-    let summary: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+    let summary: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
     if status.is_success() {
         if let Some(created) = summary["created"].as_u64() {
             tracker.written(usize::try_from(created).unwrap_or(usize::MAX));

@@ -354,6 +354,10 @@ pub const PROBLEM_CODES: &[(&str, &str)] = &[
         "job.interrupted",
         "The instance running a background job stopped before the job ended; nothing of the upload was committed unless its rows are found: upload again",
     ),
+    (
+        "job.running",
+        "The background job has not ended yet: follow its events or poll it, then read its result",
+    ),
     ("not_found", "No such resource, or not in your scope"),
     (
         "options.published_digits_out_of_range",

@@ -359,7 +359,7 @@ entity!(job, "jobs", {
     pub updated_at: DateTimeUtc,
     /// The user or service account that started it.
     pub created_by: Uuid,
-    /// The operation it runs, e.g. `bulkCreateIncidents`.
+    /// The operation it runs, e.g. `bulkCreateIncidents`, or the export's `GET /api/v1/rankings`.
     pub operation: String,
     pub status: crate::store::jobs::JobStatus,
     pub rows_read: i64,
@@ -371,6 +371,6 @@ entity!(job, "jobs", {
     /// Once ended: the answer the synchronous request would have given.
     pub result_status: Option<i32>,
     pub result_content_type: Option<String>,
-    pub result_body: Option<String>,
+    pub result_body: Option<Vec<u8>>,
     pub finished_at: Option<DateTimeUtc>,
 });

@@ -39,7 +39,7 @@ pub struct Counts {
 pub struct Answer {
     pub status: u16,
     pub content_type: Option<String>,
-    pub body: String,
+    pub body: Vec<u8>,
 }
 
 pub async fn start<C: ConnectionTrait>(

@@ -260,3 +260,80 @@ async fn another_instance_follows_a_job_to_its_end() {
     assert_eq!(done["status"], "succeeded");
     assert_eq!(done["result"]["body"]["created"], 5000);
 }
+
+#[actix_web::test]
+async fn an_export_sent_with_respond_async_is_a_job_whose_result_is_the_file() {
+    let app = spawn_app().await;
+    let (scheme, v1, _) = seed_a(&app).await;
+    app.upload("/api/v1/incidents:bulk", NDJSON, findings(&v1, 50), None)
+        .await
+        .assert(201);
+    for (path, media_type) in [
+        (format!("/api/v1/results?scheme_id={scheme}&format=csv"), "text/csv"),
+        (
+            format!("/api/v1/rankings?scheme_id={scheme}"),
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
+    ] {
+        let accept = ("accept", media_type);
+        let accepted = app.send("GET", &path, Some(&app.admin), &[accept, ASYNC], None).await;
+        accepted.assert(202);
+        assert!(accepted.body["operation"].as_str().unwrap().starts_with("GET /api/v1/"));
+        let events = follow(&app, &accepted.body).await;
+        let (_, done) = events.last().unwrap();
+        assert_eq!(done["status"], "succeeded", "{done}");
+        assert_eq!(done["result"]["status"], 200);
+        assert!(done["result"]["content_type"].as_str().unwrap().starts_with(media_type));
+        let file = app.get(done["result"]["download"].as_str().unwrap(), &app.admin).await;
+        file.assert(200);
+        assert!(file.header("content-type").unwrap().starts_with(media_type));
+        let sync = app.send("GET", &path, Some(&app.admin), &[accept], None).await;
+        sync.assert(200);
+        if media_type == "text/csv" {
+            assert_eq!(file.bytes, sync.bytes, "the job's file is the synchronous export");
+        } else {
+            assert_eq!(&file.bytes[..2], b"PK", "an .xlsx (zip) file");
+        }
+    }
+    // An export the caller may not see fails as it would synchronously, and the job says so.
+    let other = app.get("/api/v1/users/me", &app.admin).await;
+    other.assert(200);
+    let missing = format!("/api/v1/rankings?scheme_id={}&format=csv", uuid::Uuid::now_v7());
+    let accepted = app.send("GET", &missing, Some(&app.admin), &[ASYNC], None).await;
+    accepted.assert(202);
+    let events = follow(&app, &accepted.body).await;
+    let (_, done) = events.last().unwrap();
+    assert_eq!(done["status"], "failed");
+    assert_eq!(done["result"]["status"], 404);
+    assert_eq!(done["result"]["body"]["code"], "not_found");
+    // Without the preference nothing changes; a JSON read ignores it.
+    let json = app
+        .send(
+            "GET",
+            &format!("/api/v1/rankings?scheme_id={scheme}"),
+            Some(&app.admin),
+            &[ASYNC],
+            None,
+        )
+        .await;
+    json.assert(200);
+}
+
+#[actix_web::test]
+async fn a_running_job_has_no_result_yet() {
+    let app = spawn_app().await;
+    let (_, v1, _) = seed_a(&app).await;
+    let job = start(&app, findings(&v1, 20_000), &[]).await;
+    let early = app
+        .get(
+            &format!("/api/v1/jobs/{}/result", job["id"].as_str().unwrap()),
+            &app.admin,
+        )
+        .await;
+    early.assert_problem(409, "job.running", None);
+    let events = follow(&app, &job).await;
+    let (_, done) = events.last().unwrap();
+    let answer = app.get(done["result"]["download"].as_str().unwrap(), &app.admin).await;
+    answer.assert(201);
+    assert_eq!(answer.body["created"], 20_000);
+}
