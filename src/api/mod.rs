@@ -19,6 +19,7 @@ pub mod results;
 pub mod schemes;
 pub mod service_accounts;
 pub mod subjects;
+pub mod templates;
 pub mod users;
 
 use std::future::Future;
@@ -55,6 +56,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .configure(evaluations::configure)
             .configure(publications::configure)
             .configure(bulk::configure)
+            .configure(templates::configure)
             .configure(evidence::configure)
             .configure(audit::configure),
     );
