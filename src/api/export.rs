@@ -202,7 +202,7 @@ fn to_xlsx(table: &Table, headers: Headers, sheet_name: &str) -> Result<Vec<u8>,
         if is_score {
             let exact = exact_header(field, &shown, headers);
             sheet
-                .write_string_with_format(0, col, &exact, &bold)
+                .write_string_with_format(0, col, exact, &bold)
                 .map_err(ApiError::internal)?;
             sheet.set_column_width(col, 32).map_err(ApiError::internal)?;
             col += 1;

@@ -386,7 +386,7 @@ fn workbook(upload: Upload, lang: Lang, lists: &Lists) -> Result<Vec<u8>, ApiErr
             data.set_column_width(c, wide).map_err(failed)?;
             data.set_column_format(c, &text).map_err(failed)?;
         }
-        data.write_string_with_format(0, c, &header, if *is_required { &required } else { &bold })
+        data.write_string_with_format(0, c, header, if *is_required { &required } else { &bold })
             .map_err(failed)?;
         let Some((_, at, len)) = placed.iter().find(|(l, _, _)| Some(*l) == *list) else {
             continue;

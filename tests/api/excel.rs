@@ -192,7 +192,7 @@ fn findings_workbook(sheet_name: &str, headers: &[&str], rows: &[Vec<Cell>]) -> 
                 }
                 Cell::Date(y, m, d) => {
                     let at = ExcelDateTime::from_ymd(*y, *m, *d).unwrap();
-                    sheet.write_datetime_with_format(r, c, &at, &date).unwrap();
+                    sheet.write_datetime_with_format(r, c, at, &date).unwrap();
                 }
                 Cell::Empty => {}
             }
@@ -342,7 +342,7 @@ async fn bad_cells_are_named_as_excel_names_them_in_csv_and_xlsx() {
             17 => ("很多", "L1"),
             _ => ("1", "L1"),
         };
-        csv.push_str(&format!("1.1,{v1},{quantity},2023-03-{:02},{rule}\r\n", row));
+        csv.push_str(&format!("1.1,{v1},{quantity},2023-03-{row:02},{rule}\r\n"));
         rows.push(vec![
             t("1.1"),
             t(&v1),
