@@ -274,9 +274,21 @@ fn name_of(value: &impl serde::Serialize) -> String {
         .unwrap_or_default()
 }
 
+/// Each value once, in the order first met; the meanings of a value met more than once (a rule
+/// code several items share) are joined.
 fn dedup(values: &mut Values) {
-    let mut seen = std::collections::HashSet::new();
-    values.retain(|(value, _)| seen.insert(value.clone()));
+    let mut merged: Values = Vec::with_capacity(values.len());
+    for (value, meaning) in values.drain(..) {
+        match merged.iter_mut().find(|(v, _)| *v == value) {
+            Some((_, first)) if !first.contains(&meaning) => {
+                first.push_str("；");
+                first.push_str(&meaning);
+            }
+            Some(_) => {}
+            None => merged.push((value, meaning)),
+        }
+    }
+    *values = merged;
 }
 
 /// Every item of a rubric (`code`, title) and every rule of its items (`code`, the item and the

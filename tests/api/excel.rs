@@ -434,6 +434,15 @@ async fn the_template_lists_the_callers_subjects_and_uploads_once_filled_in() {
     for code in ["1.1", "4.3", "L1", "missing_doc", "Q2", "daily_inspection", "deduction"] {
         assert!(lists.contains(&code.to_owned()), "{code} is offered");
     }
+    // A rule code two items share is offered once, its meaning naming both.
+    let shared = sheet(&reply.bytes, "下拉列表")
+        .iter()
+        .find_map(|row| {
+            let at = row.iter().position(|c| text(c) == "missing_doc")?;
+            row.get(at + 1).map(text)
+        })
+        .expect("missing_doc is listed");
+    assert!(shared.contains("2.1") && shared.contains("3.1"), "{shared}");
     // The header row is frozen, the lists sheet hidden, the subject column a drop-down list.
     let first = part(&reply.bytes, "xl/worksheets/sheet1.xml");
     assert!(first.contains("ySplit=\"1\""), "frozen header");
