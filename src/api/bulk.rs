@@ -114,6 +114,8 @@ struct Layout {
     columns: RefCell<Vec<(String, String)>>,
     /// `(line, shift)`: from this line on, rows are `shift` fewer than lines.
     shifts: RefCell<Vec<(usize, usize)>>,
+    /// Long-form scoresheets: `(the sheet's first row, item code)` → the row of that item's score.
+    items: RefCell<std::collections::HashMap<(usize, String), usize>>,
 }
 
 impl Layout {
@@ -145,6 +147,16 @@ impl Layout {
             if member.is_empty() {
                 continue;
             }
+            // A long-form scoresheet's item is on a row of its own: its score, or its code.
+            let item_row = error
+                .field
+                .strip_prefix("scores.")
+                .and_then(|item| self.items.borrow().get(&(row, item.to_owned())).copied());
+            let (row, member) = match item_row {
+                Some(line) if error.code == "scoresheet.score_out_of_range" => (line, "score"),
+                Some(line) => (line, "item_code"),
+                None => (row, member),
+            };
             let found = columns
                 .iter()
                 .position(|(_, field)| field == &error.field)
@@ -806,7 +818,11 @@ fn sheets(args: &BulkArgs) -> Result<(Vec<Parsed<NewScoresheet>>, usize), ApiErr
                         },
                     ));
                 }
-                if let Some((_, sheet)) = current.as_mut() {
+                if let Some((first, sheet)) = current.as_mut() {
+                    args.layout
+                        .items
+                        .borrow_mut()
+                        .insert((*first, r.item_code.clone()), row);
                     sheet.scores.insert(r.item_code, r.score);
                 }
             }

@@ -574,3 +574,139 @@ async fn xlsx_exports_have_scores_as_numbers_beside_their_exact_text() {
     let text = String::from_utf8(csv.bytes[3..].to_vec()).unwrap();
     assert!(text.lines().next().unwrap().contains("published_score"));
 }
+
+#[actix_web::test]
+async fn long_form_scoresheets_and_ballots_upload_from_xlsx_and_bad_items_name_their_cells() {
+    let app = spawn_app().await;
+    let department = app
+        .post_as_admin(
+            "/api/v1/subjects",
+            &json!({"subject_type": "department", "name": "县农业农村局"}),
+        )
+        .await
+        .assert(201)
+        .id();
+    let town = app.org_unit("township", "童市镇", None).await;
+    let village = app.org_unit("village", "童市村", Some(&town)).await;
+    let secretary = app
+        .post_as_admin(
+            "/api/v1/subjects",
+            &json!({"subject_type": "first_secretary", "name": "李明", "dispatched_by": department, "stationed_in": village}),
+        )
+        .await
+        .assert(201)
+        .id();
+    let scheme = crate::data::id_of(&crate::data::instantiate(&app, "county-poverty", None).await);
+    let evaluations = app.get_ok(&format!("/api/v1/evaluations?scheme_id={scheme}")).await;
+    let find = |kind: &str| evaluations.item_where("kind", kind)["id"].as_str().unwrap().to_owned();
+    let (half, democratic) = (find("half_year"), find("democratic"));
+
+    let headers = ["考核活动ID", "考核对象ID", "评分人", "指标编号", "得分"];
+    let items = [
+        ("1", 14.0),
+        ("2", 18.0),
+        ("3", 14.0),
+        ("4", 13.5),
+        ("5", 5.0),
+        ("6", 14.0),
+        ("7", 13.0),
+    ];
+    let sheet_rows = |bad: bool| -> Vec<Vec<Cell>> {
+        items
+            .iter()
+            .map(|(item, score)| {
+                let (item, score) = match (*item, bad) {
+                    ("3", true) => ("3", 999.0),
+                    ("6", true) => ("66", *score),
+                    _ => (*item, *score),
+                };
+                vec![
+                    t(&half),
+                    t(&secretary),
+                    t("一组"),
+                    Cell::Number(item.parse().unwrap()),
+                    Cell::Number(score),
+                ]
+            })
+            .collect()
+    };
+    // Item 3 (sheet row 4) scored out of range, an unknown item 66 on row 7: the score's cell
+    // and the item's cell are named, though the sheet starts on row 2.
+    let reply = app
+        .upload(
+            "/api/v1/scoresheets:bulk",
+            XLSX,
+            findings_workbook("评分表", &headers, &sheet_rows(true)),
+            None,
+        )
+        .await;
+    reply.assert(422);
+    let cells: Vec<(String, String)> = reply.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["code"].as_str().unwrap().to_owned(),
+                e["cell"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    assert!(
+        cells.contains(&("scoresheet.score_out_of_range".to_owned(), "E4".to_owned())),
+        "{}",
+        reply.body
+    );
+    assert!(
+        cells.contains(&("scoresheet.item_unknown".to_owned(), "D7".to_owned())),
+        "{}",
+        reply.body
+    );
+
+    let reply = app
+        .upload(
+            "/api/v1/scoresheets:bulk",
+            XLSX,
+            findings_workbook("评分表", &headers, &sheet_rows(false)),
+            None,
+        )
+        .await;
+    reply.assert(201);
+    assert_eq!(
+        (reply.body["rows"].clone(), reply.body["sheets"].clone()),
+        (json!(7), json!(1))
+    );
+
+    // Ballots under English headers, scores as numbers (80.5 stays 80.5).
+    let rows: Vec<Vec<Cell>> = (0..5)
+        .map(|i| {
+            vec![
+                t(&democratic),
+                t(&secretary),
+                Cell::Number(80.5 + f64::from(i)),
+                t(&format!("代表{i}")),
+            ]
+        })
+        .collect();
+    let book = findings_workbook(
+        "Ballots",
+        &["Evaluation ID", "Subject ID", "Score", "Participant"],
+        &rows,
+    );
+    let reply = app.upload("/api/v1/ballots:bulk", XLSX, book, None).await;
+    reply.assert(201);
+    assert_eq!(reply.body["created"], 5);
+    let listed = app
+        .get_ok(&format!(
+            "/api/v1/ballots?evaluation_id={democratic}&subject_id={secretary}"
+        ))
+        .await;
+    let mut scores: Vec<String> = listed.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["score"].as_str().unwrap().to_owned())
+        .collect();
+    scores.sort();
+    assert_eq!(scores, ["80.5", "81.5", "82.5", "83.5", "84.5"]);
+}
