@@ -145,11 +145,15 @@ pub fn read_xlsx(bytes: &[u8], preferred: &[String]) -> Result<Sheet, ApiError> 
         texts.extend(cells.iter().map(cell_text));
         (first_row as usize + i + 1, texts)
     });
-    let mut sheet = Sheet::default();
-    if let Some((_, cells)) = rows.by_ref().find(|(_, cells)| cells.iter().any(|c| !c.is_empty())) {
-        sheet.headers = cells;
-    }
-    sheet.rows = rows.filter(|(_, cells)| cells.iter().any(|c| !c.is_empty())).collect();
+    let headers = rows
+        .by_ref()
+        .find(|(_, cells)| cells.iter().any(|c| !c.is_empty()))
+        .map(|(_, cells)| cells)
+        .unwrap_or_default();
+    let mut sheet = Sheet {
+        headers,
+        rows: rows.filter(|(_, cells)| cells.iter().any(|c| !c.is_empty())).collect(),
+    };
     // As wide as the last header or the last filled cell; past the headers a filled cell is a
     // column without a header, which the row's parser reports.
     let width = sheet
