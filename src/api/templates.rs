@@ -490,7 +490,21 @@ fn workbook(upload: Upload, lang: Lang, lists: &Lists) -> Result<Vec<u8>, ApiErr
     book.save_to_buffer().map_err(failed)
 }
 
-/// The template of `upload` as an attachment.
+/// `text` as RFC 8187 writes a header parameter's value: unreserved ASCII as it is, every other
+/// byte of its UTF-8 as `%XX`.
+fn percent_encoded(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// The template of `upload` as an attachment, named by its sheet (考核记录.xlsx).
 async fn answer(
     state: &AppState,
     caller: &Caller,
@@ -506,7 +520,11 @@ async fn answer(
         .insert_header((header::VARY, "Accept-Language"))
         .insert_header((
             header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{}-template.xlsx\"", upload.path()),
+            format!(
+                "attachment; filename=\"{}-template.xlsx\"; filename*=UTF-8''{}.xlsx",
+                upload.path(),
+                percent_encoded(upload.sheet_name(lang))
+            ),
         ))
         .body(body))
 }

@@ -414,6 +414,12 @@ async fn the_template_lists_the_callers_subjects_and_uploads_once_filled_in() {
         .await;
     reply.assert(200);
     assert!(reply.content_type().starts_with(XLSX), "{}", reply.content_type());
+    // Saved by a browser as 考核记录.xlsx.
+    let disposition = reply.header("content-disposition").unwrap_or_default();
+    assert!(
+        disposition.contains("filename*=UTF-8''%E8%80%83%E6%A0%B8%E8%AE%B0%E5%BD%95.xlsx"),
+        "{disposition}"
+    );
     let book = open(&reply.bytes);
     let names = book.sheet_names();
     assert_eq!(names, ["考核记录", "下拉列表", "填写说明"]);
