@@ -36,6 +36,17 @@ pub struct FieldError {
     pub code: String,
     #[schema(example = "occurred_on 2024-01-03 is outside the scheme year 2023")]
     pub message: String,
+    /// CSV and .xlsx uploads: the cell as Excel names it, the column's letter and the row as
+    /// the sheet numbers it (the header is row 1), e.g. `C17`; absent when the problem is with no
+    /// one cell of the file (a missing column, a JSON or NDJSON upload).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "C17")]
+    pub cell: Option<String>,
+    /// CSV and .xlsx uploads: the header of the cell's column as the file writes it (Chinese or
+    /// English), e.g. `发生日期`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "发生日期")]
+    pub column: Option<String>,
 }
 
 impl FieldError {
@@ -45,6 +56,8 @@ impl FieldError {
             field: field.into(),
             code: code.into(),
             message: message.into(),
+            cell: None,
+            column: None,
         }
     }
 

@@ -19,6 +19,7 @@ pub mod recording;
 pub mod results;
 pub mod schemes;
 pub mod scoring;
+pub mod spreadsheet;
 pub mod startup;
 pub mod state;
 pub mod store;

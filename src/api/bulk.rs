@@ -1,12 +1,16 @@
 //! Bulk uploads: `POST /api/v1/{incidents,ballots,scoresheets,subjects,attributes}:bulk` with a JSON array,
-//! NDJSON or CSV body, all-or-nothing, `?dry_run=true` to validate only.
+//! NDJSON, CSV (UTF-8 or GB18030/GBK) or .xlsx body, all-or-nothing, `?dry_run=true` to validate only.
 //!
-//! The body is read once (up to `limits.bulk_body_bytes`, else 413), then rows are parsed,
+//! The body is read once (up to `limits.bulk_body_bytes`, else 413); a CSV is decoded to UTF-8
+//! and an .xlsx sheet read as text cells (`spreadsheet`), so both go through one CSV row parser
+//! whose headers may be field names or their Chinese or English labels. Then rows are parsed,
 //! validated by the same validators as single writes, and inserted batch by batch inside one
 //! transaction; any bad row means the transaction is rolled back and every bad row is reported.
 //! One audit event per upload records its row count and the body's SHA-256.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashSet};
+use std::rc::Rc;
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
@@ -32,6 +36,7 @@ use crate::jobs::Tracker;
 use crate::recording::findings::FindingsUpload;
 use crate::recording::inputs::{BallotsUpload, ScoresheetsUpload};
 use crate::recording::{Recorded, Recorder, BATCH};
+use crate::spreadsheet::{self, Sheet};
 use crate::state::AppState;
 use crate::store::subject_uploads::{self};
 use crate::store::{new_id, schemes, Change, WriteTx};
@@ -53,7 +58,8 @@ macro_rules! bulk_upload {
             request_body(content(
                 (Vec<$row> = "application/json"),
                 ($row = "application/x-ndjson"),
-                (String = "text/csv")
+                (String = "text/csv"),
+                (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
             )),
             responses(
                 (status = 201, description = $written, body = BulkSummary),
@@ -85,11 +91,99 @@ struct BulkArgs {
     caller: Caller,
     dry_run: bool,
     format: BodyFormat,
+    /// The body as sent (hashed for the audit trail).
     body: web::Bytes,
     /// `Prefer: respond-async` (RFC 7240): answer 202 and run as a job.
     respond_async: bool,
     /// Where the upload reports its progress (a job's, or nowhere).
     tracker: Tracker,
+    /// The body as the row parsers read it.
+    content: Content,
+    /// Where each column of a CSV or .xlsx upload is, for naming the cells of its errors.
+    layout: Rc<Layout>,
+}
+
+/// A body as its rows are read from it.
+enum Content {
+    /// A JSON array or NDJSON: the body as sent.
+    Json,
+    /// CSV as UTF-8 text (decoded from GB18030 when it was not UTF-8).
+    Csv(web::Bytes),
+    /// The sheet of an .xlsx workbook, as text cells.
+    Sheet(Sheet),
+}
+
+impl Content {
+    fn of(format: BodyFormat, body: &web::Bytes) -> Result<Self, ApiError> {
+        Ok(match format {
+            BodyFormat::JsonArray | BodyFormat::Ndjson => Content::Json,
+            BodyFormat::Csv => Content::Csv(spreadsheet::decode_csv(body)?),
+            BodyFormat::Xlsx => Content::Sheet(spreadsheet::read_xlsx(body, &super::templates::data_sheet_names())?),
+        })
+    }
+}
+
+/// The columns of a CSV or .xlsx upload: each header as the file writes it and the field it
+/// names, and where a CSV's lines and the sheet's rows part (a quoted cell over several lines is
+/// one row in Excel).
+#[derive(Debug, Default)]
+struct Layout {
+    columns: RefCell<Vec<(String, String)>>,
+    /// `(line, shift)`: from this line on, rows are `shift` fewer than lines.
+    shifts: RefCell<Vec<(usize, usize)>>,
+    /// Long-form scoresheets: `(the sheet's first row, item code)` → the row of that item's score.
+    items: RefCell<std::collections::HashMap<(usize, String), usize>>,
+}
+
+impl Layout {
+    fn set_columns(&self, headers: &[String], fields: &csv::StringRecord) {
+        *self.columns.borrow_mut() = headers.iter().cloned().zip(fields.iter().map(str::to_owned)).collect();
+    }
+
+    /// The row Excel shows the record starting on `line` in.
+    fn sheet_row(&self, line: usize) -> usize {
+        let shifts = self.shifts.borrow();
+        let shift = shifts
+            .iter()
+            .rev()
+            .find(|(from, _)| *from <= line)
+            .map_or(0, |(_, s)| *s);
+        line.saturating_sub(shift)
+    }
+
+    /// Names the cell of each error that is about one cell of the file: its column's letter and
+    /// row (`C17`), and the column's header as written.
+    fn locate(&self, errors: &mut [FieldError]) {
+        let columns = self.columns.borrow();
+        if columns.is_empty() {
+            return;
+        }
+        for error in errors.iter_mut() {
+            let Some(row) = error.row else { continue };
+            let member = error.field.split(['.', '[']).next().unwrap_or("");
+            if member.is_empty() {
+                continue;
+            }
+            // A long-form scoresheet's item is on a row of its own: its score, or its code.
+            let item_row = error
+                .field
+                .strip_prefix("scores.")
+                .and_then(|item| self.items.borrow().get(&(row, item.to_owned())).copied());
+            let (row, member) = match item_row {
+                Some(line) if error.code == "scoresheet.score_out_of_range" => (line, "score"),
+                Some(line) => (line, "item_code"),
+                None => (row, member),
+            };
+            let found = columns
+                .iter()
+                .position(|(_, field)| field == &error.field)
+                .or_else(|| columns.iter().position(|(_, field)| field == member));
+            if let Some(i) = found {
+                error.cell = Some(format!("{}{}", spreadsheet::column_letters(i), self.sheet_row(row)));
+                error.column = Some(columns[i].0.clone());
+            }
+        }
+    }
 }
 
 impl FromRequest for BulkArgs {
@@ -105,13 +199,21 @@ impl FromRequest for BulkArgs {
             let state = web::Data::<AppState>::extract(&req).await?;
             let caller = Caller::from_request(&req, &mut payload).await?;
             let params = Query::<BulkParams>::from_request(&req, &mut payload).await?;
-            let format = BodyFormat::of(&req)?;
+            let mut format = BodyFormat::of(&req)?;
             let respond_async = super::jobs::prefers_async(req.headers());
             let payload = web::Payload::from_request(&req, &mut payload).await?;
+            let body = read_body(payload, state.settings.limits.bulk_body_bytes).await?;
+            // A workbook sent as text/csv is still a workbook.
+            if format == BodyFormat::Csv && spreadsheet::looks_like_xlsx(&body) {
+                format = BodyFormat::Xlsx;
+            }
+            let content = Content::of(format, &body)?;
             Ok(BulkArgs {
                 respond_async,
                 tracker: Tracker::default(),
-                body: read_body(payload, state.settings.limits.bulk_body_bytes).await?,
+                body,
+                content,
+                layout: Rc::default(),
                 dry_run: params.dry_run.unwrap_or(false),
                 format,
                 state,
@@ -132,6 +234,7 @@ impl BulkArgs {
             list_path,
             format: self.format,
             body: self.body.clone(),
+            layout: self.layout.clone(),
         }
     }
 
@@ -156,7 +259,7 @@ impl BulkArgs {
         R::Row: DeserializeOwned,
     {
         let upload = self.upload("bulk_create", entity, Some(list_path));
-        let parsed = rows::<R::Row>(&self.body, self.format)?;
+        let parsed = self.rows::<R::Row>()?;
         let tx = self.write().await?;
         let recorder = begin(&tx, &self.caller, upload.id).await?;
         let recorded = record(&tx, &self.caller, recorder, parsed, self.max_rows(), &self.tracker).await?;
@@ -231,6 +334,7 @@ enum BodyFormat {
     JsonArray,
     Ndjson,
     Csv,
+    Xlsx,
 }
 
 impl BodyFormat {
@@ -245,8 +349,10 @@ impl BodyFormat {
             "application/json" => Ok(Self::JsonArray),
             "application/x-ndjson" | "application/ndjson" | "application/jsonl" => Ok(Self::Ndjson),
             "text/csv" => Ok(Self::Csv),
+            super::export::XLSX => Ok(Self::Xlsx),
             _ => Err(ApiError::unsupported_media_type(
-                "send application/json (an array), application/x-ndjson or text/csv",
+                "send application/json (an array), application/x-ndjson, text/csv or an .xlsx workbook \
+                 (application/vnd.openxmlformats-officedocument.spreadsheetml.sheet)",
             )),
         }
     }
@@ -256,6 +362,7 @@ impl BodyFormat {
             Self::JsonArray => "json",
             Self::Ndjson => "ndjson",
             Self::Csv => "csv",
+            Self::Xlsx => "xlsx",
         }
     }
 }
@@ -280,61 +387,102 @@ async fn read_body(mut payload: web::Payload, limit: usize) -> Result<web::Bytes
 
 type Parsed<T> = (usize, Result<T, Vec<FieldError>>);
 
-/// The rows of a body, parsed one at a time, each numbered as the file shows it: a JSON array's
-/// element by its index (0-based, `body[0]`), an NDJSON row by its line (1-based, blank lines
-/// counted), a CSV record by the line it starts on (the header is line 1, so the first data row
-/// is 2; a quoted cell may span lines).
-fn rows<'a, T: DeserializeOwned + 'a>(
-    bytes: &'a [u8],
-    format: BodyFormat,
-) -> Result<Box<dyn Iterator<Item = Parsed<T>> + 'a>, ApiError> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF".as_slice()).unwrap_or(bytes);
-    match format {
-        BodyFormat::JsonArray => {
-            let raw: Vec<&serde_json::value::RawValue> = serde_json::from_slice(bytes).map_err(|e| {
-                ApiError::bad_request(
-                    "request.malformed_json",
-                    format!("the body is not a JSON array of rows: {e}"),
-                )
-            })?;
-            Ok(Box::new(
-                raw.into_iter()
-                    .enumerate()
-                    .map(move |(i, value)| json_row(i, value.get().as_bytes())),
-            ))
-        }
-        BodyFormat::Ndjson => Ok(Box::new(
-            bytes
-                .split(|b| *b == b'\n')
-                .map(|line| line.strip_suffix(b"\r").unwrap_or(line))
-                .enumerate()
-                .filter(|(_, line)| !line.iter().all(u8::is_ascii_whitespace))
-                .map(move |(i, line)| json_row(i + 1, line)),
-        )),
-        BodyFormat::Csv => {
-            let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(bytes);
-            let headers = reader
-                .headers()
-                .map_err(|e| {
+impl BulkArgs {
+    /// The rows of a body, parsed one at a time, each numbered as the file shows it: a JSON array's
+    /// element by its index (0-based, `body[0]`), an NDJSON row by its line (1-based, blank lines
+    /// counted), a CSV record by the line it starts on (the header is line 1, so the first data row
+    /// is 2; a quoted cell may span lines), an .xlsx row by its number in the sheet. A CSV's or
+    /// sheet's headers name fields by their names or their Chinese or English labels.
+    fn rows<'a, T: DeserializeOwned + 'a>(&'a self) -> Result<Box<dyn Iterator<Item = Parsed<T>> + 'a>, ApiError> {
+        let bytes = self.body.strip_prefix(b"\xEF\xBB\xBF".as_slice()).unwrap_or(&self.body);
+        let layout = &*self.layout;
+        match (&self.content, self.format) {
+            (Content::Json, BodyFormat::JsonArray) => {
+                let raw: Vec<&serde_json::value::RawValue> = serde_json::from_slice(bytes).map_err(|e| {
                     ApiError::bad_request(
-                        "request.malformed_csv",
-                        format!("the CSV header row is unreadable: {e}"),
+                        "request.malformed_json",
+                        format!("the body is not a JSON array of rows: {e}"),
                     )
-                })?
-                .clone();
-            Ok(Box::new(reader.into_records().enumerate().map(move |(i, result)| {
-                // The line the record starts on; a record the reader cannot place follows the
-                // header directly when it is the first.
-                let position = match &result {
-                    Ok(record) => record.position(),
-                    Err(e) => e.position(),
-                };
-                let row = position.map_or(i + 2, |p| p.line() as usize);
-                let parsed = result
-                    .map_err(|e| vec![csv_error(&e, &headers, None).at_row(row)])
-                    .and_then(|record| csv_row(&record, &headers).map_err(|errors| at_row(errors, row)));
-                (row, parsed)
-            })))
+                })?;
+                Ok(Box::new(
+                    raw.into_iter()
+                        .enumerate()
+                        .map(move |(i, value)| json_row(i, value.get().as_bytes())),
+                ))
+            }
+            (Content::Json, _) => Ok(Box::new(
+                bytes
+                    .split(|b| *b == b'\n')
+                    .map(|line| line.strip_suffix(b"\r").unwrap_or(line))
+                    .enumerate()
+                    .filter(|(_, line)| !line.iter().all(u8::is_ascii_whitespace))
+                    .map(move |(i, line)| json_row(i + 1, line)),
+            )),
+            (Content::Csv(text), _) => {
+                let mut reader = csv::ReaderBuilder::new()
+                    .trim(csv::Trim::All)
+                    .from_reader(text.as_ref());
+                let written: Vec<String> = reader
+                    .headers()
+                    .map_err(|e| {
+                        ApiError::bad_request(
+                            "request.malformed_csv",
+                            format!("the CSV header row is unreadable: {e}"),
+                        )
+                    })?
+                    .iter()
+                    .map(str::to_owned)
+                    .collect();
+                let headers: csv::StringRecord = written.iter().map(|h| spreadsheet::field_of(h)).collect();
+                layout.set_columns(&written, &headers);
+                let mut shift = 0usize;
+                // Lines counted up to the last record's start: (byte offset, line there).
+                let mut counted = (0usize, 1usize);
+                Ok(Box::new(reader.into_records().enumerate().map(move |(i, result)| {
+                    // The line the record's first byte is on (the reader places a record after a
+                    // CRLF before its LF, so its own line number is one short in files saved by
+                    // Excel); a record the reader cannot place follows the header directly when
+                    // it is the first.
+                    let position = match &result {
+                        Ok(record) => record.position(),
+                        Err(e) => e.position(),
+                    };
+                    let row = match position {
+                        Some(p) => {
+                            let mut start = (p.byte() as usize).min(text.len());
+                            while start < text.len() && matches!(text[start], b'\r' | b'\n') {
+                                start += 1;
+                            }
+                            let (from, line) = counted;
+                            let from = from.min(start);
+                            let line = line + text[from..start].iter().filter(|b| **b == b'\n').count();
+                            counted = (start, line);
+                            line
+                        }
+                        None => i + 2,
+                    };
+                    if let Ok(record) = &result {
+                        let inner = record.iter().map(|cell| cell.matches('\n').count()).sum::<usize>();
+                        if inner > 0 {
+                            shift += inner;
+                            layout.shifts.borrow_mut().push((row + 1, shift));
+                        }
+                    }
+                    let parsed = result
+                        .map_err(|e| vec![csv_error(&e, &headers, None).at_row(row)])
+                        .and_then(|record| csv_row(&record, &headers).map_err(|errors| at_row(errors, row)));
+                    (row, parsed)
+                })))
+            }
+            (Content::Sheet(sheet), _) => {
+                let headers: csv::StringRecord = sheet.headers.iter().map(|h| spreadsheet::field_of(h)).collect();
+                layout.set_columns(&sheet.headers, &headers);
+                Ok(Box::new(sheet.rows.iter().map(move |(row, cells)| {
+                    let record = csv::StringRecord::from(cells.clone());
+                    let parsed = csv_row(&record, &headers).map_err(|errors| at_row(errors, *row));
+                    (*row, parsed)
+                })))
+            }
         }
     }
 }
@@ -620,6 +768,8 @@ struct Upload {
     list_path: Option<&'static str>,
     format: BodyFormat,
     body: web::Bytes,
+    /// The columns of a CSV or .xlsx upload, to name the cells of its errors.
+    layout: Rc<Layout>,
 }
 
 impl Upload {
@@ -627,7 +777,9 @@ impl Upload {
     /// back), or the commit with its audit event and summary.
     async fn finish(self, tx: WriteTx, recorded: Recorded) -> Result<HttpResponse, ApiError> {
         if !recorded.errors.is_empty() {
-            return Err(rejected(recorded.errors));
+            let mut errors = recorded.errors;
+            self.layout.locate(&mut errors);
+            return Err(rejected(errors));
         }
         if recorded.rows == 0 {
             return Err(ApiError::invalid("", "bulk.empty", "the upload has no rows"));
@@ -690,16 +842,16 @@ struct ScoreRow {
 
 /// Scoresheets of a body, with the row number of each sheet's first row, and the number of data
 /// rows read (more than the sheets in a long-form CSV).
-fn sheets(body: &[u8], format: BodyFormat) -> Result<(Vec<Parsed<NewScoresheet>>, usize), ApiError> {
-    if format != BodyFormat::Csv {
-        let parsed: Vec<Parsed<NewScoresheet>> = rows::<NewScoresheet>(body, format)?.collect();
+fn sheets(args: &BulkArgs) -> Result<(Vec<Parsed<NewScoresheet>>, usize), ApiError> {
+    if matches!(args.content, Content::Json) {
+        let parsed: Vec<Parsed<NewScoresheet>> = args.rows::<NewScoresheet>()?.collect();
         let read = parsed.len();
         return Ok((parsed, read));
     }
     let mut out: Vec<Parsed<NewScoresheet>> = Vec::new();
     let mut current: Option<(usize, NewScoresheet)> = None;
     let mut read = 0;
-    for (row, parsed) in rows::<ScoreRow>(body, format)? {
+    for (row, parsed) in args.rows::<ScoreRow>()? {
         read += 1;
         match parsed {
             Err(e) => out.push((row, Err(e))),
@@ -720,7 +872,11 @@ fn sheets(body: &[u8], format: BodyFormat) -> Result<(Vec<Parsed<NewScoresheet>>
                         },
                     ));
                 }
-                if let Some((_, sheet)) = current.as_mut() {
+                if let Some((first, sheet)) = current.as_mut() {
+                    args.layout
+                        .items
+                        .borrow_mut()
+                        .insert((*first, r.item_code.clone()), row);
                     sheet.scores.insert(r.item_code, r.score);
                 }
             }
@@ -741,7 +897,7 @@ bulk_upload! {
     written "Every sheet written", valid "Dry run: every sheet is valid",
     |args| {
         let upload = args.upload("bulk_create", "scoresheet", Some("/api/v1/scoresheets"));
-        let (parsed, rows) = sheets(&args.body, args.format)?;
+        let (parsed, rows) = sheets(&args)?;
         if rows > args.max_rows() {
             return Err(too_many(args.max_rows()));
         }
@@ -813,7 +969,7 @@ async fn written_through<T: DeserializeOwned>(
         valid,
         mut errors,
         rows,
-    } = split(rows::<T>(&args.body, args.format)?, args.max_rows())?;
+    } = split(args.rows::<T>()?, args.max_rows())?;
     args.tracker.read(rows);
     args.tracker.problems(&errors);
     let tx = args.write().await?;

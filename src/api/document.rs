@@ -453,11 +453,23 @@ fn upload_media_types(operation: &mut Operation, components: &Components) {
                     .map(|(_, columns)| (*columns).to_owned())
                     .unwrap_or_else(|| csv_columns(&name, components));
                 content.schema = Some(RefOr::T(Schema::Object(file(format!(
-                    "CSV: a UTF-8 text file (a BOM is allowed), RFC 4180 quoting. Line 1 is a header \
-                     row naming the columns, in any order; each further record is one row, and an \
-                     empty cell leaves an optional field out. Problems name the row by its line and \
-                     the column. Columns: {columns}."
+                    "CSV: a text file in UTF-8 (a BOM is allowed) or GB18030/GBK (as Excel on \
+                     Chinese Windows saves it), RFC 4180 quoting. Line 1 is a header row naming the \
+                     columns, in any order, by field name or by its Chinese or English label; each \
+                     further record is one row, and an empty cell leaves an optional field out. \
+                     Problems name the row by its line, the column, and the cell as Excel names it \
+                     (`cell`, e.g. `C17`). Columns: {columns}."
                 )))));
+            }
+            super::export::XLSX => {
+                content.schema = Some(RefOr::T(Schema::Object(file(
+                    "An Excel workbook (.xlsx, e.g. the `:template` of this upload filled in): the \
+                     sheet named as the template's, else the first; row 1 is the header row as in \
+                     CSV, each further non-empty row one row. Numbers are read as Excel shows them \
+                     (2.5 is 2.5), dates as YYYY-MM-DD. Problems name the row as the sheet numbers \
+                     it and the cell (`cell`, e.g. `C17`). Columns: as in CSV."
+                        .to_owned(),
+                ))));
             }
             super::export::NDJSON => {
                 content.schema = Some(RefOr::T(Schema::Object(file(format!(

@@ -1,13 +1,17 @@
 //! Exports of results and rankings: CSV (UTF-8 with BOM, RFC 4180, safe against formula
-//! injection), NDJSON and XLSX, chosen by `Accept` or `?format=`, with English or Chinese headers.
+//! injection), NDJSON and XLSX, chosen by `Accept` or `?format=`, with field names or Chinese or
+//! English headers (`locales/*/columns.ftl`). In .xlsx scores are numbers shown with two decimals,
+//! each beside its exact decimal as text; sheets are named in the request's language.
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse};
+use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::error::ApiError;
+use crate::i18n::Lang;
 
 pub const CSV: &str = "text/csv; charset=utf-8";
 pub const NDJSON: &str = "application/x-ndjson";
@@ -23,16 +27,42 @@ pub enum Format {
     Xlsx,
 }
 
-/// Column header language of exports.
+/// Column headers of exports. Without it CSV has field names (so an export uploads again as it
+/// is) and .xlsx the labels of the request's language (`Accept-Language`: Chinese by default).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum HeaderLanguage {
-    /// Field names, e.g. `published_score` (default).
+    /// Field names, e.g. `published_score`.
     #[default]
     En,
     /// Chinese, e.g. 公布得分.
     Zh,
 }
+
+/// The headers an export is written with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Headers {
+    /// Field names, e.g. `published_score`.
+    Fields,
+    /// The labels of a language, e.g. 公布得分 or Published score.
+    Labels(Lang),
+}
+
+impl Headers {
+    /// `?headers=` wins; without it CSV keeps field names and .xlsx follows `Accept-Language`.
+    fn of(req: &HttpRequest, format: Format, asked: Option<HeaderLanguage>) -> Self {
+        match (asked, format) {
+            (Some(HeaderLanguage::Zh), _) => Headers::Labels(Lang::ZhCn),
+            (Some(HeaderLanguage::En), _) => Headers::Fields,
+            (None, Format::Xlsx) => Headers::Labels(Lang::of(req)),
+            (None, _) => Headers::Fields,
+        }
+    }
+}
+
+/// Columns whose cells are scores: in .xlsx a number shown with two decimals, and the exact
+/// decimal as text in a column beside it.
+const SCORE_COLUMNS: [&str; 2] = ["score", "published_score"];
 
 /// `?format=` wins over `Accept`; JSON by default.
 pub fn negotiate(req: &HttpRequest, format: Option<Format>) -> Format {
@@ -65,11 +95,51 @@ pub struct Table {
 }
 
 impl Table {
-    fn headers(&self, language: HeaderLanguage) -> Vec<&'static str> {
+    fn headers(&self, headers: Headers) -> Vec<String> {
         self.columns
             .iter()
-            .map(|(en, zh)| if language == HeaderLanguage::Zh { *zh } else { *en })
+            .map(|(field, zh)| header(field, zh, headers))
             .collect()
+    }
+}
+
+/// A column's header: its field name, or its label in `columns.ftl` (the table's own Chinese
+/// header where the catalogue has none).
+fn header(field: &str, zh: &str, headers: Headers) -> String {
+    match headers {
+        Headers::Fields => field.to_owned(),
+        Headers::Labels(lang) => lang.text(&format!("column-{field}")).unwrap_or_else(|| {
+            if lang == Lang::ZhCn {
+                zh.to_owned()
+            } else {
+                field.to_owned()
+            }
+        }),
+    }
+}
+
+/// The header of the exact text beside a score column.
+fn exact_header(field: &str, shown: &str, headers: Headers) -> String {
+    match headers {
+        Headers::Fields => format!("{field}_exact"),
+        Headers::Labels(lang) => lang
+            .text_with("column-exact_text", &[("column", shown.to_owned())])
+            .unwrap_or_else(|| format!("{shown} (exact)")),
+    }
+}
+
+/// A sheet's name in the request's language: results, rankings, a publication's number.
+fn sheet_name(name: &str, lang: Lang) -> String {
+    match (name, lang) {
+        ("results", Lang::ZhCn) => "考核结果".to_owned(),
+        ("results", Lang::En) => "Results".to_owned(),
+        ("rankings", Lang::ZhCn) => "排名".to_owned(),
+        ("rankings", Lang::En) => "Rankings".to_owned(),
+        (other, lang) => match other.strip_prefix("publication-") {
+            Some(number) if lang == Lang::ZhCn => format!("公布结果第{number}期"),
+            Some(number) => format!("Publication {number}"),
+            None => other.chars().take(31).collect(),
+        },
     }
 }
 
@@ -89,14 +159,14 @@ pub fn defuse(text: &str) -> String {
     }
 }
 
-pub fn to_csv(table: &Table, language: HeaderLanguage) -> Result<Vec<u8>, ApiError> {
+fn to_csv(table: &Table, headers: Headers) -> Result<Vec<u8>, ApiError> {
     let mut out = Vec::from(&b"\xEF\xBB\xBF"[..]);
     {
         let mut writer = csv::WriterBuilder::new()
             .terminator(csv::Terminator::CRLF)
             .from_writer(&mut out);
         writer
-            .write_record(table.headers(language))
+            .write_record(table.headers(headers))
             .map_err(ApiError::internal)?;
         for row in &table.rows {
             writer
@@ -108,39 +178,80 @@ pub fn to_csv(table: &Table, language: HeaderLanguage) -> Result<Vec<u8>, ApiErr
     Ok(out)
 }
 
-pub fn to_xlsx(table: &Table, language: HeaderLanguage, sheet_name: &str) -> Result<Vec<u8>, ApiError> {
+/// The table as a workbook of one sheet: a frozen bold header row; each score column a number
+/// shown with two decimals (`0.00`) followed by its exact decimal as text; every other cell text.
+fn to_xlsx(table: &Table, headers: Headers, sheet_name: &str) -> Result<Vec<u8>, ApiError> {
     let mut book = rust_xlsxwriter::Workbook::new();
     let sheet = book.add_worksheet();
     sheet.set_name(sheet_name).map_err(ApiError::internal)?;
     let bold = rust_xlsxwriter::Format::new().set_bold();
-    for (col, title) in table.headers(language).iter().enumerate() {
+    let two_decimals = rust_xlsxwriter::Format::new().set_num_format("0.00");
+    let mut col = 0u16;
+    let mut layout = Vec::with_capacity(table.columns.len());
+    for (field, zh) in &table.columns {
+        let shown = header(field, zh, headers);
         sheet
-            .write_string_with_format(0, col as u16, *title, &bold)
+            .write_string_with_format(0, col, &shown, &bold)
             .map_err(ApiError::internal)?;
-    }
-    // Scores stay exact text: a spreadsheet number would be a float.
-    for (r, row) in table.rows.iter().enumerate() {
-        for (c, value) in row.iter().enumerate() {
+        let is_score = SCORE_COLUMNS.contains(field);
+        sheet
+            .set_column_width(col, (shown.chars().count() as f64 * 2.0).clamp(10.0, 40.0))
+            .map_err(ApiError::internal)?;
+        layout.push((col, is_score));
+        col += 1;
+        if is_score {
+            let exact = exact_header(field, &shown, headers);
             sheet
-                .write_string((r + 1) as u32, c as u16, defuse(value))
+                .write_string_with_format(0, col, exact, &bold)
                 .map_err(ApiError::internal)?;
+            sheet.set_column_width(col, 32).map_err(ApiError::internal)?;
+            col += 1;
+        }
+    }
+    for (r, row) in table.rows.iter().enumerate() {
+        let r = (r + 1) as u32;
+        for (value, (c, is_score)) in row.iter().zip(&layout) {
+            let number = if *is_score {
+                value.parse::<Decimal>().ok().and_then(|d| d.to_f64())
+            } else {
+                None
+            };
+            match number {
+                Some(number) => {
+                    sheet
+                        .write_number_with_format(r, *c, number, &two_decimals)
+                        .map_err(ApiError::internal)?;
+                }
+                None if value.is_empty() => {}
+                None => {
+                    sheet.write_string(r, *c, defuse(value)).map_err(ApiError::internal)?;
+                }
+            }
+            if *is_score && !value.is_empty() {
+                sheet
+                    .write_string(r, *c + 1, defuse(value))
+                    .map_err(ApiError::internal)?;
+            }
         }
     }
     sheet.set_freeze_panes(1, 0).map_err(ApiError::internal)?;
     book.save_to_buffer().map_err(ApiError::internal)
 }
 
-/// Answers `table` in `format` (JSON is handled by the caller).
+/// Answers `table` in `format` (JSON is handled by the caller), with the headers `?headers=`
+/// asks for (see `HeaderLanguage`).
 pub fn respond(
+    req: &HttpRequest,
     table: &Table,
     format: Format,
-    language: HeaderLanguage,
+    asked: Option<HeaderLanguage>,
     name: &str,
     etag: &str,
 ) -> Result<HttpResponse, ApiError> {
+    let headers = Headers::of(req, format, asked);
     let (content_type, body, extension) = match format {
-        Format::Csv => (CSV, to_csv(table, language)?, "csv"),
-        Format::Xlsx => (XLSX, to_xlsx(table, language, name)?, "xlsx"),
+        Format::Csv => (CSV, to_csv(table, headers)?, "csv"),
+        Format::Xlsx => (XLSX, to_xlsx(table, headers, &sheet_name(name, Lang::of(req)))?, "xlsx"),
         Format::Ndjson => {
             let mut out = Vec::new();
             for record in &table.records {
@@ -153,6 +264,7 @@ pub fn respond(
     };
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, content_type))
+        .insert_header((header::VARY, "Accept, Accept-Language"))
         .insert_header((header::ETAG, etag.to_owned()))
         .insert_header((
             header::CONTENT_DISPOSITION,

@@ -20,6 +20,7 @@ pub mod results;
 pub mod schemes;
 pub mod service_accounts;
 pub mod subjects;
+pub mod templates;
 pub mod users;
 
 use std::future::Future;
@@ -57,6 +58,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .configure(publications::configure)
             .configure(bulk::configure)
             .configure(jobs::configure)
+            .configure(templates::configure)
             .configure(evidence::configure)
             .configure(audit::configure),
     );

@@ -197,9 +197,10 @@ async fn read_publication(
         let rankings = body.content.as_ref().map(|c| c.rankings.as_slice()).unwrap_or_default();
         let table = super::results::rankings_table(rankings);
         return export::respond(
+            &req,
             &table,
             format,
-            query.headers.unwrap_or_default(),
+            query.headers,
             &format!("publication-{}", body.number),
             &etag,
         );

@@ -272,13 +272,7 @@ async fn list_results(
         items.retain(|row| row.summary.score.is_some() == scored);
     }
     if format != Format::Json {
-        return export::respond(
-            &results_table(&items),
-            format,
-            query.headers.unwrap_or_default(),
-            "results",
-            &etag,
-        );
+        return export::respond(&req, &results_table(&items), format, query.headers, "results", &etag);
     }
     if let Some(after) = after {
         items.retain(|row| row.summary.subject_id > after);
@@ -699,13 +693,7 @@ async fn list_rankings(
         .filter(|r| query.subject_type.is_none_or(|t| r.subject_type == t))
         .collect();
     if format != Format::Json {
-        return export::respond(
-            &rankings_table(&list),
-            format,
-            query.headers.unwrap_or_default(),
-            "rankings",
-            &etag,
-        );
+        return export::respond(&req, &rankings_table(&list), format, query.headers, "rankings", &etag);
     }
     let body = Rankings {
         scheme_id: computed.scheme.row.id,

@@ -435,6 +435,10 @@ pub const PROBLEM_CODES: &[(&str, &str)] = &[
         "The request body could not be read (the upload was interrupted)",
     ),
     (
+        "request.csv_encoding",
+        "A CSV body is neither UTF-8 nor GB18030 (GBK) text; the row names the first line that is not",
+    ),
+    (
         "request.field_invalid",
         "A field has the wrong type or form (e.g. a decimal off the published pattern)",
     ),
@@ -452,6 +456,10 @@ pub const PROBLEM_CODES: &[(&str, &str)] = &[
     (
         "request.malformed_multipart",
         "The multipart/form-data body cannot be read",
+    ),
+    (
+        "request.malformed_xlsx",
+        "The body sent as an Excel workbook is not an .xlsx file that can be read",
     ),
     (
         "request.method_not_allowed",

@@ -10,6 +10,7 @@ mod credentials;
 mod data;
 mod evidence;
 mod exactness;
+mod excel;
 mod grammar;
 mod helpers;
 mod identity;

@@ -243,6 +243,8 @@ const ROWS: &[(&str, &str, Cover)] = &[
     ("GET", "/api/v1/ballots", Scopes(OSP)),
     ("POST", "/api/v1/ballots", Scopes(OSP)),
     ("POST", "/api/v1/ballots:bulk", Scopes(OSP)),
+    // Templates list only what the caller sees; with a scheme, that scheme is read as a rule.
+    ("GET", "/api/v1/ballots:template", Everyone),
     ("GET", "/api/v1/built-in-schemes", Everyone),
     ("GET", "/api/v1/built-in-schemes/{key}", Everyone),
     ("GET", "/api/v1/evaluations", Scopes(OSP)),
@@ -262,6 +264,7 @@ const ROWS: &[(&str, &str, Cover)] = &[
     ("POST", "/api/v1/incidents/{id}/appeals", Scopes(OSP)),
     ("POST", "/api/v1/incidents/{id}/revoke", Scopes(OSP)),
     ("POST", "/api/v1/incidents:bulk", Scopes(OSP)),
+    ("GET", "/api/v1/incidents:template", Scopes(OSP)),
     ("GET", "/api/v1/jobs/{id}", Everyone),
     ("GET", "/api/v1/jobs/{id}/events", Everyone),
     ("GET", "/api/v1/jobs/{id}/result", Everyone),
@@ -286,6 +289,7 @@ const ROWS: &[(&str, &str, Cover)] = &[
     ("GET", "/api/v1/scoresheets", Scopes(OSP)),
     ("POST", "/api/v1/scoresheets", Scopes(OSP)),
     ("POST", "/api/v1/scoresheets:bulk", Scopes(OSP)),
+    ("GET", "/api/v1/scoresheets:template", Scopes(OSP)),
     ("GET", "/api/v1/service-accounts", Scopes(P)),
     ("POST", "/api/v1/service-accounts", Scopes(P)),
     ("GET", "/api/v1/service-accounts/{id}", Scopes(P)),
@@ -298,6 +302,7 @@ const ROWS: &[(&str, &str, Cover)] = &[
     ("PUT", "/api/v1/subjects/{id}/attributes/{scheme_id}", Scopes(OSP)),
     ("GET", "/api/v1/subjects/{id}/result", Scopes(OSP)),
     ("POST", "/api/v1/subjects:bulk", Scopes(OSP)),
+    ("GET", "/api/v1/subjects:template", Everyone),
     ("GET", "/api/v1/users", Scopes(OSP)),
     ("POST", "/api/v1/users", Scopes(OSP)),
     ("GET", "/api/v1/users/me", Everyone),
@@ -1230,6 +1235,15 @@ async fn single_reads(m: &mut Matrix, fx: &Fixture) {
         format!("/api/v1/schemes/{id}")
     })
     .await;
+    // An upload template of a scheme is read like the scheme.
+    m.reads("GET /api/v1/incidents:template", Kind::Rules, &schemes, |id| {
+        format!("/api/v1/incidents:template?scheme_id={id}")
+    })
+    .await;
+    m.reads("GET /api/v1/scoresheets:template", Kind::Rules, &schemes, |id| {
+        format!("/api/v1/scoresheets:template?scheme_id={id}")
+    })
+    .await;
     let evaluations = [
         ("town A's year-end evaluation", fx.ev_a.clone(), TOWN_A),
         ("town B's year-end evaluation", fx.ev_b.clone(), TOWN_B),
@@ -1453,6 +1467,17 @@ async fn unscoped(m: &mut Matrix) {
             200,
             &reply,
         );
+        for op in ["GET /api/v1/ballots:template", "GET /api/v1/subjects:template"] {
+            let reply = m.call(c, "GET", &op[4..], None).await;
+            m.check(
+                op,
+                c,
+                Scope::Everyone,
+                "a template of the caller's subjects",
+                200,
+                &reply,
+            );
+        }
         let reply = m.call(c, "GET", "/api/v1/users/me", None).await;
         m.check(
             "GET /api/v1/users/me",
