@@ -318,6 +318,7 @@ fn too_large(limit: u64) -> ApiError {
         "evidence.too_large",
         format!("an evidence file may have at most {limit} bytes"),
     )
+    .arg("max", limit)
     .with_status(StatusCode::PAYLOAD_TOO_LARGE)
 }
 
@@ -447,6 +448,7 @@ async fn content(
                 "evidence.range_unsatisfiable",
                 format!("the range starts beyond the end: the file has {size} bytes"),
             )
+            .arg("size", size)
             .with_status(StatusCode::RANGE_NOT_SATISFIABLE)
             .error_response();
             if let Ok(value) = HeaderValue::from_str(&format!("bytes */{size}")) {

@@ -20,6 +20,7 @@ pub mod schemes;
 pub mod service_accounts;
 pub mod subjects;
 pub mod users;
+pub mod vocabulary;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -56,7 +57,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .configure(publications::configure)
             .configure(bulk::configure)
             .configure(evidence::configure)
-            .configure(audit::configure),
+            .configure(audit::configure)
+            .configure(vocabulary::configure),
     );
 }
 
@@ -200,6 +202,7 @@ pub fn openapi(public_url: &str) -> OpenApi {
         .configure(configure)
         .split_for_parts();
     add_uncollected_schemas(&mut doc);
+    results::document_labels(&mut doc);
     add_standard_responses(&mut doc);
     document::refine(&mut doc);
     doc

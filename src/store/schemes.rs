@@ -181,6 +181,7 @@ fn definition_of(built_in: Option<&str>, definition: Option<SchemeDefinition>) -
                     "scheme.built_in_unknown",
                     format!("no built-in scheme {key}"),
                 )
+                .arg("value", key)
             }),
         (None, Some(definition)) => Ok(definition),
         _ => Err(ApiError::invalid(
@@ -258,6 +259,8 @@ async fn open_evaluations(
                 "scheme.window_invalid",
                 format!("evaluation {} has no window in {}", template.key, year),
             )
+            .arg("evaluation", &template.key)
+            .arg("year", year)
         })?;
         let row = evaluation::Model {
             id: new_id(),

@@ -15,6 +15,7 @@ mod helpers;
 mod identity;
 mod instances;
 mod integrator;
+mod language;
 mod listing;
 mod matrix;
 mod openapi;
