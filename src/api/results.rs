@@ -196,7 +196,10 @@ pub fn add_labels(value: &mut serde_json::Value, lang: Lang) {
             if let (Some(code), true) = (text(object, "code"), object.contains_key("referred_to_supervisor")) {
                 object.insert("label".to_owned(), label(lang, "consequence", &code).into());
             }
-            if let Some(subject_type) = text(object, "subject_type") {
+            // A result's own subject type (a summary, a subject's year, a ranking), not the type
+            // of a subject its explanation or a cause names.
+            let a_result = ["evaluations", "entries"].iter().any(|key| object.contains_key(*key));
+            if let Some(subject_type) = text(object, "subject_type").filter(|_| a_result) {
                 let shown = label(lang, "subject_type", &subject_type);
                 object.insert("subject_type_label".to_owned(), shown.into());
             }
@@ -543,10 +546,15 @@ fn results_table(items: &[ResultRow]) -> Table {
             ]
         })
         .collect();
-    // NDJSON: each row exactly as in the JSON answer's `items`.
+    // NDJSON: each row exactly as in the JSON answer's `items` (labels included).
+    let lang = crate::telemetry::current_request().map_or_else(Lang::default, |c| c.lang);
     let records = items
         .iter()
-        .map(|row| serde_json::to_value(row).unwrap_or_default())
+        .map(|row| {
+            let mut record = serde_json::to_value(row).unwrap_or_default();
+            add_labels(&mut record, lang);
+            record
+        })
         .collect();
     Table { columns, rows, records }
 }
@@ -809,7 +817,7 @@ async fn list_rankings(
         .collect();
     if format != Format::Json {
         return export::respond(
-            &rankings_table(&list),
+            &rankings_table(&list, Some(Lang::of(&req))),
             format,
             query.headers.unwrap_or_default(),
             "rankings",
@@ -828,7 +836,9 @@ async fn list_rankings(
     remember_json(&state, &req, &etag, &body)
 }
 
-pub fn rankings_table(list: &[RankingResult]) -> Table {
+/// Rankings as an export table: a row per entry; NDJSON records as the JSON answer's entries,
+/// with the labels of `labels`' language when given.
+pub fn rankings_table(list: &[RankingResult], labels: Option<Lang>) -> Table {
     let columns = vec![
         ("ranking", "排名类别"),
         ("group", "分组"),
@@ -877,6 +887,9 @@ pub fn rankings_table(list: &[RankingResult]) -> Table {
                 (record.as_object_mut(), serde_json::to_value(e))
             {
                 record.extend(entry);
+            }
+            if let Some(lang) = labels {
+                add_labels(&mut record, lang);
             }
             records.push(record);
         }

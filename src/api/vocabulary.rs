@@ -131,10 +131,11 @@ impl Vocabulary {
     }
 }
 
-/// Every enumeration with its labels in the language `Accept-Language` asks for (简体中文 by
-/// default, `en` for English): grades, prizes, consequences, kinds of finding, subject types,
-/// evaluation kinds, levels, roles and states. Codes are what the other operations send and
-/// accept; labels are for people.
+/// Every enumeration's codes with their labels
+///
+/// In the language `Accept-Language` asks for (简体中文 by default, `en` for English): grades,
+/// prizes, consequences, kinds of finding, subject types, evaluation kinds, levels, roles and
+/// states. Codes are what the other operations send and accept; labels are for people.
 #[utoipa::path(
     tag = "operations", operation_id = "getVocabulary",
     params(("Accept-Language" = Option<String>, Header, description = "`zh-CN` (default) or `en`, with weights as RFC 9110 allows")),
