@@ -367,6 +367,7 @@ const LABELLED_ARGS: &[(&str, &str, &str)] = &[
     ("kind", "kind_label", "incident_kind"),
     ("given", "given_label", "incident_kind"),
     ("subject_type", "subject_type_label", "subject_type"),
+    ("evaluation_status", "evaluation_status_label", "evaluation_status"),
 ];
 
 /// A problem's sentence in `lang`: English as the call site wrote it (it holds every

@@ -1,7 +1,7 @@
 # Problem texts, one message per problem code (src/error/codes.rs): the value is the title (the
 # meaning), `.message` the sentence of `detail` and `errors[].message`, with the particulars the
-# call sites pass (see `arg(...)`); `$field` is always given, `$kind_label` and
-# `$subject_type_label` are the labels of `$kind` and `$subject_type`.
+# call sites pass (see `arg(...)`). `$field` is given for a field error; `$kind_label`, `$given_label`,
+# `$subject_type_label` and `$evaluation_status_label` are the labels of those codes.
 
 problem-appeal-already_decided = The appeal was already accepted or upheld
     .message = The appeal was already accepted or upheld

@@ -1,7 +1,7 @@
 # Problem texts, one message per problem code (src/error/codes.rs): the value is the title (the
 # meaning), `.message` the sentence of `detail` and `errors[].message`, with the particulars the
-# call sites pass (see `arg(...)`); `$field` is always given, `$kind_label` and
-# `$subject_type_label` are the labels of `$kind` and `$subject_type`.
+# call sites pass (see `arg(...)`). `$field` is given for a field error; `$kind_label`, `$given_label`,
+# `$subject_type_label` and `$evaluation_status_label` are the labels of those codes.
 
 problem-appeal-already_decided = 申诉已处理（已受理或已维持）
     .message = 申诉已处理（已受理或已维持）
@@ -42,7 +42,7 @@ problem-ballot-score_out_of_range = 测评票分数须为 0–100，最多 1 位
 problem-bulk-empty = 上传内容没有数据行
     .message = 上传内容没有数据行
 problem-bulk-ref_conflict = 同一关联在一行中同时给出了 id 和 ref
-    .message = 同一关联在一行中同时给出了 id 和 ref
+    .message = { $id_field } 和 { $field } 只能给出一个
 problem-bulk-ref_cycle = 各行的 ref 相互引用成环，无法确定创建顺序
     .message = 各行的 ref 相互引用成环，无法确定创建顺序
 problem-bulk-ref_duplicate = 上传中有两行的 ref 相同
@@ -74,7 +74,7 @@ problem-evaluation-key_taken = 方案中已有使用该 key 的考核
 problem-evaluation-kind_virtual = 月度公开是由考核记录计算得出的，不能作为考核创建
     .message = 月度公开是由考核记录计算得出的，不能作为考核创建
 problem-evaluation-status_unchanged = 考核已处于所请求的状态
-    .message = 考核已处于所请求的状态
+    .message = 该考核已处于“{ $evaluation_status_label }”状态
 problem-evaluation-subject_not_in_scheme = 该考核所属方案不考核此对象
     .message = 该考核所属方案不考核此对象
 problem-evaluation-subject_type_not_covered = 该考核不考核此类对象
@@ -108,9 +108,9 @@ problem-evidence-form_field_unknown = multipart 表单中有 file 以外的部�
 problem-evidence-form_file_repeated = multipart 表单中有多个文件
     .message = multipart 表单中有多个文件
 problem-evidence-media_type_refused = 根据文件内容识别出的类型不是可接受的佐证材料类型
-    .message = 根据文件内容识别出的类型不是可接受的佐证材料类型
+    .message = 文件类型为 { $value }，不是可接受的佐证材料类型；可接受：{ $accepted }
 problem-evidence-media_type_unknown = 无法根据文件内容识别文件类型
-    .message = 无法根据文件内容识别文件类型
+    .message = 无法根据文件内容识别文件类型；可接受：{ $accepted }
 problem-evidence-range_unsatisfiable = 请求的字节范围起点超出文件末尾
     .message = 请求的字节范围起点超出文件末尾：文件共 { $size } 字节
 problem-evidence-reason_required = 解除佐证材料关联需要填写不超过 2000 字的理由
@@ -302,7 +302,7 @@ problem-request-query_invalid = 查询参数格式错误
 problem-request-refused = 中间件拒绝了该请求（例如不允许的 CORS 来源）
     .message = 中间件拒绝了该请求（例如不允许的 CORS 来源）
 problem-request-too_large = 请求体（或行数）超过配置的上限
-    .message = 请求体（或行数）超过配置的上限
+    .message = 请求体超过 { $max } 字节的上限
 problem-request-unsupported_media_type = 此处不接受该请求体的 Content-Type
     .message = 此处不接受该请求体的 Content-Type
 problem-results-cannot_compute = 无法计算该问题的结果
@@ -366,7 +366,7 @@ problem-rubric-version_taken = 另一修改已先生成该考核细则版本；�
 problem-scheme-built_in_unknown = built_in 不是内置方案
     .message = 没有内置方案 { $value }
 problem-scheme-duplicate = 该组织单位本年度已有此方案
-    .message = 该组织单位本年度已有此方案
+    .message = 方案 { $key } 在该组织单位已有 { $year } 年度的版本
 problem-scheme-key_invalid = 方案 key 不是 kebab-case（小写字母和数字以 '-' 连接）
     .message = 方案 key 不是 kebab-case（小写字母和数字以 '-' 连接）
 problem-scheme-org_unit_invalid = org_unit_id 须为您所在的县或其下属乡镇
@@ -426,7 +426,7 @@ problem-user-self_lockout = 不能停用自己或更改自己的角色
 problem-user-username_invalid = 用户名须为 3–64 个字母、数字或 '.'、'_'、'-'、'@'
     .message = 用户名须为 3–64 个字母、数字或 '.'、'_'、'-'、'@'
 problem-user-username_taken = 该用户名已被占用
-    .message = 该用户名已被占用
+    .message = 用户名 { $value } 已被占用（用户名除大小写外须不同）
 problem-validation-failed = 请求无效
     .message = 请求无效
 

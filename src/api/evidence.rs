@@ -299,6 +299,8 @@ fn detect(state: &AppState, head: &[u8]) -> Result<(String, &'static str), ApiEr
                 allowed.join(", ")
             ),
         )
+        .arg("value", kind.mime_type())
+        .arg("accepted", allowed.join(", "))
         .with_status(StatusCode::UNSUPPORTED_MEDIA_TYPE)),
         None => Err(ApiError::invalid(
             "file",
@@ -308,6 +310,7 @@ fn detect(state: &AppState, head: &[u8]) -> Result<(String, &'static str), ApiEr
                 allowed.join(", ")
             ),
         )
+        .arg("accepted", allowed.join(", "))
         .with_status(StatusCode::UNSUPPORTED_MEDIA_TYPE)),
     }
 }

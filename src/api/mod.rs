@@ -397,7 +397,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
             while let Some(chunk) = payload.next().await {
                 let chunk = chunk.map_err(|e| ApiError::bad_request("request.body_unreadable", e.to_string()))?;
                 if bytes.len() + chunk.len() > limit {
-                    return Err(ApiError::payload_too_large(format!("the body exceeds {limit} bytes")));
+                    return Err(
+                        ApiError::payload_too_large(format!("the body exceeds {limit} bytes")).arg("max", limit)
+                    );
                 }
                 bytes.extend_from_slice(&chunk);
             }

@@ -173,7 +173,8 @@ pub async fn set_status(
         return Err(ApiError::conflict(
             "evaluation.status_unchanged",
             format!("the evaluation is already {}", name_of(status)),
-        ));
+        )
+        .arg("evaluation_status", name_of(status)));
     }
     let at = now();
     let mut active = current.clone().into_active_model();

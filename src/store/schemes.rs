@@ -140,7 +140,9 @@ pub async fn create(tx: &WriteTx, caller: &Caller, new: NewScheme) -> Result<sch
                 "scheme {} already exists for {} in this org unit",
                 definition.key, new.year
             ),
-        ));
+        )
+        .arg("key", &definition.key)
+        .arg("year", new.year));
     }
     let at = now();
     let id = new_id();

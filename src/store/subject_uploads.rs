@@ -115,6 +115,7 @@ fn plan(rows: &[(usize, SubjectRow)]) -> (Vec<usize>, Vec<Refs>, Vec<FieldError>
                         "bulk.ref_conflict",
                         format!("give {} or {}, not both", link.id_field(), link.ref_field()),
                     )
+                    .arg("id_field", link.id_field())
                     .at_row(*row),
                 );
             } else if let Some(&target) = keys.get(name) {
