@@ -226,6 +226,73 @@ mod tests {
         }
     }
 
+    /// The arguments a text uses (`{ $name }`).
+    fn arguments_of(text: &str) -> std::collections::BTreeSet<String> {
+        text.split("{ $")
+            .skip(1)
+            .filter_map(|rest| rest.split([' ', '}']).next())
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// The Rust sources under `dir`, by path.
+    fn sources(dir: &std::path::Path, found: &mut Vec<(std::path::PathBuf, String)>) {
+        for entry in std::fs::read_dir(dir).expect("a source directory") {
+            let path = entry.expect("an entry").path();
+            if path.is_dir() {
+                sources(&path, found);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                found.push((path.clone(), std::fs::read_to_string(&path).expect("a source file")));
+            }
+        }
+    }
+
+    /// Every argument a problem's message uses is passed (`.arg("name", …)`) in some source that
+    /// emits the code; `field` is every field error's own, `<name>_label` the label of `name`. A
+    /// call site that passes less still never shows a placeholder (the text falls back to the
+    /// title); this catches a text written for arguments no call site gives.
+    #[test]
+    fn the_arguments_of_every_problem_message_are_passed_where_its_code_is_emitted() {
+        use crate::error::{problem_text_id, PROBLEM_CODES};
+        let mut files = Vec::new();
+        sources(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut files,
+        );
+        let file = std::path::Path::new("problems").with_extension("ftl");
+        let registry = std::path::Path::new("codes").with_extension("rs");
+        let mut unpassed = Vec::new();
+        for lang in Lang::ALL {
+            let texts = texts_in(&catalogue_dir(lang).join(&file));
+            for (code, _) in PROBLEM_CODES {
+                let Some(message) = texts.get(&format!("{}.message", problem_text_id(code))) else {
+                    continue;
+                };
+                let quoted = format!("\"{code}\"");
+                let emitters: Vec<&String> = files
+                    .iter()
+                    .filter(|(path, text)| !path.ends_with(&registry) && text.contains(&quoted))
+                    .map(|(_, text)| text)
+                    .collect();
+                for argument in arguments_of(message) {
+                    let name = argument.strip_suffix("_label").unwrap_or(&argument);
+                    let passed = format!(".arg(\"{name}\"");
+                    if name != "field" && !emitters.iter().any(|text| text.contains(&passed)) {
+                        unpassed.push(format!("{} {code}: ${argument}", lang.tag()));
+                    }
+                }
+            }
+        }
+        assert!(
+            unpassed.is_empty(),
+            "texts use arguments no call site passes: {unpassed:?}"
+        );
+        assert_eq!(
+            arguments_of("指标 { $item } 不在“{ $subject_type_label }”中"),
+            ["item", "subject_type_label"].map(str::to_owned).into()
+        );
+    }
+
     /// A text whose argument is not given is no text (the caller falls back), never `{$name}`.
     #[test]
     fn a_text_with_a_missing_argument_is_refused() {
