@@ -12,6 +12,7 @@ use sea_orm::{DbErr, RuntimeErr, SqlErr};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::i18n::Lang;
 use crate::telemetry;
 
 mod codes;
@@ -34,7 +35,8 @@ pub struct FieldError {
     /// Stable machine code of the failure.
     #[schema(example = "incident.date_outside_year")]
     pub code: String,
-    #[schema(example = "occurred_on 2024-01-03 is outside the scheme year 2023")]
+    /// In the request's language (`Accept-Language`; 简体中文 by default).
+    #[schema(example = "发生日期 2024-01-03 不在方案年度 2023 年内")]
     pub message: String,
     /// CSV and .xlsx uploads: the cell as Excel names it, the column's letter and the row as
     /// the sheet numbers it (the header is row 1), e.g. `C17`; absent when the problem is with no
@@ -47,7 +49,14 @@ pub struct FieldError {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(example = "发生日期")]
     pub column: Option<String>,
+    /// The particulars the catalogue texts of `code` use (`locales/*/problems.ftl`); `message` is
+    /// rendered from them in the request's language when the problem is answered.
+    #[serde(skip)]
+    pub args: Args,
 }
+
+/// Named arguments of a problem's texts: `(name, value)`.
+pub type Args = Vec<(&'static str, String)>;
 
 impl FieldError {
     pub fn new(field: impl Into<String>, code: impl Into<String>, message: impl Into<String>) -> Self {
@@ -58,7 +67,14 @@ impl FieldError {
             message: message.into(),
             cell: None,
             column: None,
+            args: Vec::new(),
         }
+    }
+
+    /// A particular of the message (e.g. `value`, `year`, `item`), used by its catalogue texts.
+    pub fn arg(mut self, name: &'static str, value: impl ToString) -> Self {
+        self.args.push((name, value.to_string()));
+        self
     }
 
     pub fn at_row(mut self, row: usize) -> Self {
@@ -105,6 +121,10 @@ pub struct ApiError {
     status: StatusCode,
     code: Cow<'static, str>,
     detail: String,
+    /// The particulars of `detail` (see `FieldError::args`).
+    args: Args,
+    /// The detail summarises `errors` (rendered again from them in the request's language).
+    detail_of_errors: bool,
     errors: Vec<FieldError>,
     retry_after: Option<u64>,
     allow: Option<String>,
@@ -116,6 +136,8 @@ impl ApiError {
             status,
             code: code.into(),
             detail: detail.into(),
+            args: Vec::new(),
+            detail_of_errors: false,
             errors: Vec::new(),
             retry_after: None,
             allow: None,
@@ -160,10 +182,33 @@ impl ApiError {
             ),
             [] => ("validation.failed".to_owned(), "the request is invalid".to_owned()),
         };
+        let args = match errors.as_slice() {
+            [only] => only.args.clone(),
+            _ => Vec::new(),
+        };
         Self {
+            detail_of_errors: errors.len() > 1,
+            args,
             errors,
             ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, detail)
         }
+    }
+
+    /// A particular of the detail (and of the field error of a one-field problem), used by the
+    /// code's catalogue texts.
+    pub fn arg(mut self, name: &'static str, value: impl ToString) -> Self {
+        let value = value.to_string();
+        if let [only] = self.errors.as_mut_slice() {
+            only.args.push((name, value.clone()));
+        }
+        self.args.push((name, value));
+        self
+    }
+
+    /// Several particulars at once (see `arg`).
+    pub fn with_args(self, args: Args) -> Self {
+        args.into_iter()
+            .fold(self, |error, (name, value)| error.arg(name, value))
     }
 
     /// A malformed request (400) naming the field at fault.
@@ -226,9 +271,12 @@ impl ApiError {
         self.with_status(StatusCode::CONFLICT)
     }
 
-    /// Replaces the human-readable detail.
+    /// Replaces the human-readable detail (English). In other languages a problem with field
+    /// errors summarises them instead, one without renders its code's text.
     pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
         self.detail = detail.into();
+        self.detail_of_errors = !self.errors.is_empty();
+        self.args.clear();
         self
     }
 
@@ -249,7 +297,9 @@ impl ApiError {
     /// when it names no field).
     pub fn into_row_errors(self, row: usize) -> Vec<FieldError> {
         if self.errors.is_empty() {
-            vec![FieldError::new("", self.code(), self.to_string()).at_row(row)]
+            let mut error = FieldError::new("", self.code(), self.to_string()).at_row(row);
+            error.args = self.args;
+            vec![error]
         } else {
             self.errors.into_iter().map(|e| e.at_row(row)).collect()
         }
@@ -266,17 +316,91 @@ impl ApiError {
             }
         }
         let context = telemetry::current_request();
+        let lang = context.as_ref().map_or_else(Lang::default, |c| c.lang);
+        let errors: Vec<FieldError> = self
+            .errors
+            .iter()
+            .map(|e| FieldError {
+                message: problem_text(lang, &e.code, &with_field(&e.args, &e.field), &e.message),
+                ..e.clone()
+            })
+            .collect();
+        let detail = match (lang, self.detail_of_errors, errors.as_slice()) {
+            (_, false, [only]) => problem_text(lang, &self.code, &with_field(&self.args, &only.field), &self.detail),
+            (Lang::En, _, _) | (_, false, _) | (_, true, []) => {
+                problem_text(lang, &self.code, &self.args, &self.detail)
+            }
+            (_, true, [first, ..]) => {
+                let mut args = vec![("count", errors.len().to_string()), ("first", first.message.clone())];
+                args.push(("field", first.field.clone()));
+                let id = match first.row {
+                    Some(row) => {
+                        args.push(("row", row.to_string()));
+                        "problems-summary-rows"
+                    }
+                    None => "problems-summary",
+                };
+                lang.text_with(id, &args).unwrap_or_else(|| self.detail.clone())
+            }
+        };
         Problem {
             problem_type: format!("urn:kaohe:problem:{}", self.code),
-            title: self.status.canonical_reason().unwrap_or("Error").to_owned(),
+            title: lang
+                .text(&problem_text_id(&self.code))
+                .unwrap_or_else(|| self.status.canonical_reason().unwrap_or("Error").to_owned()),
             status: self.status.as_u16(),
-            detail: self.detail.clone(),
+            detail,
             instance: context.as_ref().map(|c| c.path.clone()).unwrap_or_default(),
             code: self.code.to_string(),
             request_id: context.map(|c| c.request_id),
-            errors: self.errors.clone(),
+            errors,
         }
     }
+}
+
+/// The catalogue id of a problem code's texts: `problem-` and the code with `.` as `-`
+/// (`incident.item_unknown` → `problem-incident-item_unknown`); its title is the message's value,
+/// its sentence the `.message` attribute.
+pub fn problem_text_id(code: &str) -> String {
+    format!("problem-{}", code.replace('.', "-"))
+}
+
+/// A field error's arguments: its own and `field`.
+fn with_field(args: &Args, field: &str) -> Args {
+    let mut args = args.clone();
+    if !field.is_empty() && !args.iter().any(|(name, _)| *name == "field") {
+        args.push(("field", field.to_owned()));
+    }
+    args
+}
+
+/// Arguments whose values are codes of an enumeration, and the enumeration: the texts may use
+/// their labels as `$<name>_label`.
+const LABELLED_ARGS: &[(&str, &str, &str)] = &[
+    ("kind", "kind_label", "incident_kind"),
+    ("given", "given_label", "incident_kind"),
+    ("subject_type", "subject_type_label", "subject_type"),
+    ("evaluation_status", "evaluation_status_label", "evaluation_status"),
+];
+
+/// A problem's sentence in `lang`: English as the call site wrote it (it holds every
+/// particular); otherwise the code's `.message` with its arguments, or, when the call site did
+/// not pass an argument that text needs, the code's title, so no text shows a placeholder.
+pub fn problem_text(lang: Lang, code: &str, args: &Args, english: &str) -> String {
+    if lang == Lang::En && !english.is_empty() {
+        return english.to_owned();
+    }
+    let id = problem_text_id(code);
+    let mut args: Vec<(&str, String)> = args.iter().map(|(k, v)| (*k, v.clone())).collect();
+    for (name, label, enumeration) in LABELLED_ARGS {
+        if let Some((_, value)) = args.iter().find(|(k, _)| k == name) {
+            let text = crate::i18n::label(lang, enumeration, value);
+            args.push((label, text));
+        }
+    }
+    lang.text_with(&format!("{id}.message"), &args)
+        .or_else(|| lang.text(&id))
+        .unwrap_or_else(|| english.to_owned())
 }
 
 impl fmt::Display for ApiError {
@@ -293,6 +417,8 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         let mut response = HttpResponse::build(self.status);
         response.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));
+        let lang = telemetry::current_request().map_or_else(Lang::default, |c| c.lang);
+        response.insert_header((header::CONTENT_LANGUAGE, lang.tag()));
         if let Some(seconds) = self.retry_after {
             response.insert_header((header::RETRY_AFTER, seconds.to_string()));
         }
@@ -560,6 +686,37 @@ mod tests {
         assert_eq!((username.status, username.errors[0].field.as_str()), (409, "username"));
         let item = on_constraint("ux_scoresheet_items_item").map(UniqueKey::problem);
         assert_eq!(item.expect("mapped").problem().status, 422);
+    }
+
+    /// Outside a request (as here) problems are in the default language, 中文: the title is the
+    /// code's meaning, the messages carry the call site's particulars, and a text whose
+    /// particulars the call site did not give falls back to the title.
+    #[test]
+    fn problems_are_rendered_in_chinese_with_their_particulars() {
+        let problem = ApiError::invalid(
+            "occurred_on",
+            "incident.date_outside_year",
+            "occurred_on 2024-01-03 is outside the scheme year 2023",
+        )
+        .arg("value", "2024-01-03")
+        .arg("year", 2023)
+        .problem();
+        assert_eq!(problem.title, "发生日期不在方案年度内");
+        assert_eq!(problem.detail, "发生日期 2024-01-03 不在方案年度 2023 年内");
+        assert_eq!(problem.errors[0].message, problem.detail);
+        let bare = ApiError::invalid("occurred_on", "incident.date_outside_year", "English").problem();
+        assert_eq!(bare.detail, "发生日期不在方案年度内");
+        let labelled = ApiError::validation(vec![
+            FieldError::new("rate", "incident.field_not_applicable", "rate does not apply")
+                .arg("kind", "deduction")
+                .at_row(3),
+            FieldError::new("note", "field.length", "note is too long").arg("max", 2000),
+        ])
+        .problem();
+        assert_eq!(labelled.errors[0].message, "rate 不适用于“扣分”类记录");
+        assert_eq!(labelled.errors[1].message, "note 最多 2000 个字符");
+        assert!(labelled.detail.starts_with("共 2 处错误"), "{}", labelled.detail);
+        assert!(labelled.detail.contains("第 3 行"), "{}", labelled.detail);
     }
 
     #[test]

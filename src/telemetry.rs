@@ -14,6 +14,7 @@ use tracing_subscriber::EnvFilter;
 
 use crate::config::{LogFormat, LogSettings};
 use crate::error::{ApiError, PROBLEM_JSON};
+use crate::i18n::Lang;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -22,6 +23,8 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub struct RequestContext {
     pub request_id: String,
     pub path: String,
+    /// The language negotiated from `Accept-Language`: problems and labels are written in it.
+    pub lang: Lang,
 }
 
 tokio::task_local! {
@@ -77,6 +80,7 @@ pub async fn observe(
     let context = RequestContext {
         request_id: request_id_of(&req),
         path: req.path().to_owned(),
+        lang: Lang::of(req.request()),
     };
     let span = tracing::info_span!(
         "request",
@@ -105,6 +109,7 @@ pub async fn observe(
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert(REQUEST_ID, value);
     }
+    vary_by_language(response.headers_mut());
     let _entered = span.enter();
     let status = response.status().as_u16();
     let route = response
@@ -118,6 +123,23 @@ pub async fn observe(
         tracing::info!(route = %route, path = %response.request().path(), status, latency_ms, "request finished");
     }
     Ok(response)
+}
+
+/// An answer in a language (problems; answers with labels) says so to caches: `Vary:
+/// Accept-Language` beside its `Content-Language`, whatever else `Vary` lists.
+fn vary_by_language(headers: &mut header::HeaderMap) {
+    if !headers.contains_key(header::CONTENT_LANGUAGE) {
+        return;
+    }
+    let varies = headers.get_all(header::VARY).any(|v| {
+        v.to_str().is_ok_and(|v| {
+            v.split(',')
+                .any(|name| name.trim().eq_ignore_ascii_case("accept-language"))
+        })
+    });
+    if !varies {
+        headers.append(header::VARY, HeaderValue::from_static("Accept-Language"));
+    }
 }
 
 /// Rewrites error responses that are not problems yet (actix's own: unknown route, payload
@@ -155,7 +177,11 @@ fn as_problem(response: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
     let mut new = error.error_response();
     for (name, value) in old.headers() {
         // The new body is not the old one: its length and content coding are its own.
-        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH && name != header::CONTENT_ENCODING {
+        if name != header::CONTENT_TYPE
+            && name != header::CONTENT_LENGTH
+            && name != header::CONTENT_ENCODING
+            && name != header::CONTENT_LANGUAGE
+        {
             new.headers_mut().insert(name.clone(), value.clone());
         }
     }

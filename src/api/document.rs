@@ -202,102 +202,106 @@ fn problem_codes(components: &mut Components) {
     }
 }
 
-/// An example problem of each status the API answers with.
+/// An example problem of each status the API answers with, in the default language (中文; the
+/// English `detail` below is what `Accept-Language: en` gets).
 pub fn example_problem(status: u16) -> Option<serde_json::Value> {
     use serde_json::json;
-    let (code, title, detail, instance) = match status {
+    let zh = crate::i18n::Lang::ZhCn;
+    let title_of = |code: &str| zh.text(&crate::error::problem_text_id(code)).unwrap_or_default();
+    let text = |code: &str, args: &[(&'static str, &str)], english: &str| {
+        let args: crate::error::Args = args.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
+        crate::error::problem_text(zh, code, &args, english)
+    };
+    let (code, detail, instance) = match status {
         400 => (
             "request.malformed_json",
-            "Bad Request",
             "the body is not valid JSON: expected value at line 1 column 1",
             "/api/v1/incidents",
         ),
         401 => (
             "auth.unauthorized",
-            "Unauthorized",
             "the token is missing, invalid or expired",
             "/api/v1/subjects",
         ),
         403 => (
             "auth.forbidden",
-            "Forbidden",
             "a viewer may not record findings",
             "/api/v1/incidents",
         ),
         404 => (
             "not_found",
-            "Not Found",
             "subject not found",
             "/api/v1/subjects/0193b0d2-0000-7000-8000-000000000001",
         ),
         409 => (
             "incident.already_revoked",
-            "Conflict",
             "the finding is already revoked",
             "/api/v1/incidents/0193b0d2-0000-7000-8000-000000000002/revoke",
         ),
         412 => (
             "precondition_failed",
-            "Precondition Failed",
             "version 3 is outdated: the subject is at version 4",
             "/api/v1/subjects/0193b0d2-0000-7000-8000-000000000001",
         ),
         413 => (
             "request.too_large",
-            "Payload Too Large",
             "the body exceeds 1048576 bytes",
             "/api/v1/incidents",
         ),
         415 => (
             "request.unsupported_media_type",
-            "Unsupported Media Type",
             "send the body as application/json",
             "/api/v1/incidents",
         ),
         416 => (
             "evidence.range_unsatisfiable",
-            "Range Not Satisfiable",
             "the range starts beyond the end: the file has 1024 bytes",
             "/api/v1/evidence/0193b0d2-0000-7000-8000-000000000003/content",
         ),
         428 => (
             "precondition_required",
-            "Precondition Required",
             "send If-Match with the ETag you read (or version)",
             "/api/v1/subjects/0193b0d2-0000-7000-8000-000000000001",
         ),
         429 => (
             "auth.rate_limited",
-            "Too Many Requests",
             "too many failed attempts; try again later",
             "/api/v1/auth/token",
         ),
         503 => (
             "database.unavailable",
-            "Service Unavailable",
             "the database is unavailable; retry shortly",
             "/api/v1/results",
         ),
         422 => {
+            let code = "incident.rule_unknown";
+            let message = text(
+                code,
+                &[("rule", "L9"), ("item", "1.1")],
+                "rule L9 is not a rule of item 1.1",
+            );
             return Some(json!({
                 "type": "urn:kaohe:problem:incident.rule_unknown",
-                "title": "Unprocessable Entity",
+                "title": title_of(code),
                 "status": 422,
-                "detail": "rule L9 is not a rule of item 1.1",
+                "detail": message,
                 "instance": "/api/v1/incidents",
-                "code": "incident.rule_unknown",
+                "code": code,
                 "request_id": "0193b0d2-7a1e-7c3e-9d52-1f0c2b7d4e11",
-                "errors": [{"field": "rule_code", "code": "incident.rule_unknown",
-                            "message": "rule L9 is not a rule of item 1.1"}]
-            }))
+                "errors": [{"field": "rule_code", "code": code, "message": message}]
+            }));
         }
         _ => return None,
     };
+    let args: &[(&'static str, &str)] = match code {
+        "evidence.range_unsatisfiable" => &[("size", "1024")],
+        _ => &[],
+    };
     Some(json!({
         "type": format!("urn:kaohe:problem:{code}"),
-        "title": title,
+        "title": title_of(code),
         "status": status,
-        "detail": detail,
+        "detail": text(code, args, detail),
         "instance": instance,
         "code": code,
         "request_id": "0193b0d2-7a1e-7c3e-9d52-1f0c2b7d4e11",

@@ -299,6 +299,8 @@ fn detect(state: &AppState, head: &[u8]) -> Result<(String, &'static str), ApiEr
                 allowed.join(", ")
             ),
         )
+        .arg("value", kind.mime_type())
+        .arg("accepted", allowed.join(", "))
         .with_status(StatusCode::UNSUPPORTED_MEDIA_TYPE)),
         None => Err(ApiError::invalid(
             "file",
@@ -308,6 +310,7 @@ fn detect(state: &AppState, head: &[u8]) -> Result<(String, &'static str), ApiEr
                 allowed.join(", ")
             ),
         )
+        .arg("accepted", allowed.join(", "))
         .with_status(StatusCode::UNSUPPORTED_MEDIA_TYPE)),
     }
 }
@@ -318,6 +321,7 @@ fn too_large(limit: u64) -> ApiError {
         "evidence.too_large",
         format!("an evidence file may have at most {limit} bytes"),
     )
+    .arg("max", limit)
     .with_status(StatusCode::PAYLOAD_TOO_LARGE)
 }
 
@@ -447,6 +451,7 @@ async fn content(
                 "evidence.range_unsatisfiable",
                 format!("the range starts beyond the end: the file has {size} bytes"),
             )
+            .arg("size", size)
             .with_status(StatusCode::RANGE_NOT_SATISFIABLE)
             .error_response();
             if let Ok(value) = HeaderValue::from_str(&format!("bytes */{size}")) {

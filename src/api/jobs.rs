@@ -158,11 +158,13 @@ impl Job {
 
 /// The job as `caller` may see it, or 404.
 async fn load(state: &AppState, caller: &Caller, id: Uuid) -> Result<Job, ApiError> {
+    // Looked up before the row is read: a job that ends in between is then either still live
+    // here or already ended in its row, never both gone.
+    let live = state.jobs.live(id);
     let row = jobs::find(state.store.db(), id)
         .await?
         .filter(|row| caller.reads_job(row.county_id, row.created_by))
         .ok_or_else(|| ApiError::not_found("job"))?;
-    let live = state.jobs.live(id);
     // Not running here: on SQLite (one instance) its instance is gone; on PostgreSQL another
     // instance saves it every second, unless that one stopped.
     let silent = live.is_none()
@@ -175,8 +177,15 @@ async fn load(state: &AppState, caller: &Caller, id: Uuid) -> Result<Job, ApiErr
 /// Starts a job of `operation` for `caller`: its row and the tracker its upload reports to.
 pub async fn begin(state: &AppState, caller: &Caller, operation: &str) -> Result<(job::Model, Tracker), ApiError> {
     let id = new_id();
-    let row = jobs::start(state.store.db(), id, caller.county_id, caller.id, operation).await?;
-    Ok((row, Tracker::of(state.jobs.register(id))))
+    // Live here before its row exists (see `load`).
+    let progress = state.jobs.register(id);
+    match jobs::start(state.store.db(), id, caller.county_id, caller.id, operation).await {
+        Ok(row) => Ok((row, Tracker::of(progress))),
+        Err(err) => {
+            state.jobs.remove(id);
+            Err(err)
+        }
+    }
 }
 
 /// Runs `work` in the background as the job `row` and answers 202 with where to follow it.

@@ -292,7 +292,8 @@ impl PageParams {
                 "limit",
                 "page.limit_out_of_range",
                 format!("limit must be between 1 and {MAX_LIMIT}"),
-            ));
+            )
+            .arg("max", MAX_LIMIT));
         }
         let after = match &self.cursor {
             None => None,

@@ -22,6 +22,7 @@ pub mod service_accounts;
 pub mod subjects;
 pub mod templates;
 pub mod users;
+pub mod vocabulary;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -60,7 +61,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .configure(jobs::configure)
             .configure(templates::configure)
             .configure(evidence::configure)
-            .configure(audit::configure),
+            .configure(audit::configure)
+            .configure(vocabulary::configure),
     );
 }
 
@@ -215,6 +217,7 @@ pub fn openapi(public_url: &str) -> OpenApi {
         .configure(configure)
         .split_for_parts();
     add_uncollected_schemas(&mut doc);
+    results::document_labels(&mut doc);
     add_standard_responses(&mut doc);
     document::refine(&mut doc);
     doc
@@ -409,7 +412,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
             while let Some(chunk) = payload.next().await {
                 let chunk = chunk.map_err(|e| ApiError::bad_request("request.body_unreadable", e.to_string()))?;
                 if bytes.len() + chunk.len() > limit {
-                    return Err(ApiError::payload_too_large(format!("the body exceeds {limit} bytes")));
+                    return Err(
+                        ApiError::payload_too_large(format!("the body exceeds {limit} bytes")).arg("max", limit)
+                    );
                 }
                 bytes.extend_from_slice(&chunk);
             }

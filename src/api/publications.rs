@@ -195,7 +195,8 @@ async fn read_publication(
     body.content = Some(shown.content);
     if format != Format::Json {
         let rankings = body.content.as_ref().map(|c| c.rankings.as_slice()).unwrap_or_default();
-        let table = super::results::rankings_table(rankings);
+        // A publication is frozen as it was published: no labels (its JSON has none either).
+        let table = super::results::rankings_table(rankings, None);
         return export::respond(
             &req,
             &table,

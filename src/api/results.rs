@@ -18,6 +18,7 @@ use crate::auth::policy::Action;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::exact::Exact;
+use crate::i18n::{label, Lang};
 use crate::not_scored::{self, NotScoredReason};
 use crate::recording::simulation::{self, WhatIf};
 use crate::results::{self, Computed, Rendered, Request, ResultKind, ResultSummary, Standing, View};
@@ -101,7 +102,7 @@ async fn computed_for(
     if not_modified(req, &etag) {
         return Ok(Err(HttpResponse::NotModified()
             .insert_header((header::ETAG, etag))
-            .insert_header((header::VARY, "Accept-Encoding"))
+            .insert_header((header::VARY, "Accept-Encoding, Accept-Language"))
             .finish()));
     }
     if let Some(rendered) = state.results.rendered(&etag) {
@@ -128,6 +129,7 @@ fn answer(req: &HttpRequest, etag: &str, rendered: &Rendered) -> HttpResponse {
     response
         .insert_header((header::ETAG, etag.to_owned()))
         .insert_header((header::CONTENT_TYPE, rendered.content_type.clone()))
+        .insert_header((header::CONTENT_LANGUAGE, Lang::of(req).tag()))
         .append_header((header::VARY, "Accept-Encoding"));
     if accepts_gzip(req) {
         if let Some(gzipped) = rendered.gzipped() {
@@ -149,19 +151,126 @@ fn accepts_gzip(req: &HttpRequest) -> bool {
         .is_some_and(|encoding| encoding == Encoding::gzip())
 }
 
-/// Serialises a JSON answer and keeps it for the next identical question.
+/// Serialises a JSON answer with the labels of its codes in the request's language, and keeps
+/// it for the next identical question.
 fn remember_json<T: Serialize>(
     state: &AppState,
     req: &HttpRequest,
     etag: &str,
     body: &T,
 ) -> Result<HttpResponse, ApiError> {
+    let mut body = serde_json::to_value(body)?;
+    add_labels(&mut body, Lang::of(req));
     let rendered = Arc::new(Rendered::new(
         "application/json".to_owned(),
-        web::Bytes::from(serde_json::to_vec(body)?),
+        web::Bytes::from(serde_json::to_vec(&body)?),
     ));
     state.results.remember(etag, rendered.clone());
     Ok(answer(req, etag, &rendered))
+}
+
+/// Beside each code of a result, what a person reads for it, in `lang` (labels.ftl): a grade's
+/// `label` (优秀 / Excellent), a prize's `label` (its scheme's title when the catalogue has no
+/// label for its key), each consequence detail's `label`, `consequence_labels` beside
+/// `consequences`, and `subject_type_label` beside `subject_type`. The codes stay as they are.
+pub fn add_labels(value: &mut serde_json::Value, lang: Lang) {
+    use serde_json::Value;
+    match value {
+        Value::Array(items) => items.iter_mut().for_each(|item| add_labels(item, lang)),
+        Value::Object(object) => {
+            for (_, inner) in object.iter_mut() {
+                add_labels(inner, lang);
+            }
+            let text =
+                |object: &serde_json::Map<String, Value>, key: &str| object.get(key)?.as_str().map(str::to_owned);
+            if let (Some(grade), true) = (text(object, "grade"), object.contains_key("bonus_pay")) {
+                object.insert("label".to_owned(), label(lang, "grade", &grade).into());
+            }
+            if let Some(Value::Object(prize)) = object.get_mut("prize") {
+                if let Some(key) = text(prize, "key") {
+                    let own = lang.text(&format!("label-prize-{key}"));
+                    let shown = own.or_else(|| text(prize, "title")).unwrap_or(key);
+                    prize.insert("label".to_owned(), shown.into());
+                }
+            }
+            if let (Some(code), true) = (text(object, "code"), object.contains_key("referred_to_supervisor")) {
+                object.insert("label".to_owned(), label(lang, "consequence", &code).into());
+            }
+            // A result's own subject type (a summary, a subject's year, a ranking), not the type
+            // of a subject its explanation or a cause names.
+            let a_result = ["evaluations", "entries"].iter().any(|key| object.contains_key(*key));
+            if let Some(subject_type) = text(object, "subject_type").filter(|_| a_result) {
+                let shown = label(lang, "subject_type", &subject_type);
+                object.insert("subject_type_label".to_owned(), shown.into());
+            }
+            if let Some(Value::Array(codes)) = object.get("consequences") {
+                let labels: Vec<Value> = codes
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(|code| label(lang, "consequence", code).into())
+                    .collect();
+                object.insert("consequence_labels".to_owned(), Value::Array(labels));
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The label fields `add_labels` writes, declared on the schemas they appear in.
+pub fn document_labels(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, Type};
+    use utoipa::openapi::RefOr;
+    let language = "in the answer's language (`Accept-Language`: 简体中文 by default, `en`)";
+    let text = |what: &str, example: &str| -> Schema {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some(format!("{what}, {language}")))
+            .examples([serde_json::json!(example)])
+            .build()
+            .into()
+    };
+    let list = || -> Schema {
+        ArrayBuilder::new()
+            .items(RefOr::T(text("A consequence's label", "启动问责程序")))
+            .description(Some(format!("The labels of `consequences`, in its order, {language}")))
+            .build()
+            .into()
+    };
+    let fields: [(&str, &str, Schema); 9] = [
+        ("GradeResult", "label", text("The grade's label", "优秀")),
+        ("Prize", "label", text("The prize's label", "一等奖")),
+        (
+            "ConsequenceDetail",
+            "label",
+            text("The consequence's label", "启动问责程序"),
+        ),
+        (
+            "ResultSummary",
+            "subject_type_label",
+            text("The subject type's label", "乡镇"),
+        ),
+        (
+            "SubjectYearResult",
+            "subject_type_label",
+            text("The subject type's label", "乡镇"),
+        ),
+        (
+            "RankingResult",
+            "subject_type_label",
+            text("The subject type's label", "乡镇"),
+        ),
+        ("ResultSummary", "consequence_labels", list()),
+        ("SubjectYearResult", "consequence_labels", list()),
+        ("RankingEntry", "consequence_labels", list()),
+    ];
+    let Some(components) = doc.components.as_mut() else {
+        return;
+    };
+    for (schema, field, property) in fields {
+        if let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(schema) {
+            object.properties.insert(field.to_owned(), RefOr::T(property));
+        }
+    }
 }
 
 /// A weak ETag naming the data revision, the caller's scope and the question: a client that has
@@ -174,6 +283,8 @@ fn etag_of(scheme_id: Uuid, revision: i64, caller: &Caller, req: &HttpRequest) -
     hasher.update(caller.level.as_str().as_bytes());
     hasher.update(req.path().as_bytes());
     hasher.update(req.query_string().as_bytes());
+    // The labels are in the request's language.
+    hasher.update(Lang::of(req).tag().as_bytes());
     hasher.update(
         req.headers()
             .get(header::ACCEPT)
@@ -429,10 +540,15 @@ fn results_table(items: &[ResultRow]) -> Table {
             ]
         })
         .collect();
-    // NDJSON: each row exactly as in the JSON answer's `items`.
+    // NDJSON: each row exactly as in the JSON answer's `items` (labels included).
+    let lang = crate::telemetry::current_request().map_or_else(Lang::default, |c| c.lang);
     let records = items
         .iter()
-        .map(|row| serde_json::to_value(row).unwrap_or_default())
+        .map(|row| {
+            let mut record = serde_json::to_value(row).unwrap_or_default();
+            add_labels(&mut record, lang);
+            record
+        })
         .collect();
     Table { columns, rows, records }
 }
@@ -684,7 +800,8 @@ async fn list_rankings(
                 "ranking",
                 "results.ranking_unknown",
                 format!("the scheme's rankings are {}", keys.join(", ")),
-            ));
+            )
+            .arg("rankings", keys.join("、")));
         }
     }
     let list: Vec<RankingResult> = results::visible_rankings(&computed, Some(&caller), view)
@@ -693,7 +810,14 @@ async fn list_rankings(
         .filter(|r| query.subject_type.is_none_or(|t| r.subject_type == t))
         .collect();
     if format != Format::Json {
-        return export::respond(&req, &rankings_table(&list), format, query.headers, "rankings", &etag);
+        return export::respond(
+            &req,
+            &rankings_table(&list, Some(Lang::of(&req))),
+            format,
+            query.headers,
+            "rankings",
+            &etag,
+        );
     }
     let body = Rankings {
         scheme_id: computed.scheme.row.id,
@@ -707,7 +831,9 @@ async fn list_rankings(
     remember_json(&state, &req, &etag, &body)
 }
 
-pub fn rankings_table(list: &[RankingResult]) -> Table {
+/// Rankings as an export table: a row per entry; NDJSON records as the JSON answer's entries,
+/// with the labels of `labels`' language when given.
+pub fn rankings_table(list: &[RankingResult], labels: Option<Lang>) -> Table {
     let columns = vec![
         ("ranking", "排名类别"),
         ("group", "分组"),
@@ -756,6 +882,9 @@ pub fn rankings_table(list: &[RankingResult]) -> Table {
                 (record.as_object_mut(), serde_json::to_value(e))
             {
                 record.extend(entry);
+            }
+            if let Some(lang) = labels {
+                add_labels(&mut record, lang);
             }
             records.push(record);
         }

@@ -74,7 +74,18 @@ impl IncidentKind {
 pub struct Violation {
     pub field: String,
     pub code: &'static str,
+    /// In English; the catalogue texts of `code` (locales/*/problems.ftl) use `args`.
     pub message: String,
+    /// The particulars of the message, by name (`value`, `item`, `rule`, `kind`, `max`, …).
+    pub args: Vec<(&'static str, String)>,
+}
+
+impl Violation {
+    /// A particular of the message, for its texts in other languages.
+    fn arg(mut self, name: &'static str, value: impl ToString) -> Self {
+        self.args.push((name, value.to_string()));
+        self
+    }
 }
 
 fn violation(field: impl Into<String>, code: &'static str, message: impl Into<String>) -> Violation {
@@ -82,6 +93,7 @@ fn violation(field: impl Into<String>, code: &'static str, message: impl Into<St
         field: field.into(),
         code,
         message: message.into(),
+        args: Vec::new(),
     }
 }
 
@@ -194,22 +206,22 @@ pub fn admit_finding(
 ) -> Result<AdmittedFinding, Refusal> {
     let mut errors = Vec::new();
     if draft.occurred_on.year() != rules.year {
-        errors.push(violation(
-            "occurred_on",
-            "incident.date_outside_year",
-            format!(
-                "occurred_on {} is outside the scheme year {}",
-                draft.occurred_on, rules.year
-            ),
-        ));
+        errors.push(
+            violation(
+                "occurred_on",
+                "incident.date_outside_year",
+                format!(
+                    "occurred_on {} is outside the scheme year {}",
+                    draft.occurred_on, rules.year
+                ),
+            )
+            .arg("value", draft.occurred_on)
+            .arg("year", rules.year),
+        );
     }
     let note = draft.note.map(str::trim).filter(|n| !n.is_empty()).map(str::to_owned);
     if note.as_ref().is_some_and(|n| n.chars().count() > 2000) {
-        errors.push(violation(
-            "note",
-            "field.length",
-            "note must be at most 2000 characters",
-        ));
+        errors.push(violation("note", "field.length", "note must be at most 2000 characters").arg("max", 2000));
     }
     if draft.evidence.len() > 50
         || draft
@@ -240,29 +252,42 @@ pub fn admit_finding(
         None => itemless(rules.subject_type, draft, &mut admitted, &mut errors),
         Some(code) => {
             if let Some(given) = draft.kind.filter(|k| k.is_itemless()) {
-                errors.push(violation(
-                    "item_code",
-                    "incident.field_not_applicable",
-                    format!("a {} has no item", given.as_str()),
-                ));
+                errors.push(
+                    violation(
+                        "item_code",
+                        "incident.field_not_applicable",
+                        format!("a {} has no item", given.as_str()),
+                    )
+                    .arg("field", "item_code")
+                    .arg("kind", given.as_str()),
+                );
             }
             match rules.rubric.find_item(code) {
-                None => errors.push(violation(
-                    "item_code",
-                    "incident.item_unknown",
-                    format!("item {code} is not in the {} rubric", rules.subject_type.as_str()),
-                )),
+                None => errors.push(
+                    violation(
+                        "item_code",
+                        "incident.item_unknown",
+                        format!("item {code} is not in the {} rubric", rules.subject_type.as_str()),
+                    )
+                    .arg("item", code)
+                    .arg("subject_type", rules.subject_type.as_str()),
+                ),
                 Some(item) => {
                     allowed = method_fields(item, draft, measured, &mut admitted, &mut errors)?;
                 }
             }
             if let Some(given) = draft.kind {
                 if given != admitted.kind && errors.is_empty() {
-                    errors.push(violation(
-                        "kind",
-                        "incident.kind_mismatch",
-                        format!("item {code} records {}, not {}", admitted.kind.as_str(), given.as_str()),
-                    ));
+                    errors.push(
+                        violation(
+                            "kind",
+                            "incident.kind_mismatch",
+                            format!("item {code} records {}, not {}", admitted.kind.as_str(), given.as_str()),
+                        )
+                        .arg("item", code)
+                        .arg("kind", admitted.kind.as_str())
+                        .arg("given", given.as_str()),
+                    );
                 }
             }
         }
@@ -294,21 +319,28 @@ fn itemless(
     };
     admitted.kind = given;
     if given == IncidentKind::MajorFailure && subject_type != SubjectType::WorkTeam {
-        errors.push(violation(
-            "kind",
-            "incident.kind_not_applicable",
-            format!(
-                "a major_failure (重大失误) is recorded against a work team, not a {}",
-                subject_type.as_str()
-            ),
-        ));
+        errors.push(
+            violation(
+                "kind",
+                "incident.kind_not_applicable",
+                format!(
+                    "a major_failure (重大失误) is recorded against a work team, not a {}",
+                    subject_type.as_str()
+                ),
+            )
+            .arg("kind", given.as_str())
+            .arg("subject_type", subject_type.as_str()),
+        );
     }
     if admitted.note.is_none() {
-        errors.push(violation(
-            "note",
-            "incident.reason_required",
-            format!("a {} needs its reason in note", given.as_str()),
-        ));
+        errors.push(
+            violation(
+                "note",
+                "incident.reason_required",
+                format!("a {} needs its reason in note", given.as_str()),
+            )
+            .arg("kind", given.as_str()),
+        );
     }
 }
 
@@ -324,11 +356,14 @@ fn method_fields(
     let code = item.code.as_str();
     let mut allowed = HashSet::new();
     match &item.method {
-        Method::Assessed => errors.push(violation(
-            "item_code",
-            "incident.item_assessed",
-            format!("item {code} is scored by assessors on scoresheets, not by findings"),
-        )),
+        Method::Assessed => errors.push(
+            violation(
+                "item_code",
+                "incident.item_assessed",
+                format!("item {code} is scored by assessors on scoresheets, not by findings"),
+            )
+            .arg("item", code),
+        ),
         Method::Deduction(m) => {
             admitted.kind = IncidentKind::Deduction;
             allowed.extend(["rule_code", "quantity"]);
@@ -356,11 +391,14 @@ fn method_fields(
                 .filter(|k| !k.is_empty())
                 .map(str::to_owned);
             if m.non_stacking == NonStacking::PerEvent && admitted.event_key.is_none() {
-                errors.push(violation(
-                    "event_key",
-                    "incident.event_key_required",
-                    format!("item {code} counts each achievement once: name it in event_key"),
-                ));
+                errors.push(
+                    violation(
+                        "event_key",
+                        "incident.event_key_required",
+                        format!("item {code} counts each achievement once: name it in event_key"),
+                    )
+                    .arg("item", code),
+                );
             }
         }
         Method::RateBand(_) => {
@@ -373,11 +411,15 @@ fn method_fields(
                     "a measurement needs its period (Q1–Q4)",
                 )),
                 Some(quarter) if measured(code, quarter) => {
-                    return Err(Refusal::Conflict(violation(
-                        "period",
-                        "incident.period_already_measured",
-                        format!("{quarter:?} of item {code} already has an active measurement; revoke it first"),
-                    )));
+                    return Err(Refusal::Conflict(
+                        violation(
+                            "period",
+                            "incident.period_already_measured",
+                            format!("{quarter:?} of item {code} already has an active measurement; revoke it first"),
+                        )
+                        .arg("period", format!("{quarter:?}"))
+                        .arg("item", code),
+                    ));
                 }
                 Some(quarter) => admitted.period = Some(quarter),
             }
@@ -422,14 +464,18 @@ fn adjustment_fields(
     match (unnamed_amount, rule.map(|r| &r.kind)) {
         (Some(stepped), _) => {
             admitted.kind = IncidentKind::Amount;
-            errors.push(violation(
-                "rule_code",
-                "incident.rule_required",
-                format!(
-                    "an amount is scored by a stepped rule: name it in rule_code (\"{}\")",
-                    stepped.code
-                ),
-            ));
+            errors.push(
+                violation(
+                    "rule_code",
+                    "incident.rule_required",
+                    format!(
+                        "an amount is scored by a stepped rule: name it in rule_code (\"{}\")",
+                        stepped.code
+                    ),
+                )
+                .arg("item", code)
+                .arg("rule", &stepped.code),
+            );
         }
         (None, Some(AdjustmentRuleKind::SteppedAmount(_))) => {
             admitted.kind = IncidentKind::Amount;
@@ -445,11 +491,14 @@ fn adjustment_fields(
             };
             admitted.points = check_points(draft.points, bound, direction, errors);
             if admitted.note.is_none() {
-                errors.push(violation(
-                    "note",
-                    "incident.reason_required",
-                    "an adjustment needs its reason in note",
-                ));
+                errors.push(
+                    violation(
+                        "note",
+                        "incident.reason_required",
+                        "an adjustment needs its reason in note",
+                    )
+                    .arg("kind", IncidentKind::Adjustment.as_str()),
+                );
             }
         }
     }
@@ -469,30 +518,41 @@ fn not_applicable(draft: &FindingDraft<'_>, kind: IncidentKind, allowed: &HashSe
     ];
     for (field, is_set) in OPTIONAL_FIELDS.into_iter().zip(present) {
         if is_set && !allowed.contains(field) {
-            errors.push(violation(
-                field,
-                "incident.field_not_applicable",
-                format!("{field} does not apply to a {} finding", kind.as_str()),
-            ));
+            errors.push(
+                violation(
+                    field,
+                    "incident.field_not_applicable",
+                    format!("{field} does not apply to a {} finding", kind.as_str()),
+                )
+                .arg("field", field)
+                .arg("kind", kind.as_str()),
+            );
         }
     }
     if draft.event_key.is_some() && !allowed.contains("event_key") {
-        errors.push(violation(
-            "event_key",
-            "incident.field_not_applicable",
-            format!("event_key does not apply to a {} finding", kind.as_str()),
-        ));
+        errors.push(
+            violation(
+                "event_key",
+                "incident.field_not_applicable",
+                format!("event_key does not apply to a {} finding", kind.as_str()),
+            )
+            .arg("field", "event_key")
+            .arg("kind", kind.as_str()),
+        );
     }
 }
 
 /// A deduction or bonus names one of its item's rules.
 fn named_rule(item: &str, rule: Option<&str>, known: impl Fn(&str) -> bool, errors: &mut Vec<Violation>) {
     match rule {
-        None => errors.push(violation(
-            "rule_code",
-            "incident.rule_required",
-            format!("item {item} needs rule_code"),
-        )),
+        None => errors.push(
+            violation(
+                "rule_code",
+                "incident.rule_required",
+                format!("item {item} needs rule_code"),
+            )
+            .arg("item", item),
+        ),
         Some(rule) if !known(rule) => errors.push(rule_unknown(item, rule)),
         Some(_) => {}
     }
@@ -504,6 +564,8 @@ fn rule_unknown(item: &str, rule: &str) -> Violation {
         "incident.rule_unknown",
         format!("rule {rule} is not a rule of item {item}"),
     )
+    .arg("rule", rule)
+    .arg("item", item)
 }
 
 fn check_quantity(quantity: Option<i32>, errors: &mut Vec<Violation>) -> i32 {
@@ -620,11 +682,14 @@ fn check_points(
     }
     if let Some(max) = bound {
         if p.abs() > max {
-            errors.push(violation(
-                "points",
-                "incident.points_above_bound",
-                format!("one finding of this rule moves at most {max} points"),
-            ));
+            errors.push(
+                violation(
+                    "points",
+                    "incident.points_above_bound",
+                    format!("one finding of this rule moves at most {max} points"),
+                )
+                .arg("max", max),
+            );
         }
     }
     points
@@ -650,39 +715,48 @@ pub fn admit_scoresheet(
     for (code, score) in scores {
         let field = format!("scores.{code}");
         match rubric.find_item(code) {
-            None => errors.push(violation(
-                field,
-                "scoresheet.item_unknown",
-                format!("item {code} is not in the rubric"),
-            )),
-            Some(item) if item.method != Method::Assessed => errors.push(violation(
-                field,
-                "scoresheet.item_not_assessed",
-                format!("item {code} is scored from findings, not by assessors"),
-            )),
-            Some(_) if !has_special_indicators && derived.contains(code.as_str()) => errors.push(violation(
-                field,
-                "scoresheet.item_derived",
-                format!("item {code} is derived for this department (no special indicators)"),
-            )),
+            None => errors.push(
+                violation(
+                    field,
+                    "scoresheet.item_unknown",
+                    format!("item {code} is not in the rubric"),
+                )
+                .arg("item", code),
+            ),
+            Some(item) if item.method != Method::Assessed => errors.push(
+                violation(
+                    field,
+                    "scoresheet.item_not_assessed",
+                    format!("item {code} is scored from findings, not by assessors"),
+                )
+                .arg("item", code),
+            ),
+            Some(_) if !has_special_indicators && derived.contains(code.as_str()) => errors.push(
+                violation(
+                    field,
+                    "scoresheet.item_derived",
+                    format!("item {code} is derived for this department (no special indicators)"),
+                )
+                .arg("item", code),
+            ),
             Some(item) => {
                 let max = item.max.unwrap_or(Decimal::ZERO);
                 if *score < Decimal::ZERO || *score > max || score.normalize().scale() > 4 {
-                    errors.push(violation(
-                        field,
-                        "scoresheet.score_out_of_range",
-                        format!("the score of item {code} must be from 0 to {max} with at most 4 decimals"),
-                    ));
+                    errors.push(
+                        violation(
+                            field,
+                            "scoresheet.score_out_of_range",
+                            format!("the score of item {code} must be from 0 to {max} with at most 4 decimals"),
+                        )
+                        .arg("item", code)
+                        .arg("max", max),
+                    );
                 }
             }
         }
     }
     if assessor.chars().count() > 200 {
-        errors.push(violation(
-            "assessor",
-            "field.length",
-            "assessor must be at most 200 characters",
-        ));
+        errors.push(violation("assessor", "field.length", "assessor must be at most 200 characters").arg("max", 200));
     }
     if errors.is_empty() {
         Ok(())

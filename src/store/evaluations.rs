@@ -90,7 +90,8 @@ fn window_of(scheme: &scheme::Model, new: &NewEvaluation) -> Result<(NaiveDate, 
             "window_to",
             "evaluation.window_invalid",
             format!("the window must lie in {year} with window_from ≤ window_to"),
-        ));
+        )
+        .arg("year", year));
     }
     let whole_quarter = [Period::Q1, Period::Q2, Period::Q3, Period::Q4]
         .into_iter()
@@ -129,7 +130,8 @@ pub async fn create(tx: &WriteTx, caller: &Caller, new: NewEvaluation) -> Result
         return Err(ApiError::conflict(
             "evaluation.key_taken",
             format!("the scheme already has an evaluation {key}"),
-        ));
+        )
+        .arg("key", key));
     }
     let at = now();
     let model = evaluation::Model {
@@ -171,7 +173,8 @@ pub async fn set_status(
         return Err(ApiError::conflict(
             "evaluation.status_unchanged",
             format!("the evaluation is already {}", name_of(status)),
-        ));
+        )
+        .arg("evaluation_status", name_of(status)));
     }
     let at = now();
     let mut active = current.clone().into_active_model();
@@ -489,11 +492,14 @@ impl InputValidator {
         };
         if let Some(p) = participant {
             if !self.participants.insert((evaluation.id, subject.id, p.clone())) {
-                return Err(RowError::Conflict(FieldError::new(
-                    "participant",
-                    "ballot.duplicate",
-                    format!("participant {p} already scored this subject in this evaluation"),
-                )));
+                return Err(RowError::Conflict(
+                    FieldError::new(
+                        "participant",
+                        "ballot.duplicate",
+                        format!("participant {p} already scored this subject in this evaluation"),
+                    )
+                    .arg("participant", p),
+                ));
             }
         }
         Ok(model)

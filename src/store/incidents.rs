@@ -285,6 +285,8 @@ impl Validator {
                                     years.iter().map(i32::to_string).collect::<Vec<_>>().join(", ")
                                 ),
                             )
+                            .arg("value", new.occurred_on)
+                            .arg("year", years.iter().map(i32::to_string).collect::<Vec<_>>().join("、"))
                         }]))
                     }
                     _ => Err(RowError::Invalid(vec![FieldError::new(
@@ -312,7 +314,7 @@ impl RowError {
     pub fn into_api(self) -> ApiError {
         match self {
             RowError::Invalid(errors) => ApiError::validation(errors),
-            RowError::Conflict(error) => ApiError::conflict(error.code.clone(), error.message),
+            RowError::Conflict(error) => ApiError::conflict(error.code.clone(), error.message).with_args(error.args),
             RowError::Forbidden => {
                 ApiError::forbidden("your role may not record findings, scoresheets or ballots for this subject")
             }
@@ -358,7 +360,10 @@ pub fn draft_of(new: &NewIncident) -> FindingDraft<'_> {
 
 impl From<Violation> for FieldError {
     fn from(v: Violation) -> Self {
-        FieldError::new(v.field, v.code, v.message)
+        FieldError {
+            args: v.args,
+            ..FieldError::new(v.field, v.code, v.message)
+        }
     }
 }
 

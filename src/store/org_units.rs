@@ -57,11 +57,9 @@ pub fn check_name(field: &str, name: &str) -> Result<String, ApiError> {
     let too_long = name.chars().count() > 200;
     let name = name.trim();
     if name.is_empty() || too_long {
-        return Err(ApiError::invalid(
-            field,
-            "field.length",
-            format!("{field} must be 1–200 characters"),
-        ));
+        return Err(
+            ApiError::invalid(field, "field.length", format!("{field} must be 1–200 characters")).arg("max", 200),
+        );
     }
     Ok(name.to_owned())
 }

@@ -140,7 +140,9 @@ pub async fn create(tx: &WriteTx, caller: &Caller, new: NewScheme) -> Result<sch
                 "scheme {} already exists for {} in this org unit",
                 definition.key, new.year
             ),
-        ));
+        )
+        .arg("key", &definition.key)
+        .arg("year", new.year));
     }
     let at = now();
     let id = new_id();
@@ -181,6 +183,7 @@ fn definition_of(built_in: Option<&str>, definition: Option<SchemeDefinition>) -
                     "scheme.built_in_unknown",
                     format!("no built-in scheme {key}"),
                 )
+                .arg("value", key)
             }),
         (None, Some(definition)) => Ok(definition),
         _ => Err(ApiError::invalid(
@@ -258,6 +261,8 @@ async fn open_evaluations(
                 "scheme.window_invalid",
                 format!("evaluation {} has no window in {}", template.key, year),
             )
+            .arg("evaluation", &template.key)
+            .arg("year", year)
         })?;
         let row = evaluation::Model {
             id: new_id(),

@@ -96,6 +96,8 @@ fn plan(rows: &[(usize, SubjectRow)]) -> (Vec<usize>, Vec<Refs>, Vec<FieldError>
                     "bulk.ref_duplicate",
                     format!("ref {key} is already the key of row {}", rows[first].0),
                 )
+                .arg("ref", key)
+                .arg("first_row", rows[first].0)
                 .at_row(*row),
             );
         } else {
@@ -113,6 +115,7 @@ fn plan(rows: &[(usize, SubjectRow)]) -> (Vec<usize>, Vec<Refs>, Vec<FieldError>
                         "bulk.ref_conflict",
                         format!("give {} or {}, not both", link.id_field(), link.ref_field()),
                     )
+                    .arg("id_field", link.id_field())
                     .at_row(*row),
                 );
             } else if let Some(&target) = keys.get(name) {
@@ -124,6 +127,7 @@ fn plan(rows: &[(usize, SubjectRow)]) -> (Vec<usize>, Vec<Refs>, Vec<FieldError>
                         "bulk.ref_unknown",
                         format!("no valid row of this upload has ref {name}"),
                     )
+                    .arg("ref", name)
                     .at_row(*row),
                 );
             }

@@ -50,6 +50,7 @@ fn username_taken(username: &str) -> ApiError {
         "user.username_taken",
         format!("username {username} is taken (names differ in more than case)"),
     )
+    .arg("value", username)
     .as_conflict()
 }
 

@@ -409,9 +409,9 @@ async fn the_template_lists_the_callers_subjects_and_uploads_once_filled_in() {
     let elsewhere = app.org_unit("village", "大坪村", Some(&other_town)).await;
     let clerk = app.user("tongshi-clerk", &town, "assessor").await;
 
-    let reply = app
-        .get(&format!("/api/v1/incidents:template?scheme_id={scheme}"), &clerk)
-        .await;
+    let zh = [("accept-language", "zh-CN")];
+    let template = format!("/api/v1/incidents:template?scheme_id={scheme}");
+    let reply = app.send("GET", &template, Some(&clerk), &zh, None).await;
     reply.assert(200);
     assert!(reply.content_type().starts_with(XLSX), "{}", reply.content_type());
     // Saved by a browser as 考核记录.xlsx.
@@ -458,9 +458,7 @@ async fn the_template_lists_the_callers_subjects_and_uploads_once_filled_in() {
     );
     assert!(part(&reply.bytes, "xl/workbook.xml").contains("state=\"hidden\""));
     // The county admin's template lists the other town's village too.
-    let county = app
-        .get(&format!("/api/v1/incidents:template?scheme_id={scheme}"), &app.admin)
-        .await;
+    let county = app.send("GET", &template, Some(&app.admin), &zh, None).await;
     county.assert(200);
     let lists: Vec<String> = sheet(&county.bytes, "下拉列表")
         .iter()
@@ -504,7 +502,7 @@ async fn the_template_lists_the_callers_subjects_and_uploads_once_filled_in() {
         ("/api/v1/ballots:template".to_owned(), ["考核活动ID", "考核对象ID"]),
         ("/api/v1/subjects:template".to_owned(), ["行标识", "对象类型"]),
     ] {
-        let reply = app.get(&path, &clerk).await;
+        let reply = app.send("GET", &path, Some(&clerk), &zh, None).await;
         reply.assert(200);
         let name = open(&reply.bytes).sheet_names()[0].clone();
         let data = sheet(&reply.bytes, &name);
@@ -531,8 +529,15 @@ async fn xlsx_exports_have_scores_as_numbers_beside_their_exact_text() {
     let (_, published) = scores(&app, &v1, &scheme, &[]).await;
 
     let reply = app
-        .get_ok(&format!("/api/v1/results?scheme_id={scheme}&format=xlsx"))
+        .send(
+            "GET",
+            &format!("/api/v1/results?scheme_id={scheme}&format=xlsx"),
+            Some(&app.admin),
+            &[("accept-language", "zh-CN")],
+            None,
+        )
         .await;
+    reply.assert(200);
     let rows = sheet(&reply.bytes, "考核结果");
     let headers: Vec<String> = rows[0].iter().map(text).collect();
     let column = |name: &str| {

@@ -425,7 +425,9 @@ impl TestApp {
         }
     }
 
-    /// Sends any request with an optional token and body.
+    /// Sends any request with an optional token and body. It asks for English texts
+    /// (`Accept-Language: en`, which the tests' message assertions are written in) unless
+    /// `headers` names an `accept-language` itself; an empty one sends none (the default, 中文).
     pub async fn send(
         &self,
         method: &str,
@@ -439,8 +441,18 @@ impl TestApp {
         if let Some(token) = token {
             request = request.insert_header(("authorization", format!("Bearer {token}")));
         }
+        let language = headers
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case("accept-language"));
+        match language {
+            None => request = request.insert_header(("accept-language", "en")),
+            Some((_, "")) => {}
+            Some((name, value)) => request = request.insert_header((*name, *value)),
+        }
         for (name, value) in headers {
-            request = request.insert_header((*name, *value));
+            if !name.eq_ignore_ascii_case("accept-language") {
+                request = request.insert_header((*name, *value));
+            }
         }
         let response = match body {
             Some(body) => request.send_body(body).await,

@@ -17,6 +17,7 @@ mod identity;
 mod instances;
 mod integrator;
 mod jobs;
+mod language;
 mod listing;
 mod matrix;
 mod openapi;

@@ -309,6 +309,7 @@ const ROWS: &[(&str, &str, Cover)] = &[
     ("PUT", "/api/v1/users/me/password", Everyone),
     ("GET", "/api/v1/users/{id}", Scopes(OSP)),
     ("PATCH", "/api/v1/users/{id}", Scopes(OSP)),
+    ("GET", "/api/v1/vocabulary", Everyone),
     ("GET", "/healthz", Exempt("liveness probe: no token, no data")),
     (
         "GET",
@@ -1478,6 +1479,8 @@ async fn unscoped(m: &mut Matrix) {
                 &reply,
             );
         }
+        let reply = m.call(c, "GET", "/api/v1/vocabulary", None).await;
+        m.check("GET /api/v1/vocabulary", c, Scope::Everyone, "the labels", 200, &reply);
         let reply = m.call(c, "GET", "/api/v1/users/me", None).await;
         m.check(
             "GET /api/v1/users/me",
