@@ -22,3 +22,4 @@ pub mod state;
 pub mod store;
 pub mod strict;
 pub mod telemetry;
+pub mod webhooks;

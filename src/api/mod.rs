@@ -20,6 +20,7 @@ pub mod schemes;
 pub mod service_accounts;
 pub mod subjects;
 pub mod users;
+pub mod webhooks;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -56,7 +57,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .configure(publications::configure)
             .configure(bulk::configure)
             .configure(evidence::configure)
-            .configure(audit::configure),
+            .configure(audit::configure)
+            .configure(webhooks::configure),
     );
 }
 
@@ -186,6 +188,10 @@ pub fn document_base(public_url: &str) -> OpenApi {
         tag(
             "evidence",
             "Evidence files (佐证材料): photos, scans and documents of findings, scoresheets and appeals",
+        ),
+        tag(
+            "webhooks",
+            "Signed pushes of publications, changed results and appeal decisions to data platforms",
         ),
     ]);
     doc

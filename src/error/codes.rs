@@ -616,6 +616,18 @@ pub const PROBLEM_CODES: &[(&str, &str)] = &[
     ),
     ("user.username_taken", "This username is taken"),
     ("validation.failed", "The request is invalid"),
+    (
+        "webhook.delivery_not_failed",
+        "Only a failed webhook delivery is retried by hand; a pending one is retried on its own",
+    ),
+    (
+        "webhook.events_empty",
+        "A webhook subscription names at least one event type",
+    ),
+    (
+        "webhook.url_invalid",
+        "A webhook's url is not an absolute http:// or https:// URL of at most 2000 characters",
+    ),
 ];
 
 /// True when `code` is in the registry.

@@ -24,3 +24,4 @@ mod results;
 mod scope;
 mod statements;
 mod tamper;
+mod webhooks;
