@@ -16,6 +16,12 @@ use crate::store::{Actor, Store};
 
 const SECRET_PREFIX: &str = "whsec_";
 
+/// Delivery attempts, by event type and outcome (`delivered`, `retrying`, `failed`); shown by
+/// `GET /metrics` where the process has its recorder.
+pub const ATTEMPTS: &str = "kaohe_webhook_attempts_total";
+/// Time a receiver took to answer an attempt (or to fail it), by event type.
+pub const ATTEMPT_SECONDS: &str = "kaohe_webhook_attempt_duration_seconds";
+
 /// A new signing secret: `whsec_` and the base64 of 24 random bytes.
 pub fn generate_secret() -> String {
     let key: [u8; 24] = rand::random();
@@ -107,11 +113,20 @@ pub async fn deliver_due(
     }
     let sent = claimed.len();
     let attempts = claimed.into_iter().map(|c| async move {
+        let started = std::time::Instant::now();
         let outcome = send(client, &c).await;
+        metrics::histogram!(ATTEMPT_SECONDS, "event_type" => c.delivery.event_type.clone())
+            .record(started.elapsed().as_secs_f64());
         (c, outcome)
     });
     for (c, outcome) in futures_util::future::join_all(attempts).await {
         let retry_in = backoff(settings, c.delivery.attempts);
+        let counted = match (&outcome.error, retry_in) {
+            (None, _) => "delivered",
+            (Some(_), Some(_)) => "retrying",
+            (Some(_), None) => "failed",
+        };
+        metrics::counter!(ATTEMPTS, "event_type" => c.delivery.event_type.clone(), "outcome" => counted).increment(1);
         if let Some(error) = &outcome.error {
             tracing::info!(delivery = %c.delivery.id, attempt = c.delivery.attempts, %error, "webhook delivery failed");
         }
