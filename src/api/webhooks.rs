@@ -61,7 +61,8 @@ read_endpoint! {
 
 update_endpoint! {
     /// Change a subscription's URL or event types, or pause (`active: false`) and resume it.
-    /// Deliveries of a paused subscription wait and go out when it is resumed.
+    /// A paused subscription is sent no new events; those already enqueued wait until it is
+    /// resumed.
     update: PATCH "/webhooks/{id}", tag "webhooks", operation "updateWebhook", id "Subscription id",
     body WebhookPatch, answers Webhook,
     |tx, caller, id, patch, if_match| Webhook::from(webhooks::update(tx, caller, Edit { id, patch, if_match }).await?)
@@ -112,7 +113,7 @@ pub struct Webhook {
     #[schema(example = "https://data.example.gov.cn/hooks/kaohe")]
     pub url: String,
     pub events: Vec<EventType>,
-    /// `false`: paused; its deliveries wait.
+    /// `false`: paused: no new events, and those enqueued wait.
     pub active: bool,
     pub version: i32,
     pub created_at: DateTime<Utc>,
