@@ -167,13 +167,16 @@ pub async fn update(
 ) -> Result<webhook_subscription::Model, ApiError> {
     let Edit { id, patch, if_match } = edit;
     let current = load_for(tx.conn(), caller, Action::Manage, id).await?;
+    // An invalid field is the answer whatever the version (422 before 412).
+    let url = patch.url.as_deref().map(check_url).transpose()?;
+    let events = patch.events.as_deref().map(check_events).transpose()?;
     super::check_version(if_match.or(patch.version), current.version)?;
     let mut active = current.clone().into_active_model();
-    if let Some(url) = &patch.url {
-        active.url = Set(check_url(url)?);
+    if let Some(url) = url {
+        active.url = Set(url);
     }
-    if let Some(events) = &patch.events {
-        active.events = Set(events_text(&check_events(events)?));
+    if let Some(events) = events {
+        active.events = Set(events_text(&events));
     }
     if let Some(flag) = patch.active {
         active.active = Set(flag);

@@ -417,6 +417,16 @@ async fn subscriptions_are_validated_versioned_and_audited() {
         )
         .await;
     stale.assert_problem(412, "precondition_failed", None);
+    let invalid = app
+        .send(
+            "PATCH",
+            &path,
+            Some(&app.admin),
+            &[("content-type", "application/json"), ("if-match", "\"7\"")],
+            Some(br#"{"events": [], "url": "mailto:x@example.com"}"#.to_vec()),
+        )
+        .await;
+    assert_eq!(invalid.status.as_u16(), 422, "an invalid field first: {}", invalid.body);
     let paused = app
         .send(
             "PATCH",
