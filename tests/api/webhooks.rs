@@ -479,6 +479,19 @@ async fn a_failed_delivery_is_retried_by_hand_under_its_id() {
     let created = app
         .create("/api/v1/webhooks", &json!({"url": url, "events": ["result.changed"]}))
         .await;
+    // A receiver that refuses connections: nothing listens on its port.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let refusing = app
+        .create(
+            "/api/v1/webhooks",
+            &json!({"url": format!("http://127.0.0.1:{closed}/hooks"), "events": ["result.changed"]}),
+        )
+        .await
+        .id();
     *receiver.secret.lock().unwrap() = Some(created.body["secret"].as_str().unwrap().to_owned());
     let subscription = created.id();
     instantiate(&app, "tongshi-2023-village", None).await;
@@ -506,6 +519,14 @@ async fn a_failed_delivery_is_retried_by_hand_under_its_id() {
     )
     .await
     .assert_problem(409, "webhook.delivery_not_failed", None);
+    let refused = settled(&app, &refusing).await;
+    assert_eq!(refused[0]["status"], "failed", "{refused:?}");
+    assert_eq!(refused[0]["attempts"], 2);
+    assert_eq!(refused[0]["last_status"], Value::Null);
+    assert!(
+        refused[0]["last_error"].as_str().unwrap().starts_with("no answer"),
+        "{refused:?}"
+    );
     let received = receiver.log.lock().unwrap().clone();
     assert_eq!(received.len(), 3, "{received:?}");
     assert!(received.iter().all(|r| r.id == id && r.signature_valid));
