@@ -393,8 +393,14 @@ impl Settings {
         if hooks.poll_interval_ms == 0 {
             return fail("webhooks.poll_interval_ms", "must be positive");
         }
-        if hooks.timeout_ms == 0 {
-            return fail("webhooks.timeout_ms", "must be positive");
+        if hooks.timeout_ms == 0 || hooks.timeout_ms > 600_000 {
+            return fail("webhooks.timeout_ms", "must be between 1 and 600000 (10 minutes)");
+        }
+        if hooks.debounce_ms > 86_400_000 {
+            return fail("webhooks.debounce_ms", "must be at most 86400000 (a day)");
+        }
+        if hooks.retry_max_ms > 7 * 86_400_000 {
+            return fail("webhooks.retry_max_ms", "must be at most 604800000 (a week)");
         }
         if hooks.max_attempts < 1 {
             return fail("webhooks.max_attempts", "must be at least 1");
@@ -479,5 +485,18 @@ mod tests {
         assert_eq!(settings.server.port, 8080);
         let shown = format!("{:?}", Secret::new("postgres://u:hunter2@h/db"));
         assert!(!shown.contains("hunter2"));
+    }
+
+    #[test]
+    fn webhook_settings_out_of_range_are_named() {
+        let refused = |change: fn(&mut WebhookSettings)| {
+            let mut settings = Settings::defaults().unwrap();
+            change(&mut settings.webhooks);
+            settings.validate().unwrap_err().to_string()
+        };
+        assert!(refused(|w| w.max_attempts = 0).contains("webhooks.max_attempts"));
+        assert!(refused(|w| w.debounce_ms = u64::MAX).contains("webhooks.debounce_ms"));
+        assert!(refused(|w| w.retry_max_ms = 1).contains("webhooks.retry_base_ms"));
+        assert!(refused(|w| w.timeout_ms = 0).contains("webhooks.timeout_ms"));
     }
 }

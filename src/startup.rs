@@ -45,9 +45,7 @@ impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
         let store = connect_with_retry(&settings)
             .await?
-            .with_outbox(crate::store::webhooks::Outbox {
-                debounce: chrono::TimeDelta::milliseconds(settings.webhooks.debounce_ms as i64),
-            });
+            .with_outbox(crate::store::webhooks::Outbox::of(&settings.webhooks));
         if settings.database.migrate_on_start {
             store
                 .migrate()

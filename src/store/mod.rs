@@ -98,9 +98,7 @@ impl Store {
             writer: Arc::new(Mutex::new(())),
             acquire_timeout,
             statements,
-            outbox: webhooks::Outbox {
-                debounce: chrono::TimeDelta::seconds(10),
-            },
+            outbox: webhooks::Outbox::default(),
         })
     }
 

@@ -354,6 +354,20 @@ pub struct Outbox {
     pub debounce: chrono::TimeDelta,
 }
 
+impl Outbox {
+    pub fn of(settings: &crate::config::WebhookSettings) -> Self {
+        Self {
+            debounce: chrono::TimeDelta::milliseconds(settings.debounce_ms.min(i64::MAX as u64) as i64),
+        }
+    }
+}
+
+impl Default for Outbox {
+    fn default() -> Self {
+        Self::of(&crate::config::WebhookSettings::default())
+    }
+}
+
 /// Enqueues the deliveries `triggers` announce, in the write transaction `conn`, for the active
 /// subscriptions of their counties to those event types. A county without subscriptions costs
 /// one query.
