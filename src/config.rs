@@ -24,6 +24,8 @@ pub struct Settings {
     pub evidence: EvidenceSettings,
     #[serde(default)]
     pub metrics: MetricsSettings,
+    #[serde(default)]
+    pub webhooks: WebhookSettings,
 }
 
 /// `GET /metrics` (Prometheus text format).
@@ -42,6 +44,42 @@ impl Default for MetricsSettings {
         Self {
             enabled: true,
             token: None,
+        }
+    }
+}
+
+/// Webhook deliveries to data platforms: how often the outbox is read, how `result.changed` is
+/// debounced, and how failed attempts are retried.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct WebhookSettings {
+    /// Run this instance's delivery task (every instance may; they never send the same row).
+    pub deliver: bool,
+    /// How often the task looks for due deliveries.
+    pub poll_interval_ms: u64,
+    /// A `result.changed` goes out this long after the first change it announces; changes in
+    /// between update it instead of adding more.
+    pub debounce_ms: u64,
+    /// The wait after a failed attempt: this, doubling with each further attempt…
+    pub retry_base_ms: u64,
+    /// …up to this long.
+    pub retry_max_ms: u64,
+    /// Attempts before a delivery is given up as `failed`.
+    pub max_attempts: i32,
+    /// How long a receiver has to answer one attempt.
+    pub timeout_ms: u64,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        Self {
+            deliver: true,
+            poll_interval_ms: 1000,
+            debounce_ms: 10_000,
+            retry_base_ms: 5_000,
+            retry_max_ms: 6 * 3600 * 1000,
+            max_attempts: 12,
+            timeout_ms: 10_000,
         }
     }
 }
@@ -373,6 +411,28 @@ impl Settings {
                 }
             }
         }
+        let hooks = &self.webhooks;
+        if hooks.poll_interval_ms == 0 {
+            return fail("webhooks.poll_interval_ms", "must be positive");
+        }
+        if hooks.timeout_ms == 0 || hooks.timeout_ms > 600_000 {
+            return fail("webhooks.timeout_ms", "must be between 1 and 600000 (10 minutes)");
+        }
+        if hooks.debounce_ms > 86_400_000 {
+            return fail("webhooks.debounce_ms", "must be at most 86400000 (a day)");
+        }
+        if hooks.retry_max_ms > 7 * 86_400_000 {
+            return fail("webhooks.retry_max_ms", "must be at most 604800000 (a week)");
+        }
+        if hooks.max_attempts < 1 {
+            return fail("webhooks.max_attempts", "must be at least 1");
+        }
+        if hooks.retry_base_ms == 0 || hooks.retry_max_ms < hooks.retry_base_ms {
+            return fail(
+                "webhooks.retry_base_ms",
+                "must be positive and not above webhooks.retry_max_ms",
+            );
+        }
         if self.auth.token_ttl_secs == 0 || self.auth.token_ttl_secs > 86_400 {
             return fail("auth.token_ttl_secs", "must be between 1 and 86400");
         }
@@ -450,5 +510,18 @@ mod tests {
         assert_eq!(settings.server.port, 8080);
         let shown = format!("{:?}", Secret::new("postgres://u:hunter2@h/db"));
         assert!(!shown.contains("hunter2"));
+    }
+
+    #[test]
+    fn webhook_settings_out_of_range_are_named() {
+        let refused = |change: fn(&mut WebhookSettings)| {
+            let mut settings = Settings::defaults().unwrap();
+            change(&mut settings.webhooks);
+            settings.validate().unwrap_err().to_string()
+        };
+        assert!(refused(|w| w.max_attempts = 0).contains("webhooks.max_attempts"));
+        assert!(refused(|w| w.debounce_ms = u64::MAX).contains("webhooks.debounce_ms"));
+        assert!(refused(|w| w.retry_max_ms = 1).contains("webhooks.retry_base_ms"));
+        assert!(refused(|w| w.timeout_ms = 0).contains("webhooks.timeout_ms"));
     }
 }

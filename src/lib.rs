@@ -26,3 +26,4 @@ pub mod store;
 pub mod strict;
 pub mod telemetry;
 pub mod upload;
+pub mod webhooks;

@@ -68,6 +68,15 @@ fn describe() {
         POOL,
         "Database pool connections, by state (idle, in_use) and the configured max"
     );
+    metrics::describe_counter!(
+        crate::webhooks::ATTEMPTS,
+        "Webhook delivery attempts, by event type and outcome"
+    );
+    metrics::describe_histogram!(
+        crate::webhooks::ATTEMPT_SECONDS,
+        metrics::Unit::Seconds,
+        "Time a webhook receiver took to answer one attempt"
+    );
 }
 
 /// Middleware: counts and times every answer by its matched route.

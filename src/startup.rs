@@ -43,7 +43,9 @@ pub enum StartupError {
 impl Application {
     /// Connects (retrying while the database starts), migrates, bootstraps, binds and starts serving.
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
-        let store = connect_with_retry(&settings).await?;
+        let store = connect_with_retry(&settings)
+            .await?
+            .with_outbox(crate::store::webhooks::Outbox::of(&settings.webhooks));
         if settings.database.migrate_on_start {
             store
                 .migrate()
@@ -73,6 +75,7 @@ impl Application {
             jobs: Default::default(),
         });
         let server = serve(listener, state.clone()).map_err(|source| StartupError::Bind { address, source })?;
+        crate::webhooks::start(state.store.clone(), state.settings.webhooks.clone());
         tracing::info!(port, "kaohe listening");
         Ok(Self { port, server, state })
     }

@@ -157,8 +157,8 @@ mod tests {
     #[test]
     fn the_format_is_named_by_the_file_and_the_rows_estimated() {
         assert_eq!(media_type(Path::new("七月.CSV")), Ok("text/csv"));
-        assert_eq!(media_type(Path::new("a.jsonl")), Ok("application/x-ndjson"));
-        assert!(media_type(Path::new("a.txt")).is_err());
+        assert_eq!(media_type(Path::new("七月.jsonl")), Ok("application/x-ndjson"));
+        assert!(media_type(Path::new("说明.TXT")).is_err());
         assert_eq!(estimated_rows(b"a,b\n1,2\n3,4\n\n", "text/csv"), Some(2));
         assert_eq!(estimated_rows(b"{}\n{}\n", "application/x-ndjson"), Some(2));
         assert_eq!(estimated_rows(b"[{}]", "application/json"), None);

@@ -441,3 +441,10 @@ problem-validation-failed = The request is invalid
 # The detail of a problem with several field errors.
 problems-summary = { $count } fields are invalid; the first ({ $field }): { $first }
 problems-summary-rows = { $count } problems, nothing was written; the first, on row { $row }: { $first }
+
+problem-webhook-delivery_not_failed = Only a failed delivery can be retried by hand
+    .message = Only a failed delivery can be retried by hand
+problem-webhook-events_empty = A subscription needs at least one event
+    .message = A subscription needs at least one event
+problem-webhook-url_invalid = The URL must be an absolute http or https URL of at most 2000 characters
+    .message = The URL must be an absolute http or https URL of at most 2000 characters

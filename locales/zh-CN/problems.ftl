@@ -441,3 +441,10 @@ problem-validation-failed = 请求无效
 # The detail of a problem with several field errors.
 problems-summary = 共 { $count } 处错误；第一处（{ $field }）：{ $first }
 problems-summary-rows = 共 { $count } 处错误，未写入任何数据；第一处在第 { $row } 行：{ $first }
+
+problem-webhook-delivery_not_failed = 只有失败的投递才能手动重试
+    .message = 只有失败的投递才能手动重试
+problem-webhook-events_empty = 订阅须至少包含一种事件
+    .message = 订阅须至少包含一种事件
+problem-webhook-url_invalid = 回调地址须为绝对的 http 或 https 地址，且不超过 2000 个字符
+    .message = 回调地址须为绝对的 http 或 https 地址，且不超过 2000 个字符

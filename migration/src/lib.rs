@@ -9,6 +9,7 @@ mod m20261202_000020_publication_chain_head;
 mod m20261202_000030_audit_row_seals;
 mod m20261203_000040_seed_b_attributes;
 mod m20261203_000050_evidence;
+mod m20261204_000060_webhooks;
 mod m20261204_000070_jobs;
 
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000030_audit_row_seals::Migration),
             Box::new(m20261203_000040_seed_b_attributes::Migration),
             Box::new(m20261203_000050_evidence::Migration),
+            Box::new(m20261204_000060_webhooks::Migration),
             Box::new(m20261204_000070_jobs::Migration),
         ]
     }

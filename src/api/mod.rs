@@ -23,6 +23,7 @@ pub mod subjects;
 pub mod templates;
 pub mod users;
 pub mod vocabulary;
+pub mod webhooks;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -62,7 +63,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .configure(templates::configure)
             .configure(evidence::configure)
             .configure(audit::configure)
-            .configure(vocabulary::configure),
+            .configure(vocabulary::configure)
+            .configure(webhooks::configure),
     );
 }
 
@@ -203,6 +205,10 @@ pub fn document_base(public_url: &str) -> OpenApi {
         tag(
             "evidence",
             "Evidence files (佐证材料): photos, scans and documents of findings, scoresheets and appeals",
+        ),
+        tag(
+            "webhooks",
+            "Signed pushes of publications, changed results and appeal decisions to data platforms",
         ),
     ]);
     doc

@@ -44,7 +44,8 @@ pub enum Action {
     /// Read rules that apply to the scope and everything below it: schemes, rubrics,
     /// evaluations, publications. A village reads its town's scheme.
     ReadShared,
-    /// Administer: org units, users, service accounts, schemes, rubrics, subjects.
+    /// Administer: org units, users, service accounts, webhook subscriptions (county admins
+    /// only, as service accounts), schemes, rubrics, subjects.
     Manage,
     /// Publish results of the scope.
     Publish,

@@ -632,6 +632,18 @@ pub const PROBLEM_CODES: &[(&str, &str)] = &[
     ),
     ("user.username_taken", "This username is taken"),
     ("validation.failed", "The request is invalid"),
+    (
+        "webhook.delivery_not_failed",
+        "Only a failed webhook delivery is retried by hand; a pending one is retried on its own",
+    ),
+    (
+        "webhook.events_empty",
+        "A webhook subscription names at least one event type",
+    ),
+    (
+        "webhook.url_invalid",
+        "A webhook's url is not an absolute http:// or https:// URL of at most 2000 characters",
+    ),
 ];
 
 /// True when `code` is in the registry.
@@ -648,7 +660,15 @@ mod tests {
 
     /// Dotted string literals of the sources that are not problem codes: settings (all of
     /// `config.rs`, which answers no request), scheme paths a validation problem points at, files.
-    const NOT_CODES: &[&str] = &["options.published_digits", "options.timezone", "openapi_description.md"];
+    const NOT_CODES: &[&str] = &[
+        "options.published_digits",
+        "options.timezone",
+        "openapi_description.md",
+        // Webhook event types (`api::webhooks::EventType`).
+        "appeal.decided",
+        "publication.created",
+        "result.changed",
+    ];
 
     /// The codes without a dot, which the scan cannot tell from other words.
     const UNDOTTED: &[&str] = &["internal", "not_found", "precondition_failed", "precondition_required"];

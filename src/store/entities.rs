@@ -349,6 +349,40 @@ entity!(evidence_link, "evidence_links", versioned {
     pub detach_reason: Option<String>,
 });
 
+entity!(webhook_subscription, "webhook_subscriptions", versioned {
+    pub url: String,
+    /// The event types, a JSON array of their names.
+    #[sea_orm(column_type = "Text")]
+    pub events: String,
+    /// `whsec_` and the base64 of the signing key.
+    pub secret: String,
+    pub active: bool,
+    pub created_by: Uuid,
+});
+
+entity!(webhook_delivery, "webhook_deliveries", {
+    /// Also the message's `webhook-id`, the same on every attempt.
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub county_id: Uuid,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+    pub subscription_id: Uuid,
+    pub event_type: String,
+    /// The scheme-year of a `result.changed` (what it is debounced by).
+    pub scheme_id: Option<Uuid>,
+    #[sea_orm(column_type = "Text")]
+    pub payload: String,
+    pub status: crate::store::webhooks::DeliveryStatus,
+    pub attempts: i32,
+    pub next_attempt_at: DateTimeUtc,
+    pub last_attempt_at: Option<DateTimeUtc>,
+    pub last_status: Option<i32>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub last_error: Option<String>,
+    pub delivered_at: Option<DateTimeUtc>,
+});
+
 // A bulk upload running (or run) in the background: bookkeeping of a request, not audited data.
 entity!(job, "jobs", {
     #[sea_orm(primary_key, auto_increment = false)]

@@ -21,6 +21,7 @@ pub mod service_accounts;
 pub mod subject_uploads;
 pub mod subjects;
 pub mod users;
+pub mod webhooks;
 pub mod year_data;
 
 use std::path::Path;
@@ -52,6 +53,8 @@ pub struct Store {
     acquire_timeout: Duration,
     /// SQL statements run so far (tests check that a request's count does not grow with the data).
     statements: Arc<std::sync::atomic::AtomicU64>,
+    /// How write transactions fill the webhook outbox.
+    outbox: webhooks::Outbox,
 }
 
 impl Store {
@@ -96,7 +99,14 @@ impl Store {
             writer: Arc::new(Mutex::new(())),
             acquire_timeout,
             statements,
+            outbox: webhooks::Outbox::default(),
         })
+    }
+
+    /// Sets how write transactions fill the webhook outbox (`webhooks.debounce_ms`).
+    pub fn with_outbox(mut self, outbox: webhooks::Outbox) -> Self {
+        self.outbox = outbox;
+        self
     }
 
     /// Applies pending migrations, then seals the rows written before row seals existed.
@@ -164,17 +174,23 @@ impl Store {
             tx,
             backend: self.backend,
             actor: actor.clone(),
+            outbox: self.outbox,
+            announced: Default::default(),
             _guard: guard,
         })
     }
 }
 
 /// A write transaction. Every change recorded through [`WriteTx::audit`] lands in the county's
-/// hash-chained audit trail in the same transaction.
+/// hash-chained audit trail in the same transaction, and the webhook events the changes announce
+/// land in the outbox when it commits: a rolled-back transaction (a dry run) announces nothing.
 pub struct WriteTx {
     tx: DatabaseTransaction,
     backend: DbBackend,
     actor: Actor,
+    outbox: webhooks::Outbox,
+    /// The webhook events of the changes audited so far.
+    announced: std::sync::Mutex<Vec<webhooks::Trigger>>,
     _guard: Option<OwnedMutexGuard<()>>,
 }
 
@@ -203,6 +219,11 @@ impl WriteTx {
 
     /// Appends one audit event to another county's chain (creating a county).
     pub async fn audit_in(&self, county_id: Uuid, change: Change) -> Result<(), ApiError> {
+        if let Some(trigger) = webhooks::Trigger::of(county_id, &change) {
+            if let Ok(mut announced) = self.announced.lock() {
+                announced.push(trigger);
+            }
+        }
         audit::append(&self.tx, self.backend, county_id, &self.actor, change).await?;
         Ok(())
     }
@@ -254,7 +275,17 @@ impl WriteTx {
         Ok(audit::head_for_update(&self.tx, self.backend, self.actor.county_id).await?)
     }
 
+    /// Enqueues the webhook events of the changes, then commits: the change and its events
+    /// together or not at all.
     pub async fn commit(self) -> Result<(), ApiError> {
+        let announced = self
+            .announced
+            .lock()
+            .map(|mut a| std::mem::take(&mut *a))
+            .unwrap_or_default();
+        if !announced.is_empty() {
+            webhooks::enqueue(&self.tx, self.outbox, announced).await?;
+        }
         self.tx.commit().await?;
         Ok(())
     }

@@ -163,7 +163,14 @@ pub async fn changes_since<C: ConnectionTrait>(
                 changes.subjects = true;
                 continue;
             }
-            "user" | "service_account" | "appeal" | "publication" | "evidence" | "evidence_link" => continue,
+            "user"
+            | "service_account"
+            | "appeal"
+            | "publication"
+            | "evidence"
+            | "evidence_link"
+            | "webhook_subscription"
+            | "webhook_delivery" => continue,
             _ => return Ok(None),
         };
         match (action.as_str(), id) {

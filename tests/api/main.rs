@@ -27,3 +27,4 @@ mod results;
 mod scope;
 mod statements;
 mod tamper;
+mod webhooks;

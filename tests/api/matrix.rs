@@ -317,6 +317,12 @@ const ROWS: &[(&str, &str, Cover)] = &[
         Exempt("operations metrics: counts per route, no county's data"),
     ),
     ("GET", "/readyz", Exempt("readiness probe: no token, no data")),
+    ("GET", "/api/v1/webhooks", Scopes(P)),
+    ("POST", "/api/v1/webhooks", Scopes(P)),
+    ("GET", "/api/v1/webhooks/{id}", Scopes(P)),
+    ("PATCH", "/api/v1/webhooks/{id}", Scopes(P)),
+    ("GET", "/api/v1/webhook-deliveries", Scopes(P)),
+    ("POST", "/api/v1/webhook-deliveries/{id}/retry", Scopes(P)),
 ];
 
 /// The operations (`METHOD /path`) of the committed OpenAPI document.
@@ -897,6 +903,7 @@ async fn every_operation_answers_every_role_level_and_scope_as_the_policy_says()
     unscoped(&mut m).await;
     jobs(&mut m).await;
     records(&mut m, &fx).await;
+    webhook_records(&mut m).await;
     identity_writes(&mut m, &fx).await;
     subject_writes(&mut m, &fx).await;
     finding_writes(&mut m, &fx).await;
@@ -1568,6 +1575,118 @@ async fn records(m: &mut Matrix, fx: &Fixture) {
             &reply,
         );
     }
+}
+
+/// Webhook subscriptions and their deliveries: county administration, like service accounts
+/// (the county admin alone; 403 to the county's other users, 404 below for what is named).
+async fn webhook_records(m: &mut Matrix) {
+    let url = "https://data.example.gov.cn/hooks/kaohe";
+    let subscribe = |events: &str| json!({"url": url, "events": [events]});
+    let subscription = id_of(
+        &m.admin("POST", "/api/v1/webhooks", Some(&subscribe("appeal.decided")), 201)
+            .await,
+    );
+    for c in 0..m.callers.len() {
+        let refs = [(Kind::Data, COUNTY)];
+        let listed = m.expect(c, Need::ManageCounty, COUNTY, &[], 404, 200);
+        for path in ["/api/v1/webhooks", "/api/v1/webhook-deliveries"] {
+            let reply = m.call(c, "GET", path, None).await;
+            m.check(
+                &format!("GET {path}"),
+                c,
+                Scope::Parent,
+                "the county's webhooks",
+                listed,
+                &reply,
+            );
+        }
+        let expected = m.expect(c, Need::ManageCounty, COUNTY, &refs, 404, 200);
+        let reply = m
+            .call(c, "GET", &format!("/api/v1/webhooks/{subscription}"), None)
+            .await;
+        m.check(
+            "GET /api/v1/webhooks/{id}",
+            c,
+            Scope::Parent,
+            "a webhook subscription",
+            expected,
+            &reply,
+        );
+        let created = m.expect(c, Need::ManageCounty, COUNTY, &[], 404, 201);
+        let reply = m
+            .call(c, "POST", "/api/v1/webhooks", Some(&subscribe("result.changed")))
+            .await;
+        m.check(
+            "POST /api/v1/webhooks",
+            c,
+            Scope::Parent,
+            "a new webhook subscription",
+            created,
+            &reply,
+        );
+        let fresh = id_of(
+            &m.admin("POST", "/api/v1/webhooks", Some(&subscribe("publication.created")), 201)
+                .await,
+        );
+        let reply = m
+            .call(
+                c,
+                "PATCH",
+                &format!("/api/v1/webhooks/{fresh}"),
+                Some(&json!({"active": false, "version": 1})),
+            )
+            .await;
+        m.check(
+            "PATCH /api/v1/webhooks/{id}",
+            c,
+            Scope::Parent,
+            "a webhook subscription",
+            expected,
+            &reply,
+        );
+        let delivery = failed_delivery(m, &fresh).await;
+        let reply = m
+            .call(c, "POST", &format!("/api/v1/webhook-deliveries/{delivery}/retry"), None)
+            .await;
+        m.check(
+            "POST /api/v1/webhook-deliveries/{id}/retry",
+            c,
+            Scope::Parent,
+            "a failed webhook delivery",
+            expected,
+            &reply,
+        );
+    }
+}
+
+/// A delivery of `subscription` that has failed (written as the delivery task would leave it).
+async fn failed_delivery(m: &Matrix, subscription: &str) -> String {
+    use kaohe::store::entities::webhook_delivery;
+    use sea_orm::{EntityTrait, IntoActiveModel};
+    let at = kaohe::store::now();
+    let id = uuid::Uuid::now_v7();
+    let row = webhook_delivery::Model {
+        id,
+        county_id: m.app.county_id.parse().unwrap(),
+        created_at: at,
+        updated_at: at,
+        subscription_id: subscription.parse().unwrap(),
+        event_type: "publication.created".to_owned(),
+        scheme_id: None,
+        payload: "{}".to_owned(),
+        status: kaohe::store::webhooks::DeliveryStatus::Failed,
+        attempts: 12,
+        next_attempt_at: at,
+        last_attempt_at: Some(at),
+        last_status: Some(503),
+        last_error: Some("the receiver answered 503".to_owned()),
+        delivered_at: None,
+    };
+    webhook_delivery::Entity::insert(row.into_active_model())
+        .exec_without_returning(m.app.state.store.db())
+        .await
+        .unwrap();
+    id.to_string()
 }
 
 /// Org units and users: created, renamed.
