@@ -74,7 +74,9 @@ macro_rules! bulk_upload {
         #[post($path)]
         async fn $name(mut $args: BulkArgs) -> Result<HttpResponse, ApiError> {
             if $args.respond_async {
-                // `Prefer: respond-async`: the same upload as a background job (202).
+                // `Prefer: respond-async`: the same upload as a background job (202), once every
+                // row reads: a malformed body is refused now, as it would be synchronously.
+                <$row as Readable>::readable(&$args)?;
                 let (job, tracker) = super::jobs::begin(&$args.state, &$args.caller, $operation).await?;
                 $args.tracker = tracker;
                 let state = $args.state.clone();
@@ -386,6 +388,56 @@ async fn read_body(mut payload: web::Payload, limit: usize) -> Result<web::Bytes
 }
 
 type Parsed<T> = (usize, Result<T, Vec<FieldError>>);
+
+/// The rows of an upload as read, before anything is admitted: a background job starts only on
+/// a body whose every row has fields of the right types.
+trait Readable {
+    /// Every row reads, or 422 with each one that does not (413 past the row limit).
+    fn readable(args: &BulkArgs) -> Result<(), ApiError>;
+}
+
+impl BulkArgs {
+    /// Every row of the body reads as a `T`, or 422 with each one that does not.
+    fn all_read<T: DeserializeOwned>(&self) -> Result<(), ApiError> {
+        let mut errors = Vec::new();
+        for (rows, (_, parsed)) in self.rows::<T>()?.enumerate() {
+            if rows >= self.max_rows() {
+                return Err(too_many(self.max_rows()));
+            }
+            if let Err(e) = parsed {
+                errors.extend(e);
+            }
+        }
+        if errors.is_empty() {
+            return Ok(());
+        }
+        self.layout.locate(&mut errors);
+        Err(rejected(errors))
+    }
+}
+
+macro_rules! readable_as_itself {
+    ($($row:ty),*) => {$(
+        impl Readable for $row {
+            fn readable(args: &BulkArgs) -> Result<(), ApiError> {
+                args.all_read::<$row>()
+            }
+        }
+    )*};
+}
+
+readable_as_itself!(NewIncident, NewBallot, SubjectRow, AttributesRow);
+
+/// A scoresheet upload's CSV rows are its long-form item scores.
+impl Readable for NewScoresheet {
+    fn readable(args: &BulkArgs) -> Result<(), ApiError> {
+        if matches!(args.content, Content::Json) {
+            args.all_read::<NewScoresheet>()
+        } else {
+            args.all_read::<ScoreRow>()
+        }
+    }
+}
 
 impl BulkArgs {
     /// The rows of a body, parsed one at a time, each numbered as the file shows it: a JSON array's

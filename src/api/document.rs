@@ -323,10 +323,11 @@ fn problem_examples(operation: &mut Operation) {
 }
 
 /// An export (an operation answering CSV) may be asked for with `Prefer: respond-async`: it then
-/// answers 202 with the background job that makes the file (`api::jobs::exports`).
+/// answers 202 with the background job that makes the file (`api::jobs::exports`). The header
+/// is described, not declared: a fuzzer sending it with a bad query would get the 202 of a job
+/// that then fails, where the document promises a 4xx.
 fn async_exports(operation: &mut Operation) {
     use utoipa::openapi::header::HeaderBuilder;
-    use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
     use utoipa::openapi::{ContentBuilder, ResponseBuilder};
     let exports = operation.responses.responses.get("200").is_some_and(|r| match r {
         RefOr::T(r) => r.content.contains_key("text/csv"),
@@ -337,22 +338,14 @@ fn async_exports(operation: &mut Operation) {
         return;
     }
     let string = || ObjectBuilder::new().schema_type(Type::String).build();
-    let prefer = ParameterBuilder::new()
-        .name("Prefer")
-        .parameter_in(ParameterIn::Header)
-        .required(utoipa::openapi::Required::False)
-        .description(Some(
-            "RFC 7240: `respond-async` with an export (CSV, NDJSON or .xlsx by `Accept` or `format`) \
-             answers 202 and makes the file in the background",
-        ))
-        .schema(Some(string()))
-        .example(Some(serde_json::json!("respond-async")))
-        .build();
-    operation.parameters.get_or_insert_with(Vec::new).push(RefOr::T(prefer));
     let accepted = ResponseBuilder::new()
         .description(
-            "`Prefer: respond-async` with an export: the file is made by a background job; follow \
-             `Location` (the `Job`, or its `events`) and download it from the job's `result.download`",
+            "Sent with the request header `Prefer: respond-async` (RFC 7240) and asking for an export \
+             (CSV, NDJSON or .xlsx by `Accept` or `format`): the file is made by a background job; \
+             follow `Location` (the `Job`, or its `events`) and download it from the job's \
+             `result.download`. The header is not listed as a parameter: whether the export can be made \
+             (a valid query, a scheme in scope) is known only once the job asks, and the job's result \
+             then says so",
         )
         .header(
             "Location",

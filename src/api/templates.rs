@@ -281,7 +281,7 @@ fn dedup(values: &mut Values) {
     for (value, meaning) in values.drain(..) {
         match merged.iter_mut().find(|(v, _)| *v == value) {
             Some((_, first)) if !first.contains(&meaning) => {
-                first.push_str("；");
+                first.push('；');
                 first.push_str(&meaning);
             }
             Some(_) => {}

@@ -174,7 +174,7 @@ mod tests {
                         term.code
                     );
                 }
-                assert!(z.label.chars().any(|c| !c.is_ascii()), "{name}.{}: {}", z.code, z.label);
+                assert!(!z.label.is_ascii(), "{name}.{}: {}", z.code, z.label);
             }
         }
         assert_eq!(zh.grade[0].label, "优秀");

@@ -125,10 +125,11 @@ async fn a_job_with_bad_rows_fails_with_every_problem_and_writes_nothing() {
     let app = spawn_app().await;
     let (_, v1, _) = seed_a(&app).await;
     let mut body = findings(&v1, 3000);
-    body.push_str(&format!(
-        "{{\"subject_id\":\"{v1}\",\"item_code\":\"2.1\",\"rule_code\":\"missing_doc\",\"occurred_on\":\"2024-01-03\"}}\n"
-    ));
-    body.push_str("{\"subject_id\": 7}\n");
+    for day in ["2024-01-03", "2022-12-31"] {
+        body.push_str(&format!(
+            "{{\"subject_id\":\"{v1}\",\"item_code\":\"2.1\",\"rule_code\":\"missing_doc\",\"occurred_on\":\"{day}\"}}\n"
+        ));
+    }
     let job = start(&app, body.clone(), &[]).await;
     let events = follow(&app, &job).await;
     let (_, done) = events.last().unwrap();
@@ -143,8 +144,6 @@ async fn a_job_with_bad_rows_fails_with_every_problem_and_writes_nothing() {
         done["error_count"].as_u64().unwrap() as usize,
         sync.body["errors"].as_array().unwrap().len()
     );
-    // Found in the order the upload met them: the unreadable row as it was read, the date when
-    // its batch was admitted.
     let rows: std::collections::BTreeSet<u64> = done["errors"]
         .as_array()
         .unwrap()
@@ -153,6 +152,42 @@ async fn a_job_with_bad_rows_fails_with_every_problem_and_writes_nothing() {
         .collect();
     assert_eq!(rows, [3001, 3002].into());
     assert_eq!(app.count("incidents").await, 0);
+}
+
+#[actix_web::test]
+async fn an_unreadable_body_is_refused_at_once_not_as_a_job() {
+    let app = spawn_app().await;
+    let (_, v1, _) = seed_a(&app).await;
+    let mut body = findings(&v1, 10);
+    body.push_str("{\"subject_id\": 7}\n");
+    let headers = [("content-type", NDJSON), ASYNC];
+    let refused = app
+        .send(
+            "POST",
+            "/api/v1/incidents:bulk",
+            Some(&app.admin),
+            &headers,
+            Some(body.clone().into_bytes()),
+        )
+        .await;
+    refused.assert(422);
+    let sync = app.upload("/api/v1/incidents:bulk", NDJSON, body, None).await;
+    assert_eq!(refused.body["errors"], sync.body["errors"]);
+    assert_eq!(refused.body["errors"][0]["row"], 11);
+    assert_eq!(app.count("jobs").await, 0);
+    // A long-form scoresheet CSV is read as its item rows.
+    let csv = "evaluation_id,subject_id,item_code,score\nnot-a-uuid,x,1.1,2\n";
+    let refused = app
+        .send(
+            "POST",
+            "/api/v1/scoresheets:bulk",
+            Some(&app.admin),
+            &[("content-type", "text/csv"), ASYNC],
+            Some(csv.as_bytes().to_vec()),
+        )
+        .await;
+    refused.assert(422);
+    assert_eq!(refused.body["errors"][0]["row"], 2);
 }
 
 #[actix_web::test]
