@@ -22,11 +22,11 @@ pub fn refine(doc: &mut OpenApi) {
     problem_codes(components);
     let components = components.clone();
     for operation in operations(doc) {
-        async_exports(operation);
         export_media_types(operation);
         upload_media_types(operation, &components);
         problem_examples(operation);
         describe(operation);
+        async_exports(operation);
     }
 }
 
@@ -323,53 +323,28 @@ fn problem_examples(operation: &mut Operation) {
 }
 
 /// An export (an operation answering CSV) may be asked for with `Prefer: respond-async`: it then
-/// answers 202 with the background job that makes the file (`api::jobs::exports`). The header
-/// is described, not declared: a fuzzer sending it with a bad query would get the 202 of a job
-/// that then fails, where the document promises a 4xx.
+/// answers 202 with the background job that makes the file (`api::jobs::exports`). Said in the
+/// operation's description, not as a 202 response or a `Prefer` parameter: a generated client
+/// would otherwise type every list answer as "a page or a job", and a fuzzer sending the header
+/// with a bad query would get the 202 of a job that then fails, where a 4xx is promised.
 fn async_exports(operation: &mut Operation) {
-    use utoipa::openapi::header::HeaderBuilder;
-    use utoipa::openapi::{ContentBuilder, ResponseBuilder};
     let exports = operation.responses.responses.get("200").is_some_and(|r| match r {
         RefOr::T(r) => r.content.contains_key("text/csv"),
         RefOr::Ref(_) => false,
     });
     let own_result = operation.operation_id.as_deref() == Some("getJobResult");
-    if !exports || own_result || operation.responses.responses.contains_key("202") {
+    if !exports || own_result {
         return;
     }
-    let string = || ObjectBuilder::new().schema_type(Type::String).build();
-    let accepted = ResponseBuilder::new()
-        .description(
-            "Sent with the request header `Prefer: respond-async` (RFC 7240) and asking for an export \
-             (CSV, NDJSON or .xlsx by `Accept` or `format`): the file is made by a background job; \
-             follow `Location` (the `Job`, or its `events`) and download it from the job's \
-             `result.download`. The header is not listed as a parameter: whether the export can be made \
-             (a valid query, a scheme in scope) is known only once the job asks, and the job's result \
-             then says so",
-        )
-        .header(
-            "Location",
-            HeaderBuilder::new()
-                .schema(Some(string()))
-                .description(Some("The job: /api/v1/jobs/{id}"))
-                .build(),
-        )
-        .header(
-            "Preference-Applied",
-            HeaderBuilder::new()
-                .schema(Some(string()))
-                .description(Some("`respond-async`"))
-                .build(),
-        )
-        .content(
-            "application/json",
-            ContentBuilder::new().schema(Some(Ref::from_schema_name("Job"))).build(),
-        )
-        .build();
-    operation
-        .responses
-        .responses
-        .insert("202".to_owned(), RefOr::T(accepted));
+    let note = "As a background job: send `Prefer: respond-async` (RFC 7240) with an export \
+                (CSV, NDJSON or .xlsx by `Accept` or `format`) and the answer is `202 Accepted` with \
+                the `Job` that makes the file (`Location: /api/v1/jobs/{id}`); follow it (`getJob`, \
+                `followJob`) and download the file from `getJobResult`.";
+    let description = operation.description.get_or_insert_with(String::new);
+    if !description.is_empty() {
+        description.push_str("\n\n");
+    }
+    description.push_str(note);
 }
 
 /// Exports are text (CSV, NDJSON) or binary (XLSX), each declared with its own schema.
