@@ -76,6 +76,25 @@ pub struct Job {
     pub events: String,
 }
 
+/// One server-sent event of `GET /api/v1/jobs/{id}/events`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({"event": "progress", "data": "{\"id\":\"01938a8e-7a4b-7c3d-9e2f-1a2b3c4d5e6f\",\"status\":\"running\",\"rows_read\":50000}"}))]
+#[allow(dead_code)]
+pub struct JobEvent {
+    /// `progress` while the job runs, `done` once, last.
+    pub event: JobEventKind,
+    /// The `Job`, as JSON.
+    pub data: String,
+}
+
+/// What a job's event says.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum JobEventKind {
+    Progress,
+    Done,
+}
+
 /// The answer a job ended with.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct JobResult {
@@ -329,7 +348,15 @@ async fn ask_again(url: String, headers: Vec<(String, String)>) -> HttpResponse 
                  (String = "application/x-ndjson"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 201, description = "The upload's summary: every row written", body = crate::api::bulk::BulkSummary),
         (status = 409, description = "`job.running`: the job has not ended yet", body = crate::error::Problem,
-         content_type = "application/problem+json")
+         content_type = "application/problem+json"),
+        (status = 403, description = "The upload's answer: a row you may see but not write", body = crate::error::Problem,
+         content_type = "application/problem+json"),
+        (status = 413, description = "The upload's answer: more rows than `limits.bulk_max_rows`", body = crate::error::Problem,
+         content_type = "application/problem+json"),
+        (status = 422, description = "The upload's answer: every bad row, nothing written", body = crate::error::Problem,
+         content_type = "application/problem+json"),
+        (status = 503, description = "`job.interrupted`: the job's instance stopped before it ended, or the \
+          export's database was unavailable", body = crate::error::Problem, content_type = "application/problem+json")
     )
 )]
 #[get("/jobs/{id}/result")]
@@ -448,8 +475,8 @@ async fn read(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>) -
 #[utoipa::path(
     tag = "bulk", operation_id = "followJob",
     params(("id" = Uuid, Path, description = "Job id")),
-    responses((status = 200, description = "The job's progress as server-sent events", content_type = "text/event-stream", body = String,
-        example = json!("event: progress\ndata: {\"status\":\"running\",\"rows_read\":50000,…}\n\nevent: done\ndata: {\"status\":\"succeeded\",…}\n\n")))
+    responses((status = 200, description = "The job's progress as server-sent events: each event as `JobEvent` describes it",
+        content_type = "text/event-stream", body = JobEvent))
 )]
 #[get("/jobs/{id}/events")]
 async fn events(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
