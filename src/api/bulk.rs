@@ -400,13 +400,18 @@ impl BulkArgs {
     /// Every row of the body reads as a `T`, or 422 with each one that does not.
     fn all_read<T: DeserializeOwned>(&self) -> Result<(), ApiError> {
         let mut errors = Vec::new();
-        for (rows, (_, parsed)) in self.rows::<T>()?.enumerate() {
-            if rows >= self.max_rows() {
+        let mut rows = 0;
+        for (_, parsed) in self.rows::<T>()? {
+            rows += 1;
+            if rows > self.max_rows() {
                 return Err(too_many(self.max_rows()));
             }
             if let Err(e) = parsed {
                 errors.extend(e);
             }
+        }
+        if rows == 0 {
+            return Err(ApiError::invalid("", "bulk.empty", "the upload has no rows"));
         }
         if errors.is_empty() {
             return Ok(());

@@ -188,6 +188,18 @@ async fn an_unreadable_body_is_refused_at_once_not_as_a_job() {
         .await;
     refused.assert(422);
     assert_eq!(refused.body["errors"][0]["row"], 2);
+    // No rows at all: refused at once too.
+    let empty = app
+        .send(
+            "POST",
+            "/api/v1/ballots:bulk",
+            Some(&app.admin),
+            &[("content-type", "text/csv"), ASYNC],
+            Some(b"{}".to_vec()),
+        )
+        .await;
+    empty.assert_problem(422, "bulk.empty", None);
+    assert_eq!(app.count("jobs").await, 0);
 }
 
 #[actix_web::test]

@@ -1402,12 +1402,20 @@ async fn jobs(m: &mut Matrix) {
             "/api/v1/ballots:bulk",
             Some(&admin),
             &[("content-type", "application/x-ndjson"), ("prefer", "respond-async")],
-            Some(Vec::new()),
+            // A ballot of an evaluation that does not exist: it reads, and is refused in the job.
+            Some(
+                format!(
+                    "{{\"evaluation_id\":\"{}\",\"subject_id\":\"{}\",\"score\":\"90\"}}\n",
+                    uuid::Uuid::now_v7(),
+                    uuid::Uuid::now_v7()
+                )
+                .into_bytes(),
+            ),
         )
         .await;
     assert_eq!(started.status.as_u16(), 202, "{:?}", started.body);
     let job = started.body["id"].as_str().unwrap().to_owned();
-    // Ended before it is read (an empty upload ends at once).
+    // Ended before it is read (a one-row upload ends at once).
     for _ in 0..100 {
         let polled = m.app.get(&format!("/api/v1/jobs/{job}"), &admin).await;
         if polled.body["status"] != "running" {
@@ -1440,7 +1448,7 @@ async fn jobs(m: &mut Matrix) {
             expected,
             &reply,
         );
-        // The empty upload's answer: 422 `bulk.empty`, as the synchronous request's.
+        // The upload's answer: 422 (the unknown evaluation), as the synchronous request's.
         let reply = m.call(c, "GET", &format!("/api/v1/jobs/{job}/result"), None).await;
         let expected = if expected == 200 { 422 } else { 404 };
         m.check(
