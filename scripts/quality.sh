@@ -276,17 +276,28 @@ fuzz() {
   started=$SECONDS
   # max-time bounds the run (fuzzing and stateful cycles repeat until it is spent); timeout is the
   # backstop should a request hang.
-  if ! timeout $((fuzz_secs + 180)) "$st" --config-file "$dir/schemathesis.toml" \
+  local rc=0
+  timeout $((fuzz_secs + 180)) "$st" --config-file "$dir/schemathesis.toml" \
     run "$repo/openapi/openapi.json" --url "$base" \
     --header "Authorization: Bearer $token" \
     --phases examples,coverage,fuzzing,stateful --checks all \
     --max-examples "$max_examples" --max-time "$fuzz_secs" --workers 2 \
     --request-timeout 30 --seed "${KAOHE_QUALITY_SEED:-$RANDOM}" \
     --generation-database none --no-color --continue-on-failure \
-    --report junit,ndjson --report-dir "$reports/$name" >"$log" 2>&1; then
-    sed -n '/= FAILURES =/,$p' "$log" | head -300
+    --report junit,ndjson --report-dir "$reports/$name" >"$log" 2>&1 || rc=$?
+  if ((rc != 0)); then
+    # What failed: the failures, else Schemathesis's own errors, else the end of its output (a
+    # run stopped by the timeout has neither section).
+    if grep -q '= FAILURES =' "$log"; then
+      sed -n '/= FAILURES =/,$p' "$log" | head -300
+    elif grep -q '= ERRORS =' "$log"; then
+      sed -n '/= ERRORS =/,$p' "$log" | head -300
+    else
+      tail -60 "$log"
+    fi
+    ((rc == 124)) && echo "quality: schemathesis $name was stopped after $((fuzz_secs + 180)) s"
     service_errors "$dir/service.log" | head -20 || true
-    fail "schemathesis $name (full log: $log)"
+    fail "schemathesis $name exited with $rc (full log: $log)"
   fi
   if service_errors "$dir/service.log" | grep -q .; then
     service_errors "$dir/service.log" | head -20

@@ -157,7 +157,6 @@ pub fn run(cli: Cli) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    crate::telemetry::init(&settings.log);
     let command = cli.command.unwrap_or(Command::Serve { demo: false });
     if let Command::Openapi = command {
         let doc = crate::api::openapi(&settings.server.public_url);
@@ -172,7 +171,17 @@ pub fn run(cli: Cli) -> ExitCode {
             }
         };
     }
+    let traces = match crate::telemetry::init(&settings.log, &settings.telemetry) {
+        Ok(traces) => traces,
+        Err(err) => {
+            eprintln!("kaohe: {err}");
+            return ExitCode::from(2);
+        }
+    };
     let outcome = actix_web::rt::System::new().block_on(execute(command, settings));
+    if let Some(traces) = traces {
+        traces.shutdown();
+    }
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

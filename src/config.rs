@@ -26,6 +26,42 @@ pub struct Settings {
     pub metrics: MetricsSettings,
     #[serde(default)]
     pub webhooks: WebhookSettings,
+    #[serde(default)]
+    pub telemetry: TelemetrySettings,
+}
+
+/// Traces exported to an OpenTelemetry collector (OTLP over HTTP, protobuf): off unless
+/// `otlp_endpoint` is set.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct TelemetrySettings {
+    /// The collector's traces URL, e.g. `http://127.0.0.1:4318/v1/traces`.
+    pub otlp_endpoint: Option<String>,
+    /// Headers sent to the collector, `name=value` pairs separated by commas (the form of
+    /// `OTEL_EXPORTER_OTLP_HEADERS`), e.g. a vendor's API key.
+    pub otlp_headers: Option<Secret>,
+    /// The resource's `service.name`.
+    pub service_name: String,
+    /// Share of new traces kept (0 to 1). A request arriving with a W3C `traceparent` follows its
+    /// caller's decision instead.
+    pub sample_ratio: f64,
+    /// Which spans are exported, as a tracing filter (`info`: one span a request and one a use case).
+    pub level: String,
+    /// How long the collector has to take one batch.
+    pub timeout_ms: u64,
+}
+
+impl Default for TelemetrySettings {
+    fn default() -> Self {
+        Self {
+            otlp_endpoint: None,
+            otlp_headers: None,
+            service_name: "kaohe".to_owned(),
+            sample_ratio: 1.0,
+            level: "info".to_owned(),
+            timeout_ms: 10_000,
+        }
+    }
 }
 
 /// `GET /metrics` (Prometheus text format).
@@ -461,6 +497,34 @@ impl Settings {
         }
         if self.limits.bulk_max_rows == 0 {
             return fail("limits.bulk_max_rows", "must be at least 1");
+        }
+        let telemetry = &self.telemetry;
+        if let Some(endpoint) = &telemetry.otlp_endpoint {
+            if !(endpoint.starts_with("http://") || endpoint.starts_with("https://"))
+                || endpoint.parse::<actix_web::http::Uri>().is_err()
+            {
+                return fail("telemetry.otlp_endpoint", "must be an http:// or https:// URL");
+            }
+        }
+        if let Some(headers) = &telemetry.otlp_headers {
+            if let Err(why) = crate::otlp::parse_headers(headers.expose()) {
+                return fail("telemetry.otlp_headers", &why);
+            }
+        }
+        if !(0.0..=1.0).contains(&telemetry.sample_ratio) {
+            return fail("telemetry.sample_ratio", "must be between 0 and 1");
+        }
+        if telemetry.service_name.trim().is_empty() {
+            return fail("telemetry.service_name", "must not be empty");
+        }
+        if tracing_subscriber::EnvFilter::try_new(&telemetry.level).is_err() {
+            return fail(
+                "telemetry.level",
+                "must be a tracing filter such as info or kaohe=debug",
+            );
+        }
+        if telemetry.timeout_ms == 0 || telemetry.timeout_ms > 600_000 {
+            return fail("telemetry.timeout_ms", "must be between 1 and 600000 (10 minutes)");
         }
         if self.evidence.max_bytes == 0 {
             return fail("evidence.max_bytes", "must be at least 1");

@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod named;
 pub mod not_scored;
 pub mod objects;
+pub mod otlp;
 pub mod recording;
 pub mod results;
 pub mod schemes;

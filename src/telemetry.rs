@@ -10,11 +10,15 @@ use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
 use actix_web::{Error, ResponseError};
 use tracing::Instrument;
-use tracing_subscriber::EnvFilter;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer};
 
-use crate::config::{LogFormat, LogSettings};
+use crate::config::{LogFormat, LogSettings, TelemetrySettings};
 use crate::error::{ApiError, PROBLEM_JSON};
 use crate::i18n::Lang;
+use crate::otlp::TraceExport;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -46,16 +50,74 @@ pub async fn within<F: std::future::Future>(context: Option<RequestContext>, f: 
 }
 
 /// Installs the global subscriber: human-readable text or JSON lines, filtered by `log.level`
-/// (overridden by `RUST_LOG`). Safe to call more than once (tests).
-pub fn init(settings: &LogSettings) {
+/// (overridden by `RUST_LOG`), and, when `telemetry.otlp_endpoint` is set, spans exported to an
+/// OpenTelemetry collector, filtered by `telemetry.level`. Safe to call more than once (tests):
+/// only the first call installs anything.
+pub fn init(settings: &LogSettings, traces: &TelemetrySettings) -> Result<Option<TraceExport>, String> {
     let filter = EnvFilter::try_from_default_env()
         .or_else(|_| EnvFilter::try_new(&settings.level))
         .unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
-    let _ = match settings.format {
-        LogFormat::Json => builder.json().with_current_span(true).with_span_list(false).try_init(),
-        LogFormat::Text => builder.try_init(),
+    let lines = tracing_subscriber::fmt::layer().with_target(false);
+    let lines = match settings.format {
+        LogFormat::Json => lines.json().with_current_span(true).with_span_list(false).boxed(),
+        LogFormat::Text => lines.boxed(),
     };
+    let export = TraceExport::start(traces)?;
+    let spans = export.as_ref().map(|export| {
+        let level = EnvFilter::try_new(&traces.level).unwrap_or_else(|_| EnvFilter::new("info"));
+        tracing_opentelemetry::layer()
+            .with_tracer(export.tracer())
+            .with_threads(false)
+            .with_filter(level)
+    });
+    let installed = tracing_subscriber::registry()
+        .with(lines.with_filter(filter))
+        .with(spans)
+        .try_init();
+    match installed {
+        Ok(()) => {
+            crate::otlp::set_exporting(export.is_some());
+            Ok(export)
+        }
+        // Another subscriber was installed first (a test): this call's export would see nothing.
+        Err(_) => {
+            if let Some(export) = export {
+                export.shutdown();
+            }
+            Ok(None)
+        }
+    }
+}
+
+/// The request's span. When traces are exported it also carries the OpenTelemetry names (the
+/// HTTP semantic conventions; the route as the path matches it, before the handler runs) and
+/// continues a caller's W3C `traceparent`; otherwise log lines stay as they were.
+fn request_span(req: &ServiceRequest, context: &RequestContext) -> tracing::Span {
+    if !crate::otlp::exporting() {
+        return tracing::info_span!("request", request_id = %context.request_id, method = %req.method());
+    }
+    let route = req.match_pattern();
+    let name = match &route {
+        Some(route) => format!("{} {route}", req.method()),
+        None => req.method().to_string(),
+    };
+    let span = tracing::info_span!(
+        "request",
+        request_id = %context.request_id,
+        method = %req.method(),
+        otel.name = %name,
+        otel.kind = "server",
+        otel.status_code = tracing::field::Empty,
+        http.request.method = %req.method(),
+        http.route = route.as_deref(),
+        url.path = %req.path(),
+        http.response.status_code = tracing::field::Empty,
+    );
+    if let Some(caller) = crate::otlp::caller_context(req.headers()) {
+        // Refused only by a span that is not exported (filtered out): nothing to continue then.
+        let _ = span.set_parent(caller);
+    }
+    span
 }
 
 /// Accepts a sane client `X-Request-Id` or makes one (UUID v7).
@@ -82,11 +144,7 @@ pub async fn observe(
         path: req.path().to_owned(),
         lang: Lang::of(req.request()),
     };
-    let span = tracing::info_span!(
-        "request",
-        request_id = %context.request_id,
-        method = %req.method(),
-    );
+    let span = request_span(&req, &context);
     let request_id = context.request_id.clone();
 
     let outcome = REQUEST
@@ -99,6 +157,7 @@ pub async fn observe(
             // a problem with the same status; actix renders it.
             let status = err.as_response_error().status_code();
             let _entered = span.enter();
+            span.record("http.response.status_code", i64::from(status.as_u16()));
             tracing::info!(status = status.as_u16(), cause = %err, "request refused by middleware");
             let problem = REQUEST.sync_scope(context, || ApiError::new(status, "request.refused", err.to_string()));
             return Err(problem.into());
@@ -117,7 +176,9 @@ pub async fn observe(
         .match_pattern()
         .unwrap_or_else(|| "(unmatched)".to_owned());
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    span.record("http.response.status_code", i64::from(status));
     if status >= 500 {
+        span.record("otel.status_code", "error");
         tracing::error!(route = %route, path = %response.request().path(), status, latency_ms, "request finished");
     } else {
         tracing::info!(route = %route, path = %response.request().path(), status, latency_ms, "request finished");

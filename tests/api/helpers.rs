@@ -339,7 +339,8 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     LOGGING.get_or_init(|| {
         if std::env::var("TEST_LOG").is_ok() {
-            kaohe::telemetry::init(&test_settings().log);
+            let settings = test_settings();
+            kaohe::telemetry::init(&settings.log, &settings.telemetry).expect("tracing set up");
         }
     });
     let mut settings = test_settings();
@@ -391,15 +392,22 @@ impl TestApp {
         let address = format!("http://127.0.0.1:{}", app.port());
         let state = app.state();
         actix_web::rt::spawn(app.run_until_stopped());
+        let mut second = self.at(address);
+        second.state = state;
+        second
+    }
+
+    /// This test's service as answered at `address` (another instance on its database): the same
+    /// callers and county; the first instance owns (and drops) the database.
+    pub fn at(&self, address: String) -> TestApp {
         TestApp {
             address,
             client: awc::Client::builder()
                 .timeout(std::time::Duration::from_secs(60))
                 .finish(),
-            state,
+            state: self.state.clone(),
             admin: self.admin.clone(),
             county_id: self.county_id.clone(),
-            // The first instance owns (and drops) the database.
             _dir: None,
             postgres: None,
         }

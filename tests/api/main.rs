@@ -27,4 +27,5 @@ mod results;
 mod scope;
 mod statements;
 mod tamper;
+mod traces;
 mod webhooks;
