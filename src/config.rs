@@ -51,6 +51,41 @@ pub struct TelemetrySettings {
     pub timeout_ms: u64,
 }
 
+impl TelemetrySettings {
+    fn validate(&self) -> Result<(), ConfigError> {
+        let fail = |setting: &str, why: &str| Err(ConfigError(format!("{setting}: {why}")));
+        let telemetry = self;
+        if let Some(endpoint) = &telemetry.otlp_endpoint {
+            if !(endpoint.starts_with("http://") || endpoint.starts_with("https://"))
+                || endpoint.parse::<actix_web::http::Uri>().is_err()
+            {
+                return fail("telemetry.otlp_endpoint", "must be an http:// or https:// URL");
+            }
+        }
+        if let Some(headers) = &telemetry.otlp_headers {
+            if let Err(why) = crate::otlp::parse_headers(headers.expose()) {
+                return fail("telemetry.otlp_headers", &why);
+            }
+        }
+        if !(0.0..=1.0).contains(&telemetry.sample_ratio) {
+            return fail("telemetry.sample_ratio", "must be between 0 and 1");
+        }
+        if telemetry.service_name.trim().is_empty() {
+            return fail("telemetry.service_name", "must not be empty");
+        }
+        if tracing_subscriber::EnvFilter::try_new(&telemetry.level).is_err() {
+            return fail(
+                "telemetry.level",
+                "must be a tracing filter such as info or kaohe=debug",
+            );
+        }
+        if telemetry.timeout_ms == 0 || telemetry.timeout_ms > 600_000 {
+            return fail("telemetry.timeout_ms", "must be between 1 and 600000 (10 minutes)");
+        }
+        Ok(())
+    }
+}
+
 impl Default for TelemetrySettings {
     fn default() -> Self {
         Self {
@@ -104,6 +139,35 @@ pub struct WebhookSettings {
     pub max_attempts: i32,
     /// How long a receiver has to answer one attempt.
     pub timeout_ms: u64,
+}
+
+impl WebhookSettings {
+    fn validate(&self) -> Result<(), ConfigError> {
+        let fail = |setting: &str, why: &str| Err(ConfigError(format!("{setting}: {why}")));
+        let hooks = self;
+        if hooks.poll_interval_ms == 0 {
+            return fail("webhooks.poll_interval_ms", "must be positive");
+        }
+        if hooks.timeout_ms == 0 || hooks.timeout_ms > 600_000 {
+            return fail("webhooks.timeout_ms", "must be between 1 and 600000 (10 minutes)");
+        }
+        if hooks.debounce_ms > 86_400_000 {
+            return fail("webhooks.debounce_ms", "must be at most 86400000 (a day)");
+        }
+        if hooks.retry_max_ms > 7 * 86_400_000 {
+            return fail("webhooks.retry_max_ms", "must be at most 604800000 (a week)");
+        }
+        if hooks.max_attempts < 1 {
+            return fail("webhooks.max_attempts", "must be at least 1");
+        }
+        if hooks.retry_base_ms == 0 || hooks.retry_max_ms < hooks.retry_base_ms {
+            return fail(
+                "webhooks.retry_base_ms",
+                "must be positive and not above webhooks.retry_max_ms",
+            );
+        }
+        Ok(())
+    }
 }
 
 impl Default for WebhookSettings {
@@ -447,28 +511,7 @@ impl Settings {
                 }
             }
         }
-        let hooks = &self.webhooks;
-        if hooks.poll_interval_ms == 0 {
-            return fail("webhooks.poll_interval_ms", "must be positive");
-        }
-        if hooks.timeout_ms == 0 || hooks.timeout_ms > 600_000 {
-            return fail("webhooks.timeout_ms", "must be between 1 and 600000 (10 minutes)");
-        }
-        if hooks.debounce_ms > 86_400_000 {
-            return fail("webhooks.debounce_ms", "must be at most 86400000 (a day)");
-        }
-        if hooks.retry_max_ms > 7 * 86_400_000 {
-            return fail("webhooks.retry_max_ms", "must be at most 604800000 (a week)");
-        }
-        if hooks.max_attempts < 1 {
-            return fail("webhooks.max_attempts", "must be at least 1");
-        }
-        if hooks.retry_base_ms == 0 || hooks.retry_max_ms < hooks.retry_base_ms {
-            return fail(
-                "webhooks.retry_base_ms",
-                "must be positive and not above webhooks.retry_max_ms",
-            );
-        }
+        self.webhooks.validate()?;
         if self.auth.token_ttl_secs == 0 || self.auth.token_ttl_secs > 86_400 {
             return fail("auth.token_ttl_secs", "must be between 1 and 86400");
         }
@@ -498,34 +541,7 @@ impl Settings {
         if self.limits.bulk_max_rows == 0 {
             return fail("limits.bulk_max_rows", "must be at least 1");
         }
-        let telemetry = &self.telemetry;
-        if let Some(endpoint) = &telemetry.otlp_endpoint {
-            if !(endpoint.starts_with("http://") || endpoint.starts_with("https://"))
-                || endpoint.parse::<actix_web::http::Uri>().is_err()
-            {
-                return fail("telemetry.otlp_endpoint", "must be an http:// or https:// URL");
-            }
-        }
-        if let Some(headers) = &telemetry.otlp_headers {
-            if let Err(why) = crate::otlp::parse_headers(headers.expose()) {
-                return fail("telemetry.otlp_headers", &why);
-            }
-        }
-        if !(0.0..=1.0).contains(&telemetry.sample_ratio) {
-            return fail("telemetry.sample_ratio", "must be between 0 and 1");
-        }
-        if telemetry.service_name.trim().is_empty() {
-            return fail("telemetry.service_name", "must not be empty");
-        }
-        if tracing_subscriber::EnvFilter::try_new(&telemetry.level).is_err() {
-            return fail(
-                "telemetry.level",
-                "must be a tracing filter such as info or kaohe=debug",
-            );
-        }
-        if telemetry.timeout_ms == 0 || telemetry.timeout_ms > 600_000 {
-            return fail("telemetry.timeout_ms", "must be between 1 and 600000 (10 minutes)");
-        }
+        self.telemetry.validate()?;
         if self.evidence.max_bytes == 0 {
             return fail("evidence.max_bytes", "must be at least 1");
         }

@@ -26,6 +26,10 @@ pub const REQUEST_SECONDS: &str = "kaohe_http_request_duration_seconds";
 pub const RESULTS: &str = "kaohe_results_requests_total";
 pub const COMPUTE_SECONDS: &str = "kaohe_results_compute_duration_seconds";
 pub const POOL: &str = "kaohe_db_pool_connections";
+pub const JOBS: &str = "kaohe_jobs_total";
+pub const JOBS_RUNNING: &str = "kaohe_jobs_running";
+pub const JOB_SECONDS: &str = "kaohe_job_duration_seconds";
+pub const JOB_ROWS: &str = "kaohe_job_rows_total";
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
@@ -69,6 +73,17 @@ fn describe() {
         "Database pool connections, by state (idle, in_use) and the configured max"
     );
     metrics::describe_counter!(
+        JOBS,
+        "Background jobs ended, by kind (upload, export) and status (succeeded, failed)"
+    );
+    metrics::describe_gauge!(JOBS_RUNNING, "Background jobs running on this instance, by kind");
+    metrics::describe_histogram!(
+        JOB_SECONDS,
+        metrics::Unit::Seconds,
+        "Time from a job's start to its end, by kind and status"
+    );
+    metrics::describe_counter!(JOB_ROWS, "Rows of ended upload jobs, by stage (read, written)");
+    metrics::describe_counter!(
         crate::webhooks::ATTEMPTS,
         "Webhook delivery attempts, by event type and outcome"
     );
@@ -104,6 +119,22 @@ pub fn results_answered(outcome: &'static str) {
 /// A scheme-year computed along `path`, taking `started.elapsed()`.
 pub fn results_computed(path: &'static str, started: Instant) {
     metrics::histogram!(COMPUTE_SECONDS, "path" => path).record(started.elapsed().as_secs_f64());
+}
+
+/// A background job of `kind` (`upload`, `export`) started on this instance.
+pub fn job_started(kind: &'static str) {
+    metrics::gauge!(JOBS_RUNNING, "kind" => kind).increment(1.0);
+}
+
+/// The job started at `started` ended as `status` with `read` and `written` rows.
+pub fn job_ended(kind: &'static str, status: &'static str, started: Instant, read: u64, written: u64) {
+    metrics::gauge!(JOBS_RUNNING, "kind" => kind).decrement(1.0);
+    metrics::counter!(JOBS, "kind" => kind, "status" => status).increment(1);
+    metrics::histogram!(JOB_SECONDS, "kind" => kind, "status" => status).record(started.elapsed().as_secs_f64());
+    if kind == "upload" {
+        metrics::counter!(JOB_ROWS, "stage" => "read").increment(read);
+        metrics::counter!(JOB_ROWS, "stage" => "written").increment(written);
+    }
 }
 
 fn pool_gauges(state: &AppState) {

@@ -146,12 +146,11 @@ def main():
     outcome_type = type(explained[0].outcome).__name__
 
     rankings = expect("read the ranking", list_rankings.sync_detailed(client=client, scheme_id=scheme.id), Rankings)
-    # The generated function parses JSON, the operation's first media type; the CSV of the same
-    # operation comes through the generated client's own HTTP client (base URL and token set).
-    csv = client.get_httpx_client().get(
-        "/api/v1/rankings", params={"scheme_id": str(scheme.id), "format": Format.CSV.value}
-    )
-    csv.raise_for_status()
+    # The same generated function downloads the CSV: an export is not parsed (parsed is None),
+    # its bytes are the response's content.
+    csv = list_rankings.sync_detailed(client=client, scheme_id=scheme.id, format_=Format.CSV)
+    if csv.status_code != 200 or csv.parsed is not None:
+        raise RuntimeError(f"the ranking's CSV answered {csv.status_code}: {csv.content[:200]!r}")
     if not csv.headers.get("content-type", "").startswith("text/csv"):
         raise RuntimeError(f"the ranking came as {csv.headers.get('content-type')}, not text/csv")
     text = csv.content.decode("utf-8-sig")

@@ -217,7 +217,7 @@ where
     let job = Job::of(row, progress.as_deref(), false);
     let answer = async move { work.await.unwrap_or_else(|err| err.error_response()) };
     let context = crate::telemetry::current_request();
-    actix_web::rt::spawn(crate::telemetry::within(context, run(state, id, answer)));
+    actix_web::rt::spawn(crate::telemetry::within(context, run(state, id, "upload", answer)));
     Ok(answer_202(job))
 }
 
@@ -306,7 +306,7 @@ pub async fn exports(
         .collect();
     let answer = ask_again(url, forwarded);
     let context = crate::telemetry::current_request();
-    actix_web::rt::spawn(crate::telemetry::within(context, run(state, id, answer)));
+    actix_web::rt::spawn(crate::telemetry::within(context, run(state, id, "export", answer)));
     Ok(req.into_response(answer_202(job)))
 }
 
@@ -386,13 +386,15 @@ async fn job_result(state: web::Data<AppState>, caller: Caller, id: web::Path<Uu
     Ok(answer.insert_header((header::CACHE_CONTROL, "no-store")).body(body))
 }
 
-/// A job's life: the upload, its counters saved every second meanwhile (PostgreSQL), then its
-/// end and answer.
-async fn run<W>(state: web::Data<AppState>, id: Uuid, work: W)
+/// A job's life: the upload or export, its counters saved every second meanwhile (PostgreSQL),
+/// then its end and answer; measured for `/metrics` by `kind`.
+async fn run<W>(state: web::Data<AppState>, id: Uuid, kind: &'static str, work: W)
 where
     W: Future<Output = HttpResponse>,
 {
     let Some(progress) = state.jobs.live(id) else { return };
+    let started = std::time::Instant::now();
+    crate::metrics::job_started(kind);
     let saver = (state.store.backend() == sea_orm::DbBackend::Postgres).then(|| {
         let (state, progress) = (state.clone(), progress.clone());
         actix_web::rt::spawn(async move {
@@ -447,6 +449,18 @@ where
     }
     progress.end();
     state.jobs.remove(id);
+    let counted = |n: i64| u64::try_from(n).unwrap_or(0);
+    crate::metrics::job_ended(
+        kind,
+        if outcome == JobStatus::Succeeded {
+            "succeeded"
+        } else {
+            "failed"
+        },
+        started,
+        counted(counts.rows_read),
+        counted(counts.rows_written),
+    );
 }
 
 /// Read a background job: its progress, and once it ended the answer.

@@ -331,18 +331,45 @@ fn quoted(name: &str) -> String {
     format!("'{}'", name.replace('\'', "''"))
 }
 
-/// The template workbook of `upload` in `lang`.
-fn workbook(upload: Upload, lang: Lang, lists: &Lists) -> Result<Vec<u8>, ApiError> {
-    let mut book = Workbook::new();
-    let bold = Format::new().set_bold().set_background_color("DDEBF7");
-    let required = Format::new().set_bold().set_background_color("FCE4D6");
-    let text = Format::new().set_num_format("@");
-    let sheet_name = upload.sheet_name(lang);
-    let lists_name = words(lang, "下拉列表", "Lists");
-    let columns = upload.columns();
+/// Where a drop-down list sits on the lists sheet: the list, its first column, its length.
+type Placed = Vec<(List, u16, usize)>;
 
-    // The hidden sheet of lists: two columns per list (value, label).
-    let mut placed: Vec<(List, u16, usize)> = Vec::new();
+/// The header formats of a template: every header, a required column's header.
+struct Headers {
+    bold: Format,
+    required: Format,
+}
+
+/// The template workbook of `upload` in `lang`: the data sheet, the hidden sheet of its lists,
+/// and the sheet that explains each column.
+fn workbook(upload: Upload, lang: Lang, lists: &Lists) -> Result<Vec<u8>, ApiError> {
+    let headers = Headers {
+        bold: Format::new().set_bold().set_background_color("DDEBF7"),
+        required: Format::new().set_bold().set_background_color("FCE4D6"),
+    };
+    let lists_name = words(lang, "下拉列表", "Lists");
+    let (list_sheet, placed) = lists_sheet(upload, lang, lists, lists_name, &headers)?;
+    let mut data = data_sheet(upload, lang, lists_name, &placed, &headers)?;
+    let help = help_sheet(upload, lang, &headers)?;
+    let mut book = Workbook::new();
+    data.set_active(true);
+    book.push_worksheet(data);
+    book.push_worksheet(list_sheet);
+    book.push_worksheet(help);
+    book.save_to_buffer().map_err(failed)
+}
+
+/// The hidden sheet of lists: two columns per list (value, label).
+fn lists_sheet(
+    upload: Upload,
+    lang: Lang,
+    lists: &Lists,
+    lists_name: &str,
+    headers: &Headers,
+) -> Result<(Worksheet, Placed), ApiError> {
+    let bold = &headers.bold;
+    let columns = upload.columns();
+    let mut placed: Placed = Vec::new();
     let mut list_sheet = Worksheet::new();
     list_sheet.set_name(lists_name).map_err(failed)?;
     for (_, _, list) in columns {
@@ -358,10 +385,10 @@ fn workbook(upload: Upload, lang: Lang, lists: &Lists) -> Result<Vec<u8>, ApiErr
             .map(|(f, _, _)| *f)
             .unwrap_or_default();
         list_sheet
-            .write_string_with_format(0, col, label(lang, field), &bold)
+            .write_string_with_format(0, col, label(lang, field), bold)
             .map_err(failed)?;
         list_sheet
-            .write_string_with_format(0, col + 1, words(lang, "说明", "Meaning"), &bold)
+            .write_string_with_format(0, col + 1, words(lang, "说明", "Meaning"), bold)
             .map_err(failed)?;
         for (i, (value, meaning)) in values.iter().enumerate() {
             list_sheet.write_string(i as u32 + 1, col, value).map_err(failed)?;
@@ -374,10 +401,21 @@ fn workbook(upload: Upload, lang: Lang, lists: &Lists) -> Result<Vec<u8>, ApiErr
         placed.push((list, col, values.len()));
     }
     list_sheet.set_hidden(true);
+    Ok((list_sheet, placed))
+}
 
-    // The data sheet: headers, widths, text columns, drop-down lists.
+/// The data sheet: headers, widths, text columns, drop-down lists.
+fn data_sheet(
+    upload: Upload,
+    lang: Lang,
+    lists_name: &str,
+    placed: &Placed,
+    headers: &Headers,
+) -> Result<Worksheet, ApiError> {
+    let text = Format::new().set_num_format("@");
+    let columns = upload.columns();
     let mut data = Worksheet::new();
-    data.set_name(sheet_name).map_err(failed)?;
+    data.set_name(upload.sheet_name(lang)).map_err(failed)?;
     for (c, (field, is_required, list)) in columns.iter().enumerate() {
         let c = c as u16;
         let header = label(lang, field);
@@ -398,8 +436,13 @@ fn workbook(upload: Upload, lang: Lang, lists: &Lists) -> Result<Vec<u8>, ApiErr
             data.set_column_width(c, wide).map_err(failed)?;
             data.set_column_format(c, &text).map_err(failed)?;
         }
-        data.write_string_with_format(0, c, header, if *is_required { &required } else { &bold })
-            .map_err(failed)?;
+        data.write_string_with_format(
+            0,
+            c,
+            header,
+            if *is_required { &headers.required } else { &headers.bold },
+        )
+        .map_err(failed)?;
         let Some((_, at, len)) = placed.iter().find(|(l, _, _)| Some(*l) == *list) else {
             continue;
         };
@@ -422,8 +465,12 @@ fn workbook(upload: Upload, lang: Lang, lists: &Lists) -> Result<Vec<u8>, ApiErr
         data.add_data_validation(1, c, ROWS, c, &validation).map_err(failed)?;
     }
     data.set_freeze_panes(1, 0).map_err(failed)?;
+    Ok(data)
+}
 
-    // The explanation sheet.
+/// The sheet that explains each column of the data sheet.
+fn help_sheet(upload: Upload, lang: Lang, headers: &Headers) -> Result<Worksheet, ApiError> {
+    let columns = upload.columns();
     let mut help = Worksheet::new();
     help.set_name(words(lang, "填写说明", "How to fill in"))
         .map_err(failed)?;
@@ -456,7 +503,7 @@ fn workbook(upload: Upload, lang: Lang, lists: &Lists) -> Result<Vec<u8>, ApiErr
         words(lang, "填写方式", "How"),
     ];
     for (c, head) in heads.iter().enumerate() {
-        help.write_string_with_format(top, c as u16, *head, &bold)
+        help.write_string_with_format(top, c as u16, *head, &headers.bold)
             .map_err(failed)?;
     }
     for (i, (field, is_required, list)) in columns.iter().enumerate() {
@@ -482,12 +529,7 @@ fn workbook(upload: Upload, lang: Lang, lists: &Lists) -> Result<Vec<u8>, ApiErr
     help.set_column_width(1, 20).map_err(failed)?;
     help.set_column_width(2, 20).map_err(failed)?;
     help.set_column_width(4, 50).map_err(failed)?;
-
-    data.set_active(true);
-    book.push_worksheet(data);
-    book.push_worksheet(list_sheet);
-    book.push_worksheet(help);
-    book.save_to_buffer().map_err(failed)
+    Ok(help)
 }
 
 /// `text` as RFC 8187 writes a header parameter's value: unreserved ASCII as it is, every other

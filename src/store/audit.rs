@@ -547,7 +547,6 @@ async fn current_rows_against<C: ConnectionTrait>(
 /// county that has sealed rows but no seal yet (a county whose seals were deleted still fails
 /// verification, by the events whose seals are missing).
 pub async fn seal_baseline(db: &sea_orm::DatabaseConnection) -> Result<usize, DbErr> {
-    use sea_orm::TransactionTrait;
     let mut sealed = 0;
     for head in audit_head::Entity::find().all(db).await? {
         let any = audit_row::Entity::find()
@@ -562,7 +561,7 @@ pub async fn seal_baseline(db: &sea_orm::DatabaseConnection) -> Result<usize, Db
         if !has_rows {
             continue;
         }
-        let tx = db.begin().await?;
+        let tx = super::begin_write(db).await?;
         let actor = Actor::system(head.county_id, "seal baseline");
         append(
             &tx,

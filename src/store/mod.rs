@@ -166,7 +166,7 @@ impl Store {
             ),
             _ => None,
         };
-        let tx = self.db.begin().await?;
+        let tx = begin_write(&self.db).await?;
         if self.backend == DbBackend::Postgres && !actor.county_id.is_nil() {
             lock_county(&tx, actor.county_id).await?;
         }
@@ -179,6 +179,18 @@ impl Store {
             _guard: guard,
         })
     }
+}
+
+/// Begins a transaction that will write. On SQLite it takes the write lock at once (`BEGIN
+/// IMMEDIATE`, waiting up to the busy timeout): a transaction that read first and only then
+/// wrote would fail at once with "database is locked" (SQLITE_BUSY_SNAPSHOT, no waiting) whenever
+/// another connection (a job's progress, the webhook task, an idempotency key) wrote in between.
+pub(crate) async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, sea_orm::DbErr> {
+    db.begin_with_options(sea_orm::TransactionOptions {
+        sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
 }
 
 /// A write transaction. Every change recorded through [`WriteTx::audit`] lands in the county's

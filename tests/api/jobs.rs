@@ -79,6 +79,8 @@ async fn a_job_reports_progress_before_it_ends_and_ends_with_the_synchronous_ans
     let app = spawn_app().await;
     let (scheme, v1, v2) = seed_a(&app).await;
     let rows = 20_000;
+    let scrape = || async { String::from_utf8(app.send("GET", "/metrics", None, &[], None).await.bytes).unwrap() };
+    let before = scrape().await;
     let job = start(&app, findings(&v1, rows), &[]).await;
     assert_eq!(job["status"], "running");
 
@@ -105,6 +107,19 @@ async fn a_job_reports_progress_before_it_ends_and_ends_with_the_synchronous_ans
         .await;
     polled.assert(200);
     assert_eq!(polled.body["result"], done["result"]);
+    // /metrics counted it (other tests' jobs may end meanwhile in this process: at least).
+    let after = scrape().await;
+    let grew = |series: &str| crate::results::series(&after, series) - crate::results::series(&before, series);
+    assert!(
+        grew(r#"kaohe_jobs_total{kind="upload",status="succeeded"}"#) >= 1.0,
+        "{after}"
+    );
+    assert!(
+        grew(r#"kaohe_job_rows_total{stage="written"}"#) >= rows as f64,
+        "{after}"
+    );
+    assert!(after.contains(r#"kaohe_job_duration_seconds_count{kind="upload",status="succeeded"}"#));
+    assert!(after.contains(r#"kaohe_jobs_running{kind="upload"}"#));
 
     // The same rows about the other village, synchronously: the same answer, the same scores.
     let sync = app

@@ -1164,7 +1164,7 @@ async fn ndjson_exports_keep_json_types() {
 }
 
 /// The value of one series in a Prometheus text exposition, 0 when absent.
-fn series(metrics: &str, name_and_labels: &str) -> f64 {
+pub(crate) fn series(metrics: &str, name_and_labels: &str) -> f64 {
     metrics
         .lines()
         .find_map(|line| line.strip_prefix(name_and_labels)?.trim().parse().ok())
