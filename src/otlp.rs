@@ -36,6 +36,8 @@ pub(crate) fn set_exporting(on: bool) {
 /// The running export: its provider (flushed on shutdown) and the runtime its HTTP requests run on.
 pub struct TraceExport {
     provider: SdkTracerProvider,
+    /// `telemetry.timeout_ms`: also the most shutdown waits for the last batch.
+    timeout: Duration,
     runtime: Option<tokio::runtime::Runtime>,
 }
 
@@ -90,6 +92,7 @@ impl TraceExport {
             .build();
         Ok(Some(Self {
             provider,
+            timeout,
             runtime: Some(runtime),
         }))
     }
@@ -101,7 +104,7 @@ impl TraceExport {
     /// Sends what is still batched and stops. Called outside any async runtime (after the
     /// service's own has ended).
     pub fn shutdown(mut self) {
-        if let Err(err) = self.provider.shutdown() {
+        if let Err(err) = self.provider.shutdown_with_timeout(self.timeout) {
             eprintln!("kaohe: telemetry: the last traces were not exported: {err}");
         }
         if let Some(runtime) = self.runtime.take() {

@@ -138,16 +138,17 @@ async fn serve_with_traces(app: &TestApp, endpoint: &str, dir: &std::path::Path)
 async fn span_where(received: &Arc<Mutex<Received>>, found: impl Fn(&Span) -> bool) -> (String, Span) {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let received = received.lock().unwrap();
-        if let Some(hit) = received.spans.iter().find(|(_, s)| found(s)) {
-            return hit.clone();
-        }
-        let names: Vec<&str> = received.spans.iter().map(|(_, s)| s.name.as_str()).collect();
+        let names: Vec<String> = {
+            let received = received.lock().unwrap();
+            if let Some(hit) = received.spans.iter().find(|(_, s)| found(s)) {
+                return hit.clone();
+            }
+            received.spans.iter().map(|(_, s)| s.name.clone()).collect()
+        };
         assert!(
             Instant::now() < deadline,
             "the collector received no such span, only {names:?}"
         );
-        drop(received);
         actix_web::rt::time::sleep(Duration::from_millis(100)).await;
     }
 }
