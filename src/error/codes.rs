@@ -668,6 +668,11 @@ mod tests {
         "appeal.decided",
         "publication.created",
         "result.changed",
+        // OpenTelemetry attribute and field names (`telemetry`, `otlp`).
+        "http.response.status_code",
+        "otel.status_code",
+        "service.instance.id",
+        "service.version",
     ];
 
     /// The codes without a dot, which the scan cannot tell from other words.
