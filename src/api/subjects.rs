@@ -239,16 +239,18 @@ pub struct SubjectAttributes {
 }
 
 impl SubjectAttributes {
+    /// The attributes of a subject none were set for: the engine's defaults, at version 0.
     pub fn defaults(scheme_id: Uuid, subject_id: Uuid) -> Self {
+        let engine = crate::scoring::SubjectAttributes::default();
         Self {
             scheme_id,
             subject_id,
-            has_special_indicators: true,
-            ranking_group: None,
-            annual_target_met: true,
-            recalled: false,
-            reserve_cadre: false,
-            vertically_managed: false,
+            has_special_indicators: engine.has_special_indicators,
+            ranking_group: engine.ranking_group,
+            annual_target_met: engine.annual_target_met,
+            recalled: engine.recalled,
+            reserve_cadre: engine.reserve_cadre,
+            vertically_managed: engine.vertically_managed,
             version: 0,
         }
     }

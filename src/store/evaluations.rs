@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use super::entities::{ballot, evaluation, scheme, scoresheet, scoresheet_item, subject, subject_attribute};
 use super::load_for;
+use super::new_row;
 use super::page::list_rows;
 use super::schemes::LoadedScheme;
 use super::{name_of, new_id, now, Change, WriteTx};
@@ -134,12 +135,7 @@ pub async fn create(tx: &WriteTx, caller: &Caller, new: NewEvaluation) -> Result
         .arg("key", key));
     }
     let at = now();
-    let model = evaluation::Model {
-        id: new_id(),
-        county_id: scheme.county_id,
-        created_at: at,
-        updated_at: at,
-        version: 1,
+    let model = new_row!(evaluation, new_id(), scheme.county_id, at, {
         scheme_id: scheme.id,
         org_unit_id: scheme.org_unit_id,
         township_id: scheme.township_id,
@@ -150,7 +146,7 @@ pub async fn create(tx: &WriteTx, caller: &Caller, new: NewEvaluation) -> Result
         window_to: to,
         status: EvaluationStatus::Open,
         closed_at: None,
-    };
+    });
     tx.insert(model.clone()).await?;
     tx.audit(Change::created(
         "evaluation",
@@ -283,21 +279,7 @@ impl InputValidator {
                 }
             }
         }
-        let ids: Vec<Uuid> = subject_ids
-            .iter()
-            .copied()
-            .filter(|id| !self.subjects.contains_key(id))
-            .collect();
-        for chunk in ids.chunks(500) {
-            for s in subject::Entity::find()
-                .filter(subject::Column::Id.is_in(chunk.iter().copied()))
-                .filter(subject::Column::CountyId.eq(caller.county_id))
-                .all(conn)
-                .await?
-            {
-                self.subjects.insert(s.id, s);
-            }
-        }
+        super::subjects::load_missing(conn, caller.county_id, subject_ids, &mut self.subjects).await?;
         Ok(())
     }
 
@@ -416,12 +398,7 @@ impl InputValidator {
             .map_err(|violations| RowError::Invalid(violations.into_iter().map(FieldError::from).collect()))?;
         let at = now();
         let id = new_id();
-        let sheet = scoresheet::Model {
-            id,
-            county_id: subject.county_id,
-            created_at: at,
-            updated_at: at,
-            version: 1,
+        let sheet = new_row!(scoresheet, id, subject.county_id, at, {
             scheme_id: scheme.row.id,
             evaluation_id: evaluation.id,
             subject_id: subject.id,
@@ -438,7 +415,7 @@ impl InputValidator {
             upload_id: None,
             revoked_at: None,
             superseded_by: None,
-        };
+        });
         let items = new
             .scores
             .iter()
@@ -473,12 +450,7 @@ impl InputValidator {
             .filter(|p| !p.is_empty())
             .map(str::to_owned);
         let at = now();
-        let model = ballot::Model {
-            id: new_id(),
-            county_id: subject.county_id,
-            created_at: at,
-            updated_at: at,
-            version: 1,
+        let model = new_row!(ballot, new_id(), subject.county_id, at, {
             scheme_id: scheme.row.id,
             evaluation_id: evaluation.id,
             subject_id: subject.id,
@@ -489,7 +461,7 @@ impl InputValidator {
             recorded_by: caller.id,
             upload_id: None,
             revoked_at: None,
-        };
+        });
         if let Some(p) = participant {
             if !self.participants.insert((evaluation.id, subject.id, p.clone())) {
                 return Err(RowError::Conflict(

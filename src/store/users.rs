@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use super::entities::{org_unit, user};
 use super::load_for;
+use super::new_row;
 use super::org_units::{self, OrgKind};
 use super::page::list_rows;
 use super::{new_id, now, Change, Edit, WriteTx};
@@ -142,12 +143,7 @@ pub async fn create(
     }
     let hash = passwords::hash(new.password).await?;
     let at = now();
-    let model = user::Model {
-        id: new_id(),
-        county_id,
-        created_at: at,
-        updated_at: at,
-        version: 1,
+    let model = new_row!(user, new_id(), county_id, at, {
         org_unit_id: unit.id,
         township_id: scope.township_id,
         village_id: scope.village_id,
@@ -160,7 +156,7 @@ pub async fn create(
         token_generation: 0,
         tokens_valid_after: None,
         username_key: key,
-    };
+    });
     // Two concurrent creations of one name: the unique index refuses the second, answered as
     // `user.username_taken` too (`error::UNIQUE_KEYS`).
     tx.insert(model.clone()).await?;

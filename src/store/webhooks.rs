@@ -16,8 +16,10 @@ use uuid::Uuid;
 use super::entities::{
     appeal, ballot, incident, publication, scheme, scoresheet, webhook_delivery, webhook_subscription,
 };
+use super::new_row;
 use super::page::PageRequest;
-use super::{audit::Change, new_id, now, Edit, WriteTx};
+use super::year_data::UNREAD_ENTITIES;
+use super::{audit::Change, find_or_404, load_for, new_id, now, Edit, WriteTx};
 use crate::api::webhooks::{
     CreatedWebhook, DeliveryFilter, EventType, NewWebhook, Webhook, WebhookDelivery, WebhookPatch,
 };
@@ -118,18 +120,13 @@ pub async fn create(tx: &WriteTx, caller: &Caller, new: NewWebhook) -> Result<Cr
     let url = check_url(&new.url)?;
     let events = check_events(&new.events)?;
     let at = now();
-    let model = webhook_subscription::Model {
-        id: new_id(),
-        county_id: caller.county_id,
-        created_at: at,
-        updated_at: at,
-        version: 1,
+    let model = new_row!(webhook_subscription, new_id(), caller.county_id, at, {
         url,
         events: events_text(&events),
         secret: crate::webhooks::generate_secret(),
         active: new.active.unwrap_or(true),
         created_by: caller.id,
-    };
+    });
     tx.insert(model.clone()).await?;
     // The secret stays out of the trail.
     tx.audit(Change::created(
@@ -144,20 +141,7 @@ pub async fn create(tx: &WriteTx, caller: &Caller, new: NewWebhook) -> Result<Cr
     })
 }
 
-pub async fn load_for<C: ConnectionTrait>(
-    conn: &C,
-    caller: &Caller,
-    action: Action,
-    id: Uuid,
-) -> Result<webhook_subscription::Model, ApiError> {
-    let row = webhook_subscription::Entity::find_by_id(id)
-        .one(conn)
-        .await?
-        .ok_or_else(|| ApiError::not_found("webhook subscription"))?;
-    caller.authorize(action, &scope_of(&row), "webhook subscription")?;
-    caller.authorize(Action::Manage, &scope_of(&row), "webhook subscription")?;
-    Ok(row)
-}
+load_for!(webhook_subscription, authorize and Manage, "webhook subscription");
 
 #[tracing::instrument(skip_all, fields(county = %caller.county_id, webhook = %edit.id))]
 pub async fn update(
@@ -228,10 +212,7 @@ pub async fn load_delivery<C: ConnectionTrait>(
     caller: &Caller,
     id: Uuid,
 ) -> Result<webhook_delivery::Model, ApiError> {
-    let row = webhook_delivery::Entity::find_by_id(id)
-        .one(conn)
-        .await?
-        .ok_or_else(|| ApiError::not_found("webhook delivery"))?;
+    let row = find_or_404::<webhook_delivery::Entity, _>(conn, id, "webhook delivery").await?;
     let scope = Scope::county(row.county_id);
     caller.authorize(Action::Read, &scope, "webhook delivery")?;
     caller.authorize(Action::Manage, &scope, "webhook delivery")?;
@@ -314,17 +295,7 @@ impl Trigger {
         let touched = match (change.entity, change.action.as_str()) {
             ("publication", "create") => return id.map(|id| Self::Publication { county_id, id }),
             ("appeal", "decide") => return id.map(|id| Self::Appeal { county_id, id }),
-            (
-                "user"
-                | "service_account"
-                | "appeal"
-                | "publication"
-                | "evidence"
-                | "evidence_link"
-                | "webhook_subscription"
-                | "webhook_delivery",
-                _,
-            ) => return None,
+            (unread, _) if UNREAD_ENTITIES.contains(&unread) => return None,
             ("scheme", _) => Touched::Scheme(id?),
             (entity @ ("incident" | "scoresheet" | "ballot"), action) => {
                 match scheme_in(&change.after).or_else(|| scheme_in(&change.before)) {
