@@ -4,7 +4,7 @@ use std::io::Write;
 
 use serde_json::json;
 
-use crate::helpers::{department_and_village, seed_a_scheme, seed_a_town, spawn_app, CSV, NDJSON};
+use crate::helpers::{department_and_village, find_by, seed_a_scheme, seed_a_town, spawn_app, CSV, NDJSON};
 
 fn ndjson_row(village: &str, month: u32) -> String {
     format!(
@@ -315,13 +315,10 @@ async fn a_bad_row_reports_every_cell_it_cannot_read_in_the_users_words() {
         (4, "kind", "request.field_invalid"),
     ]);
     let message = |field: &str| {
-        reply.body["errors"]
-            .as_array()
+        find_by(&reply.body["errors"], "field", field)["message"]
+            .as_str()
             .unwrap()
-            .iter()
-            .find(|e| e["field"] == field)
-            .map(|e| e["message"].as_str().unwrap().to_owned())
-            .unwrap()
+            .to_owned()
     };
     assert_eq!(message("quantity"), "quantity must be a whole number");
     assert!(

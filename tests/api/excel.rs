@@ -7,7 +7,7 @@ use calamine::{Data, Reader};
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
 use serde_json::{json, Value};
 
-use crate::helpers::{department_and_village, seed_a_town, spawn_app, TestApp, CSV};
+use crate::helpers::{department_and_village, find_by, seed_a_town, spawn_app, TestApp, CSV};
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
@@ -31,13 +31,7 @@ async fn scores(app: &TestApp, subject: &str, scheme: &str, items: &[&str]) -> (
         .get_ok(&format!("/api/v1/subjects/{subject}/result?scheme_id={scheme}"))
         .await
         .body;
-    let year_end = result["result"]["evaluations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["key"] == "year_end")
-        .map(|e| e["outcome"].clone())
-        .unwrap_or_else(|| panic!("no year_end in {result}"));
+    let year_end = find_by(&result["result"]["evaluations"], "key", "year_end")["outcome"].clone();
     let items = items
         .iter()
         .map(|code| {
@@ -294,13 +288,7 @@ async fn an_xlsx_made_by_rust_xlsxwriter_is_uploaded_and_scored_to_the_cent() {
     reply.assert(201);
     assert_eq!(reply.body["rows"], 4);
     let events = app.get_ok("/api/v1/audit-events?entity=incident&limit=1000").await;
-    let upload = events.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["action"] == "bulk_create")
-        .cloned()
-        .unwrap();
+    let upload = find_by(&events.body["items"], "action", "bulk_create");
     assert_eq!(upload["after"]["format"], "xlsx");
     let stored = app.get_ok(&format!("/api/v1/incidents?subject_id={v1}&item=1.1")).await;
     assert_eq!(stored.body["items"][0]["occurred_on"], "2023-07-31");
@@ -319,12 +307,7 @@ async fn an_xlsx_made_by_rust_xlsxwriter_is_uploaded_and_scored_to_the_cent() {
 
 /// The error of a refused upload on `field`.
 fn error_on<'a>(reply: &'a Value, field: &str) -> &'a Value {
-    reply["errors"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no errors in {reply}"))
-        .iter()
-        .find(|e| e["field"] == field)
-        .unwrap_or_else(|| panic!("no error on {field} in {reply}"))
+    find_by(&reply["errors"], "field", field)
 }
 
 #[actix_web::test]

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{seed_a_scheme, spawn_app, Reply, TestApp, CSV, JSON, NDJSON};
+use crate::helpers::{find_by, seed_a_scheme, spawn_app, Reply, TestApp, CSV, JSON, NDJSON};
 
 /// No `Accept-Language` at all (the service's default).
 const DEFAULT: &str = "";
@@ -168,13 +168,7 @@ async fn the_vocabulary_labels_every_code_in_the_asked_language() {
     assert_eq!(zh.body["grade"][0], json!({"code": "excellent", "label": "优秀"}));
     assert_eq!(zh.body["prize"][0], json!({"code": "first", "label": "一等奖"}));
     let label_of = |body: &Value, list: &str, code: &str| -> String {
-        body[list]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|t| t["code"] == code)
-            .map(|t| t["label"].as_str().unwrap().to_owned())
-            .unwrap_or_else(|| panic!("{list}.{code}"))
+        find_by(&body[list], "code", code)["label"].as_str().unwrap().to_owned()
     };
     assert_eq!(
         label_of(&zh.body, "consequence", "interview"),
@@ -218,13 +212,7 @@ async fn results_and_rankings_label_their_codes_in_the_asked_language() {
         async move { app.get_with(&path, &[("accept-language", language)]).await }
     };
     let entry = |reply: &Reply, town: &str| -> Value {
-        reply.body["rankings"][0]["entries"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|e| e["subject_id"] == json!(town))
-            .cloned()
-            .unwrap_or_else(|| panic!("{town} not ranked: {}", reply.body))
+        find_by(&reply.body["rankings"][0]["entries"], "subject_id", town).clone()
     };
     let zh = in_language(DEFAULT).await;
     zh.assert(200);
@@ -263,13 +251,7 @@ async fn results_and_rankings_label_their_codes_in_the_asked_language() {
         )
         .await;
     list.assert(200);
-    let row = list.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["subject_id"] == json!(towns[1]))
-        .cloned()
-        .unwrap();
+    let row = find_by(&list.body["items"], "subject_id", &towns[1]);
     assert_eq!(row["subject_type_label"], "乡镇");
     assert_eq!(row["consequence_labels"], json!(["约谈主要领导，诫勉分管领导"]));
 }

@@ -23,13 +23,7 @@ async fn result_of(app: &TestApp, token: &str, subject: &str, scheme: &str, quer
 
 /// One evaluation's outcome in a subject result, by evaluation key.
 fn outcome<'a>(result: &'a Value, key: &str) -> &'a Value {
-    result["result"]["evaluations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["key"] == key)
-        .map(|e| &e["outcome"])
-        .unwrap_or_else(|| panic!("no evaluation {key} in {result}"))
+    &find_by(&result["result"]["evaluations"], "key", key)["outcome"]
 }
 
 /// A scored item anywhere below `node`.
