@@ -8,7 +8,7 @@ use super::entities::appeal;
 use super::load_for;
 use super::new_row;
 use super::page::list_rows;
-use super::{incidents, new_id, now, Change, WriteTx};
+use super::{incidents, new_id, now, WriteTx};
 use crate::api::incidents::{Appeal, AppealDecision, AppealFilter, Decision, NewAppeal};
 use crate::auth::policy::{Action, Scope};
 use crate::auth::Caller;
@@ -80,9 +80,7 @@ pub async fn file(tx: &WriteTx, caller: &Caller, incident_id: Uuid, new: NewAppe
         decided_at: None,
         decision_note: None,
     });
-    tx.insert(model.clone()).await?;
-    tx.audit(Change::created("appeal", model.id, &Appeal::from(model.clone())))
-        .await?;
+    tx.insert_created("appeal", model.id, &model, Appeal::from).await?;
     Ok(model)
 }
 

@@ -147,13 +147,8 @@ pub async fn create(tx: &WriteTx, caller: &Caller, new: NewEvaluation) -> Result
         status: EvaluationStatus::Open,
         closed_at: None,
     });
-    tx.insert(model.clone()).await?;
-    tx.audit(Change::created(
-        "evaluation",
-        model.id,
-        &Evaluation::from(model.clone()),
-    ))
-    .await?;
+    tx.insert_created("evaluation", model.id, &model, Evaluation::from)
+        .await?;
     Ok(model)
 }
 

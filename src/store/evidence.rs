@@ -59,13 +59,8 @@ pub async fn create(tx: &WriteTx, caller: &Caller, upload: Upload) -> Result<evi
         file_name: upload.file_name,
         uploaded_by: caller.id,
     };
-    tx.insert(model.clone()).await?;
-    tx.audit(Change::created(
-        "evidence",
-        model.id,
-        &Evidence::of(model.clone(), Vec::new()),
-    ))
-    .await?;
+    tx.insert_created("evidence", model.id, &model, |m| Evidence::of(m, Vec::new()))
+        .await?;
     Ok(model)
 }
 

@@ -239,6 +239,23 @@ impl WriteTx {
         Ok(())
     }
 
+    /// Inserts a new row and audits its creation as `entity` `id`, the row as `shown` shows it.
+    pub async fn insert_created<A, M, S>(
+        &self,
+        entity: &'static str,
+        id: Uuid,
+        row: &M,
+        shown: impl FnOnce(M) -> S,
+    ) -> Result<(), ApiError>
+    where
+        M: sea_orm::IntoActiveModel<A> + Clone,
+        A: sea_orm::ActiveModelTrait + Send,
+        S: serde::Serialize,
+    {
+        self.insert(row.clone()).await?;
+        self.audit(Change::created(entity, id, &shown(row.clone()))).await
+    }
+
     /// Writes an edited row one version on (`updated_at` = `at`) and audits the change as `action`,
     /// the row before and after as `record` shows them.
     #[allow(clippy::too_many_arguments)]

@@ -156,9 +156,7 @@ pub async fn create(tx: &WriteTx, caller: &Caller, new: NewOrgUnit) -> Result<or
         village_id,
         active: true,
     });
-    tx.insert(model.clone()).await?;
-    tx.audit(Change::created("org_unit", id, &OrgUnit::from(model.clone())))
-        .await?;
+    tx.insert_created("org_unit", id, &model, OrgUnit::from).await?;
     let subject = new_row!(subject, id, county_id, at, {
         subject_type: new
             .kind
@@ -173,13 +171,8 @@ pub async fn create(tx: &WriteTx, caller: &Caller, new: NewOrgUnit) -> Result<or
         external_code: model.code.clone(),
         active: true,
     });
-    tx.insert(subject.clone()).await?;
-    tx.audit(Change::created(
-        "subject",
-        id,
-        &crate::api::subjects::Subject::from(subject),
-    ))
-    .await?;
+    tx.insert_created("subject", id, &subject, crate::api::subjects::Subject::from)
+        .await?;
     Ok(model)
 }
 

@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::entities::service_account;
 use super::load_for;
 use super::new_row;
-use super::{new_id, now, Change, WriteTx};
+use super::{new_id, now, WriteTx};
 use crate::api::service_accounts::{CreatedServiceAccount, NewServiceAccount, ServiceAccount};
 use crate::auth::policy::{Action, Scope};
 use crate::auth::{passwords, Caller};
@@ -33,13 +33,8 @@ pub async fn create(tx: &WriteTx, caller: &Caller, new: NewServiceAccount) -> Re
         token_generation: 0,
         tokens_valid_after: None,
     });
-    tx.insert(model.clone()).await?;
-    tx.audit(Change::created(
-        "service_account",
-        id,
-        &ServiceAccount::from(model.clone()),
-    ))
-    .await?;
+    tx.insert_created("service_account", id, &model, ServiceAccount::from)
+        .await?;
     Ok(CreatedServiceAccount {
         account: model.into(),
         client_secret: secret,

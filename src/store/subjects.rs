@@ -194,9 +194,7 @@ pub async fn create(tx: &WriteTx, caller: &Caller, new: NewSubject) -> Result<su
         external_code: new.external_code.map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()),
         active: true,
     });
-    tx.insert(model.clone()).await?;
-    tx.audit(Change::created("subject", model.id, &Subject::from(model.clone())))
-        .await?;
+    tx.insert_created("subject", model.id, &model, Subject::from).await?;
     Ok(model)
 }
 

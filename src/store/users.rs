@@ -10,7 +10,7 @@ use super::load_for;
 use super::new_row;
 use super::org_units::{self, OrgKind};
 use super::page::list_rows;
-use super::{new_id, now, Change, Edit, WriteTx};
+use super::{new_id, now, Edit, WriteTx};
 use crate::api::users::{NewUser, PasswordChange, User, UserFilter, UserPatch};
 use crate::auth::policy::{Action, Scope};
 use crate::auth::{passwords, Caller, Level, Role};
@@ -159,9 +159,7 @@ pub async fn create(
     });
     // Two concurrent creations of one name: the unique index refuses the second, answered as
     // `user.username_taken` too (`error::UNIQUE_KEYS`).
-    tx.insert(model.clone()).await?;
-    tx.audit(Change::created("user", model.id, &User::from(model.clone())))
-        .await?;
+    tx.insert_created("user", model.id, &model, User::from).await?;
     Ok(model)
 }
 

@@ -127,14 +127,9 @@ pub async fn create(tx: &WriteTx, caller: &Caller, new: NewWebhook) -> Result<Cr
         active: new.active.unwrap_or(true),
         created_by: caller.id,
     });
-    tx.insert(model.clone()).await?;
     // The secret stays out of the trail.
-    tx.audit(Change::created(
-        "webhook_subscription",
-        model.id,
-        &Webhook::from(model.clone()),
-    ))
-    .await?;
+    tx.insert_created("webhook_subscription", model.id, &model, Webhook::from)
+        .await?;
     Ok(CreatedWebhook {
         secret: model.secret.clone(),
         webhook: model.into(),
