@@ -359,41 +359,12 @@ pub async fn enqueue<C: ConnectionTrait>(conn: &C, outbox: Outbox, triggers: Vec
         for trigger in triggers {
             match trigger {
                 Trigger::Publication { id, .. } => {
-                    let subscribers = wanting(&subscriptions, EventType::PublicationCreated);
-                    if subscribers.is_empty() {
-                        continue;
-                    }
-                    let Some(row) = publication::Entity::find_by_id(id).one(conn).await? else {
-                        continue;
-                    };
-                    let data = json!({
-                        "county_id": county_id, "publication_id": row.id, "scheme_id": row.scheme_id,
-                        "number": row.number, "title": row.title, "kind": row.kind, "public": row.public,
-                        "township_id": row.township_id, "supersedes_id": row.supersedes_id,
-                        "as_of": row.as_of, "content_hash": row.content_hash,
-                        "url": format!("/api/v1/publications/{}", row.id),
-                    });
-                    for s in subscribers {
-                        insert(conn, s, EventType::PublicationCreated, None, at, data.clone(), at).await?;
-                    }
+                    let data = publication_created(conn, county_id, id);
+                    announce(conn, &subscriptions, EventType::PublicationCreated, at, data).await?;
                 }
                 Trigger::Appeal { id, .. } => {
-                    let subscribers = wanting(&subscriptions, EventType::AppealDecided);
-                    if subscribers.is_empty() {
-                        continue;
-                    }
-                    let Some(row) = appeal::Entity::find_by_id(id).one(conn).await? else {
-                        continue;
-                    };
-                    let data = json!({
-                        "county_id": county_id, "appeal_id": row.id, "incident_id": row.incident_id,
-                        "subject_id": row.subject_id, "status": row.status, "decided_at": row.decided_at,
-                        "decision_note": row.decision_note,
-                        "url": format!("/api/v1/appeals/{}", row.id),
-                    });
-                    for s in subscribers {
-                        insert(conn, s, EventType::AppealDecided, None, at, data.clone(), at).await?;
-                    }
+                    let data = appeal_decided(conn, county_id, id);
+                    announce(conn, &subscriptions, EventType::AppealDecided, at, data).await?;
                 }
                 Trigger::Results { touched: t, .. } => touched.push(t),
             }
@@ -420,6 +391,59 @@ pub async fn enqueue<C: ConnectionTrait>(conn: &C, outbox: Outbox, triggers: Vec
         }
     }
     Ok(())
+}
+
+/// Enqueues `event` for the subscriptions of `all` to it, with the data `data` loads once there
+/// is one (none when its row is gone).
+async fn announce<C: ConnectionTrait>(
+    conn: &C,
+    all: &[webhook_subscription::Model],
+    event: EventType,
+    at: DateTime<Utc>,
+    data: impl std::future::Future<Output = Result<Option<Value>, ApiError>>,
+) -> Result<(), ApiError> {
+    let subscribers = wanting(all, event);
+    if subscribers.is_empty() {
+        return Ok(());
+    }
+    let Some(data) = data.await? else {
+        return Ok(());
+    };
+    for s in subscribers {
+        insert(conn, s, event, None, at, data.clone(), at).await?;
+    }
+    Ok(())
+}
+
+/// The data of a `publication.created`, if the publication is there.
+async fn publication_created<C: ConnectionTrait>(
+    conn: &C,
+    county_id: Uuid,
+    id: Uuid,
+) -> Result<Option<Value>, ApiError> {
+    let Some(row) = publication::Entity::find_by_id(id).one(conn).await? else {
+        return Ok(None);
+    };
+    Ok(Some(json!({
+        "county_id": county_id, "publication_id": row.id, "scheme_id": row.scheme_id,
+        "number": row.number, "title": row.title, "kind": row.kind, "public": row.public,
+        "township_id": row.township_id, "supersedes_id": row.supersedes_id,
+        "as_of": row.as_of, "content_hash": row.content_hash,
+        "url": format!("/api/v1/publications/{}", row.id),
+    })))
+}
+
+/// The data of an `appeal.decided`, if the appeal is there.
+async fn appeal_decided<C: ConnectionTrait>(conn: &C, county_id: Uuid, id: Uuid) -> Result<Option<Value>, ApiError> {
+    let Some(row) = appeal::Entity::find_by_id(id).one(conn).await? else {
+        return Ok(None);
+    };
+    Ok(Some(json!({
+        "county_id": county_id, "appeal_id": row.id, "incident_id": row.incident_id,
+        "subject_id": row.subject_id, "status": row.status, "decided_at": row.decided_at,
+        "decision_note": row.decision_note,
+        "url": format!("/api/v1/appeals/{}", row.id),
+    })))
 }
 
 /// The subscriptions of `all` to `event`.
