@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::{Datelike, NaiveDate};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder,
+    QueryOrder, Select,
 };
 use uuid::Uuid;
 
@@ -524,22 +524,34 @@ async fn store(tx: &WriteTx, valid: ValidSheet, audited: bool) -> Result<(scores
     Ok((valid.sheet, superseded))
 }
 
+/// `select` narrowed by the filters scoresheets and ballots share, on `columns`: evaluation,
+/// subject and upload.
+fn by_input<E: EntityTrait>(mut select: Select<E>, filter: &InputFilter, columns: [E::Column; 3]) -> Select<E> {
+    let [evaluation, subject, upload] = columns;
+    if let Some(v) = filter.evaluation_id {
+        select = select.filter(evaluation.eq(v));
+    }
+    if let Some(v) = filter.subject_id {
+        select = select.filter(subject.eq(v));
+    }
+    if let Some(v) = filter.upload_id {
+        select = select.filter(upload.eq(v));
+    }
+    select
+}
+
 pub async fn list_sheets<C: ConnectionTrait>(
     conn: &C,
     caller: &Caller,
     filter: &InputFilter,
     page: &super::page::PageRequest,
 ) -> Result<(Vec<scoresheet::Model>, HashMap<Uuid, Vec<scoresheet_item::Model>>), ApiError> {
-    let mut select = scoresheet::Entity::find().filter(caller.visible(scoresheet::Entity));
-    if let Some(v) = filter.evaluation_id {
-        select = select.filter(scoresheet::Column::EvaluationId.eq(v));
-    }
-    if let Some(v) = filter.subject_id {
-        select = select.filter(scoresheet::Column::SubjectId.eq(v));
-    }
-    if let Some(v) = filter.upload_id {
-        select = select.filter(scoresheet::Column::UploadId.eq(v));
-    }
+    use scoresheet::Column;
+    let mut select = by_input(
+        scoresheet::Entity::find().filter(caller.visible(scoresheet::Entity)),
+        filter,
+        [Column::EvaluationId, Column::SubjectId, Column::UploadId],
+    );
     if !filter.include_superseded.unwrap_or(false) {
         select = select.filter(scoresheet::Column::RevokedAt.is_null());
     }
@@ -564,16 +576,12 @@ pub async fn list_ballots<C: ConnectionTrait>(
     filter: &InputFilter,
     page: &super::page::PageRequest,
 ) -> Result<(Vec<ballot::Model>, HashMap<Uuid, evaluation::Model>), ApiError> {
-    let mut select = ballot::Entity::find().filter(caller.visible(ballot::Entity));
-    if let Some(v) = filter.evaluation_id {
-        select = select.filter(ballot::Column::EvaluationId.eq(v));
-    }
-    if let Some(v) = filter.subject_id {
-        select = select.filter(ballot::Column::SubjectId.eq(v));
-    }
-    if let Some(v) = filter.upload_id {
-        select = select.filter(ballot::Column::UploadId.eq(v));
-    }
+    use ballot::Column;
+    let mut select = by_input(
+        ballot::Entity::find().filter(caller.visible(ballot::Entity)),
+        filter,
+        [Column::EvaluationId, Column::SubjectId, Column::UploadId],
+    );
     select = select.filter(ballot::Column::RevokedAt.is_null());
     let rows = super::page::paginate(select, page).all(conn).await?;
     let ids: HashSet<Uuid> = rows.iter().map(|b| b.evaluation_id).collect();
