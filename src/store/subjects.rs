@@ -366,11 +366,7 @@ fn check_applicable(subject: &subject::Model, update: &AttributesUpdate) -> Resu
             "vertically_managed (属上级垂管) is for departments",
         ));
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::validation(errors))
-    }
+    ApiError::unless_invalid(errors)
 }
 
 /// The subjects of a county whose row or attributes changed after `since`.
