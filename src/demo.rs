@@ -23,7 +23,7 @@ use crate::store::entities::{
 };
 use crate::store::incidents::{IncidentStatus, Source};
 use crate::store::org_units::OrgKind;
-use crate::store::{name_of, new_id, now, users, Actor, Change, Store, WriteTx};
+use crate::store::{name_of, new_id, new_row, now, users, Actor, Change, Store, WriteTx};
 
 /// The password of every demo user (printed by `kaohe demo`).
 pub const DEMO_PASSWORD: &str = "demo-password-2023";
@@ -516,12 +516,7 @@ async fn add_org(
         OrgKind::Village => (parent.map(|p| p.id), Some(id)),
         _ => (None, None),
     };
-    let unit = org_unit::Model {
-        id,
-        county_id: county.id,
-        created_at: at,
-        updated_at: at,
-        version: 1,
+    let unit = new_row!(org_unit, id, county.id, at, {
         parent_id: Some(parent.map(|p| p.id).unwrap_or(county.id)),
         kind,
         name: name.to_owned(),
@@ -529,16 +524,11 @@ async fn add_org(
         township_id,
         village_id,
         active: true,
-    };
+    });
     org_unit::Entity::insert(unit.clone().into_active_model())
         .exec_without_returning(tx.conn())
         .await?;
-    let subject = subject::Model {
-        id,
-        county_id: county.id,
-        created_at: at,
-        updated_at: at,
-        version: 1,
+    let subject = new_row!(subject, id, county.id, at, {
         subject_type: kind
             .subject_type()
             .ok_or_else(|| ApiError::internal("a county is not a subject"))?,
@@ -550,7 +540,7 @@ async fn add_org(
         stationed_in: None,
         external_code: None,
         active: true,
-    };
+    });
     subject::Entity::insert(subject.into_active_model())
         .exec_without_returning(tx.conn())
         .await?;
@@ -572,12 +562,7 @@ fn person(
     village: &subject::Model,
 ) -> subject::Model {
     let at = now();
-    subject::Model {
-        id: new_id(),
-        county_id: county.id,
-        created_at: at,
-        updated_at: at,
-        version: 1,
+    new_row!(subject, new_id(), county.id, at, {
         subject_type: t,
         name: name.to_owned(),
         org_unit_id: None,
@@ -587,7 +572,7 @@ fn person(
         stationed_in: Some(village.id),
         external_code: None,
         active: true,
-    }
+    })
 }
 
 async fn add_scheme(
@@ -694,12 +679,7 @@ fn finding(
     on: NaiveDate,
 ) -> incident::Model {
     let at = now();
-    incident::Model {
-        id: new_id(),
-        county_id: s.county_id,
-        created_at: at,
-        updated_at: at,
-        version: 1,
+    new_row!(incident, new_id(), s.county_id, at, {
         scheme_id: scheme.id,
         rubric_id,
         subject_id: s.id,
@@ -726,7 +706,7 @@ fn finding(
         revoked_at: None,
         revoked_by: None,
         revoke_reason: None,
-    }
+    })
 }
 
 fn veto(scheme: &scheme::Model, rubric_id: Uuid, s: &subject::Model, on: NaiveDate, reason: &str) -> incident::Model {
@@ -883,12 +863,7 @@ fn attribute(
     recalled: bool,
 ) -> subject_attribute::Model {
     let at = now();
-    subject_attribute::Model {
-        id: new_id(),
-        county_id: s.county_id,
-        created_at: at,
-        updated_at: at,
-        version: 1,
+    new_row!(subject_attribute, new_id(), s.county_id, at, {
         scheme_id: scheme.id,
         subject_id: s.id,
         has_special_indicators: special,
@@ -897,7 +872,7 @@ fn attribute(
         recalled,
         reserve_cadre: false,
         vertically_managed: false,
-    }
+    })
 }
 
 fn sheet_of(
@@ -908,12 +883,7 @@ fn sheet_of(
     assessor: &str,
 ) -> scoresheet::Model {
     let at = now();
-    scoresheet::Model {
-        id,
-        county_id: s.county_id,
-        created_at: at,
-        updated_at: at,
-        version: 1,
+    new_row!(scoresheet, id, s.county_id, at, {
         scheme_id: scheme.id,
         evaluation_id: e.id,
         subject_id: s.id,
@@ -925,7 +895,7 @@ fn sheet_of(
         upload_id: None,
         revoked_at: None,
         superseded_by: None,
-    }
+    })
 }
 
 fn ballot_of(
@@ -936,12 +906,7 @@ fn ballot_of(
     participant: usize,
 ) -> ballot::Model {
     let at = now();
-    ballot::Model {
-        id: new_id(),
-        county_id: s.county_id,
-        created_at: at,
-        updated_at: at,
-        version: 1,
+    new_row!(ballot, new_id(), s.county_id, at, {
         scheme_id: scheme.id,
         evaluation_id: e.id,
         subject_id: s.id,
@@ -952,5 +917,5 @@ fn ballot_of(
         recorded_by: Uuid::nil(),
         upload_id: None,
         revoked_at: None,
-    }
+    })
 }

@@ -194,6 +194,15 @@ impl ApiError {
         }
     }
 
+    /// Nothing when no field is invalid, else the `validation` problem of those that are.
+    pub fn unless_invalid(errors: Vec<FieldError>) -> Result<(), Self> {
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(Self::validation(errors))
+        }
+    }
+
     /// A particular of the detail (and of the field error of a one-field problem), used by the
     /// code's catalogue texts.
     pub fn arg(mut self, name: &'static str, value: impl ToString) -> Self {

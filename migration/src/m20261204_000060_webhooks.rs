@@ -6,21 +6,10 @@
 
 use sea_orm_migration::prelude::*;
 
+use crate::alter::{column as col, index};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-fn col(name: &str) -> ColumnDef {
-    ColumnDef::new(Alias::new(name))
-}
-
-fn index(table: &str, name: &str, columns: &[&str]) -> IndexCreateStatement {
-    let mut stmt = Index::create();
-    stmt.name(name).table(Alias::new(table));
-    for c in columns {
-        stmt.col(Alias::new(*c));
-    }
-    stmt.take()
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {

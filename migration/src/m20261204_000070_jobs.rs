@@ -7,12 +7,10 @@
 
 use sea_orm_migration::prelude::*;
 
+use crate::alter::{column as col, index};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-fn col(name: &str) -> ColumnDef {
-    ColumnDef::new(Alias::new(name))
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
@@ -41,15 +39,7 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(
-                Index::create()
-                    .name("ix_jobs_county_id")
-                    .table(Alias::new("jobs"))
-                    .col(Alias::new("county_id"))
-                    .col(Alias::new("created_by"))
-                    .col(Alias::new("id"))
-                    .take(),
-            )
+            .create_index(index("jobs", "ix_jobs_county_id", &["county_id", "created_by", "id"]))
             .await
     }
 

@@ -15,13 +15,24 @@ pub trait Resource: serde::Serialize + utoipa::ToSchema + 'static {
 }
 
 /// Implements `Resource` for API types with `id` and `version` fields; those that are never
-/// edited (scoresheets, ballots, publications) are always at version 1.
+/// edited (scoresheets, ballots, publications, deliveries) are always at version 1.
 macro_rules! resource {
     ($($type:ty),* $(,)?) => {
         $(resource!($type, |r| r.version);)*
     };
     (never edited: $($type:ty),* $(,)?) => {
         $(resource!($type, |_r| 1);)*
+    };
+    // The answer to a create that carries something shown once (a secret) beside the resource.
+    (created: $($type:ty => $resource:ident),* $(,)?) => {
+        $(impl Resource for $type {
+            fn id(&self) -> Uuid {
+                self.$resource.id
+            }
+            fn version(&self) -> i32 {
+                self.$resource.version
+            }
+        })*
     };
     ($type:ty, |$r:ident| $version:expr) => {
         impl Resource for $type {
@@ -45,12 +56,38 @@ resource!(
     crate::api::incidents::Appeal,
     crate::api::evaluations::Evaluation,
     crate::api::schemes::Scheme,
+    crate::api::webhooks::Webhook,
 );
 resource!(never edited:
     crate::api::evaluations::Scoresheet,
     crate::api::evaluations::Ballot,
     crate::api::publications::Publication,
+    // Deliveries are not edited through the API: their `ETag` is constant.
+    crate::api::webhooks::WebhookDelivery,
 );
+resource!(created:
+    crate::api::service_accounts::CreatedServiceAccount => account,
+    crate::api::webhooks::CreatedWebhook => webhook,
+);
+
+/// `From<$entity::Model>` for an API type that shows the row's fields as they are stored, and
+/// after `; |m|` those it shows otherwise, each from the row `m` (computed before the others).
+macro_rules! from_row {
+    ($type:ident from $entity:ident: $($field:ident),* $(,)?) => {
+        from_row! { $type from $entity: $($field),*; |m| }
+    };
+    ($type:ident from $entity:ident: $($field:ident),*; |$m:ident| $($shown:ident: $value:expr),* $(,)?) => {
+        impl From<$entity::Model> for $type {
+            fn from($m: $entity::Model) -> Self {
+                Self {
+                    $($shown: $value,)*
+                    $($field: $m.$field),*
+                }
+            }
+        }
+    };
+}
+pub(crate) use from_row;
 
 /// `GET …/{id}`: `$fetch` answers the resource the caller may read (404 otherwise).
 macro_rules! read_endpoint {

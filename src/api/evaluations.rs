@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::endpoints::{action_endpoint, create_endpoint, read_endpoint, Resource};
+use super::endpoints::{action_endpoint, create_endpoint, from_row, read_endpoint, Resource};
 use super::listing::list_endpoint;
 use crate::api::listing::Page;
 use crate::auth::policy::Action;
@@ -172,26 +172,9 @@ pub struct Evaluation {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<evaluation::Model> for Evaluation {
-    fn from(m: evaluation::Model) -> Self {
-        Self {
-            id: m.id,
-            county_id: m.county_id,
-            scheme_id: m.scheme_id,
-            org_unit_id: m.org_unit_id,
-            township_id: m.township_id,
-            kind: m.kind,
-            key: m.key,
-            title: m.title,
-            window_from: m.window_from,
-            window_to: m.window_to,
-            status: m.status,
-            closed_at: m.closed_at,
-            version: m.version,
-            created_at: m.created_at,
-            updated_at: m.updated_at,
-        }
-    }
+from_row! { Evaluation from evaluation:
+    id, county_id, scheme_id, org_unit_id, township_id, kind, key, title, window_from, window_to, status, closed_at,
+    version, created_at, updated_at
 }
 
 /// Body of `POST /api/v1/evaluations`.

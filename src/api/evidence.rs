@@ -15,6 +15,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
+use super::endpoints::from_row;
 use super::idempotency::Respond;
 use super::{created, not_modified, ok_versioned, Body, Query};
 use crate::api::listing::{Page, PageParams};
@@ -732,24 +733,12 @@ pub struct EvidenceLink {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<evidence_link::Model> for EvidenceLink {
-    fn from(m: evidence_link::Model) -> Self {
-        Self {
-            id: m.id,
-            evidence_id: m.evidence_id,
-            target: parse_name(&m.target).unwrap_or(Target::Incident),
-            target_id: m.target_id,
-            subject_id: m.subject_id,
-            attached_by: m.attached_by,
-            attached_at: m.created_at,
-            active: m.detached_at.is_none(),
-            detached_at: m.detached_at,
-            detached_by: m.detached_by,
-            detach_reason: m.detach_reason,
-            version: m.version,
-            updated_at: m.updated_at,
-        }
-    }
+from_row! { EvidenceLink from evidence_link:
+    id, evidence_id, target_id, subject_id, attached_by, detached_at, detached_by, detach_reason, version, updated_at;
+    |m|
+    target: parse_name(&m.target).unwrap_or(Target::Incident),
+    attached_at: m.created_at,
+    active: m.detached_at.is_none(),
 }
 
 /// Body of `POST /api/v1/evidence/{id}/links`.

@@ -4,7 +4,7 @@ use actix_web::{get, post, web, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::endpoints::{action_endpoint, create_endpoint, read_endpoint};
+use super::endpoints::{action_endpoint, create_endpoint, from_row, read_endpoint};
 use super::idempotency::Respond;
 use super::listing::list_endpoint;
 use super::{created, Body};
@@ -131,24 +131,11 @@ pub struct Appeal {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<appeal::Model> for Appeal {
-    fn from(m: appeal::Model) -> Self {
-        Self {
-            id: m.id,
-            county_id: m.county_id,
-            incident_id: m.incident_id,
-            subject_id: m.subject_id,
-            reason: m.reason,
-            status: m.status,
-            filed_by: m.filed_by,
-            filed_at: m.created_at,
-            decided_by: m.decided_by,
-            decided_at: m.decided_at,
-            decision_note: m.decision_note,
-            version: m.version,
-            updated_at: m.updated_at,
-        }
-    }
+from_row! { Appeal from appeal:
+    id, county_id, incident_id, subject_id, reason, status, filed_by, decided_by, decided_at, decision_note, version,
+    updated_at;
+    |m|
+    filed_at: m.created_at,
 }
 
 /// Body of `POST /api/v1/incidents/{id}/appeals`.
@@ -233,39 +220,16 @@ pub struct Incident {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<incident::Model> for Incident {
-    fn from(m: incident::Model) -> Self {
-        Self {
-            id: m.id,
-            county_id: m.county_id,
-            scheme_id: m.scheme_id,
-            rubric_id: m.rubric_id,
-            subject_id: m.subject_id,
-            kind: m.kind,
-            item_code: m.item_code,
-            rule_code: m.rule_code,
-            occurred_on: m.occurred_on,
-            quantity: m.quantity,
-            period: m.period.as_deref().and_then(parse_name),
-            rate: m.rate.map(Into::into),
-            sampled: m.sampled,
-            correct: m.correct,
-            amount: m.amount.map(Into::into),
-            points: m.points.map(Into::into),
-            event_key: m.event_key,
-            source: m.source,
-            note: m.note,
-            evidence: serde_json::from_str(&m.evidence).unwrap_or_default(),
-            recorded_by: m.recorded_by,
-            recorded_at: m.created_at,
-            status: m.status,
-            revoked_at: m.revoked_at,
-            revoked_by: m.revoked_by,
-            revoke_reason: m.revoke_reason,
-            version: m.version,
-            updated_at: m.updated_at,
-        }
-    }
+from_row! { Incident from incident:
+    id, county_id, scheme_id, rubric_id, subject_id, kind, item_code, rule_code, occurred_on, quantity, sampled,
+    correct, event_key, source, note, recorded_by, status, revoked_at, revoked_by, revoke_reason, version, updated_at;
+    |m|
+    period: m.period.as_deref().and_then(parse_name),
+    rate: m.rate.map(Into::into),
+    amount: m.amount.map(Into::into),
+    points: m.points.map(Into::into),
+    evidence: serde_json::from_str(&m.evidence).unwrap_or_default(),
+    recorded_at: m.created_at,
 }
 
 /// Body of `POST /api/v1/incidents` and one row of `POST /api/v1/incidents:bulk`.

@@ -4,7 +4,7 @@ use actix_web::{get, patch, post};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::endpoints::{create_endpoint, read_endpoint, update_endpoint};
+use super::endpoints::{create_endpoint, from_row, read_endpoint, update_endpoint};
 use super::listing::list_endpoint;
 use crate::api::listing::Page;
 use crate::auth::policy::Action;
@@ -72,22 +72,8 @@ pub struct OrgUnit {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<org_unit::Model> for OrgUnit {
-    fn from(m: org_unit::Model) -> Self {
-        Self {
-            id: m.id,
-            county_id: m.county_id,
-            parent_id: m.parent_id,
-            kind: m.kind,
-            name: m.name,
-            code: m.code,
-            township_id: m.township_id,
-            active: m.active,
-            version: m.version,
-            created_at: m.created_at,
-            updated_at: m.updated_at,
-        }
-    }
+from_row! { OrgUnit from org_unit:
+    id, county_id, parent_id, kind, name, code, township_id, active, version, created_at, updated_at
 }
 
 /// Body of `POST /api/v1/org-units`.

@@ -4,7 +4,7 @@ use actix_web::{get, post};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::endpoints::{action_endpoint, create_endpoint, read_endpoint, Resource};
+use super::endpoints::{action_endpoint, create_endpoint, from_row, read_endpoint};
 use super::listing::{list_endpoint, Unfiltered};
 use crate::api::listing::Page;
 use crate::auth::policy::Action;
@@ -23,15 +23,6 @@ create_endpoint! {
     create: POST "/service-accounts", tag "service-accounts", operation "createServiceAccount",
     body NewServiceAccount, answers CreatedServiceAccount, "Created, with its secret", located "URL of the account",
     |tx, caller, new| service_accounts::create(tx, caller, new).await?
-}
-
-impl Resource for CreatedServiceAccount {
-    fn id(&self) -> Uuid {
-        self.account.id
-    }
-    fn version(&self) -> i32 {
-        self.account.version
-    }
 }
 
 list_endpoint! {
@@ -77,19 +68,8 @@ pub struct ServiceAccount {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<service_account::Model> for ServiceAccount {
-    fn from(m: service_account::Model) -> Self {
-        Self {
-            id: m.id,
-            county_id: m.county_id,
-            client_id: m.client_id,
-            name: m.name,
-            active: m.active,
-            version: m.version,
-            created_at: m.created_at,
-            updated_at: m.updated_at,
-        }
-    }
+from_row! { ServiceAccount from service_account:
+    id, county_id, client_id, name, active, version, created_at, updated_at
 }
 
 /// A newly created service account with its secret, shown this once.

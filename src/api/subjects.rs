@@ -4,7 +4,7 @@ use actix_web::{get, patch, post, put, web, HttpRequest, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::endpoints::{create_endpoint, read_endpoint, update_endpoint};
+use super::endpoints::{create_endpoint, from_row, read_endpoint, update_endpoint};
 use super::idempotency::Respond;
 use super::listing::list_endpoint;
 use super::{if_match, ok_versioned, Body};
@@ -135,25 +135,9 @@ pub struct Subject {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<subject::Model> for Subject {
-    fn from(m: subject::Model) -> Self {
-        Self {
-            id: m.id,
-            county_id: m.county_id,
-            subject_type: m.subject_type,
-            name: m.name,
-            org_unit_id: m.org_unit_id,
-            township_id: m.township_id,
-            village_id: m.village_id,
-            dispatched_by: m.dispatched_by,
-            stationed_in: m.stationed_in,
-            external_code: m.external_code,
-            active: m.active,
-            version: m.version,
-            created_at: m.created_at,
-            updated_at: m.updated_at,
-        }
-    }
+from_row! { Subject from subject:
+    id, county_id, subject_type, name, org_unit_id, township_id, village_id, dispatched_by, stationed_in,
+    external_code, active, version, created_at, updated_at
 }
 
 /// Body of `POST /api/v1/subjects` (and one row of `POST /api/v1/subjects:bulk`).
@@ -239,35 +223,26 @@ pub struct SubjectAttributes {
 }
 
 impl SubjectAttributes {
+    /// The attributes of a subject none were set for: the engine's defaults, at version 0.
     pub fn defaults(scheme_id: Uuid, subject_id: Uuid) -> Self {
+        let engine = crate::scoring::SubjectAttributes::default();
         Self {
             scheme_id,
             subject_id,
-            has_special_indicators: true,
-            ranking_group: None,
-            annual_target_met: true,
-            recalled: false,
-            reserve_cadre: false,
-            vertically_managed: false,
+            has_special_indicators: engine.has_special_indicators,
+            ranking_group: engine.ranking_group,
+            annual_target_met: engine.annual_target_met,
+            recalled: engine.recalled,
+            reserve_cadre: engine.reserve_cadre,
+            vertically_managed: engine.vertically_managed,
             version: 0,
         }
     }
 }
 
-impl From<subject_attribute::Model> for SubjectAttributes {
-    fn from(m: subject_attribute::Model) -> Self {
-        Self {
-            scheme_id: m.scheme_id,
-            subject_id: m.subject_id,
-            has_special_indicators: m.has_special_indicators,
-            ranking_group: m.ranking_group,
-            annual_target_met: m.annual_target_met,
-            recalled: m.recalled,
-            reserve_cadre: m.reserve_cadre,
-            vertically_managed: m.vertically_managed,
-            version: m.version,
-        }
-    }
+from_row! { SubjectAttributes from subject_attribute:
+    scheme_id, subject_id, has_special_indicators, ranking_group, annual_target_met, recalled, reserve_cadre,
+    vertically_managed, version
 }
 
 /// Body of `PUT /api/v1/subjects/{id}/attributes/{scheme_id}`.

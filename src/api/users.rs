@@ -4,7 +4,7 @@ use actix_web::{get, patch, post, put, web, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::endpoints::{create_endpoint, read_endpoint, update_endpoint};
+use super::endpoints::{create_endpoint, from_row, read_endpoint, update_endpoint};
 use super::idempotency::Respond;
 use super::listing::list_endpoint;
 use super::{ok_versioned, Body};
@@ -118,22 +118,8 @@ pub struct User {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<user::Model> for User {
-    fn from(m: user::Model) -> Self {
-        Self {
-            id: m.id,
-            county_id: m.county_id,
-            org_unit_id: m.org_unit_id,
-            username: m.username,
-            display_name: m.display_name,
-            level: m.level,
-            role: m.role,
-            active: m.active,
-            version: m.version,
-            created_at: m.created_at,
-            updated_at: m.updated_at,
-        }
-    }
+from_row! { User from user:
+    id, county_id, org_unit_id, username, display_name, level, role, active, version, created_at, updated_at
 }
 
 /// Body of `POST /api/v1/users`.

@@ -5,7 +5,7 @@ use actix_web::{get, patch, post};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::endpoints::{action_endpoint, create_endpoint, read_endpoint, update_endpoint, Resource};
+use super::endpoints::{action_endpoint, create_endpoint, from_row, read_endpoint, update_endpoint};
 use super::listing::{list_endpoint, Unfiltered};
 use crate::api::listing::Page;
 use crate::auth::policy::Action;
@@ -31,15 +31,6 @@ create_endpoint! {
     create: POST "/webhooks", tag "webhooks", operation "createWebhook",
     body NewWebhook, answers CreatedWebhook, "Created, with its signing secret", located "URL of the subscription",
     |tx, caller, new| webhooks::create(tx, caller, new).await?
-}
-
-impl Resource for CreatedWebhook {
-    fn id(&self) -> Uuid {
-        self.webhook.id
-    }
-    fn version(&self) -> i32 {
-        self.webhook.version
-    }
 }
 
 list_endpoint! {
@@ -120,19 +111,10 @@ pub struct Webhook {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<webhook_subscription::Model> for Webhook {
-    fn from(m: webhook_subscription::Model) -> Self {
-        Self {
-            events: webhooks::events_of(&m),
-            id: m.id,
-            county_id: m.county_id,
-            url: m.url,
-            active: m.active,
-            version: m.version,
-            created_at: m.created_at,
-            updated_at: m.updated_at,
-        }
-    }
+from_row! { Webhook from webhook_subscription:
+    id, county_id, url, active, version, created_at, updated_at;
+    |m|
+    events: webhooks::events_of(&m),
 }
 
 /// A new subscription with its signing secret, shown this once.
@@ -200,27 +182,13 @@ pub struct WebhookDelivery {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<webhook_delivery::Model> for WebhookDelivery {
-    fn from(m: webhook_delivery::Model) -> Self {
-        let event_type =
-            serde_json::from_value(serde_json::Value::String(m.event_type.clone())).unwrap_or(EventType::ResultChanged);
-        Self {
-            id: m.id,
-            county_id: m.county_id,
-            subscription_id: m.subscription_id,
-            event_type,
-            payload: serde_json::from_str(&m.payload).unwrap_or(serde_json::Value::Null),
-            status: m.status,
-            attempts: m.attempts,
-            next_attempt_at: m.next_attempt_at,
-            last_attempt_at: m.last_attempt_at,
-            last_status: m.last_status,
-            last_error: m.last_error,
-            delivered_at: m.delivered_at,
-            created_at: m.created_at,
-            updated_at: m.updated_at,
-        }
-    }
+from_row! { WebhookDelivery from webhook_delivery:
+    id, county_id, subscription_id, status, attempts, next_attempt_at, last_attempt_at, last_status, last_error,
+    delivered_at, created_at, updated_at;
+    |m|
+    event_type: serde_json::from_value(serde_json::Value::String(m.event_type.clone()))
+        .unwrap_or(EventType::ResultChanged),
+    payload: serde_json::from_str(&m.payload).unwrap_or(serde_json::Value::Null),
 }
 
 /// Filters of `GET /api/v1/webhook-deliveries`.
@@ -229,23 +197,4 @@ impl From<webhook_delivery::Model> for WebhookDelivery {
 pub struct DeliveryFilter {
     pub subscription_id: Option<Uuid>,
     pub status: Option<DeliveryStatus>,
-}
-
-impl Resource for Webhook {
-    fn id(&self) -> Uuid {
-        self.id
-    }
-    fn version(&self) -> i32 {
-        self.version
-    }
-}
-
-/// Deliveries are not edited through the API: their `ETag` is constant.
-impl Resource for WebhookDelivery {
-    fn id(&self) -> Uuid {
-        self.id
-    }
-    fn version(&self) -> i32 {
-        1
-    }
 }

@@ -166,11 +166,7 @@ async fn apply(
             )),
         }
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::validation(errors))
-    }
+    ApiError::unless_invalid(errors)
 }
 
 /// Row errors of a simulation's list, named by list and index.

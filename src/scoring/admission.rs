@@ -367,24 +367,24 @@ fn method_fields(
         Method::Deduction(m) => {
             admitted.kind = IncidentKind::Deduction;
             allowed.extend(["rule_code", "quantity"]);
-            named_rule(
+            counted(
                 code,
-                draft.rule_code,
+                draft,
                 |rule| m.rules.iter().any(|r| r.code == rule),
+                admitted,
                 errors,
             );
-            admitted.quantity = check_quantity(draft.quantity, errors);
         }
         Method::Bonus(m) => {
             admitted.kind = IncidentKind::Bonus;
             allowed.extend(["rule_code", "quantity", "event_key"]);
-            named_rule(
+            counted(
                 code,
-                draft.rule_code,
+                draft,
                 |rule| m.rules.iter().any(|r| r.code == rule),
+                admitted,
                 errors,
             );
-            admitted.quantity = check_quantity(draft.quantity, errors);
             admitted.event_key = draft
                 .event_key
                 .map(str::trim)
@@ -540,6 +540,18 @@ fn not_applicable(draft: &FindingDraft<'_>, kind: IncidentKind, allowed: &HashSe
             .arg("kind", kind.as_str()),
         );
     }
+}
+
+/// A counted finding (deductions, bonuses): a rule the item knows, and a quantity.
+fn counted(
+    item: &str,
+    draft: &FindingDraft<'_>,
+    known: impl Fn(&str) -> bool,
+    admitted: &mut AdmittedFinding,
+    errors: &mut Vec<Violation>,
+) {
+    named_rule(item, draft.rule_code, known, errors);
+    admitted.quantity = check_quantity(draft.quantity, errors);
 }
 
 /// A deduction or bonus names one of its item's rules.

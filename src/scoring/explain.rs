@@ -74,12 +74,21 @@ pub struct Contribution {
 impl Contribution {
     /// A contribution of a finding, with its rule code and nothing else filled in yet.
     pub(crate) fn of_finding(finding: &Finding) -> Self {
+        let source = ContributionSource::Finding {
+            finding_id: finding.id,
+            occurred_on: finding.occurred_on,
+        };
         Contribution {
-            source: ContributionSource::Finding {
-                finding_id: finding.id,
-                occurred_on: finding.occurred_on,
-            },
             rule_code: finding.rule_code.clone(),
+            ..Self::bare(source)
+        }
+    }
+
+    /// A contribution of `source` with nothing else filled in yet.
+    fn bare(source: ContributionSource) -> Self {
+        Contribution {
+            source,
+            rule_code: None,
             rule_label: None,
             quantity: None,
             period: None,
@@ -98,20 +107,9 @@ impl Contribution {
     /// A contribution with a source and points only.
     pub(crate) fn of_source(source: ContributionSource, points: Exact) -> Self {
         Contribution {
-            source,
-            rule_code: None,
-            rule_label: None,
-            quantity: None,
-            period: None,
-            rate: None,
-            rate_exact: None,
-            amount: None,
-            event_key: None,
-            reason: None,
-            nominal_points: None,
             points_exact: non_terminating(&points),
             points: Some(points),
-            notes: Vec::new(),
+            ..Self::bare(source)
         }
     }
 

@@ -182,6 +182,16 @@ fn leaf(
     node: impl FnOnce(Vec<FormulaInput>) -> FormulaResultNode,
 ) -> FormulaResult {
     let value = mean(inputs.iter().map(FormulaInput::value));
+    result(declared_weight, label, value, node(inputs))
+}
+
+/// A node's result before its effective weight is known.
+fn result(
+    declared_weight: Decimal,
+    label: Option<String>,
+    value: Option<Exact>,
+    node: FormulaResultNode,
+) -> FormulaResult {
     FormulaResult {
         label,
         declared_weight,
@@ -189,7 +199,7 @@ fn leaf(
         exact: value.as_ref().and_then(non_terminating),
         absent: value.is_none(),
         value,
-        node: node(inputs),
+        node,
     }
 }
 
@@ -256,15 +266,7 @@ fn evaluate(
             } else {
                 None
             };
-            FormulaResult {
-                label,
-                declared_weight,
-                effective_weight: Exact::zero(),
-                exact: value.as_ref().and_then(non_terminating),
-                absent: value.is_none(),
-                value,
-                node: FormulaResultNode::Weighted { children },
-            }
+            result(declared_weight, label, value, FormulaResultNode::Weighted { children })
         }
     }
 }

@@ -6,8 +6,9 @@ use uuid::Uuid;
 
 use super::entities::appeal;
 use super::load_for;
+use super::new_row;
 use super::page::list_rows;
-use super::{incidents, new_id, now, Change, WriteTx};
+use super::{incidents, new_id, now, WriteTx};
 use crate::api::incidents::{Appeal, AppealDecision, AppealFilter, Decision, NewAppeal};
 use crate::auth::policy::{Action, Scope};
 use crate::auth::Caller;
@@ -67,12 +68,7 @@ pub async fn file(tx: &WriteTx, caller: &Caller, incident_id: Uuid, new: NewAppe
         ));
     }
     let at = now();
-    let model = appeal::Model {
-        id: new_id(),
-        county_id: finding.county_id,
-        created_at: at,
-        updated_at: at,
-        version: 1,
+    let model = new_row!(appeal, new_id(), finding.county_id, at, {
         incident_id,
         subject_id: finding.subject_id,
         township_id: finding.township_id,
@@ -83,10 +79,8 @@ pub async fn file(tx: &WriteTx, caller: &Caller, incident_id: Uuid, new: NewAppe
         decided_by: None,
         decided_at: None,
         decision_note: None,
-    };
-    tx.insert(model.clone()).await?;
-    tx.audit(Change::created("appeal", model.id, &Appeal::from(model.clone())))
-        .await?;
+    });
+    tx.insert_created("appeal", model.id, &model, Appeal::from).await?;
     Ok(model)
 }
 

@@ -7,12 +7,13 @@ use std::collections::{HashMap, HashSet};
 use chrono::{Datelike, NaiveDate};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder,
+    QueryOrder, Select,
 };
 use uuid::Uuid;
 
 use super::entities::{ballot, evaluation, scheme, scoresheet, scoresheet_item, subject, subject_attribute};
 use super::load_for;
+use super::new_row;
 use super::page::list_rows;
 use super::schemes::LoadedScheme;
 use super::{name_of, new_id, now, Change, WriteTx};
@@ -134,12 +135,7 @@ pub async fn create(tx: &WriteTx, caller: &Caller, new: NewEvaluation) -> Result
         .arg("key", key));
     }
     let at = now();
-    let model = evaluation::Model {
-        id: new_id(),
-        county_id: scheme.county_id,
-        created_at: at,
-        updated_at: at,
-        version: 1,
+    let model = new_row!(evaluation, new_id(), scheme.county_id, at, {
         scheme_id: scheme.id,
         org_unit_id: scheme.org_unit_id,
         township_id: scheme.township_id,
@@ -150,14 +146,9 @@ pub async fn create(tx: &WriteTx, caller: &Caller, new: NewEvaluation) -> Result
         window_to: to,
         status: EvaluationStatus::Open,
         closed_at: None,
-    };
-    tx.insert(model.clone()).await?;
-    tx.audit(Change::created(
-        "evaluation",
-        model.id,
-        &Evaluation::from(model.clone()),
-    ))
-    .await?;
+    });
+    tx.insert_created("evaluation", model.id, &model, Evaluation::from)
+        .await?;
     Ok(model)
 }
 
@@ -283,21 +274,7 @@ impl InputValidator {
                 }
             }
         }
-        let ids: Vec<Uuid> = subject_ids
-            .iter()
-            .copied()
-            .filter(|id| !self.subjects.contains_key(id))
-            .collect();
-        for chunk in ids.chunks(500) {
-            for s in subject::Entity::find()
-                .filter(subject::Column::Id.is_in(chunk.iter().copied()))
-                .filter(subject::Column::CountyId.eq(caller.county_id))
-                .all(conn)
-                .await?
-            {
-                self.subjects.insert(s.id, s);
-            }
-        }
+        super::subjects::load_missing(conn, caller.county_id, subject_ids, &mut self.subjects).await?;
         Ok(())
     }
 
@@ -416,12 +393,7 @@ impl InputValidator {
             .map_err(|violations| RowError::Invalid(violations.into_iter().map(FieldError::from).collect()))?;
         let at = now();
         let id = new_id();
-        let sheet = scoresheet::Model {
-            id,
-            county_id: subject.county_id,
-            created_at: at,
-            updated_at: at,
-            version: 1,
+        let sheet = new_row!(scoresheet, id, subject.county_id, at, {
             scheme_id: scheme.row.id,
             evaluation_id: evaluation.id,
             subject_id: subject.id,
@@ -438,7 +410,7 @@ impl InputValidator {
             upload_id: None,
             revoked_at: None,
             superseded_by: None,
-        };
+        });
         let items = new
             .scores
             .iter()
@@ -473,12 +445,7 @@ impl InputValidator {
             .filter(|p| !p.is_empty())
             .map(str::to_owned);
         let at = now();
-        let model = ballot::Model {
-            id: new_id(),
-            county_id: subject.county_id,
-            created_at: at,
-            updated_at: at,
-            version: 1,
+        let model = new_row!(ballot, new_id(), subject.county_id, at, {
             scheme_id: scheme.row.id,
             evaluation_id: evaluation.id,
             subject_id: subject.id,
@@ -489,7 +456,7 @@ impl InputValidator {
             recorded_by: caller.id,
             upload_id: None,
             revoked_at: None,
-        };
+        });
         if let Some(p) = participant {
             if !self.participants.insert((evaluation.id, subject.id, p.clone())) {
                 return Err(RowError::Conflict(
@@ -557,22 +524,34 @@ async fn store(tx: &WriteTx, valid: ValidSheet, audited: bool) -> Result<(scores
     Ok((valid.sheet, superseded))
 }
 
+/// `select` narrowed by the filters scoresheets and ballots share, on `columns`: evaluation,
+/// subject and upload.
+fn by_input<E: EntityTrait>(mut select: Select<E>, filter: &InputFilter, columns: [E::Column; 3]) -> Select<E> {
+    let [evaluation, subject, upload] = columns;
+    if let Some(v) = filter.evaluation_id {
+        select = select.filter(evaluation.eq(v));
+    }
+    if let Some(v) = filter.subject_id {
+        select = select.filter(subject.eq(v));
+    }
+    if let Some(v) = filter.upload_id {
+        select = select.filter(upload.eq(v));
+    }
+    select
+}
+
 pub async fn list_sheets<C: ConnectionTrait>(
     conn: &C,
     caller: &Caller,
     filter: &InputFilter,
     page: &super::page::PageRequest,
 ) -> Result<(Vec<scoresheet::Model>, HashMap<Uuid, Vec<scoresheet_item::Model>>), ApiError> {
-    let mut select = scoresheet::Entity::find().filter(caller.visible(scoresheet::Entity));
-    if let Some(v) = filter.evaluation_id {
-        select = select.filter(scoresheet::Column::EvaluationId.eq(v));
-    }
-    if let Some(v) = filter.subject_id {
-        select = select.filter(scoresheet::Column::SubjectId.eq(v));
-    }
-    if let Some(v) = filter.upload_id {
-        select = select.filter(scoresheet::Column::UploadId.eq(v));
-    }
+    use scoresheet::Column;
+    let mut select = by_input(
+        scoresheet::Entity::find().filter(caller.visible(scoresheet::Entity)),
+        filter,
+        [Column::EvaluationId, Column::SubjectId, Column::UploadId],
+    );
     if !filter.include_superseded.unwrap_or(false) {
         select = select.filter(scoresheet::Column::RevokedAt.is_null());
     }
@@ -597,16 +576,12 @@ pub async fn list_ballots<C: ConnectionTrait>(
     filter: &InputFilter,
     page: &super::page::PageRequest,
 ) -> Result<(Vec<ballot::Model>, HashMap<Uuid, evaluation::Model>), ApiError> {
-    let mut select = ballot::Entity::find().filter(caller.visible(ballot::Entity));
-    if let Some(v) = filter.evaluation_id {
-        select = select.filter(ballot::Column::EvaluationId.eq(v));
-    }
-    if let Some(v) = filter.subject_id {
-        select = select.filter(ballot::Column::SubjectId.eq(v));
-    }
-    if let Some(v) = filter.upload_id {
-        select = select.filter(ballot::Column::UploadId.eq(v));
-    }
+    use ballot::Column;
+    let mut select = by_input(
+        ballot::Entity::find().filter(caller.visible(ballot::Entity)),
+        filter,
+        [Column::EvaluationId, Column::SubjectId, Column::UploadId],
+    );
     select = select.filter(ballot::Column::RevokedAt.is_null());
     let rows = super::page::paginate(select, page).all(conn).await?;
     let ids: HashSet<Uuid> = rows.iter().map(|b| b.evaluation_id).collect();

@@ -12,6 +12,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::entities::{appeal, evidence, evidence_link, incident, scoresheet};
+use super::new_row;
 use super::page::list_rows;
 use super::{name_of, new_id, now, Change, WriteTx};
 use crate::api::evidence::{Evidence, EvidenceLink, LinkFilter, NewLink, Target};
@@ -58,13 +59,8 @@ pub async fn create(tx: &WriteTx, caller: &Caller, upload: Upload) -> Result<evi
         file_name: upload.file_name,
         uploaded_by: caller.id,
     };
-    tx.insert(model.clone()).await?;
-    tx.audit(Change::created(
-        "evidence",
-        model.id,
-        &Evidence::of(model.clone(), Vec::new()),
-    ))
-    .await?;
+    tx.insert_created("evidence", model.id, &model, |m| Evidence::of(m, Vec::new()))
+        .await?;
     Ok(model)
 }
 
@@ -191,12 +187,7 @@ async fn insert_link(
     anchor: &Anchor,
 ) -> Result<evidence_link::Model, ApiError> {
     let at = now();
-    let model = evidence_link::Model {
-        id: new_id(),
-        county_id: anchor.scope.county_id,
-        created_at: at,
-        updated_at: at,
-        version: 1,
+    let model = new_row!(evidence_link, new_id(), anchor.scope.county_id, at, {
         evidence_id,
         target: name_of(target),
         target_id,
@@ -207,7 +198,7 @@ async fn insert_link(
         detached_at: None,
         detached_by: None,
         detach_reason: None,
-    };
+    });
     tx.insert(model.clone()).await?;
     tx.audit(Change::new("attach", "evidence_link", Some(model.id)).after(&EvidenceLink::from(model.clone())))
         .await?;

@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::entities::{incident, scheme, subject};
 use super::load_for;
+use super::new_row;
 use super::page::list_rows;
 use super::schemes::LoadedScheme;
 use super::{name_of, new_id, now, WriteTx};
@@ -103,20 +104,8 @@ impl Validator {
         caller: &Caller,
         ids: &HashSet<Uuid>,
     ) -> Result<(), ApiError> {
-        let missing: Vec<Uuid> = ids
-            .iter()
-            .copied()
-            .filter(|id| !self.subjects.contains_key(id))
-            .collect();
+        let missing = super::subjects::load_missing(conn, caller.county_id, ids, &mut self.subjects).await?;
         for chunk in missing.chunks(500) {
-            for s in subject::Entity::find()
-                .filter(subject::Column::Id.is_in(chunk.iter().copied()))
-                .filter(subject::Column::CountyId.eq(caller.county_id))
-                .all(conn)
-                .await?
-            {
-                self.subjects.insert(s.id, s);
-            }
             let found: Vec<(Uuid, Uuid, Option<String>, Option<String>)> = incident::Entity::find()
                 .select_only()
                 .columns([
@@ -188,12 +177,7 @@ impl Validator {
         };
         let admitted = admit_finding(&rules, &draft_of(new), &measured).map_err(RowError::from)?;
         let at = now();
-        let model = incident::Model {
-            id: new_id(),
-            county_id: subject.county_id,
-            created_at: at,
-            updated_at: at,
-            version: 1,
+        let model = new_row!(incident, new_id(), subject.county_id, at, {
             scheme_id,
             rubric_id,
             subject_id: subject.id,
@@ -221,7 +205,7 @@ impl Validator {
             revoked_at: None,
             revoked_by: None,
             revoke_reason: None,
-        };
+        });
         if let (IncidentKind::Measurement, Some(q), Some(code)) =
             (admitted.kind, admitted.period, new.item_code.as_deref())
         {

@@ -251,6 +251,23 @@ impl WriteTx {
         Ok(())
     }
 
+    /// Inserts a new row and audits its creation as `entity` `id`, the row as `shown` shows it.
+    pub async fn insert_created<A, M, S>(
+        &self,
+        entity: &'static str,
+        id: Uuid,
+        row: &M,
+        shown: impl FnOnce(M) -> S,
+    ) -> Result<(), ApiError>
+    where
+        M: sea_orm::IntoActiveModel<A> + Clone,
+        A: sea_orm::ActiveModelTrait + Send,
+        S: serde::Serialize,
+    {
+        self.insert(row.clone()).await?;
+        self.audit(Change::created(entity, id, &shown(row.clone()))).await
+    }
+
     /// Writes an edited row one version on (`updated_at` = `at`) and audits the change as `action`,
     /// the row before and after as `record` shows them.
     #[allow(clippy::too_many_arguments)]
@@ -341,11 +358,25 @@ fn sqlite_file(url: &str) -> Option<String> {
     }
 }
 
+/// The `E` row `id`, or 404 naming it `what`.
+pub async fn find_or_404<E, C>(conn: &C, id: Uuid, what: &str) -> Result<E::Model, ApiError>
+where
+    E: sea_orm::EntityTrait,
+    <E::PrimaryKey as sea_orm::PrimaryKeyTrait>::ValueType: From<Uuid>,
+    C: ConnectionTrait,
+{
+    E::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| ApiError::not_found(what))
+}
+
 /// Declares `pub async fn load_for(conn, caller, action, id)`: the `$entity` row `id` when the
 /// caller may act on it as `action` (`$authorize`: `authorize`, or `authorize_shared` for the
-/// rules a county shares with its towns), 404 (or 403) naming it `$what` otherwise.
+/// rules a county shares with its towns) and, with `and $also`, as `$also` too; 404 (or 403)
+/// naming it `$what` otherwise.
 macro_rules! load_for {
-    ($(#[doc = $doc:expr])* $entity:ident, $authorize:ident, $what:literal) => {
+    ($(#[doc = $doc:expr])* $entity:ident, $authorize:ident $(and $also:ident)?, $what:literal) => {
         $(#[doc = $doc])*
         pub async fn load_for<C: sea_orm::ConnectionTrait>(
             conn: &C,
@@ -353,16 +384,30 @@ macro_rules! load_for {
             action: $crate::auth::policy::Action,
             id: uuid::Uuid,
         ) -> Result<$entity::Model, $crate::error::ApiError> {
-            let row = <$entity::Entity as sea_orm::EntityTrait>::find_by_id(id)
-                .one(conn)
-                .await?
-                .ok_or_else(|| $crate::error::ApiError::not_found($what))?;
+            let row = $crate::store::find_or_404::<$entity::Entity, C>(conn, id, $what).await?;
             caller.$authorize(action, &scope_of(&row), $what)?;
+            $(caller.$authorize($crate::auth::policy::Action::$also, &scope_of(&row), $what)?;)?
             Ok(row)
         }
     };
 }
 pub(crate) use load_for;
+
+/// A new row of a versioned entity (`entity!(…, versioned {…})`): `$id` in county `$county`,
+/// created (and so last updated) at `$at`, at version 1, with its own fields after.
+macro_rules! new_row {
+    ($entity:ident, $id:expr, $county:expr, $at:expr, { $($field:tt)* }) => {
+        $entity::Model {
+            id: $id,
+            county_id: $county,
+            created_at: $at,
+            updated_at: $at,
+            version: 1,
+            $($field)*
+        }
+    };
+}
+pub(crate) use new_row;
 
 /// A change to one versioned row: its id, the fields to change, and the version the client read
 /// from `If-Match` (else the patch's own `version` counts).

@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use super::entities::{org_unit, subject};
 use super::load_for;
+use super::new_row;
 use super::page::list_rows;
 use super::{new_id, now, Change, Edit, WriteTx};
 use crate::api::org_units::{NewOrgUnit, OrgUnit, OrgUnitFilter, OrgUnitPatch};
@@ -80,12 +81,7 @@ load_for!(
 pub async fn create_county(tx: &WriteTx, name: &str) -> Result<org_unit::Model, ApiError> {
     let id = new_id();
     let at = now();
-    let model = org_unit::Model {
-        id,
-        county_id: id,
-        created_at: at,
-        updated_at: at,
-        version: 1,
+    let model = new_row!(org_unit, id, id, at, {
         parent_id: None,
         kind: OrgKind::County,
         name: check_name("name", name)?,
@@ -93,7 +89,7 @@ pub async fn create_county(tx: &WriteTx, name: &str) -> Result<org_unit::Model, 
         township_id: None,
         village_id: None,
         active: true,
-    };
+    });
     tx.insert(model.clone()).await?;
     tx.audit_in(id, Change::created("org_unit", id, &OrgUnit::from(model.clone())))
         .await?;
@@ -151,12 +147,7 @@ pub async fn create(tx: &WriteTx, caller: &Caller, new: NewOrgUnit) -> Result<or
         "org unit",
     )?;
     let at = now();
-    let model = org_unit::Model {
-        id,
-        county_id,
-        created_at: at,
-        updated_at: at,
-        version: 1,
+    let model = new_row!(org_unit, id, county_id, at, {
         parent_id: Some(parent_id),
         kind: new.kind,
         name,
@@ -164,16 +155,9 @@ pub async fn create(tx: &WriteTx, caller: &Caller, new: NewOrgUnit) -> Result<or
         township_id,
         village_id,
         active: true,
-    };
-    tx.insert(model.clone()).await?;
-    tx.audit(Change::created("org_unit", id, &OrgUnit::from(model.clone())))
-        .await?;
-    let subject = subject::Model {
-        id,
-        county_id,
-        created_at: at,
-        updated_at: at,
-        version: 1,
+    });
+    tx.insert_created("org_unit", id, &model, OrgUnit::from).await?;
+    let subject = new_row!(subject, id, county_id, at, {
         subject_type: new
             .kind
             .subject_type()
@@ -186,14 +170,9 @@ pub async fn create(tx: &WriteTx, caller: &Caller, new: NewOrgUnit) -> Result<or
         stationed_in: None,
         external_code: model.code.clone(),
         active: true,
-    };
-    tx.insert(subject.clone()).await?;
-    tx.audit(Change::created(
-        "subject",
-        id,
-        &crate::api::subjects::Subject::from(subject),
-    ))
-    .await?;
+    });
+    tx.insert_created("subject", id, &subject, crate::api::subjects::Subject::from)
+        .await?;
     Ok(model)
 }
 

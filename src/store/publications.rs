@@ -9,8 +9,9 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::entities::{publication, scheme};
+use super::new_row;
 use super::page::list_rows;
-use super::{audit, new_id, now, Change, WriteTx};
+use super::{audit, find_or_404, new_id, now, Change, WriteTx};
 use crate::api::publications::{NewPublication, PublicationContent, PublicationFilter};
 use crate::auth::policy::{Action, Scope};
 use crate::auth::{Caller, MaybeCaller};
@@ -111,12 +112,7 @@ pub async fn publish(
     // The chain head the publication is made at: its own audit event follows it directly.
     let (chain_seq, chain_hash) = tx.chain_head().await?;
     let at = now();
-    let model = publication::Model {
-        id: new_id(),
-        county_id: scheme_row.county_id,
-        created_at: at,
-        updated_at: at,
-        version: 1,
+    let model = new_row!(publication, new_id(), scheme_row.county_id, at, {
         scheme_id: scheme_row.id,
         org_unit_id: township_id.unwrap_or(scheme_row.county_id),
         township_id,
@@ -137,7 +133,7 @@ pub async fn publish(
         published_by: caller.id,
         chain_seq: Some(chain_seq),
         chain_hash: Some(chain_hash),
-    };
+    });
     tx.insert(model.clone()).await?;
     let summary = serde_json::json!({
         "number": model.number, "title": model.title, "kind": model.kind, "as_of": model.as_of,
@@ -257,10 +253,7 @@ pub async fn load_for<C: ConnectionTrait>(
     caller: &MaybeCaller,
     id: Uuid,
 ) -> Result<publication::Model, ApiError> {
-    let row = publication::Entity::find_by_id(id)
-        .one(conn)
-        .await?
-        .ok_or_else(|| ApiError::not_found("publication"))?;
+    let row = find_or_404::<publication::Entity, _>(conn, id, "publication").await?;
     match &caller.0 {
         _ if row.public => Ok(row),
         Some(caller) => {

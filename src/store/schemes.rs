@@ -14,9 +14,10 @@ use uuid::Uuid;
 
 use super::entities::{evaluation, org_unit, rubric, scheme};
 use super::load_for;
+use super::new_row;
 use super::org_units::OrgKind;
 use super::page::list_rows;
-use super::{new_id, now, Change, Edit, WriteTx};
+use super::{find_or_404, new_id, now, Change, Edit, WriteTx};
 use crate::api::schemes::{
     NewScheme, RubricFilter, RubricVersion, RubricVersionRef, Scheme, SchemeFilter, SchemePatch,
 };
@@ -146,12 +147,7 @@ pub async fn create(tx: &WriteTx, caller: &Caller, new: NewScheme) -> Result<sch
     }
     let at = now();
     let id = new_id();
-    let model = scheme::Model {
-        id,
-        county_id: caller.county_id,
-        created_at: at,
-        updated_at: at,
-        version: 1,
+    let model = new_row!(scheme, id, caller.county_id, at, {
         org_unit_id,
         township_id,
         key: definition.key.clone(),
@@ -160,7 +156,7 @@ pub async fn create(tx: &WriteTx, caller: &Caller, new: NewScheme) -> Result<sch
         built_in: new.built_in.clone(),
         definition: serde_json::to_string(&definition)?,
         active: true,
-    };
+    });
     tx.insert(model.clone()).await?;
     insert_first_rubrics(tx, &model, &definition).await?;
     let evaluations = open_evaluations(tx, &model, &definition).await?;
@@ -223,19 +219,14 @@ async fn insert_first_rubrics(
 ) -> Result<(), ApiError> {
     let at = scheme_row.created_at;
     for (subject_type, config) in &definition.subject_types {
-        let row = rubric::Model {
-            id: new_id(),
-            county_id: scheme_row.county_id,
-            created_at: at,
-            updated_at: at,
-            version: 1,
+        let row = new_row!(rubric, new_id(), scheme_row.county_id, at, {
             scheme_id: scheme_row.id,
             subject_type: *subject_type,
             version_no: 1,
             current: true,
             used: false,
             definition: serde_json::to_string(&config.rubric)?,
-        };
+        });
         tx.insert(row).await?;
     }
     Ok(())
@@ -264,12 +255,7 @@ async fn open_evaluations(
             .arg("evaluation", &template.key)
             .arg("year", year)
         })?;
-        let row = evaluation::Model {
-            id: new_id(),
-            county_id: scheme_row.county_id,
-            created_at: at,
-            updated_at: at,
-            version: 1,
+        let row = new_row!(evaluation, new_id(), scheme_row.county_id, at, {
             scheme_id: scheme_row.id,
             org_unit_id: scheme_row.org_unit_id,
             township_id: scheme_row.township_id,
@@ -280,7 +266,7 @@ async fn open_evaluations(
             window_to: window.to,
             status: EvaluationStatus::Open,
             closed_at: None,
-        };
+        });
         evaluations.push(super::seals::Seal::Row("evaluation", row.id));
         tx.insert(row).await?;
     }
@@ -314,10 +300,7 @@ pub async fn load_rubric<C: ConnectionTrait>(
     caller: &Caller,
     id: Uuid,
 ) -> Result<(rubric::Model, scheme::Model), ApiError> {
-    let row = rubric::Entity::find_by_id(id)
-        .one(conn)
-        .await?
-        .ok_or_else(|| ApiError::not_found("rubric"))?;
+    let row = find_or_404::<rubric::Entity, _>(conn, id, "rubric").await?;
     let scheme = find(conn, row.scheme_id)
         .await?
         .ok_or_else(|| ApiError::not_found("rubric"))?;
@@ -407,19 +390,14 @@ pub async fn edit_rubric(
     old.version = Set(row.version + 1);
     old.updated_at = Set(at);
     old.update(tx.conn()).await?;
-    let next = rubric::Model {
-        id: new_id(),
-        county_id: row.county_id,
-        created_at: at,
-        updated_at: at,
-        version: 1,
+    let next = new_row!(rubric, new_id(), row.county_id, at, {
         scheme_id: row.scheme_id,
         subject_type: row.subject_type,
         version_no: row.version_no + 1,
         current: true,
         used: false,
         definition: text,
-    };
+    });
     tx.insert(next.clone()).await?;
     tx.audit(Change::created("rubric", next.id, &RubricVersion::from_row(next.clone())?).before(&before))
         .await?;

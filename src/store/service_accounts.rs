@@ -5,7 +5,9 @@ use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, IntoActiveModel, Q
 use uuid::Uuid;
 
 use super::entities::service_account;
-use super::{new_id, now, Change, WriteTx};
+use super::load_for;
+use super::new_row;
+use super::{new_id, now, WriteTx};
 use crate::api::service_accounts::{CreatedServiceAccount, NewServiceAccount, ServiceAccount};
 use crate::auth::policy::{Action, Scope};
 use crate::auth::{passwords, Caller};
@@ -23,48 +25,25 @@ pub async fn create(tx: &WriteTx, caller: &Caller, new: NewServiceAccount) -> Re
     let client_id = format!("svc-{}", &id.simple().to_string()[20..]);
     let secret = passwords::generate_secret();
     let at = now();
-    let model = service_account::Model {
-        id,
-        county_id: caller.county_id,
-        created_at: at,
-        updated_at: at,
-        version: 1,
+    let model = new_row!(service_account, id, caller.county_id, at, {
         client_id,
         name,
         secret_hash: passwords::hash(secret.clone()).await?,
         active: true,
         token_generation: 0,
         tokens_valid_after: None,
-    };
-    tx.insert(model.clone()).await?;
-    tx.audit(Change::created(
-        "service_account",
-        id,
-        &ServiceAccount::from(model.clone()),
-    ))
-    .await?;
+    });
+    tx.insert_created("service_account", id, &model, ServiceAccount::from)
+        .await?;
     Ok(CreatedServiceAccount {
         account: model.into(),
         client_secret: secret,
     })
 }
 
-pub async fn load_for<C: ConnectionTrait>(
-    conn: &C,
-    caller: &Caller,
-    action: Action,
-    id: Uuid,
-) -> Result<service_account::Model, ApiError> {
-    let row = service_account::Entity::find_by_id(id)
-        .one(conn)
-        .await?
-        .ok_or_else(|| ApiError::not_found("service account"))?;
-    // Service accounts are county administration: only county admins see them (403 to the
-    // county's other users, as the list answers; 404 below the county).
-    caller.authorize(action, &scope_of(&row), "service account")?;
-    caller.authorize(Action::Manage, &scope_of(&row), "service account")?;
-    Ok(row)
-}
+// Service accounts are county administration: only county admins see them (403 to the
+// county's other users, as the list answers; 404 below the county).
+load_for!(service_account, authorize and Manage, "service account");
 
 #[tracing::instrument(skip_all, fields(county = %caller.county_id, service_account = %id))]
 pub async fn revoke(tx: &WriteTx, caller: &Caller, id: Uuid) -> Result<service_account::Model, ApiError> {

@@ -2,6 +2,8 @@
 //! first secretaries, work teams and agricultural technicians are subjects of their own, linked
 //! to the department that sent them and the village they serve in (§3).
 
+use std::collections::{HashMap, HashSet};
+
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
@@ -10,6 +12,7 @@ use uuid::Uuid;
 
 use super::entities::{subject, subject_attribute};
 use super::load_for;
+use super::new_row;
 use super::org_units::{self, OrgKind};
 use super::page::list_rows;
 use super::{new_id, now, Change, Edit, WriteTx};
@@ -20,6 +23,28 @@ use crate::auth::policy::{Action, Scope};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::scoring::SubjectType;
+
+/// Adds to `known` the county's subjects among `ids` it does not hold yet, 500 ids a query;
+/// returns the ids it looked for.
+pub async fn load_missing<C: ConnectionTrait>(
+    conn: &C,
+    county_id: Uuid,
+    ids: &HashSet<Uuid>,
+    known: &mut HashMap<Uuid, subject::Model>,
+) -> Result<Vec<Uuid>, ApiError> {
+    let missing: Vec<Uuid> = ids.iter().copied().filter(|id| !known.contains_key(id)).collect();
+    for chunk in missing.chunks(500) {
+        for s in subject::Entity::find()
+            .filter(subject::Column::Id.is_in(chunk.iter().copied()))
+            .filter(subject::Column::CountyId.eq(county_id))
+            .all(conn)
+            .await?
+        {
+            known.insert(s.id, s);
+        }
+    }
+    Ok(missing)
+}
 
 pub fn scope_of(m: &subject::Model) -> Scope {
     Scope::new(m.county_id, m.township_id, m.village_id)
@@ -158,12 +183,7 @@ pub async fn create(tx: &WriteTx, caller: &Caller, new: NewSubject) -> Result<su
     let scope = Scope::new(caller.county_id, links.township_id, links.village_id);
     caller.require(Action::Manage, &scope, "subject")?;
     let at = now();
-    let model = subject::Model {
-        id: new_id(),
-        county_id: caller.county_id,
-        created_at: at,
-        updated_at: at,
-        version: 1,
+    let model = new_row!(subject, new_id(), caller.county_id, at, {
         subject_type: new.subject_type,
         name,
         org_unit_id: None,
@@ -173,10 +193,8 @@ pub async fn create(tx: &WriteTx, caller: &Caller, new: NewSubject) -> Result<su
         stationed_in: links.stationed_in,
         external_code: new.external_code.map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()),
         active: true,
-    };
-    tx.insert(model.clone()).await?;
-    tx.audit(Change::created("subject", model.id, &Subject::from(model.clone())))
-        .await?;
+    });
+    tx.insert_created("subject", model.id, &model, Subject::from).await?;
     Ok(model)
 }
 
@@ -348,11 +366,7 @@ fn check_applicable(subject: &subject::Model, update: &AttributesUpdate) -> Resu
             "vertically_managed (属上级垂管) is for departments",
         ));
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::validation(errors))
-    }
+    ApiError::unless_invalid(errors)
 }
 
 /// The subjects of a county whose row or attributes changed after `since`.

@@ -7,9 +7,10 @@ use uuid::Uuid;
 
 use super::entities::{org_unit, user};
 use super::load_for;
+use super::new_row;
 use super::org_units::{self, OrgKind};
 use super::page::list_rows;
-use super::{new_id, now, Change, Edit, WriteTx};
+use super::{new_id, now, Edit, WriteTx};
 use crate::api::users::{NewUser, PasswordChange, User, UserFilter, UserPatch};
 use crate::auth::policy::{Action, Scope};
 use crate::auth::{passwords, Caller, Level, Role};
@@ -142,12 +143,7 @@ pub async fn create(
     }
     let hash = passwords::hash(new.password).await?;
     let at = now();
-    let model = user::Model {
-        id: new_id(),
-        county_id,
-        created_at: at,
-        updated_at: at,
-        version: 1,
+    let model = new_row!(user, new_id(), county_id, at, {
         org_unit_id: unit.id,
         township_id: scope.township_id,
         village_id: scope.village_id,
@@ -160,12 +156,10 @@ pub async fn create(
         token_generation: 0,
         tokens_valid_after: None,
         username_key: key,
-    };
+    });
     // Two concurrent creations of one name: the unique index refuses the second, answered as
     // `user.username_taken` too (`error::UNIQUE_KEYS`).
-    tx.insert(model.clone()).await?;
-    tx.audit(Change::created("user", model.id, &User::from(model.clone())))
-        .await?;
+    tx.insert_created("user", model.id, &model, User::from).await?;
     Ok(model)
 }
 

@@ -16,8 +16,10 @@ use uuid::Uuid;
 use super::entities::{
     appeal, ballot, incident, publication, scheme, scoresheet, webhook_delivery, webhook_subscription,
 };
+use super::new_row;
 use super::page::PageRequest;
-use super::{audit::Change, new_id, now, Edit, WriteTx};
+use super::year_data::UNREAD_ENTITIES;
+use super::{audit::Change, find_or_404, load_for, new_id, now, Edit, WriteTx};
 use crate::api::webhooks::{
     CreatedWebhook, DeliveryFilter, EventType, NewWebhook, Webhook, WebhookDelivery, WebhookPatch,
 };
@@ -118,46 +120,23 @@ pub async fn create(tx: &WriteTx, caller: &Caller, new: NewWebhook) -> Result<Cr
     let url = check_url(&new.url)?;
     let events = check_events(&new.events)?;
     let at = now();
-    let model = webhook_subscription::Model {
-        id: new_id(),
-        county_id: caller.county_id,
-        created_at: at,
-        updated_at: at,
-        version: 1,
+    let model = new_row!(webhook_subscription, new_id(), caller.county_id, at, {
         url,
         events: events_text(&events),
         secret: crate::webhooks::generate_secret(),
         active: new.active.unwrap_or(true),
         created_by: caller.id,
-    };
-    tx.insert(model.clone()).await?;
+    });
     // The secret stays out of the trail.
-    tx.audit(Change::created(
-        "webhook_subscription",
-        model.id,
-        &Webhook::from(model.clone()),
-    ))
-    .await?;
+    tx.insert_created("webhook_subscription", model.id, &model, Webhook::from)
+        .await?;
     Ok(CreatedWebhook {
         secret: model.secret.clone(),
         webhook: model.into(),
     })
 }
 
-pub async fn load_for<C: ConnectionTrait>(
-    conn: &C,
-    caller: &Caller,
-    action: Action,
-    id: Uuid,
-) -> Result<webhook_subscription::Model, ApiError> {
-    let row = webhook_subscription::Entity::find_by_id(id)
-        .one(conn)
-        .await?
-        .ok_or_else(|| ApiError::not_found("webhook subscription"))?;
-    caller.authorize(action, &scope_of(&row), "webhook subscription")?;
-    caller.authorize(Action::Manage, &scope_of(&row), "webhook subscription")?;
-    Ok(row)
-}
+load_for!(webhook_subscription, authorize and Manage, "webhook subscription");
 
 #[tracing::instrument(skip_all, fields(county = %caller.county_id, webhook = %edit.id))]
 pub async fn update(
@@ -228,10 +207,7 @@ pub async fn load_delivery<C: ConnectionTrait>(
     caller: &Caller,
     id: Uuid,
 ) -> Result<webhook_delivery::Model, ApiError> {
-    let row = webhook_delivery::Entity::find_by_id(id)
-        .one(conn)
-        .await?
-        .ok_or_else(|| ApiError::not_found("webhook delivery"))?;
+    let row = find_or_404::<webhook_delivery::Entity, _>(conn, id, "webhook delivery").await?;
     let scope = Scope::county(row.county_id);
     caller.authorize(Action::Read, &scope, "webhook delivery")?;
     caller.authorize(Action::Manage, &scope, "webhook delivery")?;
@@ -314,17 +290,7 @@ impl Trigger {
         let touched = match (change.entity, change.action.as_str()) {
             ("publication", "create") => return id.map(|id| Self::Publication { county_id, id }),
             ("appeal", "decide") => return id.map(|id| Self::Appeal { county_id, id }),
-            (
-                "user"
-                | "service_account"
-                | "appeal"
-                | "publication"
-                | "evidence"
-                | "evidence_link"
-                | "webhook_subscription"
-                | "webhook_delivery",
-                _,
-            ) => return None,
+            (unread, _) if UNREAD_ENTITIES.contains(&unread) => return None,
             ("scheme", _) => Touched::Scheme(id?),
             (entity @ ("incident" | "scoresheet" | "ballot"), action) => {
                 match scheme_in(&change.after).or_else(|| scheme_in(&change.before)) {
@@ -393,41 +359,12 @@ pub async fn enqueue<C: ConnectionTrait>(conn: &C, outbox: Outbox, triggers: Vec
         for trigger in triggers {
             match trigger {
                 Trigger::Publication { id, .. } => {
-                    let subscribers = wanting(&subscriptions, EventType::PublicationCreated);
-                    if subscribers.is_empty() {
-                        continue;
-                    }
-                    let Some(row) = publication::Entity::find_by_id(id).one(conn).await? else {
-                        continue;
-                    };
-                    let data = json!({
-                        "county_id": county_id, "publication_id": row.id, "scheme_id": row.scheme_id,
-                        "number": row.number, "title": row.title, "kind": row.kind, "public": row.public,
-                        "township_id": row.township_id, "supersedes_id": row.supersedes_id,
-                        "as_of": row.as_of, "content_hash": row.content_hash,
-                        "url": format!("/api/v1/publications/{}", row.id),
-                    });
-                    for s in subscribers {
-                        insert(conn, s, EventType::PublicationCreated, None, at, data.clone(), at).await?;
-                    }
+                    let data = publication_created(conn, county_id, id);
+                    announce(conn, &subscriptions, EventType::PublicationCreated, at, data).await?;
                 }
                 Trigger::Appeal { id, .. } => {
-                    let subscribers = wanting(&subscriptions, EventType::AppealDecided);
-                    if subscribers.is_empty() {
-                        continue;
-                    }
-                    let Some(row) = appeal::Entity::find_by_id(id).one(conn).await? else {
-                        continue;
-                    };
-                    let data = json!({
-                        "county_id": county_id, "appeal_id": row.id, "incident_id": row.incident_id,
-                        "subject_id": row.subject_id, "status": row.status, "decided_at": row.decided_at,
-                        "decision_note": row.decision_note,
-                        "url": format!("/api/v1/appeals/{}", row.id),
-                    });
-                    for s in subscribers {
-                        insert(conn, s, EventType::AppealDecided, None, at, data.clone(), at).await?;
-                    }
+                    let data = appeal_decided(conn, county_id, id);
+                    announce(conn, &subscriptions, EventType::AppealDecided, at, data).await?;
                 }
                 Trigger::Results { touched: t, .. } => touched.push(t),
             }
@@ -454,6 +391,59 @@ pub async fn enqueue<C: ConnectionTrait>(conn: &C, outbox: Outbox, triggers: Vec
         }
     }
     Ok(())
+}
+
+/// Enqueues `event` for the subscriptions of `all` to it, with the data `data` loads once there
+/// is one (none when its row is gone).
+async fn announce<C: ConnectionTrait>(
+    conn: &C,
+    all: &[webhook_subscription::Model],
+    event: EventType,
+    at: DateTime<Utc>,
+    data: impl std::future::Future<Output = Result<Option<Value>, ApiError>>,
+) -> Result<(), ApiError> {
+    let subscribers = wanting(all, event);
+    if subscribers.is_empty() {
+        return Ok(());
+    }
+    let Some(data) = data.await? else {
+        return Ok(());
+    };
+    for s in subscribers {
+        insert(conn, s, event, None, at, data.clone(), at).await?;
+    }
+    Ok(())
+}
+
+/// The data of a `publication.created`, if the publication is there.
+async fn publication_created<C: ConnectionTrait>(
+    conn: &C,
+    county_id: Uuid,
+    id: Uuid,
+) -> Result<Option<Value>, ApiError> {
+    let Some(row) = publication::Entity::find_by_id(id).one(conn).await? else {
+        return Ok(None);
+    };
+    Ok(Some(json!({
+        "county_id": county_id, "publication_id": row.id, "scheme_id": row.scheme_id,
+        "number": row.number, "title": row.title, "kind": row.kind, "public": row.public,
+        "township_id": row.township_id, "supersedes_id": row.supersedes_id,
+        "as_of": row.as_of, "content_hash": row.content_hash,
+        "url": format!("/api/v1/publications/{}", row.id),
+    })))
+}
+
+/// The data of an `appeal.decided`, if the appeal is there.
+async fn appeal_decided<C: ConnectionTrait>(conn: &C, county_id: Uuid, id: Uuid) -> Result<Option<Value>, ApiError> {
+    let Some(row) = appeal::Entity::find_by_id(id).one(conn).await? else {
+        return Ok(None);
+    };
+    Ok(Some(json!({
+        "county_id": county_id, "appeal_id": row.id, "incident_id": row.incident_id,
+        "subject_id": row.subject_id, "status": row.status, "decided_at": row.decided_at,
+        "decision_note": row.decision_note,
+        "url": format!("/api/v1/appeals/{}", row.id),
+    })))
 }
 
 /// The subscriptions of `all` to `event`.

@@ -126,6 +126,19 @@ impl InputChanges {
     }
 }
 
+/// The audited entities results never read: accounts, appeals themselves (an accepted appeal
+/// revokes its finding, a change of its own), publications, evidence files and webhooks.
+pub const UNREAD_ENTITIES: [&str; 8] = [
+    "user",
+    "service_account",
+    "appeal",
+    "publication",
+    "evidence",
+    "evidence_link",
+    "webhook_subscription",
+    "webhook_delivery",
+];
+
 /// What changed in a county between two revisions, read from its audit trail: `Some` when only
 /// findings, scoresheets, ballots and subjects changed (or nothing that results read: logins,
 /// users, appeals, publications, evidence files), `None` when anything else did (a scheme, a
@@ -163,14 +176,7 @@ pub async fn changes_since<C: ConnectionTrait>(
                 changes.subjects = true;
                 continue;
             }
-            "user"
-            | "service_account"
-            | "appeal"
-            | "publication"
-            | "evidence"
-            | "evidence_link"
-            | "webhook_subscription"
-            | "webhook_delivery" => continue,
+            unread if UNREAD_ENTITIES.contains(&unread) => continue,
             _ => return Ok(None),
         };
         match (action.as_str(), id) {
@@ -366,7 +372,6 @@ async fn load_subjects<C: ConnectionTrait>(
                 village_id: s.village_id,
             },
         );
-        let attrs = attributes.get(&s.id);
         infos.push(SubjectInfo {
             id: s.id,
             subject_type,
@@ -374,14 +379,7 @@ async fn load_subjects<C: ConnectionTrait>(
             township_id: s.township_id,
             dispatched_by: s.dispatched_by,
             stationed_in: s.stationed_in,
-            attributes: SubjectAttributes {
-                has_special_indicators: attrs.is_none_or(|a| a.has_special_indicators),
-                ranking_group: attrs.and_then(|a| a.ranking_group.clone()),
-                annual_target_met: attrs.is_none_or(|a| a.annual_target_met),
-                recalled: attrs.is_some_and(|a| a.recalled),
-                reserve_cadre: attrs.is_some_and(|a| a.reserve_cadre),
-                vertically_managed: attrs.is_some_and(|a| a.vertically_managed),
-            },
+            attributes: attributes.get(&s.id).map(engine_attributes).unwrap_or_default(),
         });
     }
 
@@ -420,6 +418,18 @@ pub fn evaluation_order(e: &evaluation::Model) -> (NaiveDate, u8, &str, Uuid) {
         EvaluationKind::Monthly => 4,
     };
     (e.window_from, kind, e.key.as_str(), e.id)
+}
+
+/// What the engine reads of a subject's stored attributes for a scheme.
+fn engine_attributes(a: &subject_attribute::Model) -> SubjectAttributes {
+    SubjectAttributes {
+        has_special_indicators: a.has_special_indicators,
+        ranking_group: a.ranking_group.clone(),
+        annual_target_met: a.annual_target_met,
+        recalled: a.recalled,
+        reserve_cadre: a.reserve_cadre,
+        vertically_managed: a.vertically_managed,
+    }
 }
 
 /// Puts subjects and their attributes back as they were recorded at `at` (§4: a result as of an

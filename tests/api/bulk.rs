@@ -4,23 +4,7 @@ use std::io::Write;
 
 use serde_json::json;
 
-use crate::helpers::{spawn_app, TestApp, CSV, NDJSON};
-
-/// A town on Seed A with two villages; returns (scheme, village 1, village 2).
-async fn seed_a(app: &TestApp) -> (String, String, String) {
-    let town = app.org_unit("township", "童市镇", None).await;
-    let v1 = app.org_unit("village", "童市村", Some(&town)).await;
-    let v2 = app.org_unit("village", "大路村", Some(&town)).await;
-    let scheme = app
-        .post_as_admin(
-            "/api/v1/schemes",
-            &json!({"built_in": "tongshi-2023-village", "year": 2023, "org_unit_id": town}),
-        )
-        .await
-        .assert(201)
-        .id();
-    (scheme, v1, v2)
-}
+use crate::helpers::{department_and_village, find_by, seed_a_scheme, seed_a_town, spawn_app, CSV, NDJSON};
 
 fn ndjson_row(village: &str, month: u32) -> String {
     format!(
@@ -31,7 +15,7 @@ fn ndjson_row(village: &str, month: u32) -> String {
 #[actix_web::test]
 async fn ndjson_csv_and_json_uploads_write_every_row() {
     let app = spawn_app().await;
-    let (_, v1, v2) = seed_a(&app).await;
+    let (_, _, v1, v2) = seed_a_town(&app).await;
     let body: String = (1..=12).map(|m| ndjson_row(&v1, m)).collect();
     let reply = app.upload("/api/v1/incidents:bulk", NDJSON, body, None).await;
     reply.assert(201);
@@ -78,7 +62,7 @@ async fn ndjson_csv_and_json_uploads_write_every_row() {
 #[actix_web::test]
 async fn one_bad_row_in_ten_thousand_writes_nothing_and_is_named() {
     let app = spawn_app().await;
-    let (_, v1, _) = seed_a(&app).await;
+    let (_, _, v1, _) = seed_a_town(&app).await;
     let mut body = String::new();
     for i in 1..=10_000u32 {
         if i == 5_000 {
@@ -109,7 +93,7 @@ async fn one_bad_row_in_ten_thousand_writes_nothing_and_is_named() {
 #[actix_web::test]
 async fn every_bad_row_is_reported_with_its_field() {
     let app = spawn_app().await;
-    let (_, v1, _) = seed_a(&app).await;
+    let (_, _, v1, _) = seed_a_town(&app).await;
     let csv = format!(
         "subject_id,item_code,rule_code,quantity,occurred_on\n\
          {v1},1.1,L1,1,2023-02-01\n\
@@ -141,18 +125,9 @@ async fn every_bad_row_is_reported_with_its_field() {
 async fn a_township_assessor_cannot_sneak_in_another_towns_finding() {
     let app = spawn_app().await;
     let w = app.world().await;
-    app.post_as_admin(
-        "/api/v1/schemes",
-        &json!({"built_in": "tongshi-2023-village", "year": 2023, "org_unit_id": w.town_a}),
-    )
-    .await
-    .assert(201);
-    app.post_as_admin(
-        "/api/v1/schemes",
-        &json!({"built_in": "tongshi-2023-village", "year": 2023, "org_unit_id": w.town_b}),
-    )
-    .await
-    .assert(201);
+    for town in [&w.town_a, &w.town_b] {
+        seed_a_scheme(&app, town).await;
+    }
     let body = format!("{}{}", ndjson_row(&w.village_a1, 3), ndjson_row(&w.village_b1, 3));
     let reply = app
         .upload_as(&w.town_a_assessor, "/api/v1/incidents:bulk", NDJSON, body)
@@ -170,7 +145,7 @@ async fn uploads_over_the_limits_answer_413() {
         s.limits.bulk_max_rows = 3;
     })
     .await;
-    let (_, v1, _) = seed_a(&app).await;
+    let (_, _, v1, _) = seed_a_town(&app).await;
     let rows: String = (1..=4).map(|m| ndjson_row(&v1, m)).collect();
     app.upload("/api/v1/incidents:bulk", NDJSON, rows, None)
         .await
@@ -188,7 +163,7 @@ async fn uploads_over_the_limits_answer_413() {
 #[actix_web::test]
 async fn a_killed_upload_writes_nothing() {
     let app = spawn_app().await;
-    let (_, v1, _) = seed_a(&app).await;
+    let (_, _, v1, _) = seed_a_town(&app).await;
     let address = app.address.trim_start_matches("http://").to_owned();
     let token = app.admin.clone();
     let rows: String = (0..2000).map(|m| ndjson_row(&v1, m % 12 + 1)).collect();
@@ -215,7 +190,7 @@ async fn a_killed_upload_writes_nothing() {
 #[actix_web::test]
 async fn retries_with_one_key_write_once() {
     let app = spawn_app().await;
-    let (_, v1, _) = seed_a(&app).await;
+    let (_, _, v1, _) = seed_a_town(&app).await;
     let body: String = (0..300).map(|m| ndjson_row(&v1, m % 12 + 1)).collect();
     let first = app
         .upload("/api/v1/incidents:bulk", NDJSON, body.clone(), Some("upload-1"))
@@ -245,7 +220,7 @@ async fn retries_with_one_key_write_once() {
 #[actix_web::test]
 async fn single_posts_honour_idempotency_keys_too() {
     let app = spawn_app().await;
-    let (_, v1, _) = seed_a(&app).await;
+    let (_, _, v1, _) = seed_a_town(&app).await;
     let finding = json!({"subject_id": v1, "item_code": "1.1", "rule_code": "L1", "occurred_on": "2023-03-01"});
     let send = || app.upload_json("/api/v1/incidents", &finding, Some("finding-1"));
     let first = send().await;
@@ -271,16 +246,7 @@ async fn single_posts_honour_idempotency_keys_too() {
 #[actix_web::test]
 async fn scoresheets_ballots_and_subjects_upload_in_bulk() {
     let app = spawn_app().await;
-    let department = app
-        .post_as_admin(
-            "/api/v1/subjects",
-            &json!({"subject_type": "department", "name": "县农业农村局"}),
-        )
-        .await
-        .assert(201)
-        .id();
-    let town = app.org_unit("township", "童市镇", None).await;
-    let village = app.org_unit("village", "童市村", Some(&town)).await;
+    let (department, village) = department_and_village(&app).await;
     let subjects = format!(
         "subject_type,name,dispatched_by,stationed_in\n\
          first_secretary,李明,{department},{village}\n\
@@ -331,7 +297,7 @@ async fn scoresheets_ballots_and_subjects_upload_in_bulk() {
 #[actix_web::test]
 async fn a_bad_row_reports_every_cell_it_cannot_read_in_the_users_words() {
     let app = spawn_app().await;
-    let (_, v1, _) = seed_a(&app).await;
+    let (_, _, v1, _) = seed_a_town(&app).await;
     let before = app.count("incidents").await;
     // Rows as the file shows them (the header is line 1): line 2 is good; line 3 has three
     // unreadable cells; line 4 one unknown kind.
@@ -349,13 +315,10 @@ async fn a_bad_row_reports_every_cell_it_cannot_read_in_the_users_words() {
         (4, "kind", "request.field_invalid"),
     ]);
     let message = |field: &str| {
-        reply.body["errors"]
-            .as_array()
+        find_by(&reply.body["errors"], "field", field)["message"]
+            .as_str()
             .unwrap()
-            .iter()
-            .find(|e| e["field"] == field)
-            .map(|e| e["message"].as_str().unwrap().to_owned())
-            .unwrap()
+            .to_owned()
     };
     assert_eq!(message("quantity"), "quantity must be a whole number");
     assert!(
@@ -388,7 +351,7 @@ async fn a_bad_row_reports_every_cell_it_cannot_read_in_the_users_words() {
 #[actix_web::test]
 async fn rows_are_numbered_as_the_file_shows_them() {
     let app = spawn_app().await;
-    let (_, v1, _) = seed_a(&app).await;
+    let (_, _, v1, _) = seed_a_town(&app).await;
     let csv = format!(
         "subject_id,item_code,rule_code,quantity,occurred_on,note\n\
          {v1},1.1,L1,1,2023-02-01,\"two\nlines\"\n\

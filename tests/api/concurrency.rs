@@ -7,7 +7,7 @@ use futures_util::future::join_all;
 use serde_json::{json, Value};
 
 use crate::data::{audit, evaluation, file_appeal, id_of, instantiate, record, stationed};
-use crate::helpers::{spawn_app, Reply, TestApp, JSON};
+use crate::helpers::{find_by, spawn_app, Reply, TestApp, JSON};
 
 /// Requests fired at once per round.
 const RACERS: usize = 8;
@@ -88,13 +88,10 @@ async fn simultaneous_patches_with_one_version_have_one_winner() {
     let w = app.world().await;
 
     let users = app.get("/api/v1/users?limit=100", &app.admin).await;
-    let viewer = users.body["items"]
-        .as_array()
+    let viewer = find_by(&users.body["items"], "username", "county-viewer")["id"]
+        .as_str()
         .unwrap()
-        .iter()
-        .find(|u| u["username"] == "county-viewer")
-        .map(|u| u["id"].as_str().unwrap().to_owned())
-        .unwrap();
+        .to_owned();
     let scheme = id_of(&instantiate(&app, "county-poverty", None).await);
     let subject = stationed(&app, &w, "first_secretary", "李明", &w.village_a1).await;
     // Each resource's PATCH: the field it renames, to `before{round}after`.

@@ -7,7 +7,7 @@ use crate::data::{
     ballot, evaluation, file_appeal, id_of, individual, instantiate, record, scores, sheet, stationed,
     DEPARTMENT_ITEMS, SECRETARY_ITEMS, WORK_TEAM_ITEMS,
 };
-use crate::helpers::{spawn_app, TestApp, CSV};
+use crate::helpers::{find_by, spawn_app, TestApp, CSV};
 
 fn now() -> String {
     chrono::Utc::now().to_rfc3339().replace('+', "%2B")
@@ -471,12 +471,7 @@ async fn first_secretaries_quarterly_assessments_are_scored_ranked_published_and
             &app.admin,
         )
         .await;
-    let row = annual_list.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["subject_id"] == json!(secretary))
-        .unwrap();
+    let row = find_by(&annual_list.body["items"], "subject_id", &secretary);
     assert_eq!(row["quarterly"][0]["published_score"], "88.50");
 
     // Each quarter has its results, ranks and publications.

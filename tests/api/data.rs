@@ -116,6 +116,23 @@ pub async fn evaluation(app: &TestApp, scheme_id: &str, key: &str) -> String {
         .to_owned()
 }
 
+/// County-poverty for the year; returns (scheme, its half-year evaluation, its year-end one).
+pub async fn county_poverty_year(app: &TestApp) -> (String, String, String) {
+    let scheme = id_of(&instantiate(app, "county-poverty", None).await);
+    let half = evaluation(app, &scheme, "half_year").await;
+    let year_end = evaluation(app, &scheme, "year_end").await;
+    (scheme, half, year_end)
+}
+
+/// A new township `name` with a county admin's scoresheet of each total in each evaluation.
+pub async fn scored_town(app: &TestApp, evaluations: [&str; 2], name: &str, totals: [i64; 2]) -> String {
+    let town = app.org_unit("township", name, None).await;
+    for (evaluation, total) in evaluations.into_iter().zip(totals) {
+        sheet(app, &app.admin, evaluation, &town, scores(TOWNSHIP_ITEMS, total)).await;
+    }
+    town
+}
+
 /// Creates an individual subject as the county admin.
 pub async fn individual(
     app: &TestApp,
@@ -655,13 +672,7 @@ async fn subject_attributes_have_defaults_and_need_the_current_version() {
         .assert_problem(412, "precondition_failed", None);
     assert_eq!(app.get(&path, &app.admin).await.body["annual_target_met"], true);
     let again = app
-        .send(
-            "PUT",
-            &path,
-            Some(&app.admin),
-            &[("content-type", "application/json"), ("if-match", "\"1\"")],
-            Some(br#"{"annual_target_met": false}"#.to_vec()),
-        )
+        .send_if_match("PUT", &path, "\"1\"", br#"{"annual_target_met": false}"#)
         .await;
     again.assert(200);
     assert_eq!(again.body["version"], 2);

@@ -161,31 +161,13 @@ async fn uploads_as_a_form_or_a_raw_body_are_stored_once_by_their_hash() {
     // Idempotency-Key: a retry replays the first answer.
     let bytes = png(2_000, 7);
     let headers = [("content-type", "image/png"), ("idempotency-key", "evidence-retry-1")];
-    let once = app
-        .send(
-            "POST",
-            "/api/v1/evidence",
-            Some(&app.admin),
-            &headers,
-            Some(bytes.clone()),
-        )
-        .await;
+    let once = app.post_with("/api/v1/evidence", &headers, bytes.clone()).await;
     once.assert(201);
-    let twice = app
-        .send("POST", "/api/v1/evidence", Some(&app.admin), &headers, Some(bytes))
-        .await;
+    let twice = app.post_with("/api/v1/evidence", &headers, bytes).await;
     twice.assert(201);
     assert_eq!(twice.header("idempotent-replayed").as_deref(), Some("true"));
     assert_eq!(twice.id(), once.id());
-    let other = app
-        .send(
-            "POST",
-            "/api/v1/evidence",
-            Some(&app.admin),
-            &headers,
-            Some(png(2_000, 8)),
-        )
-        .await;
+    let other = app.post_with("/api/v1/evidence", &headers, png(2_000, 8)).await;
     other.assert_problem(422, "idempotency.key_reused", Some("Idempotency-Key"));
 
     // The county's viewers attach nothing, so they upload nothing.
@@ -219,12 +201,10 @@ async fn too_large_or_unrecognised_files_are_refused_and_leave_nothing() {
         .await
         .assert_problem(422, "evidence.file_empty", Some("file"));
     let stray = app
-        .send(
-            "POST",
+        .post_with(
             "/api/v1/evidence",
-            Some(&app.admin),
             &[("content-type", &form_type())],
-            Some(form("photo", "a.png", &png(100, 1))),
+            form("photo", "a.png", &png(100, 1)),
         )
         .await;
     stray.assert_problem(422, "evidence.form_field_unknown", Some("photo"));
@@ -597,15 +577,7 @@ async fn the_s3_store_keeps_streams_and_ranges_files() {
     let whole = app.get_ok(&path).await;
     assert_eq!(whole.bytes.len(), bytes.len());
     assert!(whole.bytes == bytes);
-    let part = app
-        .send(
-            "GET",
-            &path,
-            Some(&app.admin),
-            &[("range", "bytes=6000000-6000099")],
-            None,
-        )
-        .await;
+    let part = app.get_with(&path, &[("range", "bytes=6000000-6000099")]).await;
     part.assert(206);
     assert_eq!(part.bytes, &bytes[6_000_000..6_000_100]);
 

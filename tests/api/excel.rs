@@ -7,25 +7,9 @@ use calamine::{Data, Reader};
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app, TestApp, CSV};
+use crate::helpers::{department_and_village, find_by, seed_a_town, spawn_app, TestApp, CSV};
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-
-/// A town on Seed A with two villages; returns (town, scheme, village 1, village 2).
-async fn seed_a(app: &TestApp) -> (String, String, String, String) {
-    let town = app.org_unit("township", "童市镇", None).await;
-    let v1 = app.org_unit("village", "童市村", Some(&town)).await;
-    let v2 = app.org_unit("village", "大路村", Some(&town)).await;
-    let scheme = app
-        .post_as_admin(
-            "/api/v1/schemes",
-            &json!({"built_in": "tongshi-2023-village", "year": 2023, "org_unit_id": town}),
-        )
-        .await
-        .assert(201)
-        .id();
-    (town, scheme, v1, v2)
-}
 
 /// A scored item anywhere below `node`.
 fn item<'a>(node: &'a Value, code: &str) -> Option<&'a Value> {
@@ -47,13 +31,7 @@ async fn scores(app: &TestApp, subject: &str, scheme: &str, items: &[&str]) -> (
         .get_ok(&format!("/api/v1/subjects/{subject}/result?scheme_id={scheme}"))
         .await
         .body;
-    let year_end = result["result"]["evaluations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["key"] == "year_end")
-        .map(|e| e["outcome"].clone())
-        .unwrap_or_else(|| panic!("no year_end in {result}"));
+    let year_end = find_by(&result["result"]["evaluations"], "key", "year_end")["outcome"].clone();
     let items = items
         .iter()
         .map(|code| {
@@ -81,6 +59,22 @@ fn same_findings_as_json(village: &str) -> Value {
         {"subject_id": village, "item_code": "4.1", "rule_code": "city", "event_key": "2023 防返贫监测先进",
          "occurred_on": "2023-11-01"},
     ])
+}
+
+/// Uploads the same findings as JSON for `twin`, then checks that `village` scores as the twin
+/// does on items 1.1, 1.2, 1.3 and 4.1 and in its published score, 1.1 at 19.1 (20 − 3 × 0.3)
+/// and 1.3 at 4.3 (5 − 7 × 0.1); returns the four items' scores.
+async fn scored_as_json_scores(app: &TestApp, scheme: &str, village: &str, twin: &str) -> Vec<String> {
+    app.upload_json("/api/v1/incidents:bulk", &same_findings_as_json(twin), None)
+        .await
+        .assert(201);
+    let codes = ["1.1", "1.2", "1.3", "4.1"];
+    let (items, published) = scores(app, village, scheme, &codes).await;
+    assert_eq!(items[0], "19.1");
+    assert_eq!(items[2], "4.3");
+    let twins = scores(app, twin, scheme, &codes).await;
+    assert_eq!((items.clone(), published), twins);
+    items
 }
 
 fn gb18030(text: &str) -> Vec<u8> {
@@ -112,6 +106,20 @@ fn text(cell: &Data) -> String {
     }
 }
 
+/// The texts of a sheet's first row.
+fn header_row(rows: &[Vec<Data>]) -> Vec<String> {
+    rows[0].iter().map(text).collect()
+}
+
+/// An .xlsx export asked for in `language`, answered 200: its bytes and the rows of its sheet
+/// `name`.
+async fn xlsx_export(app: &TestApp, path: &str, language: &str, name: &str) -> (Vec<u8>, Vec<Vec<Data>>) {
+    let reply = app.get_with(path, &[("accept-language", language)]).await;
+    reply.assert(200);
+    let rows = sheet(&reply.bytes, name);
+    (reply.bytes, rows)
+}
+
 /// A file of the .xlsx (a zip), as text.
 fn part(bytes: &[u8], name: &str) -> String {
     let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).expect("an xlsx is a zip");
@@ -124,7 +132,7 @@ fn part(bytes: &[u8], name: &str) -> String {
 #[actix_web::test]
 async fn a_gb18030_csv_with_chinese_headers_is_uploaded_and_scored_to_the_cent() {
     let app = spawn_app().await;
-    let (_, scheme, v1, v2) = seed_a(&app).await;
+    let (_, scheme, v1, v2) = seed_a_town(&app).await;
     // As Excel on Chinese Windows saves "CSV (逗号分隔)": GB18030/GBK, Chinese headers, CRLF.
     let csv = format!(
         "考核对象ID,指标编号,扣加分规则,次数,发生日期,来源,备注,季度,准确率,事项名称\r\n\
@@ -142,16 +150,9 @@ async fn a_gb18030_csv_with_chinese_headers_is_uploaded_and_scored_to_the_cent()
     let stored = app.get_ok(&format!("/api/v1/incidents?subject_id={v1}&item=4.1")).await;
     assert_eq!(stored.body["items"][0]["event_key"], "2023 防返贫监测先进");
 
-    app.upload_json("/api/v1/incidents:bulk", &same_findings_as_json(&v2), None)
-        .await
-        .assert(201);
-    let codes = ["1.1", "1.2", "1.3", "4.1"];
-    let (items, published) = scores(&app, &v1, &scheme, &codes).await;
-    // 20 − 3 × 0.3; 5 − 7 × 0.1; the city commendation's 5.
-    assert_eq!(items[0], "19.1");
-    assert_eq!(items[2], "4.3");
+    let items = scored_as_json_scores(&app, &scheme, &v1, &v2).await;
+    // The city commendation's 5.
     assert_eq!(items[3], "5");
-    assert_eq!((items, published), scores(&app, &v2, &scheme, &codes).await);
 
     // UTF-8 with a BOM and English labels reads alike.
     let csv =
@@ -215,7 +216,7 @@ fn t(text: &str) -> Cell {
 #[actix_web::test]
 async fn an_xlsx_made_by_rust_xlsxwriter_is_uploaded_and_scored_to_the_cent() {
     let app = spawn_app().await;
-    let (_, scheme, v1, v2) = seed_a(&app).await;
+    let (_, scheme, v1, v2) = seed_a_town(&app).await;
     // English labels and field names mixed; numbers as numbers, dates as Excel dates, and an
     // empty row in between (skipped, like a blank CSV line).
     let headers = [
@@ -287,13 +288,7 @@ async fn an_xlsx_made_by_rust_xlsxwriter_is_uploaded_and_scored_to_the_cent() {
     reply.assert(201);
     assert_eq!(reply.body["rows"], 4);
     let events = app.get_ok("/api/v1/audit-events?entity=incident&limit=1000").await;
-    let upload = events.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["action"] == "bulk_create")
-        .cloned()
-        .unwrap();
+    let upload = find_by(&events.body["items"], "action", "bulk_create");
     assert_eq!(upload["after"]["format"], "xlsx");
     let stored = app.get_ok(&format!("/api/v1/incidents?subject_id={v1}&item=1.1")).await;
     assert_eq!(stored.body["items"][0]["occurred_on"], "2023-07-31");
@@ -301,14 +296,7 @@ async fn an_xlsx_made_by_rust_xlsxwriter_is_uploaded_and_scored_to_the_cent() {
     let stored = app.get_ok(&format!("/api/v1/incidents?subject_id={v1}&item=1.2")).await;
     assert_eq!(stored.body["items"][0]["rate"], "85.5", "{}", stored.body);
 
-    app.upload_json("/api/v1/incidents:bulk", &same_findings_as_json(&v2), None)
-        .await
-        .assert(201);
-    let codes = ["1.1", "1.2", "1.3", "4.1"];
-    let (items, published) = scores(&app, &v1, &scheme, &codes).await;
-    assert_eq!(items[0], "19.1");
-    assert_eq!(items[2], "4.3");
-    assert_eq!((items, published), scores(&app, &v2, &scheme, &codes).await);
+    scored_as_json_scores(&app, &scheme, &v1, &v2).await;
 
     // Not a workbook at all: 400, not a 500.
     let reply = app
@@ -319,18 +307,13 @@ async fn an_xlsx_made_by_rust_xlsxwriter_is_uploaded_and_scored_to_the_cent() {
 
 /// The error of a refused upload on `field`.
 fn error_on<'a>(reply: &'a Value, field: &str) -> &'a Value {
-    reply["errors"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no errors in {reply}"))
-        .iter()
-        .find(|e| e["field"] == field)
-        .unwrap_or_else(|| panic!("no error on {field} in {reply}"))
+    find_by(&reply["errors"], "field", field)
 }
 
 #[actix_web::test]
 async fn bad_cells_are_named_as_excel_names_them_in_csv_and_xlsx() {
     let app = spawn_app().await;
-    let (_, _, v1, _) = seed_a(&app).await;
+    let (_, _, v1, _) = seed_a_town(&app).await;
     // Rows 2–16 good, row 5 an unknown rule (column E), row 17 a quantity that is no number
     // (column C): the cells C17 and E5.
     let headers = ["指标编号", "考核对象ID", "次数", "发生日期", "扣加分规则"];
@@ -404,7 +387,7 @@ async fn bad_cells_are_named_as_excel_names_them_in_csv_and_xlsx() {
 #[actix_web::test]
 async fn the_template_lists_the_callers_subjects_and_uploads_once_filled_in() {
     let app = spawn_app().await;
-    let (town, scheme, v1, v2) = seed_a(&app).await;
+    let (town, scheme, v1, v2) = seed_a_town(&app).await;
     let other_town = app.org_unit("township", "大坪镇", None).await;
     let elsewhere = app.org_unit("village", "大坪村", Some(&other_town)).await;
     let clerk = app.user("tongshi-clerk", &town, "assessor").await;
@@ -458,7 +441,7 @@ async fn the_template_lists_the_callers_subjects_and_uploads_once_filled_in() {
     );
     assert!(part(&reply.bytes, "xl/workbook.xml").contains("state=\"hidden\""));
     // The county admin's template lists the other town's village too.
-    let county = app.send("GET", &template, Some(&app.admin), &zh, None).await;
+    let county = app.get_with(&template, &zh).await;
     county.assert(200);
     let lists: Vec<String> = sheet(&county.bytes, "下拉列表")
         .iter()
@@ -522,24 +505,15 @@ async fn the_template_lists_the_callers_subjects_and_uploads_once_filled_in() {
 #[actix_web::test]
 async fn xlsx_exports_have_scores_as_numbers_beside_their_exact_text() {
     let app = spawn_app().await;
-    let (_, scheme, v1, _) = seed_a(&app).await;
+    let (_, scheme, v1, _) = seed_a_town(&app).await;
     app.upload_json("/api/v1/incidents:bulk", &same_findings_as_json(&v1), None)
         .await
         .assert(201);
     let (_, published) = scores(&app, &v1, &scheme, &[]).await;
 
-    let reply = app
-        .send(
-            "GET",
-            &format!("/api/v1/results?scheme_id={scheme}&format=xlsx"),
-            Some(&app.admin),
-            &[("accept-language", "zh-CN")],
-            None,
-        )
-        .await;
-    reply.assert(200);
-    let rows = sheet(&reply.bytes, "考核结果");
-    let headers: Vec<String> = rows[0].iter().map(text).collect();
+    let results = format!("/api/v1/results?scheme_id={scheme}&format=xlsx");
+    let (bytes, rows) = xlsx_export(&app, &results, "zh-CN", "考核结果").await;
+    let headers = header_row(&rows);
     let column = |name: &str| {
         headers
             .iter()
@@ -554,32 +528,20 @@ async fn xlsx_exports_have_scores_as_numbers_beside_their_exact_text() {
         other => panic!("the published score is a number, not {other:?}"),
     }
     assert_eq!(text(&row[exact]), published);
-    assert!(part(&reply.bytes, "xl/styles.xml").contains("formatCode=\"0.00\""));
-    assert!(part(&reply.bytes, "xl/worksheets/sheet1.xml").contains("ySplit=\"1\""));
+    assert!(part(&bytes, "xl/styles.xml").contains("formatCode=\"0.00\""));
+    assert!(part(&bytes, "xl/worksheets/sheet1.xml").contains("ySplit=\"1\""));
 
     // Rankings in English: the sheet and headers follow Accept-Language.
-    let en = app
-        .send(
-            "GET",
-            &format!("/api/v1/rankings?scheme_id={scheme}&format=xlsx"),
-            Some(&app.admin),
-            &[("accept-language", "en")],
-            None,
-        )
-        .await;
-    en.assert(200);
-    let rows = sheet(&en.bytes, "Rankings");
-    let headers: Vec<String> = rows[0].iter().map(text).collect();
+    let rankings = format!("/api/v1/rankings?scheme_id={scheme}&format=xlsx");
+    let (_, rows) = xlsx_export(&app, &rankings, "en", "Rankings").await;
+    let headers = header_row(&rows);
     assert!(headers.contains(&"Published score".to_owned()), "{headers:?}");
     assert!(headers.contains(&"Published score (exact)".to_owned()), "{headers:?}");
     // CSV keeps field names, so an export uploads again as it is.
     let csv = app
-        .send(
-            "GET",
+        .get_with(
             &format!("/api/v1/results?scheme_id={scheme}"),
-            Some(&app.admin),
             &[("accept", "text/csv")],
-            None,
         )
         .await;
     let text = String::from_utf8(csv.bytes[3..].to_vec()).unwrap();
@@ -589,16 +551,7 @@ async fn xlsx_exports_have_scores_as_numbers_beside_their_exact_text() {
 #[actix_web::test]
 async fn long_form_scoresheets_and_ballots_upload_from_xlsx_and_bad_items_name_their_cells() {
     let app = spawn_app().await;
-    let department = app
-        .post_as_admin(
-            "/api/v1/subjects",
-            &json!({"subject_type": "department", "name": "县农业农村局"}),
-        )
-        .await
-        .assert(201)
-        .id();
-    let town = app.org_unit("township", "童市镇", None).await;
-    let village = app.org_unit("village", "童市村", Some(&town)).await;
+    let (department, village) = department_and_village(&app).await;
     let secretary = app
         .post_as_admin(
             "/api/v1/subjects",
@@ -641,16 +594,13 @@ async fn long_form_scoresheets_and_ballots_upload_from_xlsx_and_bad_items_name_t
             })
             .collect()
     };
+    let upload = |bad: bool| {
+        let workbook = findings_workbook("评分表", &headers, &sheet_rows(bad));
+        app.upload("/api/v1/scoresheets:bulk", XLSX, workbook, None)
+    };
     // Item 3 (sheet row 4) scored out of range, an unknown item 66 on row 7: the score's cell
     // and the item's cell are named, though the sheet starts on row 2.
-    let reply = app
-        .upload(
-            "/api/v1/scoresheets:bulk",
-            XLSX,
-            findings_workbook("评分表", &headers, &sheet_rows(true)),
-            None,
-        )
-        .await;
+    let reply = upload(true).await;
     reply.assert(422);
     let cells: Vec<(String, String)> = reply.body["errors"]
         .as_array()
@@ -674,14 +624,7 @@ async fn long_form_scoresheets_and_ballots_upload_from_xlsx_and_bad_items_name_t
         reply.body
     );
 
-    let reply = app
-        .upload(
-            "/api/v1/scoresheets:bulk",
-            XLSX,
-            findings_workbook("评分表", &headers, &sheet_rows(false)),
-            None,
-        )
-        .await;
+    let reply = upload(false).await;
     reply.assert(201);
     assert_eq!(
         (reply.body["rows"].clone(), reply.body["sheets"].clone()),

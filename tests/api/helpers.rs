@@ -670,3 +670,63 @@ impl TestApp {
         }
     }
 }
+
+/// Seed A for `town`, as the county admin; returns the scheme.
+pub async fn seed_a_scheme(app: &TestApp, town: &str) -> String {
+    app.post_as_admin(
+        "/api/v1/schemes",
+        &json!({"built_in": "tongshi-2023-village", "year": 2023, "org_unit_id": town}),
+    )
+    .await
+    .assert(201)
+    .id()
+}
+
+/// A town on Seed A with two villages; returns (town, scheme, village 1, village 2).
+pub async fn seed_a_town(app: &TestApp) -> (String, String, String, String) {
+    let town = app.org_unit("township", "童市镇", None).await;
+    let v1 = app.org_unit("village", "童市村", Some(&town)).await;
+    let v2 = app.org_unit("village", "大路村", Some(&town)).await;
+    let scheme = seed_a_scheme(app, &town).await;
+    (town, scheme, v1, v2)
+}
+
+/// A department and a village of a town, for the subjects it stations there; returns
+/// (department, village).
+pub async fn department_and_village(app: &TestApp) -> (String, String) {
+    let department = app
+        .post_as_admin(
+            "/api/v1/subjects",
+            &json!({"subject_type": "department", "name": "县农业农村局"}),
+        )
+        .await
+        .assert(201)
+        .id();
+    let town = app.org_unit("township", "童市镇", None).await;
+    let village = app.org_unit("village", "童市村", Some(&town)).await;
+    (department, village)
+}
+
+impl TestApp {
+    /// A GET as the county admin with `headers` (`accept`, `accept-language`, …).
+    pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Reply {
+        self.send("GET", path, Some(&self.admin), headers, None).await
+    }
+}
+
+impl TestApp {
+    /// A POST of `body` as the county admin with `headers` (`content-type`, `prefer`, …).
+    pub async fn post_with(&self, path: &str, headers: &[(&str, &str)], body: impl Into<Vec<u8>>) -> Reply {
+        self.send("POST", path, Some(&self.admin), headers, Some(body.into()))
+            .await
+    }
+}
+
+impl TestApp {
+    /// `method` with a JSON `body`, sent as written, and `If-Match: etag`, as the county admin.
+    pub async fn send_if_match(&self, method: &str, path: &str, etag: &str, body: &[u8]) -> Reply {
+        let headers = [("content-type", JSON), ("if-match", etag)];
+        self.send(method, path, Some(&self.admin), &headers, Some(body.to_vec()))
+            .await
+    }
+}

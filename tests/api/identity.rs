@@ -41,15 +41,7 @@ async fn updates_need_the_current_version() {
     app.patch_as_admin(&path, &json!({"name": "童市镇人民政府"}))
         .await
         .assert_problem(428, "precondition_required", None);
-    let updated = app
-        .send(
-            "PATCH",
-            &path,
-            Some(&app.admin),
-            &[("content-type", "application/json"), ("if-match", "\"1\"")],
-            Some(br#"{"name":"A"}"#.to_vec()),
-        )
-        .await;
+    let updated = app.send_if_match("PATCH", &path, "\"1\"", br#"{"name":"A"}"#).await;
     updated.assert(200);
     assert_eq!(updated.header("etag").as_deref(), Some("\"2\""));
     app.patch_as_admin(&path, &json!({"name": "B", "version": 1}))

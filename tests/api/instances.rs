@@ -6,16 +6,13 @@ use serde_json::{json, Value};
 use crate::data::{
     ballot, evaluation, id_of, instantiate, scores, sheet, stationed, DEPARTMENT_ITEMS, SECRETARY_ITEMS, TOWNSHIP_ITEMS,
 };
-use crate::helpers::{spawn_app, TestApp};
+use crate::helpers::{find_by, spawn_app, TestApp};
 
 fn score_of(results: &Value, subject: &str) -> String {
-    results["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["subject_id"] == subject)
-        .map(|r| r["published_score"].as_str().unwrap_or_default().to_owned())
-        .unwrap_or_else(|| panic!("no result of {subject} in {results}"))
+    find_by(&results["items"], "subject_id", subject)["published_score"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
 }
 
 async fn results(app: &TestApp, scheme: &str) -> (Value, String) {
@@ -183,12 +180,6 @@ async fn results_brought_forward_write_by_write_equal_a_fresh_computation() {
     agrees_with_a_fresh_instance(&a, &scheme, &secretary).await;
     let brought_forward = answers(&a, &scheme, &secretary).await;
     // And the writes did move the results (the comparison is not between two empty years).
-    let department = brought_forward[0]["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["subject_id"] == w.department.as_str())
-        .cloned()
-        .expect("the department's result");
+    let department = find_by(&brought_forward[0]["items"], "subject_id", &w.department);
     assert!(department["published_score"].is_string(), "{department}");
 }

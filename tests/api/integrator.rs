@@ -6,7 +6,7 @@
 use serde_json::{json, Value};
 
 use crate::data::{evaluation, id_of, individual, instantiate, scores, sheet, SECRETARY_ITEMS, TOWNSHIP_ITEMS};
-use crate::helpers::{spawn_app, strings, TestApp, CSV, JSON, NDJSON};
+use crate::helpers::{find_by, spawn_app, strings, TestApp, CSV, JSON, NDJSON};
 
 fn keys(list: &Value) -> Vec<String> {
     list.as_array()
@@ -126,12 +126,7 @@ async fn scoresheet_and_ballot_uploads_answer_ids_and_count_rows_and_sheets() {
         .get(&format!("/api/v1/ballots?evaluation_id={democratic}"), &app.admin)
         .await;
     for (i, id) in ids.iter().enumerate() {
-        let b = listed.body["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|b| b["id"] == id.as_str())
-            .unwrap_or_else(|| panic!("{id} not listed"));
+        let b = find_by(&listed.body["items"], "id", id);
         assert_eq!(b["participant"], format!("代表{i}"));
         assert_eq!(b["evaluation_key"], "democratic_year_end");
         assert_eq!(b["evaluation_title"], "年终民主测评");
@@ -149,12 +144,7 @@ async fn seed_b_democratic_evaluations_have_their_meetings_windows_and_ballots_s
         )
         .await;
     let window = |key: &str| -> (Value, Value) {
-        let e = list.body["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|e| e["key"] == key)
-            .unwrap_or_else(|| panic!("no {key}"));
+        let e = find_by(&list.body["items"], "key", key);
         (e["window_from"].clone(), e["window_to"].clone())
     };
     assert_eq!(

@@ -2,25 +2,9 @@
 //! progress before it ends (polled and as server-sent events), and the synchronous answer at
 //! its end.
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use crate::helpers::{find_by, spawn_app, TestApp, NDJSON};
-
-/// A town on Seed A with two villages; returns (scheme, village 1, village 2).
-async fn seed_a(app: &TestApp) -> (String, String, String) {
-    let town = app.org_unit("township", "童市镇", None).await;
-    let v1 = app.org_unit("village", "童市村", Some(&town)).await;
-    let v2 = app.org_unit("village", "大路村", Some(&town)).await;
-    let scheme = app
-        .post_as_admin(
-            "/api/v1/schemes",
-            &json!({"built_in": "tongshi-2023-village", "year": 2023, "org_unit_id": town}),
-        )
-        .await
-        .assert(201)
-        .id();
-    (scheme, v1, v2)
-}
+use crate::helpers::{find_by, seed_a_scheme, seed_a_town, spawn_app, TestApp, NDJSON};
 
 /// `rows` findings about `village`: a missing document (2.1) on a day of 2023 each.
 fn findings(village: &str, rows: usize) -> String {
@@ -40,13 +24,7 @@ async fn start(app: &TestApp, body: String, extra: &[(&str, &str)]) -> Value {
     let mut headers = vec![("content-type", NDJSON), ASYNC];
     headers.extend_from_slice(extra);
     let accepted = app
-        .send(
-            "POST",
-            "/api/v1/incidents:bulk",
-            Some(&app.admin),
-            &headers,
-            Some(body.into_bytes()),
-        )
+        .post_with("/api/v1/incidents:bulk", &headers, body.into_bytes())
         .await;
     accepted.assert(202);
     assert_eq!(accepted.header("preference-applied").as_deref(), Some("respond-async"));
@@ -77,7 +55,7 @@ async fn follow(app: &TestApp, job: &Value) -> Vec<(String, Value)> {
 #[actix_web::test]
 async fn a_job_reports_progress_before_it_ends_and_ends_with_the_synchronous_answer() {
     let app = spawn_app().await;
-    let (scheme, v1, v2) = seed_a(&app).await;
+    let (_, scheme, v1, v2) = seed_a_town(&app).await;
     let rows = 20_000;
     let scrape = || async { String::from_utf8(app.send("GET", "/metrics", None, &[], None).await.bytes).unwrap() };
     let before = scrape().await;
@@ -138,7 +116,7 @@ async fn a_job_reports_progress_before_it_ends_and_ends_with_the_synchronous_ans
 #[actix_web::test]
 async fn a_job_with_bad_rows_fails_with_every_problem_and_writes_nothing() {
     let app = spawn_app().await;
-    let (_, v1, _) = seed_a(&app).await;
+    let (_, _, v1, _) = seed_a_town(&app).await;
     let mut body = findings(&v1, 3000);
     for day in ["2024-01-03", "2022-12-31"] {
         body.push_str(&format!(
@@ -172,18 +150,12 @@ async fn a_job_with_bad_rows_fails_with_every_problem_and_writes_nothing() {
 #[actix_web::test]
 async fn an_unreadable_body_is_refused_at_once_not_as_a_job() {
     let app = spawn_app().await;
-    let (_, v1, _) = seed_a(&app).await;
+    let (_, _, v1, _) = seed_a_town(&app).await;
     let mut body = findings(&v1, 10);
     body.push_str("{\"subject_id\": 7}\n");
     let headers = [("content-type", NDJSON), ASYNC];
     let refused = app
-        .send(
-            "POST",
-            "/api/v1/incidents:bulk",
-            Some(&app.admin),
-            &headers,
-            Some(body.clone().into_bytes()),
-        )
+        .post_with("/api/v1/incidents:bulk", &headers, body.clone().into_bytes())
         .await;
     refused.assert(422);
     let sync = app.upload("/api/v1/incidents:bulk", NDJSON, body, None).await;
@@ -193,24 +165,20 @@ async fn an_unreadable_body_is_refused_at_once_not_as_a_job() {
     // A long-form scoresheet CSV is read as its item rows.
     let csv = "evaluation_id,subject_id,item_code,score\nnot-a-uuid,x,1.1,2\n";
     let refused = app
-        .send(
-            "POST",
+        .post_with(
             "/api/v1/scoresheets:bulk",
-            Some(&app.admin),
             &[("content-type", "text/csv"), ASYNC],
-            Some(csv.as_bytes().to_vec()),
+            csv.as_bytes().to_vec(),
         )
         .await;
     refused.assert(422);
     assert_eq!(refused.body["errors"][0]["row"], 2);
     // No rows at all: refused at once too.
     let empty = app
-        .send(
-            "POST",
+        .post_with(
             "/api/v1/ballots:bulk",
-            Some(&app.admin),
             &[("content-type", "text/csv"), ASYNC],
-            Some(b"{}".to_vec()),
+            b"{}".to_vec(),
         )
         .await;
     empty.assert_problem(422, "bulk.empty", None);
@@ -221,14 +189,7 @@ async fn an_unreadable_body_is_refused_at_once_not_as_a_job() {
 async fn a_job_is_seen_by_its_starter_and_the_county_admins_only_and_retries_find_it() {
     let app = spawn_app().await;
     let w = app.world().await;
-    let scheme = app
-        .post_as_admin(
-            "/api/v1/schemes",
-            &json!({"built_in": "tongshi-2023-village", "year": 2023, "org_unit_id": w.town_a}),
-        )
-        .await
-        .assert(201)
-        .id();
+    let scheme = seed_a_scheme(&app, &w.town_a).await;
     let _ = scheme;
     let key = ("idempotency-key", "job-retry-1");
     let body = findings(&w.village_a1, 10);
@@ -314,7 +275,7 @@ async fn another_instance_follows_a_job_to_its_end() {
         return; // one SQLite file is served by one instance
     }
     let other = app.second_instance().await;
-    let (_, v1, _) = seed_a(&app).await;
+    let (_, _, v1, _) = seed_a_town(&app).await;
     let job = start(&app, findings(&v1, 5000), &[]).await;
     let events = follow(&other, &job).await;
     let (last, done) = events.last().unwrap();
@@ -326,7 +287,7 @@ async fn another_instance_follows_a_job_to_its_end() {
 #[actix_web::test]
 async fn an_export_sent_with_respond_async_is_a_job_whose_result_is_the_file() {
     let app = spawn_app().await;
-    let (scheme, v1, _) = seed_a(&app).await;
+    let (_, scheme, v1, _) = seed_a_town(&app).await;
     app.upload("/api/v1/incidents:bulk", NDJSON, findings(&v1, 50), None)
         .await
         .assert(201);
@@ -338,7 +299,7 @@ async fn an_export_sent_with_respond_async_is_a_job_whose_result_is_the_file() {
         ),
     ] {
         let accept = ("accept", media_type);
-        let accepted = app.send("GET", &path, Some(&app.admin), &[accept, ASYNC], None).await;
+        let accepted = app.get_with(&path, &[accept, ASYNC]).await;
         accepted.assert(202);
         assert!(accepted.body["operation"].as_str().unwrap().starts_with("GET /api/v1/"));
         let events = follow(&app, &accepted.body).await;
@@ -349,7 +310,7 @@ async fn an_export_sent_with_respond_async_is_a_job_whose_result_is_the_file() {
         let file = app.get(done["result"]["download"].as_str().unwrap(), &app.admin).await;
         file.assert(200);
         assert!(file.header("content-type").unwrap().starts_with(media_type));
-        let sync = app.send("GET", &path, Some(&app.admin), &[accept], None).await;
+        let sync = app.get_with(&path, &[accept]).await;
         sync.assert(200);
         if media_type == "text/csv" {
             assert_eq!(file.bytes, sync.bytes, "the job's file is the synchronous export");
@@ -361,7 +322,7 @@ async fn an_export_sent_with_respond_async_is_a_job_whose_result_is_the_file() {
     let other = app.get("/api/v1/users/me", &app.admin).await;
     other.assert(200);
     let missing = format!("/api/v1/rankings?scheme_id={}&format=csv", uuid::Uuid::now_v7());
-    let accepted = app.send("GET", &missing, Some(&app.admin), &[ASYNC], None).await;
+    let accepted = app.get_with(&missing, &[ASYNC]).await;
     accepted.assert(202);
     let events = follow(&app, &accepted.body).await;
     let (_, done) = events.last().unwrap();
@@ -370,13 +331,7 @@ async fn an_export_sent_with_respond_async_is_a_job_whose_result_is_the_file() {
     assert_eq!(done["result"]["body"]["code"], "not_found");
     // Without the preference nothing changes; a JSON read ignores it.
     let json = app
-        .send(
-            "GET",
-            &format!("/api/v1/rankings?scheme_id={scheme}"),
-            Some(&app.admin),
-            &[ASYNC],
-            None,
-        )
+        .get_with(&format!("/api/v1/rankings?scheme_id={scheme}"), &[ASYNC])
         .await;
     json.assert(200);
 }
@@ -384,7 +339,7 @@ async fn an_export_sent_with_respond_async_is_a_job_whose_result_is_the_file() {
 #[actix_web::test]
 async fn a_running_job_has_no_result_yet() {
     let app = spawn_app().await;
-    let (_, v1, _) = seed_a(&app).await;
+    let (_, _, v1, _) = seed_a_town(&app).await;
     let job = start(&app, findings(&v1, 20_000), &[]).await;
     let early = app
         .get(

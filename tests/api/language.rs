@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app, Reply, TestApp, CSV, JSON, NDJSON};
+use crate::helpers::{find_by, seed_a_scheme, spawn_app, Reply, TestApp, CSV, JSON, NDJSON};
 
 /// No `Accept-Language` at all (the service's default).
 const DEFAULT: &str = "";
@@ -12,21 +12,13 @@ const DEFAULT: &str = "";
 async fn seed_a(app: &TestApp) -> (String, String) {
     let town = app.org_unit("township", "童市镇", None).await;
     let village = app.org_unit("village", "童市村", Some(&town)).await;
-    let scheme = app
-        .post_as_admin(
-            "/api/v1/schemes",
-            &json!({"built_in": "tongshi-2023-village", "year": 2023, "org_unit_id": town}),
-        )
-        .await
-        .assert(201)
-        .id();
-    (scheme, village)
+    (seed_a_scheme(app, &town).await, village)
 }
 
 async fn post_in(app: &TestApp, language: &str, path: &str, body: &Value) -> Reply {
     let body = serde_json::to_vec(body).unwrap();
     let headers = [("content-type", JSON), ("accept-language", language)];
-    app.send("POST", path, Some(&app.admin), &headers, Some(body)).await
+    app.post_with(path, &headers, body).await
 }
 
 async fn upload_in(app: &TestApp, language: &str, content_type: &str, body: &str) -> Reply {
@@ -103,9 +95,7 @@ async fn problems_are_in_chinese_by_default_and_in_english_on_request() {
 
     // actix's own answers (an unknown path) and the authentication problems too.
     let headers = [("accept-language", DEFAULT)];
-    let missing = app
-        .send("GET", "/api/v1/no-such-thing", Some(&app.admin), &headers, None)
-        .await;
+    let missing = app.get_with("/api/v1/no-such-thing", &headers).await;
     missing.assert_problem(404, "not_found", None);
     assert_eq!(missing.body["title"], "资源不存在，或不在您的权限范围内");
     assert_language(&missing, "zh-CN");
@@ -171,22 +161,14 @@ async fn a_bulk_upload_reports_its_row_errors_in_chinese() {
 async fn the_vocabulary_labels_every_code_in_the_asked_language() {
     let app = spawn_app().await;
     let headers = [("accept-language", DEFAULT)];
-    let zh = app
-        .send("GET", "/api/v1/vocabulary", Some(&app.admin), &headers, None)
-        .await;
+    let zh = app.get_with("/api/v1/vocabulary", &headers).await;
     zh.assert(200);
     assert_language(&zh, "zh-CN");
     assert_eq!(zh.body["language"], "zh-CN");
     assert_eq!(zh.body["grade"][0], json!({"code": "excellent", "label": "优秀"}));
     assert_eq!(zh.body["prize"][0], json!({"code": "first", "label": "一等奖"}));
     let label_of = |body: &Value, list: &str, code: &str| -> String {
-        body[list]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|t| t["code"] == code)
-            .map(|t| t["label"].as_str().unwrap().to_owned())
-            .unwrap_or_else(|| panic!("{list}.{code}"))
+        find_by(&body[list], "code", code)["label"].as_str().unwrap().to_owned()
     };
     assert_eq!(
         label_of(&zh.body, "consequence", "interview"),
@@ -216,36 +198,21 @@ async fn the_vocabulary_labels_every_code_in_the_asked_language() {
 
 #[actix_web::test]
 async fn results_and_rankings_label_their_codes_in_the_asked_language() {
-    use crate::data::{evaluation, id_of, instantiate, scores, sheet, TOWNSHIP_ITEMS};
+    use crate::data::{county_poverty_year, scored_town};
     let app = spawn_app().await;
-    let scheme = id_of(&instantiate(&app, "county-poverty", None).await);
-    let half = evaluation(&app, &scheme, "half_year").await;
-    let year_end = evaluation(&app, &scheme, "year_end").await;
-    let admin = app.admin.clone();
+    let (scheme, half, year_end) = county_poverty_year(&app).await;
     let mut towns = Vec::new();
     for (name, score) in [("一镇", 9500), ("二镇", 7200)] {
-        let town = app.org_unit("township", name, None).await;
-        sheet(&app, &admin, &half, &town, scores(TOWNSHIP_ITEMS, score)).await;
-        sheet(&app, &admin, &year_end, &town, scores(TOWNSHIP_ITEMS, score)).await;
-        towns.push(town);
+        towns.push(scored_town(&app, [&half, &year_end], name, [score, score]).await);
     }
     let path = format!("/api/v1/rankings?scheme_id={scheme}&ranking=townships");
     let in_language = |language: &'static str| {
         let path = path.clone();
         let app = &app;
-        async move {
-            app.send("GET", &path, Some(&app.admin), &[("accept-language", language)], None)
-                .await
-        }
+        async move { app.get_with(&path, &[("accept-language", language)]).await }
     };
     let entry = |reply: &Reply, town: &str| -> Value {
-        reply.body["rankings"][0]["entries"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|e| e["subject_id"] == json!(town))
-            .cloned()
-            .unwrap_or_else(|| panic!("{town} not ranked: {}", reply.body))
+        find_by(&reply.body["rankings"][0]["entries"], "subject_id", town).clone()
     };
     let zh = in_language(DEFAULT).await;
     zh.assert(200);
@@ -278,22 +245,13 @@ async fn results_and_rankings_label_their_codes_in_the_asked_language() {
 
     // The results list labels the same codes.
     let list = app
-        .send(
-            "GET",
+        .get_with(
             &format!("/api/v1/results?scheme_id={scheme}&subject_type=township"),
-            Some(&app.admin),
             &[("accept-language", DEFAULT)],
-            None,
         )
         .await;
     list.assert(200);
-    let row = list.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["subject_id"] == json!(towns[1]))
-        .cloned()
-        .unwrap();
+    let row = find_by(&list.body["items"], "subject_id", &towns[1]);
     assert_eq!(row["subject_type_label"], "乡镇");
     assert_eq!(row["consequence_labels"], json!(["约谈主要领导，诫勉分管领导"]));
 }

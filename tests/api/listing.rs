@@ -62,9 +62,7 @@ async fn findings_list_as_csv_and_ndjson_in_one_answer_with_the_pages_rows() {
     let app = spawn_app().await;
     let (town_a, _, village_b) = many_findings(&app).await;
 
-    let csv = app
-        .send("GET", "/api/v1/incidents", Some(&app.admin), &[("accept", CSV)], None)
-        .await;
+    let csv = app.get_with("/api/v1/incidents", &[("accept", CSV)]).await;
     csv.assert(200);
     assert!(csv.content_type().starts_with("text/csv"), "{}", csv.content_type());
     assert!(csv.bytes.starts_with(b"\xEF\xBB\xBF"), "a BOM for Excel");
@@ -82,15 +80,7 @@ async fn findings_list_as_csv_and_ndjson_in_one_answer_with_the_pages_rows() {
     assert_eq!(csv_ids, paged_ids(&app, "/api/v1/incidents", &app.admin).await);
 
     // NDJSON keeps JSON types: numbers as numbers, nested lists as lists.
-    let ndjson = app
-        .send(
-            "GET",
-            "/api/v1/incidents",
-            Some(&app.admin),
-            &[("accept", NDJSON)],
-            None,
-        )
-        .await;
+    let ndjson = app.get_with("/api/v1/incidents", &[("accept", NDJSON)]).await;
     ndjson.assert(200);
     assert!(ndjson.content_type().starts_with(NDJSON));
     let lines = ndjson.ndjson_rows();
@@ -107,12 +97,9 @@ async fn findings_list_as_csv_and_ndjson_in_one_answer_with_the_pages_rows() {
     assert_eq!(town_lines.len(), 802);
     assert!(town_lines.iter().all(|l| l["subject_id"] != village_b.as_str()));
     let filtered = app
-        .send(
-            "GET",
+        .get_with(
             &format!("/api/v1/incidents?subject_id={village_b}"),
-            Some(&app.admin),
             &[("accept", NDJSON)],
-            None,
         )
         .await;
     assert_eq!(std::str::from_utf8(&filtered.bytes).unwrap().lines().count(), 401);
@@ -123,9 +110,7 @@ async fn subjects_and_ballots_list_as_csv_and_an_empty_list_is_its_header() {
     let app = spawn_app().await;
     let town = app.org_unit("township", "童市镇", None).await;
     app.org_unit("village", "童市村", Some(&town)).await;
-    let subjects = app
-        .send("GET", "/api/v1/subjects", Some(&app.admin), &[("accept", CSV)], None)
-        .await;
+    let subjects = app.get_with("/api/v1/subjects", &[("accept", CSV)]).await;
     subjects.assert(200);
     let text = std::str::from_utf8(&subjects.bytes[3..]).unwrap();
     let mut lines = text.lines();
@@ -134,22 +119,14 @@ async fn subjects_and_ballots_list_as_csv_and_an_empty_list_is_its_header() {
     assert!(header.contains("subject_type"));
     assert_eq!(lines.filter(|l| l.contains("童市")).count(), 2, "{text}");
 
-    let ballots = app
-        .send("GET", "/api/v1/ballots", Some(&app.admin), &[("accept", CSV)], None)
-        .await;
+    let ballots = app.get_with("/api/v1/ballots", &[("accept", CSV)]).await;
     ballots.assert(200);
     let text = std::str::from_utf8(&ballots.bytes[3..]).unwrap();
     assert_eq!(text.lines().count(), 1, "only the header: {text}");
     assert!(text.starts_with("id,"));
 
     // A bad filter is still a problem, not a broken stream.
-    app.send(
-        "GET",
-        "/api/v1/incidents?subject_id=nope",
-        Some(&app.admin),
-        &[("accept", CSV)],
-        None,
-    )
-    .await
-    .assert_problem(400, "request.query_invalid", Some("subject_id"));
+    app.get_with("/api/v1/incidents?subject_id=nope", &[("accept", CSV)])
+        .await
+        .assert_problem(400, "request.query_invalid", Some("subject_id"));
 }

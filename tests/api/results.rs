@@ -4,8 +4,8 @@
 use serde_json::{json, Value};
 
 use crate::data::{
-    ballot, evaluation, id_of, individual, instantiate, record, scores, sheet, DEPARTMENT_ITEMS, SECRETARY_ITEMS,
-    TOWNSHIP_ITEMS,
+    ballot, county_poverty_year, evaluation, id_of, individual, instantiate, record, scored_town, scores, sheet,
+    DEPARTMENT_ITEMS, SECRETARY_ITEMS, TOWNSHIP_ITEMS,
 };
 use crate::helpers::{find_by, spawn_app, strings, TestApp};
 
@@ -23,13 +23,7 @@ async fn result_of(app: &TestApp, token: &str, subject: &str, scheme: &str, quer
 
 /// One evaluation's outcome in a subject result, by evaluation key.
 fn outcome<'a>(result: &'a Value, key: &str) -> &'a Value {
-    result["result"]["evaluations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["key"] == key)
-        .map(|e| &e["outcome"])
-        .unwrap_or_else(|| panic!("no evaluation {key} in {result}"))
+    &find_by(&result["result"]["evaluations"], "key", key)["outcome"]
 }
 
 /// A scored item anywhere below `node`.
@@ -438,9 +432,7 @@ async fn as_of_leaves_out_later_findings_and_later_revocations() {
 #[actix_web::test]
 async fn rankings_share_ranks_give_prizes_to_the_eligible_and_apply_consequences() {
     let app = spawn_app().await;
-    let scheme = id_of(&instantiate(&app, "county-poverty", None).await);
-    let half = evaluation(&app, &scheme, "half_year").await;
-    let year_end = evaluation(&app, &scheme, "year_end").await;
+    let (scheme, half, year_end) = county_poverty_year(&app).await;
     let admin = app.admin.clone();
     // (name, score, vetoed, annual target met)
     let towns = [
@@ -454,9 +446,7 @@ async fn rankings_share_ranks_give_prizes_to_the_eligible_and_apply_consequences
     ];
     let mut ids = Vec::new();
     for (name, score, vetoed, target_met) in towns {
-        let town = app.org_unit("township", name, None).await;
-        sheet(&app, &admin, &half, &town, scores(TOWNSHIP_ITEMS, score)).await;
-        sheet(&app, &admin, &year_end, &town, scores(TOWNSHIP_ITEMS, score)).await;
+        let town = scored_town(&app, [&half, &year_end], name, [score, score]).await;
         if vetoed {
             record(
                 &app,
@@ -541,74 +531,34 @@ async fn results_answer_304_until_a_new_finding_changes_them() {
     let first = app.get_ok(&path).await;
     let etag = first.header("etag").expect("an ETag");
     assert_eq!(summary(&first.body, &v)["published_score"], "79.00");
-    let cached = app
-        .send(
-            "GET",
-            &path,
-            Some(&app.admin),
-            &[("if-none-match", etag.as_str())],
-            None,
-        )
-        .await;
+    let cached = app.get_with(&path, &[("if-none-match", etag.as_str())]).await;
     cached.assert(304);
     assert!(cached.bytes.is_empty());
     let one = format!("/api/v1/subjects/{v}/result?scheme_id={scheme}");
     let one_reply = app.get(&one, &app.admin).await;
     let one_etag = one_reply.header("etag").unwrap();
-    app.send(
-        "GET",
-        &one,
-        Some(&app.admin),
-        &[("if-none-match", one_etag.as_str())],
-        None,
-    )
-    .await
-    .assert(304);
+    app.get_with(&one, &[("if-none-match", one_etag.as_str())])
+        .await
+        .assert(304);
     let rankings = format!("/api/v1/rankings?scheme_id={scheme}");
     let rankings_etag = app.get(&rankings, &app.admin).await.header("etag").unwrap();
-    app.send(
-        "GET",
-        &rankings,
-        Some(&app.admin),
-        &[("if-none-match", rankings_etag.as_str())],
-        None,
-    )
-    .await
-    .assert(304);
+    app.get_with(&rankings, &[("if-none-match", rankings_etag.as_str())])
+        .await
+        .assert(304);
 
     // A new finding: the old tag no longer matches and the answer is the new score.
     record(&app, &app.admin, finding(&v, "2.1", "missing_doc", 1, "2023-04-01")).await;
-    let fresh = app
-        .send(
-            "GET",
-            &path,
-            Some(&app.admin),
-            &[("if-none-match", etag.as_str())],
-            None,
-        )
-        .await;
+    let fresh = app.get_with(&path, &[("if-none-match", etag.as_str())]).await;
     fresh.assert(200);
     let new_etag = fresh.header("etag").unwrap();
     assert_ne!(new_etag, etag);
     assert_eq!(summary(&fresh.body, &v)["published_score"], "78.00");
-    app.send(
-        "GET",
-        &one,
-        Some(&app.admin),
-        &[("if-none-match", one_etag.as_str())],
-        None,
-    )
-    .await
-    .assert(200);
-    app.send(
-        "GET",
-        &path,
-        Some(&app.admin),
-        &[("if-none-match", new_etag.as_str())],
-        None,
-    )
-    .await
-    .assert(304);
+    app.get_with(&one, &[("if-none-match", one_etag.as_str())])
+        .await
+        .assert(200);
+    app.get_with(&path, &[("if-none-match", new_etag.as_str())])
+        .await
+        .assert(304);
 }
 
 #[actix_web::test]
@@ -617,9 +567,7 @@ async fn results_and_rankings_export_as_csv_with_bom_and_as_xlsx() {
     let (_, v, scheme) = seed_a(&app).await;
     record(&app, &app.admin, finding(&v, "1.1", "L1", 2, "2023-03-10")).await;
     let path = format!("/api/v1/results?scheme_id={scheme}");
-    let csv = app
-        .send("GET", &path, Some(&app.admin), &[("accept", "text/csv")], None)
-        .await;
+    let csv = app.get_with(&path, &[("accept", "text/csv")]).await;
     csv.assert(200);
     assert!(csv.content_type().starts_with("text/csv"), "{}", csv.content_type());
     assert!(csv.bytes.starts_with(b"\xEF\xBB\xBF"), "UTF-8 BOM first");
@@ -630,13 +578,7 @@ async fn results_and_rankings_export_as_csv_with_bom_and_as_xlsx() {
     assert!(text.contains("79.00"), "{text}");
 
     let zh = app
-        .send(
-            "GET",
-            &format!("{path}&headers=zh"),
-            Some(&app.admin),
-            &[("accept", "text/csv")],
-            None,
-        )
+        .get_with(&format!("{path}&headers=zh"), &[("accept", "text/csv")])
         .await;
     zh.assert(200);
     assert!(zh.bytes.starts_with(b"\xEF\xBB\xBF"));
@@ -650,12 +592,9 @@ async fn results_and_rankings_export_as_csv_with_bom_and_as_xlsx() {
     assert!(xlsx.content_type().contains("spreadsheetml"), "{}", xlsx.content_type());
 
     let rankings = app
-        .send(
-            "GET",
+        .get_with(
             &format!("/api/v1/rankings?scheme_id={scheme}"),
-            Some(&app.admin),
             &[("accept", "text/csv")],
-            None,
         )
         .await;
     rankings.assert(200);
@@ -905,9 +844,7 @@ async fn results_are_gzip_compressed_for_clients_that_accept_it() {
     );
 
     for accept in ["gzip", "deflate, gzip;q=0.8", "br, gzip;q=0.5"] {
-        let gzipped = app
-            .send("GET", &path, Some(&app.admin), &[("accept-encoding", accept)], None)
-            .await;
+        let gzipped = app.get_with(&path, &[("accept-encoding", accept)]).await;
         gzipped.assert(200);
         assert_eq!(gzipped.header("content-encoding").as_deref(), Some("gzip"), "{accept}");
         assert!(gzipped
@@ -924,13 +861,7 @@ async fn results_are_gzip_compressed_for_clients_that_accept_it() {
 
     let etag = plain.header("etag").expect("an ETag");
     let unchanged = app
-        .send(
-            "GET",
-            &path,
-            Some(&app.admin),
-            &[("accept-encoding", "gzip"), ("if-none-match", etag.as_str())],
-            None,
-        )
+        .get_with(&path, &[("accept-encoding", "gzip"), ("if-none-match", etag.as_str())])
         .await;
     unchanged.assert(304);
     assert!(unchanged
@@ -940,9 +871,7 @@ async fn results_are_gzip_compressed_for_clients_that_accept_it() {
     // As the `Compress` middleware negotiates every other answer: `*` names no coding, so the
     // answer goes as it is.
     for refused in ["gzip;q=0", "identity", "br", "*"] {
-        let reply = app
-            .send("GET", &path, Some(&app.admin), &[("accept-encoding", refused)], None)
-            .await;
+        let reply = app.get_with(&path, &[("accept-encoding", refused)]).await;
         assert_eq!(reply.header("content-encoding"), None, "{refused}");
         assert_eq!(reply.bytes, plain.bytes);
     }
@@ -972,36 +901,20 @@ async fn every_answer_is_compressed_once_for_clients_that_accept_gzip() {
     ] {
         let plain = app.get_ok(&path).await;
         assert_eq!(plain.header("content-encoding"), None, "{path}");
-        let gzipped = app
-            .send("GET", &path, Some(&app.admin), &[("accept-encoding", "gzip")], None)
-            .await;
+        let gzipped = app.get_with(&path, &[("accept-encoding", "gzip")]).await;
         gzipped.assert(200);
         assert_eq!(gzipped.header("content-encoding").as_deref(), Some("gzip"), "{path}");
         assert_eq!(gunzip(&gzipped.bytes), plain.bytes, "{path}");
         assert_eq!(gzipped.header("etag"), plain.header("etag"), "{path}");
         if let Some(etag) = plain.header("etag") {
             let unchanged = app
-                .send(
-                    "GET",
-                    &path,
-                    Some(&app.admin),
-                    &[("accept-encoding", "gzip"), ("if-none-match", etag.as_str())],
-                    None,
-                )
+                .get_with(&path, &[("accept-encoding", "gzip"), ("if-none-match", etag.as_str())])
                 .await;
             unchanged.assert(304);
             assert!(unchanged.bytes.is_empty(), "{path}");
         }
     }
-    let missing = app
-        .send(
-            "GET",
-            "/api/v1/nowhere",
-            Some(&app.admin),
-            &[("accept-encoding", "gzip")],
-            None,
-        )
-        .await;
+    let missing = app.get_with("/api/v1/nowhere", &[("accept-encoding", "gzip")]).await;
     assert_eq!(missing.status.as_u16(), 404);
     assert_eq!(missing.header("content-encoding").as_deref(), Some("gzip"));
     let problem: Value = serde_json::from_slice(&gunzip(&missing.bytes)).unwrap();
@@ -1014,16 +927,11 @@ async fn every_answer_is_compressed_once_for_clients_that_accept_gzip() {
 #[actix_web::test]
 async fn each_evaluation_has_its_own_results_rankings_and_publications() {
     let app = spawn_app().await;
-    let scheme = id_of(&instantiate(&app, "county-poverty", None).await);
-    let half = evaluation(&app, &scheme, "half_year").await;
-    let year_end = evaluation(&app, &scheme, "year_end").await;
+    let (scheme, half, year_end) = county_poverty_year(&app).await;
     let admin = app.admin.clone();
     let mut towns = Vec::new();
     for (name, half_score, year_end_score) in [("一镇", 9500, 8000), ("二镇", 9000, 9000), ("三镇", 9000, 9500)] {
-        let town = app.org_unit("township", name, None).await;
-        sheet(&app, &admin, &half, &town, scores(TOWNSHIP_ITEMS, half_score)).await;
-        sheet(&app, &admin, &year_end, &town, scores(TOWNSHIP_ITEMS, year_end_score)).await;
-        towns.push(town);
+        towns.push(scored_town(&app, [&half, &year_end], name, [half_score, year_end_score]).await);
     }
     let list = |query: &str| format!("/api/v1/results?scheme_id={scheme}{query}");
 

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use base64::Engine;
 use hmac::{Hmac, Mac};
+use kaohe::config::Settings;
 use serde_json::{json, Value};
 use sha2::Sha256;
 
@@ -107,15 +108,20 @@ fn receiver(down_for: usize) -> (String, web::Data<Receiver>) {
     (format!("http://127.0.0.1:{port}/hooks/kaohe"), state)
 }
 
+/// Deliveries on, polled every 50 ms, with this debounce, backoff (base, max) and attempts.
+fn delivering(s: &mut Settings, debounce_ms: u64, (retry_base_ms, retry_max_ms): (u64, u64), max_attempts: i32) {
+    s.webhooks.deliver = true;
+    s.webhooks.poll_interval_ms = 50;
+    s.webhooks.debounce_ms = debounce_ms;
+    s.webhooks.retry_base_ms = retry_base_ms;
+    s.webhooks.retry_max_ms = retry_max_ms;
+    s.webhooks.max_attempts = max_attempts;
+}
+
 /// The service with a fast delivery task: short polls, debounce and backoff.
 async fn app_delivering() -> TestApp {
     spawn_with(|s| {
-        s.webhooks.deliver = true;
-        s.webhooks.poll_interval_ms = 50;
-        s.webhooks.debounce_ms = 3000;
-        s.webhooks.retry_base_ms = 150;
-        s.webhooks.retry_max_ms = 600;
-        s.webhooks.max_attempts = 30;
+        delivering(s, 3000, (150, 600), 30);
         s.webhooks.timeout_ms = 3000;
     })
     .await
@@ -408,32 +414,24 @@ async fn subscriptions_are_validated_versioned_and_audited() {
         .id();
     let path = format!("/api/v1/webhooks/{id}");
     let stale = app
-        .send(
-            "PATCH",
-            &path,
-            Some(&app.admin),
-            &[("content-type", "application/json"), ("if-match", "\"7\"")],
-            Some(br#"{"active": false}"#.to_vec()),
-        )
+        .send_if_match("PATCH", &path, "\"7\"", br#"{"active": false}"#)
         .await;
     stale.assert_problem(412, "precondition_failed", None);
     let invalid = app
-        .send(
+        .send_if_match(
             "PATCH",
             &path,
-            Some(&app.admin),
-            &[("content-type", "application/json"), ("if-match", "\"7\"")],
-            Some(br#"{"events": [], "url": "mailto:x@example.com"}"#.to_vec()),
+            "\"7\"",
+            br#"{"events": [], "url": "mailto:x@example.com"}"#,
         )
         .await;
     assert_eq!(invalid.status.as_u16(), 422, "an invalid field first: {}", invalid.body);
     let paused = app
-        .send(
+        .send_if_match(
             "PATCH",
             &path,
-            Some(&app.admin),
-            &[("content-type", "application/json"), ("if-match", "\"1\"")],
-            Some(br#"{"active": false, "events": ["result.changed", "publication.created"]}"#.to_vec()),
+            "\"1\"",
+            br#"{"active": false, "events": ["result.changed", "publication.created"]}"#,
         )
         .await;
     paused.assert(200);
@@ -466,15 +464,7 @@ async fn subscriptions_are_validated_versioned_and_audited() {
 
 #[actix_web::test]
 async fn a_failed_delivery_is_retried_by_hand_under_its_id() {
-    let app = spawn_with(|s| {
-        s.webhooks.deliver = true;
-        s.webhooks.poll_interval_ms = 50;
-        s.webhooks.debounce_ms = 0;
-        s.webhooks.retry_base_ms = 50;
-        s.webhooks.retry_max_ms = 50;
-        s.webhooks.max_attempts = 2;
-    })
-    .await;
+    let app = spawn_with(|s| delivering(s, 0, (50, 50), 2)).await;
     let (url, receiver) = receiver(2);
     let created = app
         .create("/api/v1/webhooks", &json!({"url": url, "events": ["result.changed"]}))
