@@ -57,25 +57,7 @@ pub enum Command {
     },
     /// Upload a file of findings, ballots, scoresheets, subjects or attributes to a running
     /// service, as a background job followed with a progress bar.
-    Upload {
-        /// The file: .csv, .ndjson / .jsonl, .json or .xlsx.
-        file: PathBuf,
-        /// What its rows are.
-        #[arg(long, value_parser = ["incidents", "ballots", "scoresheets", "subjects", "attributes"])]
-        to: String,
-        /// The service's base URL.
-        #[arg(long, env = "KAOHE_URL", default_value = "http://127.0.0.1:8080")]
-        url: String,
-        /// An access token (POST /api/v1/auth/token), or set KAOHE_TOKEN.
-        #[arg(long, env = "KAOHE_TOKEN", hide_env_values = true)]
-        token: String,
-        /// Validate only: write nothing.
-        #[arg(long)]
-        dry_run: bool,
-        /// Idempotency-Key: sending the same file again with the same key answers the same job.
-        #[arg(long)]
-        idempotency_key: Option<String>,
-    },
+    Upload(crate::upload::UploadRequest),
     /// Load a realistic demo county (Seed A town and Seed B county) into the database.
     Demo {
         /// Scale factor for the generated data (1 = a normal county).
@@ -288,24 +270,7 @@ async fn execute(command: Command, settings: Settings) -> Result<(), String> {
         }
         Command::Audit { action } => audit_command(action, &settings).await,
         Command::Demo { scale, counties } => load_demo(&settings, scale, counties).await,
-        Command::Upload {
-            file,
-            to,
-            url,
-            token,
-            dry_run,
-            idempotency_key,
-        } => {
-            let request = crate::upload::UploadRequest {
-                file,
-                to,
-                url,
-                token,
-                dry_run,
-                idempotency_key,
-            };
-            crate::upload::upload(request).await
-        }
+        Command::Upload(request) => crate::upload::upload(request).await,
     }
 }
 

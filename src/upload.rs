@@ -10,14 +10,24 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::Value;
 
 /// What `kaohe upload` was asked to do.
-#[derive(Debug)]
+#[derive(Debug, clap::Args)]
 pub struct UploadRequest {
+    /// The file: .csv, .ndjson / .jsonl, .json or .xlsx.
     pub file: PathBuf,
-    /// `incidents`, `ballots`, `scoresheets`, `subjects` or `attributes`.
+    /// What its rows are.
+    #[arg(long, value_parser = ["incidents", "ballots", "scoresheets", "subjects", "attributes"])]
     pub to: String,
+    /// The service's base URL.
+    #[arg(long, env = "KAOHE_URL", default_value = "http://127.0.0.1:8080")]
     pub url: String,
+    /// An access token (POST /api/v1/auth/token), or set KAOHE_TOKEN.
+    #[arg(long, env = "KAOHE_TOKEN", hide_env_values = true)]
     pub token: String,
+    /// Validate only: write nothing.
+    #[arg(long)]
     pub dry_run: bool,
+    /// Idempotency-Key: sending the same file again with the same key answers the same job.
+    #[arg(long)]
     pub idempotency_key: Option<String>,
 }
 
