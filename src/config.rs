@@ -53,33 +53,31 @@ pub struct TelemetrySettings {
 
 impl TelemetrySettings {
     fn validate(&self) -> Result<(), ConfigError> {
-        let fail = |setting: &str, why: &str| Err(ConfigError(format!("{setting}: {why}")));
-        let telemetry = self;
-        if let Some(endpoint) = &telemetry.otlp_endpoint {
+        if let Some(endpoint) = &self.otlp_endpoint {
             if !(endpoint.starts_with("http://") || endpoint.starts_with("https://"))
                 || endpoint.parse::<actix_web::http::Uri>().is_err()
             {
                 return fail("telemetry.otlp_endpoint", "must be an http:// or https:// URL");
             }
         }
-        if let Some(headers) = &telemetry.otlp_headers {
+        if let Some(headers) = &self.otlp_headers {
             if let Err(why) = crate::otlp::parse_headers(headers.expose()) {
                 return fail("telemetry.otlp_headers", &why);
             }
         }
-        if !(0.0..=1.0).contains(&telemetry.sample_ratio) {
+        if !(0.0..=1.0).contains(&self.sample_ratio) {
             return fail("telemetry.sample_ratio", "must be between 0 and 1");
         }
-        if telemetry.service_name.trim().is_empty() {
+        if self.service_name.trim().is_empty() {
             return fail("telemetry.service_name", "must not be empty");
         }
-        if tracing_subscriber::EnvFilter::try_new(&telemetry.level).is_err() {
+        if tracing_subscriber::EnvFilter::try_new(&self.level).is_err() {
             return fail(
                 "telemetry.level",
                 "must be a tracing filter such as info or kaohe=debug",
             );
         }
-        if telemetry.timeout_ms == 0 || telemetry.timeout_ms > 600_000 {
+        if self.timeout_ms == 0 || self.timeout_ms > 600_000 {
             return fail("telemetry.timeout_ms", "must be between 1 and 600000 (10 minutes)");
         }
         Ok(())
@@ -143,24 +141,22 @@ pub struct WebhookSettings {
 
 impl WebhookSettings {
     fn validate(&self) -> Result<(), ConfigError> {
-        let fail = |setting: &str, why: &str| Err(ConfigError(format!("{setting}: {why}")));
-        let hooks = self;
-        if hooks.poll_interval_ms == 0 {
+        if self.poll_interval_ms == 0 {
             return fail("webhooks.poll_interval_ms", "must be positive");
         }
-        if hooks.timeout_ms == 0 || hooks.timeout_ms > 600_000 {
+        if self.timeout_ms == 0 || self.timeout_ms > 600_000 {
             return fail("webhooks.timeout_ms", "must be between 1 and 600000 (10 minutes)");
         }
-        if hooks.debounce_ms > 86_400_000 {
+        if self.debounce_ms > 86_400_000 {
             return fail("webhooks.debounce_ms", "must be at most 86400000 (a day)");
         }
-        if hooks.retry_max_ms > 7 * 86_400_000 {
+        if self.retry_max_ms > 7 * 86_400_000 {
             return fail("webhooks.retry_max_ms", "must be at most 604800000 (a week)");
         }
-        if hooks.max_attempts < 1 {
+        if self.max_attempts < 1 {
             return fail("webhooks.max_attempts", "must be at least 1");
         }
-        if hooks.retry_base_ms == 0 || hooks.retry_max_ms < hooks.retry_base_ms {
+        if self.retry_base_ms == 0 || self.retry_max_ms < self.retry_base_ms {
             return fail(
                 "webhooks.retry_base_ms",
                 "must be positive and not above webhooks.retry_max_ms",
@@ -426,6 +422,11 @@ bulk_max_rows = 500000
 idempotency_ttl_secs = 86400
 "#;
 
+/// The refusal of `setting`, saying why.
+fn fail(setting: &str, why: &str) -> Result<(), ConfigError> {
+    Err(ConfigError(format!("{setting}: {why}")))
+}
+
 /// Why the settings could not be used; the message names the setting.
 #[derive(Debug, thiserror::Error)]
 #[error("invalid configuration: {0}")]
@@ -481,7 +482,6 @@ impl Settings {
 
     /// Checks settings changed in code (tests, tools) the way `load` checks files.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let fail = |setting: &str, why: &str| Err(ConfigError(format!("{setting}: {why}")));
         if self.database.max_connections == 0 {
             return fail("database.max_connections", "must be at least 1");
         }
